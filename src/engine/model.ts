@@ -1,0 +1,145 @@
+/**
+ * The gatehouse model (DESIGN.md §1, §2) as data: what a bundle, a subject and a
+ * resource look like once parsed, and what a decision says. These are the wire
+ * shapes, before compilation; `compile.ts` turns a `Bundle` into a `CompiledPolicy`.
+ */
+
+/** Permission levels, weakest first: an action needing `management` is granted by `management` and `full`. */
+export const LEVELS = ['limited', 'management', 'full'] as const
+export type Level = typeof LEVELS[number]
+
+export const FIELD_MODES = ['hidden', 'read', 'edit'] as const
+export type FieldMode = typeof FIELD_MODES[number]
+
+/**
+ * Which resources of a module a grant reaches: none, those assigned to the subject
+ * (through the module's `assigned` relations), all of them, or those where the subject
+ * (or one of its groups) appears in one of the listed relations.
+ */
+export type Access = 'none' | 'assigned' | 'all' | string[]
+
+export interface ActionDef {
+  level: Level
+  flags?: string[]
+  description?: string
+}
+
+export interface FieldDef {
+  flags?: string[]
+  description?: string
+}
+
+export interface ModuleDef {
+  description?: string
+  /** Resource properties that name users or groups. */
+  relations?: string[]
+  /** The relations that access `assigned` means; default: every relation. */
+  assigned?: string[]
+  actions: Record<string, ActionDef>
+  fields?: Record<string, FieldDef>
+}
+
+/** A role's permissions on one module. */
+export interface Grant {
+  /** Default `none`, except that an `admin` grant needs none. */
+  access?: Access
+  /** Actions whose level is within this one are granted; absent: only `allow` actions are. */
+  level?: Level
+  allow?: string[]
+  deny?: string[]
+  /** Per-action access that replaces `access` for that action. */
+  scope?: Record<string, Access>
+  fields?: Record<string, FieldMode>
+  /** Every action on every resource of the module, ignoring levels, flags and ACLs. */
+  admin?: boolean
+}
+
+export interface RoleDef {
+  description?: string
+  /** Only holders of a protected role may change holders of one. */
+  protected?: boolean
+  /** Every action of every module, as `admin` does for one. */
+  all?: boolean
+  flags?: string[]
+  modules?: Record<string, Grant>
+}
+
+export interface Bundle {
+  version: 1
+  /** Flag name to its description. */
+  flags?: Record<string, string>
+  modules: Record<string, ModuleDef>
+  roles: Record<string, RoleDef>
+}
+
+/** A per-user change on one module, on top of the role grants. */
+export interface ModuleOverride {
+  access?: Access
+  level?: Level
+  allow?: string[]
+  deny?: string[]
+}
+
+export interface Overrides {
+  /** `true` sets a flag, `false` clears it, after the union over the roles. */
+  flags?: Record<string, boolean>
+  modules?: Record<string, ModuleOverride>
+}
+
+export type SubjectStatus = 'active' | 'inactive'
+
+/** A user as stored (DESIGN.md §2). */
+export interface Subject {
+  id: string
+  roles: string[]
+  /** Other names of the same person (an identity provider's opaque id, an e-mail). */
+  aliases?: string[]
+  /** Project id to the roles held in that project. */
+  projects?: Record<string, string[]>
+  groups?: string[]
+  /** Default `active`. */
+  status?: SubjectStatus
+  /** `false` for resources that are assignable but cannot act; default `true`. */
+  login?: boolean
+  owner?: boolean
+  overrides?: Overrides
+}
+
+/** One ACL entry; `who` is a user id or alias, `group:<id>`, `role:<id>` or `*`. */
+export interface AclEntry {
+  who: string
+  allow?: string[]
+  deny?: string[]
+}
+
+/**
+ * What the engine knows of a resource: sent inline or stored. `relations` holds, per
+ * relation name, the user ids, aliases or `group:<id>` values.
+ */
+export interface ResourceFacts {
+  module: string
+  id: string
+  project?: string
+  parent?: string
+  relations: Record<string, string[]>
+  acl?: AclEntry[]
+}
+
+export interface DecisionRequest {
+  /** `undefined` when no stored subject has that id or alias. */
+  subject: Subject | undefined
+  action: string
+  resource: ResourceFacts
+  /**
+   * The resource's ancestors through `parent`, nearest first, as far as the service
+   * could resolve them. The engine reads them for ACL inheritance and for the project
+   * of a resource that names none.
+   */
+  ancestors?: ResourceFacts[]
+}
+
+/** Which fields of an allowed resource the subject may see and change. */
+export interface FieldAccess {
+  visible: string[]
+  editable: string[]
+}
