@@ -128,6 +128,8 @@ export interface ResourceFacts {
 export interface DecisionRequest {
   /** `undefined` when no stored subject has that id or alias. */
   subject: Subject | undefined
+  /** The id or alias the request named; only read to name an unknown subject in the reason. */
+  subjectId?: string
   action: string
   resource: ResourceFacts
   /**

@@ -116,6 +116,16 @@ export interface KeyWriter {
   revokeKey (tenantId: string, keyId: string, opts?: WriteOptions): Promise<Written>
 }
 
+export interface SystemSettings {
+  /** The hash of the generated root key, if one was generated; `undefined` before the first start. */
+  getRootKeyHash (): Promise<string | undefined>
+  /**
+   * Stores the hash unless one is already stored, and returns the stored one: when two
+   * replicas start at once, both end up with the same root key.
+   */
+  initRootKeyHash (hash: string): Promise<string>
+}
+
 export interface Lifecycle {
   /** Cheap round trip used by `/readyz`. */
   ping (): Promise<void>
@@ -129,4 +139,5 @@ export type Store =
   GroupReader & GroupWriter &
   ResourceReader & ResourceWriter &
   KeyReader & KeyWriter &
+  SystemSettings &
   Lifecycle

@@ -1,1 +1,31 @@
-console.log('ok')
+/**
+ * tap `before` script: builds the migrated PGlite data directory that every test file
+ * loads (`test/helpers/db.ts`), so that no file runs initdb (2 s) or the migrations.
+ * Skipped when the stamp (a hash of migrations/ and the PGlite version) is unchanged.
+ */
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { dirname } from 'node:path'
+import { PGlite } from '@electric-sql/pglite'
+import { migratePglite } from '../../src/store/connect.js'
+import { PGLITE_TEMPLATE, PGLITE_TEMPLATE_STAMP, pgliteTemplateStamp } from '../helpers/db.js'
+
+const stamp = await pgliteTemplateStamp()
+const previous = await readFile(PGLITE_TEMPLATE_STAMP, 'utf8').catch(() => undefined)
+const haveTemplate = await readFile(PGLITE_TEMPLATE).then(() => true, () => false)
+
+if (previous === stamp && haveTemplate) {
+  console.log('# pglite template is up to date')
+} else {
+  const started = Date.now()
+  const client = await PGlite.create()
+  await migratePglite(client)
+  const dump = await client.dumpDataDir('none')
+  await client.close()
+  await mkdir(dirname(PGLITE_TEMPLATE), { recursive: true })
+  // Written aside and renamed, so that no reader ever sees half a template.
+  const tmp = `${PGLITE_TEMPLATE}.${process.pid}.tmp`
+  await writeFile(tmp, Buffer.from(await dump.arrayBuffer()))
+  await rename(tmp, PGLITE_TEMPLATE)
+  await writeFile(PGLITE_TEMPLATE_STAMP, stamp)
+  console.log(`# pglite template built in ${Date.now() - started} ms`)
+}

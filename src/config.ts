@@ -1,0 +1,114 @@
+/**
+ * Configuration from the environment, validated once at start-up. A bad value stops
+ * the process with a message naming the variable; nothing reads `process.env` after this.
+ */
+
+export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
+export type LogLevel = typeof LOG_LEVELS[number]
+
+export interface Config {
+  port: number
+  host: string
+  /** A `postgres://` URL; `undefined` means the embedded PGlite in `dataDir`. */
+  databaseUrl: string | undefined
+  dataDir: string
+  /** The root key's secret; `undefined` means generated on first start (its hash stored). */
+  rootKey: string | undefined
+  logLevel: LogLevel
+  /** The PDP identifier of the AuthZEN metadata: an absolute URL with no trailing slash, query or fragment. */
+  publicUrl: string
+  /** Largest request body accepted, in bytes. */
+  bodyLimit: number
+}
+
+/** Thrown by `loadConfig`; `problems` lists every bad variable, one line each. */
+export class ConfigError extends Error {
+  readonly problems: string[]
+
+  constructor (problems: string[]) {
+    super(`invalid configuration: ${problems.join('; ')}`)
+    this.name = 'ConfigError'
+    this.problems = problems
+  }
+}
+
+type Env = Record<string, string | undefined>
+
+const MIN_ROOT_KEY_LENGTH = 16
+
+/**
+ * Reads and validates the configuration. Empty variables count as unset.
+ * Throws ConfigError listing every problem at once.
+ */
+export function loadConfig (env: Env = process.env): Config {
+  const problems: string[] = []
+  const get = (name: string): string | undefined => {
+    const value = env[name]?.trim()
+    return value === undefined || value === '' ? undefined : value
+  }
+
+  const port = readInteger(get('PORT'), 'PORT', { min: 0, max: 65535, fallback: 8080 }, problems)
+  const host = get('HOST') ?? '0.0.0.0'
+
+  const databaseUrl = get('DATABASE_URL')
+  if (databaseUrl !== undefined && !isPostgresUrl(databaseUrl)) {
+    problems.push('`DATABASE_URL` must be a `postgres://` or `postgresql://` URL')
+  }
+
+  const dataDir = get('GATEHOUSE_DATA_DIR') ?? './data'
+
+  const rootKey = get('GATEHOUSE_ROOT_KEY')
+  if (rootKey !== undefined && (rootKey.length < MIN_ROOT_KEY_LENGTH || /\s/.test(rootKey))) {
+    problems.push(`\`GATEHOUSE_ROOT_KEY\` must be at least ${MIN_ROOT_KEY_LENGTH} characters with no spaces`)
+  }
+
+  const logLevelRaw = get('LOG_LEVEL') ?? 'info'
+  const logLevel = (LOG_LEVELS as readonly string[]).includes(logLevelRaw) ? logLevelRaw as LogLevel : 'info'
+  if (logLevel !== logLevelRaw) {
+    problems.push(`\`LOG_LEVEL\` must be one of ${LOG_LEVELS.join(', ')}, not \`${logLevelRaw}\``)
+  }
+
+  const publicUrlRaw = get('GATEHOUSE_PUBLIC_URL') ?? `http://localhost:${port}`
+  const publicUrl = normalizePublicUrl(publicUrlRaw)
+  if (publicUrl === undefined) {
+    problems.push(`\`GATEHOUSE_PUBLIC_URL\` must be an absolute http(s) URL with no query or fragment, not \`${publicUrlRaw}\``)
+  }
+
+  const bodyLimit = readInteger(get('BODY_LIMIT'), 'BODY_LIMIT', { min: 1024, max: 64 * 1024 * 1024, fallback: 1024 * 1024 }, problems)
+
+  if (problems.length > 0) throw new ConfigError(problems)
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit }
+}
+
+function readInteger (raw: string | undefined, name: string, opts: { min: number, max: number, fallback: number }, problems: string[]): number {
+  if (raw === undefined) return opts.fallback
+  const value = /^\d+$/.test(raw) ? Number(raw) : Number.NaN
+  if (!Number.isSafeInteger(value) || value < opts.min || value > opts.max) {
+    problems.push(`\`${name}\` must be an integer from ${opts.min} to ${opts.max}, not \`${raw}\``)
+    return opts.fallback
+  }
+  return value
+}
+
+function isPostgresUrl (raw: string): boolean {
+  try {
+    const url = new URL(raw)
+    return url.protocol === 'postgres:' || url.protocol === 'postgresql:'
+  } catch {
+    return false
+  }
+}
+
+/** The URL without a trailing slash, or `undefined` when it is not a usable PDP identifier. */
+function normalizePublicUrl (raw: string): string | undefined {
+  let url: URL
+  try {
+    url = new URL(raw)
+  } catch {
+    return undefined
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined
+  if (url.search !== '' || url.hash !== '' || raw.includes('?') || raw.includes('#')) return undefined
+  if (url.username !== '' || url.password !== '') return undefined
+  return url.toString().replace(/\/+$/, '')
+}

@@ -1,0 +1,22 @@
+/**
+ * The engine's public surface: other layers import from here (and types from
+ * `model.ts` and `reasons.ts`), never from the other files of this folder.
+ */
+export type {
+  AclEntry, Access, ActionDef, Bundle, DecisionRequest, FieldAccess, FieldDef, FieldMode, Grant, Level,
+  ModuleDef, ModuleOverride, Overrides, ResourceFacts, RoleDef, Subject, SubjectStatus
+} from './model.js'
+export { FIELD_MODES, LEVELS } from './model.js'
+export type { Decision, Reason, ReasonCode } from './reasons.js'
+export { REASON_CODES } from './reasons.js'
+export type { Issue, IssueCode } from './issues.js'
+export { ISSUE_CODES } from './issues.js'
+export { NAME_PATTERN, NAME_REGEXP, isName } from './names.js'
+export type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole, CompiledScope, Rank } from './policy.js'
+export { compileBundle, exportBundle } from './compile.js'
+export { bundleJsonSchema } from './bundle-schema.js'
+export { allowedActions, decide } from './decide.js'
+export { checkSubject } from './subject.js'
+export type { ResourceOptions } from './resource.js'
+export { resourceFromProperties } from './resource.js'
+export { effectiveProject } from './context.js'

@@ -1,0 +1,20 @@
+/**
+ * Own-property access for records that come from users. `record[key]` would read
+ * `Object.prototype` members for keys such as `constructor`; these helpers never do.
+ */
+
+/** The value of `record`'s own property `key`, else `undefined`. */
+export function getOwn<T> (record: Readonly<Record<string, T>> | undefined, key: string): T | undefined {
+  if (record === undefined || record === null || !Object.hasOwn(record, key)) return undefined
+  return record[key]
+}
+
+/** Whether `value` is a plain JSON object (not null, not an array). */
+export function isRecord (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+/** `value` when it is an array, else an empty array: reads optional lists defensively. */
+export function listOf<T> (value: readonly T[] | undefined): readonly T[] {
+  return Array.isArray(value) ? value : []
+}

@@ -1,0 +1,123 @@
+/**
+ * Resource documents to `ResourceFacts` (DESIGN.md §2): AuthZEN `resource.properties`
+ * sent inline, or the document of a stored resource. `project`, `parent` and `acl` are
+ * reserved; every other property named after a relation of the module holds its values.
+ */
+import type { Checked, Issue } from './issues.js'
+import { child, IssueSink, jsonType } from './issues.js'
+import type { AclEntry, ResourceFacts } from './model.js'
+import type { CompiledModule, CompiledPolicy } from './policy.js'
+import { expectObject, rejectUnknownKeys, stringList } from './shape.js'
+
+const ACL_ENTRY_KEYS = ['who', 'allow', 'deny']
+
+/** How strictly to read the properties. */
+export interface ResourceOptions {
+  /**
+   * `true` for stored resources: an unknown module and any property that is neither
+   * reserved nor a relation are issues. `false` for inline AuthZEN properties: other
+   * properties are ignored, and an unknown module gives a resource without relations
+   * (the decision then answers `module_unknown`).
+   */
+  strict: boolean
+}
+
+/**
+ * Turns the properties of resource `id` of `module` into `ResourceFacts`, or every issue
+ * (paths are JSON pointers into `properties`). Relation values become lists of strings.
+ */
+export function resourceFromProperties (
+  policy: CompiledPolicy, module: string, id: string, properties: unknown, options: ResourceOptions
+): { ok: true, resource: ResourceFacts } | { ok: false, issues: Issue[] } {
+  const checked = checkResource(policy, module, id, properties, options)
+  return checked.ok ? { ok: true, resource: checked.value } : checked
+}
+
+function checkResource (policy: CompiledPolicy, moduleName: string, id: string, properties: unknown, { strict }: ResourceOptions): Checked<ResourceFacts> {
+  const sink = new IssueSink()
+  const resource: ResourceFacts = { module: moduleName, id, relations: {} }
+  const module = policy.modules.get(moduleName)
+  if (module === undefined) {
+    if (!strict) return { ok: true, value: resource }
+    sink.add('', 'unknown_module', `unknown module \`${moduleName}\``)
+    return { ok: false, issues: sink.issues }
+  }
+  const props = properties === undefined ? {} : expectObject(sink, properties, '', 'the resource properties')
+  for (const [key, value] of Object.entries(props ?? {})) {
+    const at = child('', key)
+    if (key === 'project' || key === 'parent') {
+      if (typeof value === 'string' && value !== '') resource[key] = value
+      else sink.add(at, 'invalid_type', `\`${key}\` must be a non-empty string, not ${jsonType(value)}`)
+    } else if (key === 'acl') {
+      resource.acl = checkAcl(sink, policy, module, value)
+    } else if (module.relations.includes(key)) {
+      const values = relationValues(sink, value, at, key)
+      if (values !== undefined) resource.relations[key] = values
+    } else if (strict) {
+      sink.add(at, 'unknown_property', `unknown property \`${key}\` in a resource of module \`${moduleName}\`: expected \`project\`, \`parent\`, \`acl\` or a relation of the module`)
+    }
+  }
+  if (resource.parent === id) {
+    sink.add('/parent', 'invalid_value', `resource \`${id}\` cannot be its own parent`)
+  }
+  return sink.issues.length > 0 ? { ok: false, issues: sink.issues } : { ok: true, value: resource }
+}
+
+/** A relation's value: a non-empty string or a list of them, as a list. */
+function relationValues (sink: IssueSink, value: unknown, path: string, relation: string): string[] | undefined {
+  if (typeof value === 'string' && value !== '') return [value]
+  if (!Array.isArray(value)) {
+    sink.add(path, 'invalid_type', `relation \`${relation}\` must be a non-empty string or a list of them, not ${jsonType(value)}`)
+    return undefined
+  }
+  const values: string[] = []
+  value.forEach((v: unknown, i) => {
+    if (typeof v === 'string' && v !== '') values.push(v)
+    else sink.add(child(path, i), 'invalid_type', `values of relation \`${relation}\` must be non-empty strings, not ${jsonType(v)}`)
+  })
+  return values
+}
+
+function checkAcl (sink: IssueSink, policy: CompiledPolicy, module: CompiledModule, value: unknown): AclEntry[] | undefined {
+  if (!Array.isArray(value)) {
+    sink.add('/acl', 'invalid_type', `\`acl\` must be a list, not ${jsonType(value)}`)
+    return undefined
+  }
+  return value.flatMap((entry: unknown, i) => {
+    const checked = checkAclEntry(sink, policy, module, entry, child('/acl', i))
+    return checked === undefined ? [] : [checked]
+  })
+}
+
+function checkAclEntry (sink: IssueSink, policy: CompiledPolicy, module: CompiledModule, value: unknown, path: string): AclEntry | undefined {
+  const e = expectObject(sink, value, path, 'an ACL entry')
+  if (e === undefined) return undefined
+  rejectUnknownKeys(sink, e, ACL_ENTRY_KEYS, path, 'an ACL entry')
+  const who = checkWho(sink, policy, e.who, child(path, 'who'))
+  const action = (name: string, at: string): void => {
+    if (!module.actionIndex.has(name)) sink.add(at, 'unknown_action', `unknown action \`${name}\` in module \`${module.name}\``)
+  }
+  const allow = e.allow === undefined ? undefined : stringList(sink, e.allow, child(path, 'allow'), '`allow` of an ACL entry', action)
+  const deny = e.deny === undefined ? undefined : stringList(sink, e.deny, child(path, 'deny'), '`deny` of an ACL entry', action)
+  if (who === undefined) return undefined
+  const entry: AclEntry = { who }
+  if (allow !== undefined) entry.allow = allow
+  if (deny !== undefined) entry.deny = deny
+  return entry
+}
+
+/** An entry's `who`: a user id or alias, `group:<id>`, `role:<role>` naming a defined role, or `*`. */
+function checkWho (sink: IssueSink, policy: CompiledPolicy, value: unknown, path: string): string | undefined {
+  if (value === undefined) {
+    sink.add(path, 'missing_property', 'an ACL entry lacks required property `who`')
+    return undefined
+  }
+  if (typeof value !== 'string' || value === '' || value === 'group:' || value === 'role:') {
+    sink.add(path, 'invalid_value', '`who` must be a user id or alias, `group:<id>`, `role:<role>` or `*`')
+    return undefined
+  }
+  if (value.startsWith('role:') && !policy.roles.has(value.slice(5))) {
+    sink.add(path, 'unknown_role', `unknown role \`${value.slice(5)}\` in an ACL entry`)
+  }
+  return value
+}

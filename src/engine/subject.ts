@@ -1,0 +1,99 @@
+/**
+ * Validation of a subject document against a policy (DESIGN.md §2): the shape, and
+ * every role, flag, module, action and relation it names. Decisions tolerate unknown
+ * names (they grant nothing); writes use these issues to refuse them.
+ */
+import type { ModuleDeclaration } from './bundle-check.js'
+import { checkAccess, checkLevel, ModuleRefs } from './bundle-check.js'
+import type { Issue } from './issues.js'
+import { child, IssueSink, show } from './issues.js'
+import type { Subject } from './model.js'
+import type { CompiledModule, CompiledPolicy } from './policy.js'
+import { expectObject, optionalBoolean, rejectUnknownKeys, stringList } from './shape.js'
+
+const SUBJECT_KEYS = ['id', 'roles', 'aliases', 'projects', 'groups', 'status', 'login', 'owner', 'overrides']
+const OVERRIDES_KEYS = ['flags', 'modules']
+const MODULE_OVERRIDE_KEYS = ['access', 'level', 'allow', 'deny']
+
+/**
+ * Every issue of a subject document under `policy`; empty when it is valid. Paths are
+ * JSON pointers into the subject document (`/projects/site-12/0`, `/overrides/modules/jobs/allow/1`).
+ */
+export function checkSubject (policy: CompiledPolicy, subject: Subject): Issue[] {
+  const sink = new IssueSink()
+  const s = expectObject(sink, subject, '', 'the subject')
+  if (s === undefined) return sink.issues
+  rejectUnknownKeys(sink, s, SUBJECT_KEYS, '', 'the subject')
+  if (typeof s.id !== 'string' || s.id === '') sink.add('/id', 'invalid_type', 'the subject id must be a non-empty string')
+  if (s.roles === undefined) sink.add('/roles', 'missing_property', 'the subject lacks required property `roles`')
+  else roleList(sink, policy, s.roles, '/roles', 'the subject roles')
+  if (s.projects !== undefined) checkProjects(sink, policy, s.projects)
+  if (s.aliases !== undefined) stringList(sink, s.aliases, '/aliases', '`aliases`', nonEmpty(sink, 'alias'))
+  if (s.groups !== undefined) stringList(sink, s.groups, '/groups', '`groups`', nonEmpty(sink, 'group'))
+  if (s.status !== undefined && s.status !== 'active' && s.status !== 'inactive') {
+    sink.add('/status', 'invalid_value', `invalid status ${show(s.status)}: expected \`active\` or \`inactive\``)
+  }
+  optionalBoolean(sink, s.login, '/login', '`login`')
+  optionalBoolean(sink, s.owner, '/owner', '`owner`')
+  if (s.overrides !== undefined) checkOverrides(sink, policy, s.overrides)
+  return sink.issues
+}
+
+const nonEmpty = (sink: IssueSink, kind: string) => (value: string, path: string): void => {
+  if (value === '') sink.add(path, 'invalid_value', `an empty string is not a valid ${kind}`)
+}
+
+function roleList (sink: IssueSink, policy: CompiledPolicy, value: unknown, path: string, what: string, project?: string): void {
+  stringList(sink, value, path, what, (role, at) => {
+    if (policy.roles.has(role)) return
+    sink.add(at, 'unknown_role', project === undefined ? `unknown role \`${role}\`` : `unknown role \`${role}\` in project \`${project}\``)
+  })
+}
+
+function checkProjects (sink: IssueSink, policy: CompiledPolicy, value: unknown): void {
+  const projects = expectObject(sink, value, '/projects', '`projects`')
+  if (projects === undefined) return
+  for (const [project, roles] of Object.entries(projects)) {
+    roleList(sink, policy, roles, child('/projects', project), `the roles in project \`${project}\``, project)
+  }
+}
+
+function checkOverrides (sink: IssueSink, policy: CompiledPolicy, value: unknown): void {
+  const overrides = expectObject(sink, value, '/overrides', '`overrides`')
+  if (overrides === undefined) return
+  rejectUnknownKeys(sink, overrides, OVERRIDES_KEYS, '/overrides', '`overrides`')
+  const flags = overrides.flags === undefined ? undefined : expectObject(sink, overrides.flags, '/overrides/flags', '`flags` of the overrides')
+  for (const [flag, set] of Object.entries(flags ?? {})) {
+    const at = child('/overrides/flags', flag)
+    if (!policy.flagIndex.has(flag)) sink.add(at, 'unknown_flag', `unknown flag \`${flag}\` in the overrides`)
+    optionalBoolean(sink, set, at, `the override of flag \`${flag}\``)
+  }
+  const modules = overrides.modules === undefined ? undefined : expectObject(sink, overrides.modules, '/overrides/modules', '`modules` of the overrides')
+  for (const [name, override] of Object.entries(modules ?? {})) {
+    const at = child('/overrides/modules', name)
+    const module = policy.modules.get(name)
+    if (module === undefined) sink.add(at, 'unknown_module', `unknown module \`${name}\` in the overrides`)
+    checkModuleOverride(sink, override, at, name, module)
+  }
+}
+
+function checkModuleOverride (sink: IssueSink, value: unknown, path: string, name: string, module: CompiledModule | undefined): void {
+  const what = `the override on module \`${name}\``
+  const override = expectObject(sink, value, path, what)
+  if (override === undefined) return
+  rejectUnknownKeys(sink, override, MODULE_OVERRIDE_KEYS, path, what)
+  const ref = new ModuleRefs(sink, name, module === undefined ? undefined : declarationOf(module))
+  if (override.access !== undefined) checkAccess(sink, override.access, child(path, 'access'), what, ref)
+  if (override.level !== undefined) checkLevel(sink, override.level, child(path, 'level'), what)
+  if (override.allow !== undefined) stringList(sink, override.allow, child(path, 'allow'), `\`allow\` of ${what}`, ref.action)
+  if (override.deny !== undefined) stringList(sink, override.deny, child(path, 'deny'), `\`deny\` of ${what}`, ref.action)
+}
+
+function declarationOf (module: CompiledModule): ModuleDeclaration {
+  return {
+    actions: new Set(module.actions),
+    relations: new Set(module.relations),
+    assigned: module.assigned,
+    fields: new Set(module.fields.map(f => f.name))
+  }
+}

@@ -1,0 +1,132 @@
+/**
+ * `buildApp`: the Fastify application, with every plugin registered here, in order, so
+ * that the security-relevant wiring is visible in one place. It never listens.
+ */
+import { existsSync, readFileSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import Fastify from 'fastify'
+import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { Config } from '../config.js'
+import { createServices } from '../service/index.js'
+import type { Services } from '../service/index.js'
+import type { Store } from '../store/store.js'
+import { errorsPlugin } from './errors.js'
+import { authPlugin } from './plugins/auth.js'
+import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
+import { servicesPlugin } from './plugins/services.js'
+import { swaggerPlugin } from './plugins/swagger.js'
+import { evaluationRoutes } from './routes/access/v1/evaluation.js'
+import { evaluationsRoutes } from './routes/access/v1/evaluations.js'
+import { healthRoutes } from './routes/health.js'
+import { keyRoutes } from './routes/v1/tenants/keys.js'
+import { policyRoutes } from './routes/v1/tenants/policy.js'
+import { resourceRoutes } from './routes/v1/tenants/resources.js'
+import { subjectRoutes } from './routes/v1/tenants/subjects.js'
+import { tenantRoutes } from './routes/v1/tenants/tenant.js'
+import { wellKnownRoutes } from './routes/well-known.js'
+import './types.js'
+
+export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'>
+
+export interface ServerTimeouts {
+  /** Whole request, headers and body (Node `server.requestTimeout`). */
+  requestTimeout: number
+  /** Idle keep-alive connection (Node `server.keepAliveTimeout`). */
+  keepAliveTimeout: number
+  /** Socket inactivity (Node `server.setTimeout`); 0 disables it. */
+  connectionTimeout: number
+}
+
+export interface AppDeps {
+  /**
+   * The store. Omitted only to describe the API (`scripts/openapi.ts`): every route that
+   * needs it then answers 503.
+   */
+  store?: Store
+  /** Use these services instead of creating them over `store` (tests, the CLI). */
+  services?: Services
+  config: AppConfig
+  /** A pino logger; default: Fastify's pino at `config.logLevel`. */
+  logger?: FastifyBaseLogger
+  /** Default: 30 s per request, 72 s keep-alive (above common load balancer idle times), no socket timeout. */
+  timeouts?: ServerTimeouts
+}
+
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { requestTimeout: 30_000, keepAliveTimeout: 72_000, connectionTimeout: 0 }
+
+export function buildApp (deps: AppDeps): FastifyInstance {
+  const { config } = deps
+  const timeouts = deps.timeouts ?? DEFAULT_TIMEOUTS
+  const app = Fastify({
+    ...(deps.logger === undefined
+      ? { logger: { level: config.logLevel, redact: ['req.headers.authorization'] } }
+      : { loggerInstance: deps.logger }),
+    bodyLimit: config.bodyLimit,
+    genReqId: requestIdOf,
+    requestIdHeader: false,
+    requestIdLogLabel: 'requestId',
+    ...timeouts,
+    return503OnClosing: true,
+    ajv: {
+      customOptions: {
+        // STYLE §2.5 (4): unknown keys are errors, never silently dropped; nothing is
+        // coerced or defaulted into the input; the first error only (ajv DoS advice).
+        removeAdditional: false,
+        allErrors: false,
+        coerceTypes: false,
+        useDefaults: false
+      }
+    }
+  })
+  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey }))
+
+  // Only JSON (and, on the policy route, YAML) bodies: any other type answers 415.
+  app.removeContentTypeParser('text/plain')
+
+  // Root plugins, in dependency order.
+  app.register(errorsPlugin)
+  app.register(requestIdPlugin)
+  app.register(servicesPlugin, { services })
+  app.register(swaggerPlugin, { version: packageVersion(), publicUrl: config.publicUrl })
+  app.register(authPlugin)
+
+  // Public routes.
+  app.register(healthRoutes)
+  app.register(wellKnownRoutes, { publicUrl: config.publicUrl })
+
+  // Protected routes: every route below authenticates first and declares its access rule.
+  app.register(async function protectedRoutes (api) {
+    api.addHook('onRequest', api.authenticate)
+    await api.register(evaluationRoutes)
+    await api.register(evaluationsRoutes)
+    await api.register(tenantRoutes)
+    await api.register(keyRoutes)
+    await api.register(policyRoutes)
+    await api.register(subjectRoutes)
+    await api.register(resourceRoutes)
+  })
+
+  return app
+}
+
+let version: string | undefined
+
+/** gatehouse's version, from the nearest `package.json` (works from `src/` and `dist/src/`). */
+function packageVersion (): string {
+  if (version !== undefined) return version
+  let dir = dirname(fileURLToPath(import.meta.url))
+  for (;;) {
+    const file = join(dir, 'package.json')
+    if (existsSync(file)) {
+      const pkg = JSON.parse(readFileSync(file, 'utf8')) as { name?: string, version?: string }
+      if (pkg.name === 'gatehouse' && typeof pkg.version === 'string') {
+        version = pkg.version
+        return version
+      }
+    }
+    const up = dirname(dir)
+    if (up === dir) return '0.0.0'
+    dir = up
+  }
+}

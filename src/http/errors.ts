@@ -1,0 +1,191 @@
+/**
+ * The error catalogue of the HTTP API and the one error handler. Every failure leaves
+ * as `{ code, message, details? }` with the catalogue's status: codes are stable wire
+ * values (never rename one, add a new one). 5xx bodies are generic; the full error goes
+ * to the log with the request id. No response ever carries a stack trace.
+ */
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
+import fp from 'fastify-plugin'
+import {
+  ConflictError, NotFoundError, RevisionMismatchError, ServiceError, StoreError, StoreUnavailableError
+} from '../service/index.js'
+import type { ErrorDetail } from '../service/index.js'
+
+/** Code → status and the generic sentence used when there is nothing more specific to say. */
+export const ERROR_CATALOGUE = {
+  validation_failed: { status: 400, message: 'the request is invalid' },
+  invalid_json: { status: 400, message: 'the body is not valid JSON' },
+  invalid_yaml: { status: 400, message: 'the body is not valid YAML' },
+  policy_invalid: { status: 400, message: 'the policy bundle is invalid' },
+  unauthorized: { status: 401, message: 'a valid bearer key is required' },
+  forbidden: { status: 403, message: 'this key may not do this' },
+  tenant_not_found: { status: 404, message: 'no such tenant' },
+  not_found: { status: 404, message: 'not found' },
+  no_policy: { status: 404, message: 'the tenant has no policy yet' },
+  conflict: { status: 409, message: 'the write conflicts with existing data' },
+  revision_mismatch: { status: 412, message: 'the tenant revision does not match `if-match`' },
+  payload_too_large: { status: 413, message: 'the body is too large' },
+  unsupported_media_type: { status: 415, message: 'unsupported content type: send `application/json`' },
+  internal: { status: 500, message: 'internal error' },
+  unavailable: { status: 503, message: 'the service is unavailable, retry later' }
+} as const satisfies Record<string, { status: number, message: string }>
+
+export type ErrorCode = keyof typeof ERROR_CATALOGUE
+export const ERROR_CODES = Object.keys(ERROR_CATALOGUE) as ErrorCode[]
+
+export interface ErrorBody {
+  code: ErrorCode
+  message: string
+  details?: ErrorDetail[]
+}
+
+/** An error the transport raises itself (authentication, headers); mapped by `code`. */
+export class HttpError extends Error {
+  readonly code: ErrorCode
+  readonly details: ErrorDetail[] | undefined
+
+  constructor (code: ErrorCode, message: string = ERROR_CATALOGUE[code].message, details?: ErrorDetail[]) {
+    super(message)
+    this.name = 'HttpError'
+    this.code = code
+    this.details = details
+  }
+}
+
+interface Translated {
+  status: number
+  body: ErrorBody
+  headers?: Record<string, string>
+  /** Logged at error level with the full error: a bug or an outage, never a client mistake. */
+  serious: boolean
+}
+
+function entry (code: ErrorCode, message?: string, details?: ErrorDetail[]): Translated {
+  const { status } = ERROR_CATALOGUE[code]
+  const body: ErrorBody = { code, message: status >= 500 ? ERROR_CATALOGUE[code].message : (message ?? ERROR_CATALOGUE[code].message) }
+  if (details !== undefined && details.length > 0 && status < 500) body.details = details
+  return { status, body, serious: status >= 500 }
+}
+
+interface AjvError {
+  instancePath?: string
+  keyword?: string
+  message?: string
+  params?: Record<string, unknown>
+}
+
+type Part = NonNullable<ErrorDetail['in']>
+
+function partOf (context: unknown): Part {
+  return context === 'params' || context === 'headers' || context === 'querystring' ? context : 'body'
+}
+
+/** One ajv error as a detail naming the field: the path ends at the missing or unknown key. */
+function validationDetail (part: Part, e: AjvError): ErrorDetail {
+  const base = e.instancePath ?? ''
+  const params = e.params ?? {}
+  let path = base
+  let message = e.message ?? 'is invalid'
+  switch (e.keyword) {
+    case 'required':
+      path = `${base}/${String(params.missingProperty)}`
+      message = 'is required'
+      break
+    case 'additionalProperties':
+      path = `${base}/${String(params.additionalProperty)}`
+      message = 'is not a known property'
+      break
+    case 'type':
+      message = `must be ${String(params.type)}`
+      break
+    case 'enum':
+      message = `must be one of ${(params.allowedValues as unknown[] | undefined)?.map(v => `\`${String(v)}\``).join(', ') ?? 'the allowed values'}`
+      break
+    case 'pattern':
+      message = `must match \`${String(params.pattern)}\``
+      break
+  }
+  return { in: part, path, message, code: e.keyword ?? 'invalid' }
+}
+
+function describe (detail: ErrorDetail): string {
+  const part = detail.in ?? 'body'
+  return detail.path === '' ? `${part} ${detail.message}` : `${part} \`${detail.path}\` ${detail.message}`
+}
+
+/** Fastify's own request errors (content type, body parsing, limits) by code. */
+function translateFastify (err: FastifyError): Translated | undefined {
+  switch (err.code) {
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return entry('invalid_json', 'the body is not valid JSON')
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return entry('validation_failed', 'body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return entry('unsupported_media_type')
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return entry('payload_too_large')
+    case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
+      return entry('validation_failed', 'the body size does not match `content-length`')
+  }
+  if (err.code?.startsWith('FST_') === true && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
+    const code: ErrorCode = err.statusCode === 404 ? 'not_found' : err.statusCode === 413 ? 'payload_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : 'validation_failed'
+    return entry(code, err.message.toLowerCase().replace(/\.$/, ''))
+  }
+  return undefined
+}
+
+/** Maps any thrown value to its catalogue entry. Exported for the tests and the CLI. */
+export function translateError (err: unknown): Translated {
+  if (err instanceof HttpError) {
+    const t = entry(err.code, err.message, err.details)
+    if (err.code === 'unauthorized') t.headers = { 'www-authenticate': 'Bearer realm="gatehouse"' }
+    return t
+  }
+  if (err instanceof ServiceError) {
+    const t = entry(err.code, err.message, err.details)
+    if (err.code === 'unauthorized') t.headers = { 'www-authenticate': 'Bearer realm="gatehouse"' }
+    return t
+  }
+  if (err instanceof RevisionMismatchError) {
+    const t = entry('revision_mismatch', err.message)
+    if (err.actual > 0) t.headers = { etag: `"${err.actual}"` }
+    return t
+  }
+  if (err instanceof NotFoundError) return entry(err.entity === 'tenant' ? 'tenant_not_found' : 'not_found', err.message)
+  if (err instanceof ConflictError) return entry('conflict', err.message)
+  if (err instanceof StoreUnavailableError) return entry('unavailable')
+  if (err instanceof StoreError) return entry('internal')
+  const fastifyError = err as FastifyError & { validation?: AjvError[], validationContext?: string }
+  if (typeof fastifyError === 'object' && fastifyError !== null && Array.isArray(fastifyError.validation)) {
+    const part = partOf(fastifyError.validationContext)
+    const details = fastifyError.validation.map(e => validationDetail(part, e))
+    const first = details[0]
+    return entry('validation_failed', first === undefined ? undefined : describe(first), details)
+  }
+  if (typeof fastifyError === 'object' && fastifyError !== null) {
+    const t = translateFastify(fastifyError)
+    if (t !== undefined) return t
+  }
+  return entry('internal')
+}
+
+/** Sends the error response for `err`; logs 5xx with the full error and the request id. */
+export function sendError (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const t = translateError(err)
+  if (t.serious) {
+    request.log.error({ err }, 'request failed')
+  } else {
+    request.log.info({ code: t.body.code, status: t.status }, t.body.message)
+  }
+  if (t.headers !== undefined) reply.headers(t.headers)
+  return reply.code(t.status).type('application/json; charset=utf-8').send(t.body)
+}
+
+/** Installs the error handler and the not-found handler at the root. */
+export const errorsPlugin = fp(async function errors (app: FastifyInstance) {
+  app.setErrorHandler((err, request, reply) => sendError(err, request, reply))
+  app.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? request.url
+    return sendError(new HttpError('not_found', `no route \`${request.method} ${path}\``), request, reply)
+  })
+}, { name: 'gatehouse-errors', fastify: '5.x' })

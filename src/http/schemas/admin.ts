@@ -1,0 +1,162 @@
+/**
+ * Administration bodies. Closed shapes (`additionalProperties: false`): a misspelt key
+ * is a 400 naming it, never silently dropped (a dropped `deny` would widen access).
+ */
+import { KEY_SCOPES } from '../../service/index.js'
+
+const nameList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 256 } } as const
+
+export const tenantBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', minLength: 1, maxLength: 200, description: 'display name; default: the tenant id' }
+  }
+} as const
+
+export const tenantResponseSchema = {
+  type: 'object',
+  required: ['id', 'name', 'revision', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    name: { type: 'string' },
+    revision: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time' }
+  }
+} as const
+
+export const keyBodySchema = {
+  type: 'object',
+  required: ['scopes'],
+  additionalProperties: false,
+  properties: {
+    scopes: {
+      type: 'array',
+      minItems: 1,
+      maxItems: KEY_SCOPES.length,
+      uniqueItems: true,
+      items: { type: 'string', enum: KEY_SCOPES },
+      description: '`check`: decisions; `admin`: reading and changing the tenant; `audit`: reading the audit log'
+    }
+  }
+} as const
+
+export const keyResponseSchema = {
+  type: 'object',
+  required: ['id', 'tenant', 'scopes', 'secret'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    tenant: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string', enum: KEY_SCOPES } },
+    secret: { type: 'string', description: 'the bearer token `gh_<id>_<secret>`, shown only here: only its hash is stored' }
+  }
+} as const
+
+export const policyWrittenResponseSchema = {
+  type: 'object',
+  required: ['revision'],
+  additionalProperties: false,
+  properties: { revision: { type: 'integer' } }
+} as const
+
+const accessSchema = {
+  description: '`none`, `assigned`, `all`, or a list of relations',
+  anyOf: [
+    { type: 'string', enum: ['none', 'assigned', 'all'] },
+    nameList
+  ]
+} as const
+
+const overridesSchema = {
+  type: 'object',
+  additionalProperties: false,
+  description: 'per-user changes on top of the roles',
+  properties: {
+    flags: { type: 'object', additionalProperties: { type: 'boolean' }, description: '`true` sets a flag, `false` clears it' },
+    modules: {
+      type: 'object',
+      additionalProperties: {
+        type: 'object',
+        additionalProperties: false,
+        properties: {
+          access: accessSchema,
+          level: { type: 'string', enum: ['limited', 'management', 'full'] },
+          allow: nameList,
+          deny: nameList
+        }
+      }
+    }
+  }
+} as const
+
+const subjectProperties = {
+  roles: { ...nameList, description: 'tenant-wide roles' },
+  aliases: { ...nameList, description: 'other names of the same person (identity provider id, e-mail); unique in the tenant' },
+  projects: { type: 'object', additionalProperties: nameList, description: 'project id to the roles held in it' },
+  groups: nameList,
+  status: { type: 'string', enum: ['active', 'inactive'] },
+  login: { type: 'boolean', description: '`false`: assignable but cannot act' },
+  owner: { type: 'boolean', description: 'the account owner: allowed everything' },
+  overrides: overridesSchema
+} as const
+
+export const subjectBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string', description: 'optional; must equal the id of the path' },
+    ...subjectProperties
+  }
+} as const
+
+export const subjectResponseSchema = {
+  type: 'object',
+  required: ['id', 'roles'],
+  additionalProperties: false,
+  properties: { id: { type: 'string' }, ...subjectProperties }
+} as const
+
+const relationValue = {
+  description: 'a relation value: user ids, aliases or `group:<id>`',
+  anyOf: [
+    { type: 'string', minLength: 1, maxLength: 256 },
+    nameList
+  ]
+} as const
+
+export const resourcePropertiesSchema = {
+  type: 'object',
+  description: '`project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module',
+  properties: {
+    project: { type: 'string', minLength: 1, maxLength: 256 },
+    parent: { type: 'string', minLength: 1, maxLength: 256 },
+    acl: {
+      type: 'array',
+      maxItems: 1000,
+      items: {
+        type: 'object',
+        required: ['who'],
+        additionalProperties: false,
+        properties: {
+          who: { type: 'string', minLength: 1, maxLength: 256, description: 'a user id or alias, `group:<id>`, `role:<id>` or `*`' },
+          allow: nameList,
+          deny: nameList
+        }
+      }
+    }
+  },
+  additionalProperties: relationValue
+} as const
+
+export const resourceResponseSchema = {
+  type: 'object',
+  required: ['type', 'id', 'properties'],
+  additionalProperties: false,
+  properties: {
+    type: { type: 'string' },
+    id: { type: 'string' },
+    properties: resourcePropertiesSchema
+  }
+} as const

@@ -1,0 +1,177 @@
+/**
+ * AuthZEN Authorization API 1.0 bodies. Receivers must ignore unknown fields, so no
+ * schema here closes `additionalProperties`; what is present must be well typed.
+ */
+import { EVALUATIONS_SEMANTICS, REASON_CODES } from '../../service/index.js'
+import { tenantIdSchema } from './common.js'
+
+const propertiesSchema = { type: 'object', description: 'any JSON object' } as const
+
+/** A complete subject or resource: `type` and `id` required. */
+const entitySchema = (what: string) => ({
+  type: 'object',
+  description: what,
+  required: ['type', 'id'],
+  properties: {
+    type: { type: 'string' },
+    id: { type: 'string' },
+    properties: propertiesSchema
+  }
+}) as const
+
+const actionSchema = {
+  type: 'object',
+  description: 'the action; `name` is an action of the module',
+  required: ['name'],
+  properties: {
+    name: { type: 'string' },
+    properties: propertiesSchema
+  }
+} as const
+
+/** A default or an item entity in a batch: keys typed when present, none required (checked after defaults). */
+const partialEntitySchema = (what: string) => ({
+  type: 'object',
+  description: what,
+  properties: {
+    type: { type: 'string' },
+    id: { type: 'string' },
+    properties: propertiesSchema
+  }
+}) as const
+
+const partialActionSchema = {
+  type: 'object',
+  properties: {
+    name: { type: 'string' },
+    properties: propertiesSchema
+  }
+} as const
+
+const contextSchema = { type: 'object', description: 'the environment of the request; accepted and not used by gatehouse policies' } as const
+
+export const evaluationBodySchema = {
+  type: 'object',
+  required: ['subject', 'action', 'resource'],
+  properties: {
+    subject: entitySchema('the subject: `id` is a stored subject id or alias; any `type` is accepted'),
+    action: actionSchema,
+    resource: entitySchema('the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used'),
+    context: contextSchema
+  }
+} as const
+
+const evaluationItemSchema = {
+  type: 'object',
+  description: 'one evaluation; an entity given here replaces the top-level default as a whole',
+  properties: {
+    subject: partialEntitySchema('the subject'),
+    action: partialActionSchema,
+    resource: partialEntitySchema('the resource'),
+    context: contextSchema
+  }
+} as const
+
+/** Most evaluations accepted in one batch. */
+export const MAX_EVALUATIONS = 1000
+
+export const evaluationsBodySchema = {
+  type: 'object',
+  properties: {
+    subject: partialEntitySchema('default subject of every evaluation'),
+    action: partialActionSchema,
+    resource: partialEntitySchema('default resource of every evaluation'),
+    context: contextSchema,
+    evaluations: { type: 'array', maxItems: MAX_EVALUATIONS, items: evaluationItemSchema },
+    options: {
+      type: 'object',
+      properties: {
+        evaluations_semantic: { type: 'string', enum: EVALUATIONS_SEMANTICS },
+        context: { type: 'boolean', description: 'gatehouse extension: `true` adds reason, fields and revision to each item' }
+      }
+    }
+  }
+} as const
+
+const decisionContextSchema = {
+  type: 'object',
+  required: ['reason', 'revision'],
+  additionalProperties: false,
+  properties: {
+    reason: {
+      type: 'object',
+      required: ['code', 'message'],
+      additionalProperties: false,
+      properties: {
+        code: { type: 'string', enum: Object.keys(REASON_CODES), description: 'the step of the decision order that decided' },
+        message: { type: 'string' }
+      }
+    },
+    fields: {
+      type: 'object',
+      description: 'on an allowed decision on a module with fields',
+      required: ['visible', 'editable'],
+      additionalProperties: false,
+      properties: {
+        visible: { type: 'array', items: { type: 'string' } },
+        editable: { type: 'array', items: { type: 'string' } }
+      }
+    },
+    revision: { type: 'integer', description: 'the tenant revision the decision was made at' }
+  }
+} as const
+
+export const evaluationResponseSchema = {
+  type: 'object',
+  required: ['decision', 'context'],
+  additionalProperties: false,
+  properties: {
+    decision: { type: 'boolean' },
+    context: decisionContextSchema
+  }
+} as const
+
+export const evaluationsResponseSchema = {
+  description: 'the decisions in request order (shorter when a short-circuit semantic stopped early); without `evaluations` in the request, a single evaluation response',
+  anyOf: [
+    {
+      type: 'object',
+      required: ['evaluations'],
+      additionalProperties: false,
+      properties: {
+        evaluations: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['decision'],
+            additionalProperties: false,
+            properties: {
+              decision: { type: 'boolean' },
+              context: decisionContextSchema
+            }
+          }
+        }
+      }
+    },
+    evaluationResponseSchema
+  ]
+} as const
+
+export const decisionHeadersSchema = {
+  type: 'object',
+  properties: {
+    'gatehouse-tenant': { ...tenantIdSchema, description: 'the tenant of the decision; required with the root key, optional (and checked) with a tenant key' }
+  }
+} as const
+
+export const metadataResponseSchema = {
+  type: 'object',
+  description: 'AuthZEN PDP metadata: only the endpoints this server implements are listed',
+  required: ['policy_decision_point', 'access_evaluation_endpoint'],
+  additionalProperties: false,
+  properties: {
+    policy_decision_point: { type: 'string' },
+    access_evaluation_endpoint: { type: 'string' },
+    access_evaluations_endpoint: { type: 'string' }
+  }
+} as const

@@ -1,0 +1,121 @@
+/**
+ * API keys: minting, hashing, and turning a bearer token into a principal.
+ *
+ * A tenant key's token is `gh_<keyid>_<secret>`: the key id is 12 random bytes in hex
+ * (no `_`), the secret 32 random bytes in base64url. Only `sha256:<hex>` of the secret
+ * is stored; with 256 random bits a salt or a slow hash adds nothing. The root key is
+ * either `GATEHOUSE_ROOT_KEY` (compared in memory, never stored) or generated once,
+ * `gh_root_<secret>`, and then only the hash of the whole token is stored.
+ */
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { ApiKey, KeyScope, Store } from '../store/store.js'
+import { Lru } from './lru.js'
+
+export const KEY_SCOPES: readonly KeyScope[] = ['check', 'admin', 'audit']
+
+/** Who made a request: the root key, or a key bound to one tenant with scopes. */
+export type Principal =
+  | { kind: 'root' }
+  | { kind: 'tenant', keyId: string, tenantId: string, scopes: readonly KeyScope[] }
+
+const TOKEN_PREFIX = 'gh_'
+const KEY_ID_PATTERN = /^[0-9a-f]{24}$/
+const SECRET_PATTERN = /^[A-Za-z0-9_-]{43}$/
+
+/** `sha256:<hex>` of a secret. */
+export function hashSecret (secret: string): string {
+  return `sha256:${createHash('sha256').update(secret, 'utf8').digest('hex')}`
+}
+
+/** Constant-time comparison of a presented secret with a stored `sha256:<hex>` hash. */
+export function secretMatches (secret: string, storedHash: string): boolean {
+  const presented = Buffer.from(hashSecret(secret), 'utf8')
+  const stored = Buffer.from(storedHash, 'utf8')
+  return presented.length === stored.length && timingSafeEqual(presented, stored)
+}
+
+/** A new tenant key: the token to show once, and what to store. */
+export function mintKey (): { keyId: string, token: string, secretHash: string } {
+  const keyId = randomBytes(12).toString('hex')
+  const secret = randomBytes(32).toString('base64url')
+  return { keyId, token: `${TOKEN_PREFIX}${keyId}_${secret}`, secretHash: hashSecret(secret) }
+}
+
+/** The key id and secret of a tenant key token, or `undefined` when the token has another shape. */
+export function parseKeyToken (token: string): { keyId: string, secret: string } | undefined {
+  if (!token.startsWith(TOKEN_PREFIX)) return undefined
+  const rest = token.slice(TOKEN_PREFIX.length)
+  const sep = rest.indexOf('_')
+  if (sep < 0) return undefined
+  const keyId = rest.slice(0, sep)
+  const secret = rest.slice(sep + 1)
+  if (!KEY_ID_PATTERN.test(keyId) || !SECRET_PATTERN.test(secret)) return undefined
+  return { keyId, secret }
+}
+
+/**
+ * Makes sure a root key exists. With a configured key nothing is stored. Otherwise the
+ * stored hash is used, or a key is generated and its hash stored; `generated` is the
+ * token to print, set only in the process whose hash won (two replicas starting at
+ * once agree on one key through `initRootKeyHash`).
+ */
+export async function ensureRootKey (store: Store, configured: string | undefined): Promise<{ generated?: string }> {
+  if (configured !== undefined) return {}
+  if (await store.getRootKeyHash() !== undefined) return {}
+  const token = `${TOKEN_PREFIX}root_${randomBytes(32).toString('base64url')}`
+  const hash = hashSecret(token)
+  const stored = await store.initRootKeyHash(hash)
+  return stored === hash ? { generated: token } : {}
+}
+
+export interface KeyRingOptions {
+  store: Store
+  /** `GATEHOUSE_ROOT_KEY`; when unset, the stored hash of the generated root key is used. */
+  rootKey: string | undefined
+  /** How many tenant keys to keep in memory. */
+  cacheSize?: number
+}
+
+/**
+ * Authenticates bearer tokens. Keys are cached by id once read (id → tenant, scopes,
+ * hash), so a warm check never waits on the store. Unknown key ids are not cached: a
+ * key created by another replica must be usable at once.
+ */
+export class KeyRing {
+  readonly #store: Store
+  readonly #rootHash: string | undefined
+  #storedRootHash: string | undefined
+  readonly #keys: Lru<string, ApiKey>
+
+  constructor (opts: KeyRingOptions) {
+    this.#store = opts.store
+    this.#rootHash = opts.rootKey === undefined ? undefined : hashSecret(opts.rootKey)
+    this.#keys = new Lru(opts.cacheSize ?? 10_000)
+  }
+
+  /** The principal of a token, or `undefined` when the token is not a valid, unrevoked key. */
+  async authenticate (token: string): Promise<Principal | undefined> {
+    const rootHash = this.#rootHash ?? await this.#loadStoredRootHash()
+    if (rootHash !== undefined && secretMatches(token, rootHash)) return { kind: 'root' }
+    const parsed = parseKeyToken(token)
+    if (parsed === undefined) return undefined
+    let key = this.#keys.get(parsed.keyId)
+    if (key === undefined) {
+      key = await this.#store.getKey(parsed.keyId)
+      if (key === undefined) return undefined
+      this.#keys.set(key.id, key)
+    }
+    if (key.revokedAt !== null || !secretMatches(parsed.secret, key.secretHash)) return undefined
+    return { kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes }
+  }
+
+  /** Records a key this process just wrote, so its first use needs no query. */
+  remember (key: ApiKey): void {
+    this.#keys.set(key.id, key)
+  }
+
+  async #loadStoredRootHash (): Promise<string | undefined> {
+    if (this.#storedRootHash === undefined) this.#storedRootHash = await this.#store.getRootKeyHash()
+    return this.#storedRootHash
+  }
+}

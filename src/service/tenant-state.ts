@@ -1,0 +1,145 @@
+/**
+ * What a decision needs of a tenant, held in memory: the revision, the compiled policy
+ * (compiled when the policy changes, never per check) and every subject by id and by
+ * alias. Loaded once per tenant, then changed in place by this process's own writes,
+ * so that a warm decision never waits on the store.
+ *
+ * Writes made by another process are not seen until `invalidate` is called for the
+ * tenant (the hook a LISTEN/NOTIFY listener calls).
+ */
+import { compileBundle } from '../engine/index.js'
+import type { CompiledPolicy } from '../engine/index.js'
+import type { Subject } from '../engine/model.js'
+import type { Store } from '../store/store.js'
+import { ServiceError } from './errors.js'
+import { Lru } from './lru.js'
+
+export interface TenantState {
+  readonly tenantId: string
+  /** The tenant revision this state reflects (the highest written by this process since loading). */
+  revision: number
+  /** `undefined` until the tenant has a policy. */
+  policy: CompiledPolicy | undefined
+  /** The revision at which `policy` was written; a write only replaces an older one. */
+  policyRevision: number
+  readonly subjectsById: Map<string, Subject>
+  readonly subjectsByAlias: Map<string, Subject>
+  /** Per subject id, the revision of the last write applied (a put or a delete). */
+  readonly subjectRevisions: Map<string, number>
+}
+
+interface Entry {
+  readonly promise: Promise<TenantState>
+  state?: TenantState
+}
+
+export interface TenantStatesOptions {
+  store: Store
+  /** How many tenants to keep in memory. */
+  maxTenants?: number
+}
+
+export class TenantStates {
+  readonly #store: Store
+  readonly #entries: Lru<string, Entry>
+
+  constructor (opts: TenantStatesOptions) {
+    this.#store = opts.store
+    this.#entries = new Lru(opts.maxTenants ?? 10_000)
+  }
+
+  /**
+   * The state of a tenant, loading it on first use. Throws ServiceError
+   * `tenant_not_found` when the tenant does not exist (which is not cached).
+   */
+  async get (tenantId: string): Promise<TenantState> {
+    const existing = this.#entries.get(tenantId)
+    if (existing?.state !== undefined) return existing.state
+    if (existing !== undefined) return await existing.promise
+    const entry: Entry = { promise: this.#load(tenantId) }
+    this.#entries.set(tenantId, entry)
+    try {
+      entry.state = await entry.promise
+      return entry.state
+    } catch (err) {
+      if (this.#entries.peek(tenantId) === entry) this.#entries.delete(tenantId)
+      throw err
+    }
+  }
+
+  /**
+   * Applies a successful write of this process to the loaded state. A state still
+   * loading may predate the write, so it is dropped instead and loaded again on next use.
+   */
+  afterWrite (tenantId: string, revision: number, apply?: (state: TenantState) => void): void {
+    const entry = this.#entries.peek(tenantId)
+    if (entry === undefined) return
+    if (entry.state === undefined) {
+      this.#entries.delete(tenantId)
+      return
+    }
+    apply?.(entry.state)
+    entry.state.revision = Math.max(entry.state.revision, revision)
+  }
+
+  /** Forgets a tenant; the next use loads it again from the store. */
+  invalidate (tenantId: string): void {
+    this.#entries.delete(tenantId)
+  }
+
+  /** Forgets every tenant (after a lost notification channel, for instance). */
+  invalidateAll (): void {
+    this.#entries.clear()
+  }
+
+  async #load (tenantId: string): Promise<TenantState> {
+    const tenant = await this.#store.getTenant(tenantId)
+    if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
+    const [stored, subjects] = await Promise.all([
+      this.#store.getPolicy(tenantId),
+      this.#store.listSubjects(tenantId)
+    ])
+    const state: TenantState = {
+      tenantId,
+      revision: tenant.revision,
+      policy: undefined,
+      policyRevision: 0,
+      subjectsById: new Map(),
+      subjectsByAlias: new Map(),
+      subjectRevisions: new Map()
+    }
+    if (stored !== undefined) {
+      const compiled = compileBundle(stored.bundle)
+      // INVARIANT: only bundles that compiled are stored; a stored one that no longer
+      // compiles is a bug (or an engine change), never a reason to answer from no policy.
+      if (!compiled.ok) {
+        throw new Error(`stored policy of tenant \`${tenantId}\` does not compile: ${compiled.issues.map(i => `${i.path} ${i.message}`).join('; ')}`)
+      }
+      state.policy = compiled.policy
+      state.policyRevision = stored.revision
+    }
+    for (const subject of subjects) indexSubject(state, subject)
+    return state
+  }
+}
+
+/** Adds a subject to the maps by id and alias. */
+export function indexSubject (state: TenantState, subject: Subject): void {
+  state.subjectsById.set(subject.id, subject)
+  for (const alias of subject.aliases ?? []) state.subjectsByAlias.set(alias, subject)
+}
+
+/** Removes a subject (by id) and the aliases it held. */
+export function unindexSubject (state: TenantState, id: string): void {
+  const previous = state.subjectsById.get(id)
+  if (previous === undefined) return
+  state.subjectsById.delete(id)
+  for (const alias of previous.aliases ?? []) {
+    if (state.subjectsByAlias.get(alias) === previous) state.subjectsByAlias.delete(alias)
+  }
+}
+
+/** The subject a request names: by id first, then by alias. */
+export function findSubject (state: TenantState, idOrAlias: string): Subject | undefined {
+  return state.subjectsById.get(idOrAlias) ?? state.subjectsByAlias.get(idOrAlias)
+}

@@ -1,0 +1,7 @@
+export { tenants } from './tenants.js'
+export { policies } from './policies.js'
+export { subjects, subjectAliases } from './subjects.js'
+export { groups } from './groups.js'
+export { resources } from './resources.js'
+export { apiKeys } from './api-keys.js'
+export { systemSettings, SETTING_ROOT_KEY_HASH } from './system-settings.js'

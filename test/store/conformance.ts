@@ -1,0 +1,603 @@
+/**
+ * The behaviours of `Store`, written once and run on every backend (pglite.test.ts,
+ * postgres.test.ts). Every case mints its own tenant ids, so cases share one database
+ * without truncation, and every case is also a tenant-isolation case.
+ *
+ * Rule for contributors: any change to the `Store` interface ships with a case here.
+ */
+import { randomBytes } from 'node:crypto'
+import type { Test } from 'tap'
+import type { Bundle, ResourceFacts, Subject } from '../../src/engine/model.js'
+import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError } from '../../src/store/errors.js'
+import type { Store } from '../../src/store/store.js'
+import type { BackendHarness } from '../helpers/db.js'
+
+function freshId (prefix: string): string {
+  return `${prefix}-${randomBytes(6).toString('hex')}`
+}
+
+async function newTenant (store: Store): Promise<string> {
+  const id = freshId('tenant')
+  await store.putTenant(id, { name: `Tenant ${id}` })
+  return id
+}
+
+async function revisionOf (store: Store, tenantId: string): Promise<number | undefined> {
+  return (await store.getTenant(tenantId))?.revision
+}
+
+function shuffled<T> (items: readonly T[]): T[] {
+  const out = [...items]
+  for (let i = out.length - 1; i > 0; i--) {
+    const j = Math.floor(Math.random() * (i + 1))
+    const a = out[i] as T
+    out[i] = out[j] as T
+    out[j] = a
+  }
+  return out
+}
+
+const byId = (a: { id: string }, b: { id: string }): number => a.id < b.id ? -1 : a.id > b.id ? 1 : 0
+
+/** Everything a tenant holds, read through the Store, in a comparable form. */
+async function snapshot (store: Store, tenantId: string, resourceIds: Array<[string, string]> = []): Promise<unknown> {
+  const tenant = await store.getTenant(tenantId)
+  return {
+    tenant,
+    policy: tenant === undefined ? undefined : await store.getPolicy(tenantId),
+    subjects: (await store.listSubjects(tenantId)).sort(byId),
+    groups: (await store.listGroups(tenantId)).sort(byId),
+    keys: (await store.listKeys(tenantId)).sort(byId),
+    resources: await Promise.all(resourceIds.map(([m, id]) => store.getResource(tenantId, m, id)))
+  }
+}
+
+const BUNDLE: Bundle = {
+  version: 1,
+  flags: { manage_prices: 'See prices and send documents to clients', delete_entities: 'Delete entities the user can access' },
+  modules: {
+    jobs: {
+      relations: ['assignee', 'responsible', 'creator'],
+      assigned: ['assignee', 'responsible'],
+      actions: {
+        view: { level: 'limited' },
+        note: { level: 'limited' },
+        edit: { level: 'management' },
+        create: { level: 'full' },
+        delete: { level: 'full', flags: ['delete_entities'] }
+      },
+      fields: { client_name: {}, price: { flags: ['manage_prices'] } }
+    },
+    invoices: { description: 'Invoices – factures, « TTC » €', actions: { view: { level: 'limited', description: '' } } }
+  },
+  roles: {
+    employee: { modules: { jobs: { access: 'assigned', level: 'limited', allow: ['punch'], fields: { price: 'hidden' } } } },
+    manager: { flags: ['manage_prices'], modules: { jobs: { access: 'all', level: 'full', deny: ['delete'], scope: { close: ['creator'] } } } },
+    admin: { protected: true, all: true },
+    clerk: { modules: { invoices: { admin: true } } }
+  }
+}
+
+const FULL_SUBJECT: Subject = {
+  id: 'u-marie',
+  roles: ['employee', 'manager'],
+  aliases: ['marie@example.com', 'idp|8f3a'],
+  projects: { 'site-12': ['operative'], 'site-13': [] },
+  groups: ['crew-a', 'crew-b'],
+  status: 'inactive',
+  login: false,
+  owner: false,
+  overrides: {
+    flags: { manage_prices: true, delete_entities: false },
+    modules: { jobs: { access: ['creator'], level: 'management', allow: ['create'], deny: ['delete'] } }
+  }
+}
+
+/**
+ * Runs the conformance suite on one backend, as a subtest named after it. The backend
+ * is opened once for the whole suite (fresh tenants per case keep cases apart).
+ */
+export async function storeConformance (t: Test, harness: BackendHarness): Promise<void> {
+  await t.test(`store conformance on ${harness.name}`, { skip: harness.skip }, async t => {
+    const backend = await harness.open()
+    t.teardown(() => backend.close())
+    const store = backend.store
+    const concurrent = harness.capabilities.concurrentWriters
+      ? false
+      : `${harness.name} has one connection: writers cannot run concurrently`
+
+    t.test('ping answers', async t => {
+      await t.resolves(store.ping())
+    })
+
+    t.test('tenants', async t => {
+      t.test('putTenant creates a tenant at revision 1, and a rename bumps the revision', async t => {
+        const id = freshId('tenant')
+        t.same(await store.putTenant(id, { name: 'Acme' }), { revision: 1, created: true })
+        const created = await store.getTenant(id)
+        t.match(created, { id, name: 'Acme', revision: 1 })
+        t.type(created?.createdAt, Date)
+        t.same(await store.putTenant(id, { name: 'Acme Ltd' }), { revision: 2, created: false })
+        t.match(await store.getTenant(id), { id, name: 'Acme Ltd', revision: 2, createdAt: created?.createdAt })
+      })
+
+      t.test('an unknown tenant reads as undefined', async t => {
+        t.equal(await store.getTenant(freshId('nobody')), undefined)
+      })
+
+      t.test('putTenant with ifRevision 0 creates the tenant only when it is absent', async t => {
+        const id = freshId('tenant')
+        t.same(await store.putTenant(id, { name: 'First' }, { ifRevision: 0 }), { revision: 1, created: true })
+        const err = await store.putTenant(id, { name: 'Second' }, { ifRevision: 0 }).catch((e: unknown) => e)
+        t.type(err, RevisionMismatchError)
+        t.match(err, { kind: 'revision_mismatch', expected: 0, actual: 1 })
+        t.match(await store.getTenant(id), { name: 'First', revision: 1 })
+      })
+
+      t.test('putTenant with a stale ifRevision renames nothing', async t => {
+        const id = await newTenant(store)
+        await store.putTenant(id, { name: 'Renamed' })
+        await t.rejects(store.putTenant(id, { name: 'Stale' }, { ifRevision: 1 }), { code: 'revision_mismatch', expected: 1, actual: 2 })
+        t.match(await store.getTenant(id), { name: 'Renamed', revision: 2 })
+        t.same(await store.putTenant(id, { name: 'Fresh' }, { ifRevision: 2 }), { revision: 3, created: false })
+      })
+
+      t.test('putTenant with ifRevision on an unknown tenant fails at revision 0 and creates nothing', async t => {
+        const id = freshId('tenant')
+        await t.rejects(store.putTenant(id, { name: 'X' }, { ifRevision: 3 }), new RevisionMismatchError(id, 3, 0))
+        t.equal(await store.getTenant(id), undefined)
+      })
+
+      t.test('tenant ids are compared exactly (case-sensitive, no trimming)', async t => {
+        const id = freshId('Tenant')
+        await store.putTenant(id, { name: 'Upper' })
+        t.same(await store.putTenant(id.toLowerCase(), { name: 'Lower' }), { revision: 1, created: true })
+        t.equal(await store.getTenant(` ${id}`), undefined)
+        t.match(await store.getTenant(id), { name: 'Upper' })
+      })
+    })
+
+    t.test('revisions', async t => {
+      t.test('every write bumps the tenant revision by one and returns it', async t => {
+        const tenant = await newTenant(store)
+        const keyId = freshId('key')
+        const writes: Array<[string, () => Promise<{ revision: number }>]> = [
+          ['putPolicy', () => store.putPolicy(tenant, BUNDLE)],
+          ['putSubject (create)', () => store.putSubject(tenant, { id: 'u1', roles: [] })],
+          ['putSubject (replace)', () => store.putSubject(tenant, { id: 'u1', roles: ['employee'] })],
+          ['putGroup', () => store.putGroup(tenant, { id: 'g1', description: '' })],
+          ['putResource', () => store.putResource(tenant, { module: 'jobs', id: 'j1', relations: {} })],
+          ['createKey', () => store.createKey({ id: keyId, tenantId: tenant, secretHash: 'h', scopes: ['check'] })],
+          ['revokeKey', () => store.revokeKey(tenant, keyId)],
+          ['deleteResource', () => store.deleteResource(tenant, 'jobs', 'j1')],
+          ['deleteGroup', () => store.deleteGroup(tenant, 'g1')],
+          ['deleteSubject', () => store.deleteSubject(tenant, 'u1')],
+          ['putTenant (rename)', () => store.putTenant(tenant, { name: 'Renamed' })]
+        ]
+        let expected = 1
+        for (const [name, write] of writes) {
+          expected++
+          t.equal((await write()).revision, expected, `${name} returns revision ${expected}`)
+          t.equal(await revisionOf(store, tenant), expected, `${name} leaves the tenant at revision ${expected}`)
+        }
+      })
+
+      t.test('a write with the current ifRevision succeeds', async t => {
+        const tenant = await newTenant(store)
+        t.same(await store.putSubject(tenant, { id: 'u1', roles: [] }, { ifRevision: 1 }), { revision: 2, created: true })
+        t.same(await store.putPolicy(tenant, BUNDLE, { ifRevision: 2 }), { revision: 3 })
+      })
+
+      t.test('a write with a stale ifRevision throws RevisionMismatchError with the current revision and writes nothing', async t => {
+        const tenant = await newTenant(store)
+        const keyId = freshId('key')
+        await store.putPolicy(tenant, BUNDLE)
+        await store.putSubject(tenant, FULL_SUBJECT)
+        await store.putGroup(tenant, { id: 'g1', description: 'crew' })
+        await store.putResource(tenant, { module: 'jobs', id: 'j1', relations: { assignee: ['u1'] } })
+        await store.createKey({ id: keyId, tenantId: tenant, secretHash: 'h', scopes: ['admin'] })
+        const current = await revisionOf(store, tenant) ?? -1
+        const stale = { ifRevision: current - 1 }
+        const before = await snapshot(store, tenant, [['jobs', 'j1']])
+        const writes: Array<[string, () => Promise<unknown>]> = [
+          ['putTenant', () => store.putTenant(tenant, { name: 'Other' }, stale)],
+          ['putPolicy', () => store.putPolicy(tenant, { version: 1, modules: {}, roles: {} }, stale)],
+          ['putSubject', () => store.putSubject(tenant, { id: FULL_SUBJECT.id, roles: [] }, stale)],
+          ['putSubject (new)', () => store.putSubject(tenant, { id: 'u-new', roles: [] }, stale)],
+          ['deleteSubject', () => store.deleteSubject(tenant, FULL_SUBJECT.id, stale)],
+          ['putGroup', () => store.putGroup(tenant, { id: 'g1', description: 'changed' }, stale)],
+          ['deleteGroup', () => store.deleteGroup(tenant, 'g1', stale)],
+          ['putResource', () => store.putResource(tenant, { module: 'jobs', id: 'j1', relations: {} }, stale)],
+          ['deleteResource', () => store.deleteResource(tenant, 'jobs', 'j1', stale)],
+          ['revokeKey', () => store.revokeKey(tenant, keyId, stale)]
+        ]
+        for (const [name, write] of writes) {
+          const err = await write().catch((e: unknown) => e)
+          t.type(err, RevisionMismatchError, `${name} is refused`)
+          t.match(err, { kind: 'revision_mismatch', code: 'revision_mismatch', tenantId: tenant, expected: current - 1, actual: current }, `${name} names the current revision`)
+        }
+        t.same(await snapshot(store, tenant, [['jobs', 'j1']]), before, 'nothing changed')
+      })
+    })
+
+    t.test('unknown tenants and things', async t => {
+      t.test('every write to an unknown tenant throws NotFoundError and creates nothing', async t => {
+        const tenant = freshId('nobody')
+        const writes: Array<[string, () => Promise<unknown>]> = [
+          ['putPolicy', () => store.putPolicy(tenant, BUNDLE)],
+          ['putSubject', () => store.putSubject(tenant, FULL_SUBJECT)],
+          ['deleteSubject', () => store.deleteSubject(tenant, 'u1')],
+          ['putGroup', () => store.putGroup(tenant, { id: 'g1', description: '' })],
+          ['deleteGroup', () => store.deleteGroup(tenant, 'g1')],
+          ['putResource', () => store.putResource(tenant, { module: 'jobs', id: 'j1', relations: {} })],
+          ['deleteResource', () => store.deleteResource(tenant, 'jobs', 'j1')],
+          ['createKey', () => store.createKey({ id: freshId('key'), tenantId: tenant, secretHash: 'h', scopes: ['check'] })],
+          ['revokeKey', () => store.revokeKey(tenant, 'k1')]
+        ]
+        for (const [name, write] of writes) {
+          const err = await write().catch((e: unknown) => e)
+          t.type(err, NotFoundError, `${name} is refused`)
+          t.match(err, { kind: 'not_found', code: 'tenant_not_found', entity: 'tenant', id: tenant }, `${name} names the tenant`)
+        }
+        t.equal(await store.getTenant(tenant), undefined)
+        t.same(await store.listSubjects(tenant), [])
+        t.same(await store.listGroups(tenant), [])
+        t.same(await store.listKeys(tenant), [])
+      })
+
+      t.test('getPolicy of an unknown tenant throws NotFoundError', async t => {
+        const tenant = freshId('nobody')
+        await t.rejects(store.getPolicy(tenant), new NotFoundError('tenant', tenant))
+      })
+
+      t.test('deleting what does not exist throws NotFoundError and leaves the revision unchanged', async t => {
+        const tenant = await newTenant(store)
+        const cases: Array<[string, () => Promise<unknown>, object]> = [
+          ['deleteSubject', () => store.deleteSubject(tenant, 'ghost'), { entity: 'subject', id: 'ghost', code: 'subject_not_found' }],
+          ['deleteGroup', () => store.deleteGroup(tenant, 'ghost'), { entity: 'group', id: 'ghost', code: 'group_not_found' }],
+          ['deleteResource', () => store.deleteResource(tenant, 'jobs', 'ghost'), { entity: 'resource', code: 'resource_not_found' }],
+          ['revokeKey', () => store.revokeKey(tenant, 'ghost'), { entity: 'key', id: 'ghost', code: 'key_not_found' }]
+        ]
+        for (const [name, write, want] of cases) {
+          const err = await write().catch((e: unknown) => e)
+          t.type(err, NotFoundError, `${name} is refused`)
+          t.match(err, want, `${name} names what is missing`)
+        }
+        t.equal(await revisionOf(store, tenant), 1)
+      })
+
+      t.test('reading what does not exist gives undefined', async t => {
+        const tenant = await newTenant(store)
+        t.equal(await store.getPolicy(tenant), undefined, 'no policy yet')
+        t.equal(await store.getSubject(tenant, 'ghost'), undefined)
+        t.equal(await store.getGroup(tenant, 'ghost'), undefined)
+        t.equal(await store.getResource(tenant, 'jobs', 'ghost'), undefined)
+        t.equal(await store.getKey(freshId('key')), undefined)
+        t.same(await store.listSubjects(tenant), [])
+        t.same(await store.listGroups(tenant), [])
+        t.same(await store.listKeys(tenant), [])
+      })
+    })
+
+    t.test('policies', async t => {
+      t.test('a bundle round-trips exactly, key order included', async t => {
+        const tenant = await newTenant(store)
+        const { revision } = await store.putPolicy(tenant, BUNDLE)
+        const stored = await store.getPolicy(tenant)
+        t.same(stored, { bundle: BUNDLE, revision })
+        // The order an ops team wrote is the order it exports (json, not jsonb).
+        t.same(Object.keys(stored?.bundle.modules ?? {}), Object.keys(BUNDLE.modules))
+        t.same(Object.keys(stored?.bundle.modules['jobs']?.actions ?? {}), ['view', 'note', 'edit', 'create', 'delete'])
+        t.same(Object.keys(stored?.bundle.roles ?? {}), ['employee', 'manager', 'admin', 'clerk'])
+      })
+
+      t.test('putPolicy replaces the whole bundle and records the revision it was written at', async t => {
+        const tenant = await newTenant(store)
+        await store.putPolicy(tenant, BUNDLE)
+        await store.putSubject(tenant, { id: 'u1', roles: [] })
+        const smaller: Bundle = { version: 1, modules: { tickets: { actions: { view: { level: 'limited' } } } }, roles: {} }
+        const { revision } = await store.putPolicy(tenant, smaller)
+        t.equal(revision, 4)
+        t.same(await store.getPolicy(tenant), { bundle: smaller, revision: 4 })
+        await store.putSubject(tenant, { id: 'u2', roles: [] })
+        t.equal((await store.getPolicy(tenant))?.revision, 4, 'later writes do not change the policy revision')
+      })
+    })
+
+    t.test('subjects', async t => {
+      t.test('a subject round-trips exactly, whichever optional fields it has', async t => {
+        const tenant = await newTenant(store)
+        const subjects: Subject[] = [
+          FULL_SUBJECT,
+          { id: 'u-minimal', roles: [] },
+          { id: 'u-empty', roles: [], aliases: [], projects: {}, groups: [], overrides: {} },
+          { id: 'u-owner', roles: ['admin'], status: 'active', login: true, owner: true },
+          { id: 'u-unicode', roles: ['opérateur'], aliases: ['zoë@exemple.fr'], projects: { 'chantier-été': ['compagnon'] } }
+        ]
+        for (const s of shuffled(subjects)) {
+          t.match(await store.putSubject(tenant, s), { created: true })
+        }
+        for (const s of subjects) {
+          t.same(await store.getSubject(tenant, s.id), s, `${s.id} reads back as written`)
+        }
+        t.same((await store.listSubjects(tenant)).sort(byId), [...subjects].sort(byId))
+      })
+
+      t.test('putSubject replaces the whole subject and frees the aliases it drops', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, FULL_SUBJECT)
+        const replaced: Subject = { id: FULL_SUBJECT.id, roles: ['employee'], aliases: ['idp|8f3a'] }
+        t.match(await store.putSubject(tenant, replaced), { created: false })
+        t.same(await store.getSubject(tenant, FULL_SUBJECT.id), replaced)
+        t.match(await store.putSubject(tenant, { id: 'u-other', roles: [], aliases: ['marie@example.com'] }), { created: true }, 'the dropped alias is free')
+      })
+
+      t.test('a subject may keep, reorder and repeat its own aliases', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, { id: 'u1', roles: [], aliases: ['a', 'b'] })
+        const again: Subject = { id: 'u1', roles: [], aliases: ['b', 'a', 'b', 'u1'] }
+        t.match(await store.putSubject(tenant, again), { created: false })
+        t.same(await store.getSubject(tenant, 'u1'), again, 'aliases read back as given')
+      })
+
+      t.test('an alias that is another subject\'s alias is a conflict, and nothing is written', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, { id: 'u1', roles: [], aliases: ['marie@example.com'] })
+        await store.putSubject(tenant, { id: 'u2', roles: ['employee'] })
+        const before = await snapshot(store, tenant)
+        for (const s of [
+          { id: 'u3', roles: [], aliases: ['new@example.com', 'marie@example.com'] },
+          { id: 'u2', roles: ['manager'], aliases: ['marie@example.com'] }
+        ]) {
+          const err = await store.putSubject(tenant, s).catch((e: unknown) => e)
+          t.type(err, ConflictError)
+          t.match(err, { kind: 'conflict', code: 'alias_conflict', message: /`marie@example\.com`.*`u1`/ })
+        }
+        t.same(await snapshot(store, tenant), before, 'revision and rows unchanged')
+        t.match(await store.putSubject(tenant, { id: 'u4', roles: [], aliases: ['new@example.com'] }), { created: true }, 'the other alias was not kept')
+      })
+
+      t.test('an alias that is another subject\'s id is a conflict', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, { id: 'u1', roles: [] })
+        const before = await snapshot(store, tenant)
+        await t.rejects(store.putSubject(tenant, { id: 'u2', roles: [], aliases: ['u1'] }), { kind: 'conflict', code: 'alias_conflict' })
+        t.same(await snapshot(store, tenant), before)
+      })
+
+      t.test('a subject id that is another subject\'s alias is a conflict', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, { id: 'u1', roles: [], aliases: ['marie'] })
+        const before = await snapshot(store, tenant)
+        await t.rejects(store.putSubject(tenant, { id: 'marie', roles: [] }), { kind: 'conflict', code: 'alias_conflict', message: /`marie`.*`u1`/ })
+        t.same(await snapshot(store, tenant), before)
+      })
+
+      t.test('deleting a subject frees its id and aliases', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, { id: 'u1', roles: [], aliases: ['marie'] })
+        await store.deleteSubject(tenant, 'u1')
+        t.equal(await store.getSubject(tenant, 'u1'), undefined)
+        t.match(await store.putSubject(tenant, { id: 'marie', roles: [], aliases: ['u1'] }), { created: true })
+      })
+
+      t.test('ids and aliases are compared exactly (case-sensitive)', async t => {
+        const tenant = await newTenant(store)
+        await store.putSubject(tenant, { id: 'Alice', roles: ['a'], aliases: ['Marie@Example.com'] })
+        t.match(await store.putSubject(tenant, { id: 'alice', roles: ['b'], aliases: ['marie@example.com'] }), { created: true })
+        t.match(await store.getSubject(tenant, 'Alice'), { roles: ['a'] })
+        t.match(await store.getSubject(tenant, 'alice'), { roles: ['b'] })
+        t.equal(await store.getSubject(tenant, 'ALICE'), undefined)
+      })
+    })
+
+    t.test('groups', async t => {
+      t.test('a group is created, replaced, listed and deleted', async t => {
+        const tenant = await newTenant(store)
+        t.match(await store.putGroup(tenant, { id: 'crew-a', description: 'Crew A' }), { created: true })
+        t.match(await store.putGroup(tenant, { id: 'crew-a', description: 'Crew A, north' }), { created: false })
+        t.match(await store.putGroup(tenant, { id: 'crew-b', description: '' }), { created: true })
+        t.same(await store.getGroup(tenant, 'crew-a'), { id: 'crew-a', description: 'Crew A, north' })
+        t.same((await store.listGroups(tenant)).sort(byId), [{ id: 'crew-a', description: 'Crew A, north' }, { id: 'crew-b', description: '' }])
+        await store.deleteGroup(tenant, 'crew-a')
+        t.equal(await store.getGroup(tenant, 'crew-a'), undefined)
+        t.same(await store.listGroups(tenant), [{ id: 'crew-b', description: '' }])
+      })
+    })
+
+    t.test('resources', async t => {
+      t.test('a resource round-trips exactly, and an empty ACL stays distinct from no ACL', async t => {
+        const tenant = await newTenant(store)
+        const resources: ResourceFacts[] = [
+          {
+            module: 'jobs',
+            id: 'j1',
+            project: 'site-12',
+            parent: 'folder-3',
+            relations: { assignee: ['u1', 'group:crew-a'], creator: ['u2'] },
+            acl: [{ who: 'group:crew-a', allow: ['view', 'edit'] }, { who: 'role:observer', deny: ['view'] }, { who: '*' }]
+          },
+          { module: 'jobs', id: 'j-no-acl', relations: {} },
+          { module: 'jobs', id: 'j-empty-acl', relations: { assignee: [] }, acl: [] }
+        ]
+        for (const r of shuffled(resources)) t.match(await store.putResource(tenant, r), { created: true })
+        for (const r of resources) t.same(await store.getResource(tenant, r.module, r.id), r, `${r.id} reads back as written`)
+        t.notOk('acl' in (await store.getResource(tenant, 'jobs', 'j-no-acl') ?? {}), 'no acl key at all')
+      })
+
+      t.test('a resource is keyed by module and id, and putResource replaces it whole', async t => {
+        const tenant = await newTenant(store)
+        await store.putResource(tenant, { module: 'jobs', id: 'x1', project: 'p1', relations: { creator: ['u1'] } })
+        await store.putResource(tenant, { module: 'invoices', id: 'x1', relations: { creator: ['u2'] } })
+        t.match(await store.getResource(tenant, 'jobs', 'x1'), { project: 'p1', relations: { creator: ['u1'] } })
+        t.same(await store.getResource(tenant, 'invoices', 'x1'), { module: 'invoices', id: 'x1', relations: { creator: ['u2'] } })
+        const replaced: ResourceFacts = { module: 'jobs', id: 'x1', relations: {} }
+        t.match(await store.putResource(tenant, replaced), { created: false })
+        t.same(await store.getResource(tenant, 'jobs', 'x1'), replaced, 'project dropped')
+        await store.deleteResource(tenant, 'jobs', 'x1')
+        t.equal(await store.getResource(tenant, 'jobs', 'x1'), undefined)
+        t.ok(await store.getResource(tenant, 'invoices', 'x1'), 'the other module keeps its resource')
+      })
+    })
+
+    t.test('api keys', async t => {
+      t.test('a key is found by its id alone, whatever the tenant', async t => {
+        const tenant = await newTenant(store)
+        const id = freshId('key')
+        await store.createKey({ id, tenantId: tenant, secretHash: 'scrypt$abc', scopes: ['check', 'audit'] })
+        const key = await store.getKey(id)
+        t.match(key, { id, tenantId: tenant, secretHash: 'scrypt$abc', scopes: ['check', 'audit'], revokedAt: null })
+        t.type(key?.createdAt, Date)
+        t.same(await store.listKeys(tenant), [key])
+      })
+
+      t.test('a key id is unique across tenants', async t => {
+        const a = await newTenant(store)
+        const b = await newTenant(store)
+        const id = freshId('key')
+        await store.createKey({ id, tenantId: a, secretHash: 'h', scopes: ['check'] })
+        const err = await store.createKey({ id, tenantId: b, secretHash: 'h2', scopes: ['admin'] }).catch((e: unknown) => e)
+        t.type(err, ConflictError)
+        t.match(err, { kind: 'conflict', code: 'duplicate', message: `key \`${id}\` already exists` })
+        t.equal(await revisionOf(store, b), 1, 'the failed write bumped nothing')
+        t.same(await store.listKeys(b), [])
+        t.match(await store.getKey(id), { tenantId: a, secretHash: 'h' })
+      })
+
+      t.test('revokeKey sets revokedAt once and keeps the first time', async t => {
+        const tenant = await newTenant(store)
+        const id = freshId('key')
+        await store.createKey({ id, tenantId: tenant, secretHash: 'h', scopes: ['admin'] })
+        await store.revokeKey(tenant, id)
+        const first = (await store.getKey(id))?.revokedAt
+        t.type(first, Date)
+        await new Promise(resolve => setTimeout(resolve, 5))
+        t.equal((await store.revokeKey(tenant, id)).revision, 4, 'revoking again is a write')
+        t.same((await store.getKey(id))?.revokedAt, first)
+      })
+
+      t.test('a tenant cannot revoke another tenant\'s key', async t => {
+        const a = await newTenant(store)
+        const b = await newTenant(store)
+        const id = freshId('key')
+        await store.createKey({ id, tenantId: a, secretHash: 'h', scopes: ['check'] })
+        await t.rejects(store.revokeKey(b, id), { code: 'key_not_found', entity: 'key', id })
+        t.equal((await store.getKey(id))?.revokedAt, null)
+      })
+    })
+
+    t.test('tenant isolation: another tenant\'s rows are invisible and untouched', async t => {
+      const a = await newTenant(store)
+      const b = await newTenant(store)
+      await store.putPolicy(a, BUNDLE)
+      await store.putSubject(a, { id: 'u1', roles: ['manager'], aliases: ['marie@example.com'] })
+      await store.putGroup(a, { id: 'g1', description: 'in a' })
+      await store.putResource(a, { module: 'jobs', id: 'j1', project: 'a', relations: {} })
+      await store.createKey({ id: freshId('key'), tenantId: a, secretHash: 'h', scopes: ['check'] })
+      const aBefore = await snapshot(store, a, [['jobs', 'j1']])
+
+      t.equal(await store.getPolicy(b), undefined)
+      t.equal(await store.getSubject(b, 'u1'), undefined)
+      t.equal(await store.getGroup(b, 'g1'), undefined)
+      t.equal(await store.getResource(b, 'jobs', 'j1'), undefined)
+      t.same(await store.listSubjects(b), [])
+      t.same(await store.listGroups(b), [])
+      t.same(await store.listKeys(b), [])
+      await t.rejects(store.deleteSubject(b, 'u1'), { code: 'subject_not_found', entity: 'subject' })
+      await t.rejects(store.deleteGroup(b, 'g1'), { code: 'group_not_found', entity: 'group' })
+      await t.rejects(store.deleteResource(b, 'jobs', 'j1'), { code: 'resource_not_found', entity: 'resource' })
+
+      // The same ids and aliases are free in b.
+      t.match(await store.putSubject(b, { id: 'marie@example.com', roles: [], aliases: ['u1'] }), { created: true })
+      t.match(await store.putGroup(b, { id: 'g1', description: 'in b' }), { created: true })
+      t.match(await store.putResource(b, { module: 'jobs', id: 'j1', project: 'b', relations: {} }), { created: true })
+      await store.putPolicy(b, { version: 1, modules: {}, roles: {} })
+      await store.deleteGroup(b, 'g1')
+
+      t.same(await snapshot(store, a, [['jobs', 'j1']]), aBefore, 'a is exactly as before, revision included')
+      t.match(await store.getResource(b, 'jobs', 'j1'), { project: 'b' })
+    })
+
+    t.test('root key hash', async t => {
+      t.test('initRootKeyHash stores the first hash only and returns the stored one', async t => {
+        const before = await store.getRootKeyHash()
+        const first = await store.initRootKeyHash(freshId('hash'))
+        if (before !== undefined) t.equal(first, before, 'an earlier hash is kept')
+        t.equal(await store.initRootKeyHash(freshId('hash')), first)
+        t.equal(await store.getRootKeyHash(), first)
+      })
+    })
+
+    t.test('errors', async t => {
+      t.test('a database error leaves the store as a StoreError, without the SQL or its parameters, and writes nothing', async t => {
+        const tenant = await newTenant(store)
+        // PostgreSQL text cannot hold NUL: the driver fails the statement.
+        const err = await store.putSubject(tenant, { id: 'u\u0000secret-value', roles: [] }).catch((e: unknown) => e)
+        t.type(err, StoreError)
+        t.equal((err as Error).constructor.name, 'StoreError', 'not a driver or drizzle error')
+        t.match(err, { kind: 'internal' })
+        t.notMatch((err as Error).message, /secret-value|insert|select|update/i)
+        t.equal(await revisionOf(store, tenant), 1)
+      })
+
+      t.test('a closed store throws StoreUnavailableError', async t => {
+        const other = await harness.open()
+        await other.close()
+        await t.rejects(other.store.getTenant('x'), StoreUnavailableError)
+        await t.rejects(other.store.putTenant(freshId('tenant'), { name: 'x' }), { kind: 'unavailable', code: 'store_unavailable' })
+        await t.resolves(other.close(), 'closing twice is harmless')
+      })
+    })
+
+    t.test('concurrent writers', { skip: concurrent }, async t => {
+      t.test('20 parallel putSubject on one tenant raise the revision by exactly 20', async t => {
+        const tenant = await newTenant(store)
+        const results = await Promise.all(Array.from({ length: 20 }, (_, i) => store.putSubject(tenant, { id: `u${i}`, roles: [] })))
+        t.same(results.map(r => r.revision).sort((x, y) => x - y), Array.from({ length: 20 }, (_, i) => i + 2), 'each write got its own revision')
+        t.equal(await revisionOf(store, tenant), 21)
+        t.equal((await store.listSubjects(tenant)).length, 20)
+      })
+
+      t.test('parallel writes with the same ifRevision: exactly one succeeds', async t => {
+        const tenant = await newTenant(store)
+        const settled = await Promise.allSettled(Array.from({ length: 10 }, (_, i) => store.putGroup(tenant, { id: `g${i}`, description: '' }, { ifRevision: 1 })))
+        t.equal(settled.filter(s => s.status === 'fulfilled').length, 1)
+        for (const s of settled) {
+          if (s.status === 'rejected') t.type(s.reason, RevisionMismatchError)
+        }
+        t.equal(await revisionOf(store, tenant), 2)
+        t.equal((await store.listGroups(tenant)).length, 1)
+      })
+
+      t.test('two subjects claiming one alias at once: exactly one gets it', async t => {
+        for (let round = 0; round < 5; round++) {
+          const tenant = await newTenant(store)
+          const settled = await Promise.allSettled([
+            store.putSubject(tenant, { id: 'u1', roles: [], aliases: ['shared'] }),
+            store.putSubject(tenant, { id: 'u2', roles: [], aliases: ['shared'] }),
+            store.putSubject(tenant, { id: 'shared', roles: [] })
+          ])
+          t.equal(settled.filter(s => s.status === 'fulfilled').length, 1, `round ${round}: one winner`)
+          for (const s of settled) {
+            if (s.status === 'rejected') t.type(s.reason, ConflictError)
+          }
+          t.equal((await store.listSubjects(tenant)).length, 1)
+          t.equal(await revisionOf(store, tenant), 2)
+        }
+      })
+
+      t.test('parallel putTenant of a new tenant: one creates it, the others rename it', async t => {
+        const id = freshId('tenant')
+        const results = await Promise.all(Array.from({ length: 8 }, (_, i) => store.putTenant(id, { name: `n${i}` })))
+        t.equal(results.filter(r => r.created).length, 1)
+        t.same(results.map(r => r.revision).sort((x, y) => x - y), [1, 2, 3, 4, 5, 6, 7, 8])
+      })
+
+      t.test('parallel initRootKeyHash calls all return the same hash', async t => {
+        const hashes = await Promise.all(Array.from({ length: 10 }, () => store.initRootKeyHash(freshId('hash'))))
+        t.equal(new Set(hashes).size, 1)
+        t.equal(await store.getRootKeyHash(), hashes[0])
+      })
+    })
+  })
+}
