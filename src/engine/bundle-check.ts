@@ -295,24 +295,28 @@ export class ModuleRefs {
     private readonly module: ModuleDeclaration | undefined
   ) {}
 
+  /** Reports an action the module does not declare. */
   readonly action = (action: string, path: string): void => {
     if (this.module !== undefined && !this.module.actions.has(action)) {
       this.sink.add(path, 'unknown_action', `unknown action \`${action}\` in module \`${this.name}\``)
     }
   }
 
+  /** Reports a relation the module does not declare. */
   readonly relation = (relation: string, path: string): void => {
     if (this.module !== undefined && !this.module.relations.has(relation)) {
       this.sink.add(path, 'unknown_relation', `unknown relation \`${relation}\` in module \`${this.name}\``)
     }
   }
 
+  /** Reports a field the module does not declare. */
   readonly field = (field: string, path: string): void => {
     if (this.module !== undefined && !this.module.fields.has(field)) {
       this.sink.add(path, 'unknown_field', `unknown field \`${field}\` in module \`${this.name}\``)
     }
   }
 
+  /** Reports access `assigned` where the module's `assigned` relations are empty. */
   readonly assigned = (path: string, what: string): void => {
     if (this.module !== undefined && this.module.assigned.length === 0) {
       const why = this.module.relations.size === 0 ? 'declares no relations' : 'has an empty `assigned` list'

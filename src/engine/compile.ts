@@ -38,7 +38,8 @@ export function exportBundle (policy: CompiledPolicy): Bundle {
 function compileChecked (bundle: Bundle): CompiledPolicy {
   const flagNames = Object.keys(bundle.flags ?? {})
   const flagIndex = new Map(flagNames.map((name, i) => [name, i]))
-  const flagBits = (names: readonly string[] | undefined): Bits => bitsOf(flagNames.length, (names ?? []).map(f => flagIndex.get(f) ?? 0))
+  // INVARIANT: the validator only lets declared flags through, so every lookup finds an index.
+  const flagBits = (names: readonly string[] | undefined): Bits => bitsOf(flagNames.length, (names ?? []).map(f => flagIndex.get(f) as number))
   const modules = new Map<string, CompiledModule>()
   for (const [name, def] of Object.entries(bundle.modules)) modules.set(name, compileModule(name, def, flagBits))
   const roles = new Map<string, CompiledRole>()
@@ -49,7 +50,7 @@ function compileChecked (bundle: Bundle): CompiledPolicy {
 function compileModule (name: string, def: ModuleDef, flagBits: (names: readonly string[] | undefined) => Bits): CompiledModule {
   const actionDefs = Object.entries(def.actions)
   const actions = actionDefs.map(([action]) => action)
-  const actionRank = actionDefs.map(([, a]) => LEVEL_RANK.get(a.level) ?? 0)
+  const actionRank = actionDefs.map(([, a]) => LEVEL_RANK.get(a.level) as Rank)
   const upTo = (rank: number): Bits => bitsOf(actions.length, actionRank.flatMap((r, i) => r <= rank ? [i] : []))
   const relations = def.relations ?? []
   const fields: CompiledField[] = Object.entries(def.fields ?? {})

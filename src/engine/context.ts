@@ -25,6 +25,7 @@ export interface SuperRole {
   role: string
 }
 
+/** Everything a decision on one resource reads, computed once (see `buildContext`). */
 export interface DecisionContext {
   policy: CompiledPolicy
   subject: Subject

@@ -14,7 +14,7 @@ import { aclFields, allFields, grantFields } from './fields.js'
 import type { DecisionRequest, FieldAccess, ResourceFacts, Subject } from './model.js'
 import { LEVELS } from './model.js'
 import { listOf } from './own.js'
-import type { CompiledGrant, CompiledModule, CompiledPolicy } from './policy.js'
+import type { CompiledGrant, CompiledModule, CompiledPolicy, CompiledScope, Rank } from './policy.js'
 import type { Decision, ReasonCode } from './reasons.js'
 import { describeScope, inScope } from './scope.js'
 
@@ -127,7 +127,7 @@ function decideByAcl (ctx: DecisionContext, acl: ApplicableAcl, action: string, 
 function grantFailure (ctx: DecisionContext, grant: CompiledGrant, index: number): GrantFailure | undefined {
   if (!hasBit(grant.granted, index)) return hasBit(grant.deny, index) ? 'action_denied' : 'level_insufficient'
   if (!covers(ctx.flags, ctx.module.actionFlags[index] as Bits)) return 'flag_missing'
-  if (!inScope(grant.scopes[index] ?? grant.access, ctx.resource.relations, ctx.names)) return 'not_in_scope'
+  if (!inScope(grant.scopes[index] as CompiledScope, ctx.resource.relations, ctx.names)) return 'not_in_scope'
   return undefined
 }
 
@@ -153,34 +153,32 @@ function grantedDecision (ctx: DecisionContext, index: number, granting: readonl
   const what = `\`${module.actions[index]}\` on \`${module.name}\` to \`${subject.id}\``
   const fields = withFields ? fieldsOf(module, () => grantFields(module, granting.map(g => g.grant), ctx.flags)) : undefined
   // A role grant that grants without the override's help is a plain role grant.
-  const plain = granting.find(g => g.original !== undefined && grantFailure(ctx, g.original, index) === undefined)
+  const plain = ctx.override === undefined
+    ? granting[0]
+    : granting.find(g => g.original !== undefined && grantFailure(ctx, g.original, index) === undefined)
   if (plain !== undefined) return allow('role_grant', `role \`${plain.grant.role}\` grants ${what}`, fields)
   const first = granting[0] as CandidateGrant
   const over = first.original === undefined ? '' : ` (on top of role \`${first.grant.role}\`)`
   return allow('override_grant', `a per-user override${over} grants ${what}`, fields)
 }
 
+/** Why a grant failed, in one sentence naming the subject, the action, the module and the grant's role. */
+const FAILURE_MESSAGES: Record<GrantFailure, (ctx: DecisionContext, index: number, grant: CompiledGrant, by: string) => string> = {
+  not_in_scope: ({ subject, module }, index, grant, by) =>
+    `\`${subject.id}\` is not in scope of any grant of \`${module.actions[index]}\` on \`${module.name}\` (${by} reaches ${describeScope(grant.scopes[index] as CompiledScope)})`,
+  flag_missing: ({ subject, module, flags, policy }, index, _grant, by) => {
+    const missing = listOf(module.actionFlagNames[index]).filter(f => !hasBit(flags, policy.flagIndex.get(f) as number))
+    return `\`${module.actions[index]}\` on \`${module.name}\` needs flag ${missing.map(f => `\`${f}\``).join(', ')}, which \`${subject.id}\` does not hold (${by})`
+  },
+  level_insufficient: ({ subject, module }, index, grant, by) => {
+    const has = grant.rank === undefined ? 'no level' : `level \`${LEVELS[grant.rank]}\``
+    return `\`${module.actions[index]}\` on \`${module.name}\` needs level \`${LEVELS[module.actionRank[index] as Rank]}\`; ${by} gives \`${subject.id}\` ${has}`
+  },
+  action_denied: ({ subject, module }, index, _grant, by) =>
+    `${by} denies \`${module.actions[index]}\` on \`${module.name}\` to \`${subject.id}\``
+}
+
 function failureMessage (ctx: DecisionContext, index: number, failure: GrantFailure, candidate: CandidateGrant): string {
-  const { subject, module } = ctx
-  const action = module.actions[index] as string
-  const grant = candidate.grant
-  const by = candidate.original === undefined ? 'the per-user override' : `role \`${grant.role}\``
-  switch (failure) {
-    case 'not_in_scope':
-      return `\`${subject.id}\` is not in scope of any grant of \`${action}\` on \`${module.name}\` (${by} reaches ${describeScope(grant.scopes[index] ?? grant.access)})`
-    case 'flag_missing': {
-      const missing = listOf(module.actionFlagNames[index])
-        .filter(f => !hasBit(ctx.flags, ctx.policy.flagIndex.get(f) ?? 0))
-        .map(f => `\`${f}\``)
-      return `\`${action}\` on \`${module.name}\` needs flag ${missing.join(', ')}, which \`${subject.id}\` does not hold (${by})`
-    }
-    case 'level_insufficient': {
-      const has = grant.rank === undefined ? 'no level' : `level \`${LEVELS[grant.rank]}\``
-      return `\`${action}\` on \`${module.name}\` needs level \`${LEVELS[module.actionRank[index] ?? 0]}\`; ${by} gives \`${subject.id}\` ${has}`
-    }
-    case 'action_denied':
-      return `${by} denies \`${action}\` on \`${module.name}\` to \`${subject.id}\``
-    default:
-      return assertNever(failure)
-  }
+  const by = candidate.original === undefined ? 'the per-user override' : `role \`${candidate.grant.role}\``
+  return FAILURE_MESSAGES[failure](ctx, index, candidate.grant, by)
 }

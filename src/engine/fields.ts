@@ -31,9 +31,15 @@ export function grantFields (module: CompiledModule, grants: readonly CompiledGr
   const editable: string[] = []
   for (const field of module.fields) {
     if (!covers(flags, field.flags)) continue
-    const modes = grants.map(g => fieldMode(g, field.name))
-    if (modes.some(m => m !== 'hidden')) visible.push(field.name)
-    if (modes.includes('edit')) editable.push(field.name)
+    let seen = false
+    let edit = false
+    for (const grant of grants) {
+      const mode = fieldMode(grant, field.name)
+      seen ||= mode !== 'hidden'
+      edit ||= mode === 'edit'
+    }
+    if (seen) visible.push(field.name)
+    if (edit) editable.push(field.name)
   }
   return { visible, editable }
 }

@@ -1,7 +1,7 @@
 import t from 'tap'
 import type { AclEntry, DecisionRequest, FieldAccess, ReasonCode, ResourceFacts, Subject } from '../../src/engine/index.js'
 import { allowedActions, compileBundle, decide } from '../../src/engine/index.js'
-import { richPolicy } from './fixtures.js'
+import { richPolicy } from './fixtures/rich-bundle.js'
 
 const policy = richPolicy()
 
@@ -104,6 +104,7 @@ const cases: Case[] = [
   { name: 'step 5: access assigned does not reach an unrelated resource', subject: sub('u1', ['requester']), action: 'view', resource: res('tickets', 't1', { requester: ['u2'] }), want: { allowed: false, reason: 'not_in_scope' } },
   { name: 'step 5: access as a relation list reaches resources in those relations', subject: sub('u1', ['creator_only']), action: 'view', resource: job({ creator: ['u1'] }), want: { allowed: true, reason: 'role_grant' } },
   { name: 'step 5: access as a relation list ignores other relations', subject: sub('u1', ['creator_only']), action: 'view', resource: job({ assignee: ['u1'] }), want: { allowed: false, reason: 'not_in_scope', says: ['where it is `creator`'] } },
+  { name: 'step 5: access as an empty relation list reaches nothing', subject: sub('u1', ['no_relation']), action: 'view', resource: assignedJob, want: { allowed: false, reason: 'not_in_scope', says: ['an empty relation list'] } },
   { name: 'step 5: a group of the subject appearing in a relation is in scope', subject: sub('u1', ['requester'], { groups: ['crew-a'] }), action: 'view', resource: res('tickets', 't1', { requester: ['u9', 'group:crew-a'] }), want: { allowed: true, reason: 'role_grant' } },
   { name: 'step 5: a bare group id in a relation does not name the group', subject: sub('u1', ['requester'], { groups: ['crew-a'] }), action: 'view', resource: res('tickets', 't1', { requester: ['crew-a'] }), want: { allowed: false, reason: 'not_in_scope' } },
   { name: 'step 5: an alias of the subject appearing in a relation is in scope', subject: sub('u1', ['employee'], { aliases: ['marie@example.com'] }), action: 'view', resource: job({ assignee: ['marie@example.com'] }), want: { allowed: true, reason: 'role_grant' } },
@@ -165,6 +166,7 @@ const cases: Case[] = [
   { name: 'step 5: override allow lifts the role deny but flags are still required', subject: sub('u1', ['manager'], { overrides: { modules: { jobs: { allow: ['delete'] } } } }), action: 'delete', resource: job(), want: { allowed: false, reason: 'flag_missing', says: ['flag `delete_entities`'] } },
   { name: 'step 5: override allow lifts the role deny', subject: sub('u1', ['manager'], { overrides: { flags: { delete_entities: true }, modules: { jobs: { allow: ['delete'] } } } }), action: 'delete', resource: job(), want: { allowed: true, reason: 'override_grant' } },
   { name: 'step 5: an override allowing what the role grants anyway reports the role', subject: sub('u1', ['employee'], { overrides: { modules: { jobs: { allow: ['punch'] } } } }), action: 'punch', resource: assignedJob, want: { allowed: true, reason: 'role_grant' } },
+  { name: 'step 5: an override allow naming an unknown action changes nothing', subject: sub('u1', ['employee'], { overrides: { modules: { jobs: { allow: ['teleport'] } } } }), action: 'edit', resource: assignedJob, want: { allowed: false, reason: 'level_insufficient' } },
   { name: 'step 5: an override on another module changes nothing here', subject: sub('u1', ['employee'], { overrides: { modules: { invoices: { access: 'all', level: 'full' } } } }), action: 'edit', resource: assignedJob, want: { allowed: false, reason: 'level_insufficient' } },
   { name: 'step 5: the override is a grant of its own where no role grants the module', subject: sub('u1', [], { overrides: { modules: { jobs: { access: 'all', allow: ['view'] } } } }), action: 'view', resource: job(), want: { allowed: true, reason: 'override_grant', fields: READ_PLAIN, says: ['a per-user override grants `view` on `jobs` to `u1`'] } },
   { name: 'step 5: the override own grant uses its level', subject: sub('u1', ['accountant'], { overrides: { modules: { jobs: { access: 'assigned', level: 'management' } } } }), action: 'edit', resource: assignedJob, want: { allowed: true, reason: 'override_grant', fields: EDIT_PLAIN } },
