@@ -3,14 +3,20 @@ import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
 /**
  * The storage contract. Every method is scoped by tenant id first; no method can read
  * or change another tenant's rows. Every write bumps the tenant's revision in the same
- * transaction and returns the new revision.
+ * transaction and returns the new revision; a write to an unknown tenant throws
+ * NotFoundError, and a write that fails writes nothing (revision included).
+ * Ids, aliases and names are compared exactly (case-sensitive).
  *
  * Errors: only the classes of `errors.ts` escape (NotFoundError, ConflictError,
- * RevisionMismatchError, StoreUnavailableError); driver errors never do.
+ * RevisionMismatchError, StoreUnavailableError, and the base StoreError with kind
+ * `internal` for a database error no rule maps, which is a bug); driver errors never do.
  */
 
 export interface WriteOptions {
-  /** When set, the write happens only if the tenant's revision still equals it, else RevisionMismatchError. */
+  /**
+   * When set, the write happens only if the tenant's revision still equals it, else
+   * RevisionMismatchError (carrying the current revision) and nothing is written.
+   */
   ifRevision?: number
 }
 
@@ -32,7 +38,11 @@ export interface TenantReader {
 }
 
 export interface TenantWriter {
-  /** Creates the tenant at revision 1, or renames it (bumping the revision). */
+  /**
+   * Creates the tenant at revision 1, or renames it (bumping the revision). A tenant that
+   * does not exist counts as revision 0: `ifRevision: 0` creates only if absent, and any
+   * other `ifRevision` on an absent tenant throws RevisionMismatchError.
+   */
   putTenant (tenantId: string, data: { name: string }, opts?: WriteOptions): Promise<Written & { created: boolean }>
 }
 
@@ -55,14 +65,15 @@ export interface PolicyWriter {
 export interface SubjectReader {
   /** By id only (not alias). */
   getSubject (tenantId: string, id: string): Promise<Subject | undefined>
-  /** Every subject of the tenant; order is not guaranteed. Used to load the in-memory state. */
+  /** Every subject of the tenant; order is not guaranteed; `[]` for an unknown tenant. Used to load the in-memory state. */
   listSubjects (tenantId: string): Promise<Subject[]>
 }
 
 export interface SubjectWriter {
   /**
-   * Creates or replaces a subject. Throws ConflictError when one of its aliases is
-   * already the id or an alias of another subject of the tenant.
+   * Creates or replaces a subject; it reads back exactly as given (absent fields stay
+   * absent). Throws ConflictError when one of its aliases is already the id or an alias
+   * of another subject of the tenant, or its id is another subject's alias.
    */
   putSubject (tenantId: string, subject: Subject, opts?: WriteOptions): Promise<Written & { created: boolean }>
   /** Throws NotFoundError when there is no such subject. */
@@ -76,20 +87,25 @@ export interface Group {
 
 export interface GroupReader {
   getGroup (tenantId: string, id: string): Promise<Group | undefined>
+  /** Order is not guaranteed; `[]` for an unknown tenant. */
   listGroups (tenantId: string): Promise<Group[]>
 }
 
 export interface GroupWriter {
   putGroup (tenantId: string, group: Group, opts?: WriteOptions): Promise<Written & { created: boolean }>
+  /** Throws NotFoundError when there is no such group. Subjects that name the group keep naming it. */
   deleteGroup (tenantId: string, id: string, opts?: WriteOptions): Promise<Written>
 }
 
 export interface ResourceReader {
+  /** Reads back exactly what was put; `acl: []` (allows nothing) stays distinct from no `acl`. */
   getResource (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined>
 }
 
 export interface ResourceWriter {
+  /** Creates or replaces the resource `(module, id)` whole. */
   putResource (tenantId: string, resource: ResourceFacts, opts?: WriteOptions): Promise<Written & { created: boolean }>
+  /** Throws NotFoundError when there is no such resource. */
   deleteResource (tenantId: string, module: string, id: string, opts?: WriteOptions): Promise<Written>
 }
 
@@ -108,11 +124,17 @@ export interface ApiKey {
 export interface KeyReader {
   /** By key id, whatever the tenant: the bearer token names the key. */
   getKey (keyId: string): Promise<ApiKey | undefined>
+  /** Revoked keys included; order is not guaranteed; `[]` for an unknown tenant. */
   listKeys (tenantId: string): Promise<ApiKey[]>
 }
 
 export interface KeyWriter {
+  /** Bumps `key.tenantId`'s revision. Throws ConflictError when the key id exists, in any tenant. */
   createKey (key: Omit<ApiKey, 'createdAt' | 'revokedAt'>): Promise<Written>
+  /**
+   * Throws NotFoundError when the tenant has no such key (another tenant's key included).
+   * Revoking a revoked key is a write that keeps the first `revokedAt`.
+   */
   revokeKey (tenantId: string, keyId: string, opts?: WriteOptions): Promise<Written>
 }
 
@@ -129,6 +151,7 @@ export interface SystemSettings {
 export interface Lifecycle {
   /** Cheap round trip used by `/readyz`. */
   ping (): Promise<void>
+  /** Idempotent; afterwards every call throws StoreUnavailableError. */
   close (): Promise<void>
 }
 

@@ -1,10 +1,11 @@
 /**
  * The database harness shared by the store conformance suite and the HTTP tests.
  *
- * - PGlite: one instance per test file (an instance costs 400-800 MB), loaded from the
- *   template that `test/setup/pglite-template.ts` dumps before the run. Every `open()`
- *   in the file returns a new Store on that one instance; tests isolate themselves by
- *   minting fresh tenant ids, never by truncating.
+ * - PGlite: one instance per test file at a time (an instance costs 400-800 MB), loaded
+ *   from the template that `test/setup/pglite-template.ts` dumps before the run. Every
+ *   `open()` returns a new Store on that one instance; tests isolate themselves by
+ *   minting fresh tenant ids, never by truncating. Close what you open (t.teardown):
+ *   the instance is closed when the last store on it is, or the process cannot exit.
  * - Postgres: `TEST_DATABASE_URL` when set (CI: an unreachable server makes `open()`
  *   throw, so the run fails instead of skipping), else a PostgreSQL 15 container through
  *   testcontainers, else skipped with the reason. Every `open()` creates and migrates a
@@ -58,7 +59,7 @@ export async function pgliteTemplateStamp (): Promise<string> {
   const hash = createHash('sha256')
   const pkg = createRequire(import.meta.url).resolve('@electric-sql/pglite')
   let dir = dirname(pkg)
-  while (!(await readdir(dir)).includes('package.json')) dir = dirname(dir)
+  while (!(await readdir(dir)).includes('package.json') && dirname(dir) !== dir) dir = dirname(dir)
   hash.update(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).version as string)
   const files = (await readdir(migrationsFolder, { recursive: true, withFileTypes: true }))
     .filter(e => e.isFile())
@@ -71,20 +72,55 @@ export async function pgliteTemplateStamp (): Promise<string> {
   return hash.digest('hex')
 }
 
-let sharedPglite: Promise<PGlite> | undefined
+/**
+ * An open PGlite loaded with `loadDataDir` keeps the process from exiting until it is
+ * closed, so the file's instance is closed once no store uses it any more, after a short
+ * grace period that lets the next test's `open()` reuse it (tests open and close in turn).
+ */
+const PGLITE_IDLE_CLOSE_MS = 200
 
-/** This file's PGlite instance: from the template when there is one, else created and migrated here. */
-async function pgliteInstance (): Promise<PGlite> {
-  sharedPglite ??= (async () => {
-    const template = await readFile(PGLITE_TEMPLATE).catch(() => undefined)
-    const client = template === undefined
-      ? await PGlite.create()
-      : await PGlite.create({ loadDataDir: new Blob([template]) })
-    // A no-op on an up-to-date template; applies whatever is newer otherwise.
-    await migratePglite(client, migrationsFolder)
-    return client
-  })()
-  return sharedPglite
+interface SharedPglite { client: Promise<PGlite>, users: number, closeTimer: NodeJS.Timeout | undefined }
+let sharedPglite: SharedPglite | undefined
+
+async function createPglite (): Promise<PGlite> {
+  const template = await readFile(PGLITE_TEMPLATE).catch(() => undefined)
+  const client = template === undefined
+    ? await PGlite.create()
+    : await PGlite.create({ loadDataDir: new Blob([template]) })
+  // A no-op on an up-to-date template; applies whatever is newer otherwise.
+  await migratePglite(client, migrationsFolder)
+  return client
+}
+
+/** This file's PGlite instance (from the template when there is one), and the function that lets go of it. */
+export async function acquirePglite (): Promise<{ client: PGlite, release: () => void }> {
+  sharedPglite ??= { client: createPglite(), users: 0, closeTimer: undefined }
+  const shared = sharedPglite
+  shared.users++
+  clearTimeout(shared.closeTimer)
+  shared.closeTimer = undefined
+  let client: PGlite
+  try {
+    client = await shared.client
+  } catch (err) {
+    shared.users--
+    if (sharedPglite === shared) sharedPglite = undefined
+    throw err
+  }
+  let released = false
+  return {
+    client,
+    release () {
+      if (released) return
+      released = true
+      shared.users--
+      if (shared.users > 0) return
+      shared.closeTimer = setTimeout(() => {
+        if (sharedPglite === shared) sharedPglite = undefined
+        client.close().catch(() => {})
+      }, PGLITE_IDLE_CLOSE_MS)
+    }
+  }
 }
 
 export function pgliteBackend (): BackendHarness {
@@ -93,9 +129,8 @@ export function pgliteBackend (): BackendHarness {
     skip: false,
     capabilities: { concurrentWriters: false },
     async open () {
-      const client = await pgliteInstance()
-      // The instance outlives the store: it serves every open() of this file and goes with the process.
-      const store = await openPgliteStore(client, { migrate: false, close: async () => {} })
+      const { client, release } = await acquirePglite()
+      const store = await openPgliteStore(client, { migrate: false, close: async () => { release() } })
       return { name: 'pglite', store, close: () => store.close() }
     }
   }
@@ -105,32 +140,18 @@ function errorMessage (err: unknown): string {
   return err instanceof Error ? err.message : String(err)
 }
 
-function postgresHarness (serverUrl: () => Promise<string>): BackendHarness {
-  return {
-    name: 'postgres',
-    skip: false,
-    capabilities: { concurrentWriters: true },
-    async open () {
-      const base = await serverUrl()
-      const database = `gatehouse_test_${randomBytes(6).toString('hex')}`
-      await adminQuery(base, `create database "${database}"`)
-      const url = new URL(base)
-      url.pathname = `/${database}`
-      const pool = new pg.Pool({ connectionString: url.toString(), max: 25 })
-      guardPool(pool)
-      const drop = async (): Promise<void> => {
-        await pool.end().catch(() => {})
-        await adminQuery(base, `drop database if exists "${database}" with (force)`)
-      }
-      try {
-        const store = await openPostgresStore(pool, { migrationsFolder, close: drop })
-        return { name: 'postgres', store, close: () => store.close() }
-      } catch (err) {
-        await drop()
-        throw err
-      }
-    }
-  }
+export interface PostgresServer {
+  /** A reason no server can be had, or false. */
+  skip: string | false
+  /** The server's URL (an admin connection: it may create databases); starts the container on first use. */
+  url (): Promise<string>
+}
+
+export interface TestDatabase {
+  /** A URL to the fresh, empty database. */
+  url: string
+  /** Drops the database, closing whatever is still connected to it. */
+  drop (): Promise<void>
 }
 
 async function adminQuery (serverUrl: string, text: string): Promise<void> {
@@ -144,7 +165,19 @@ async function adminQuery (serverUrl: string, text: string): Promise<void> {
   }
 }
 
-let container: Promise<{ url: string, stop: () => Promise<unknown> }> | undefined
+/** Creates an empty database `gatehouse_test_<random>` on the server. */
+export async function createTestDatabase (serverUrl: string): Promise<TestDatabase> {
+  const name = `gatehouse_test_${randomBytes(6).toString('hex')}`
+  await adminQuery(serverUrl, `create database "${name}"`)
+  const url = new URL(serverUrl)
+  url.pathname = `/${name}`
+  return {
+    url: url.toString(),
+    drop: () => adminQuery(serverUrl, `drop database if exists "${name}" with (force)`)
+  }
+}
+
+let container: Promise<string> | undefined
 
 /** Starts this process's Postgres container on first use; it is stopped when the process is about to exit. */
 async function containerUrl (): Promise<string> {
@@ -157,14 +190,19 @@ async function containerUrl (): Promise<string> {
       stopping = true
       started.stop().catch(() => {})
     })
-    return { url: started.getConnectionUri(), stop: () => started.stop() }
+    return started.getConnectionUri()
   })()
-  return (await container).url
+  return container
 }
 
-export async function postgresBackend (): Promise<BackendHarness> {
+/**
+ * The PostgreSQL server tests run against: TEST_DATABASE_URL when set (never skipped:
+ * when it is unreachable, `url()` works but connecting throws), else a testcontainers
+ * container, else a skip with the reason.
+ */
+export async function postgresServer (): Promise<PostgresServer> {
   const url = process.env.TEST_DATABASE_URL
-  if (url !== undefined && url !== '') return postgresHarness(async () => url)
+  if (url !== undefined && url !== '') return { skip: false, url: async () => url }
   try {
     // Dynamic imports, so that a testcontainers that cannot even load is a skip too.
     await import('@testcontainers/postgresql')
@@ -172,14 +210,37 @@ export async function postgresBackend (): Promise<BackendHarness> {
     await getContainerRuntimeClient()
   } catch (err) {
     const reason = `no TEST_DATABASE_URL and testcontainers unavailable: ${errorMessage(err)}`
-    return {
-      name: 'postgres',
-      skip: reason,
-      capabilities: { concurrentWriters: true },
-      open: async () => { throw new Error(reason) }
+    return { skip: reason, url: async () => { throw new Error(reason) } }
+  }
+  return { skip: false, url: containerUrl }
+}
+
+export async function postgresBackend (): Promise<BackendHarness> {
+  const server = await postgresServer()
+  return {
+    name: 'postgres',
+    skip: server.skip,
+    capabilities: { concurrentWriters: true },
+    async open () {
+      const database = await createTestDatabase(await server.url())
+      const pool = new pg.Pool({ connectionString: database.url, max: 25 })
+      guardPool(pool)
+      const close = async (): Promise<void> => {
+        await pool.end().catch(() => {})
+        await database.drop()
+      }
+      try {
+        // A fresh database is migrated in about 20 ms: simpler and race-free next to a
+        // shared template database (CREATE DATABASE ... TEMPLATE fails while any other
+        // session, such as a parallel test file, is connected to the template).
+        const store = await openPostgresStore(pool, { migrationsFolder, close })
+        return { name: 'postgres', store, close: () => store.close() }
+      } catch (err) {
+        await close()
+        throw err
+      }
     }
   }
-  return postgresHarness(containerUrl)
 }
 
 /** Both backends; postgres: TEST_DATABASE_URL, else testcontainers (dynamic import in try/catch), else skip with the reason. */
