@@ -1,0 +1,76 @@
+/**
+ * Running `gatehouse` the way a user does: `node bin/gatehouse.js ...` as a child
+ * process, from the repository root. GATEHOUSE_CLI_FROM_SOURCE makes the shim run the
+ * TypeScript sources, so that a stale dist/ never answers for the code under test.
+ */
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+
+export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+export const binPath = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
+export const fixture = (name: string): string => fileURLToPath(new URL(`fixtures/${name}`, import.meta.url))
+
+export interface CliRun {
+  code: number | null
+  stdout: string
+  stderr: string
+}
+
+export async function runCli (args: readonly string[], opts: { cwd?: string } = {}): Promise<CliRun> {
+  return await new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [binPath, ...args], {
+      cwd: opts.cwd ?? repoRoot,
+      env: { ...process.env, GATEHOUSE_CLI_FROM_SOURCE: '1', GATEHOUSE_DEBUG: '', NODE_OPTIONS: '' },
+      stdio: ['ignore', 'pipe', 'pipe']
+    })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.setEncoding('utf8').on('data', (chunk: string) => { stdout += chunk })
+    child.stderr.setEncoding('utf8').on('data', (chunk: string) => { stderr += chunk })
+    child.on('error', reject)
+    child.on('close', code => { resolve({ code, stdout, stderr }) })
+  })
+}
+
+/** Lines that only a stack trace prints. */
+export const STACK_LINE = /^\s+at .+[(:]\d+/m
+
+/**
+ * A small well-formedness check for the XML the junit reporter writes: one root, every
+ * tag closed in order, attributes quoted, only the five predefined entities and
+ * numeric character references. Returns the element names in document order.
+ */
+export function checkXml (text: string): { ok: true, elements: string[] } | { ok: false, error: string } {
+  const body = text.replace(/^<\?xml[^?]*\?>\s*/, '')
+  const stack: string[] = []
+  const elements: string[] = []
+  let roots = 0
+  const token = /<\/?([A-Za-z_][\w.-]*)((?:\s+[A-Za-z_][\w.-]*="[^"<]*")*)\s*(\/?)>|([^<]+)/gy
+  let m: RegExpExecArray | null
+  let at = 0
+  while (at < body.length) {
+    token.lastIndex = at
+    m = token.exec(body)
+    if (m === null) return { ok: false, error: `unexpected markup at offset ${at}: ${body.slice(at, at + 40)}` }
+    at = token.lastIndex
+    const [whole, name, attrs, selfClosing, textNode] = m
+    const entityText = textNode ?? attrs ?? ''
+    const badEntity = /&(?!(?:amp|lt|gt|quot|apos|#\d+|#x[0-9a-fA-F]+);)/.exec(entityText)
+    if (badEntity !== null) return { ok: false, error: `bad entity near ${entityText.slice(badEntity.index, badEntity.index + 12)}` }
+    if (textNode !== undefined) {
+      if (stack.length === 0 && textNode.trim() !== '') return { ok: false, error: 'text outside the root element' }
+      continue
+    }
+    if (name === undefined) return { ok: false, error: 'unnamed tag' }
+    if (whole.startsWith('</')) {
+      if (stack.pop() !== name) return { ok: false, error: `closing tag </${name}> does not match` }
+      continue
+    }
+    if (stack.length === 0) roots++
+    elements.push(name)
+    if (selfClosing !== '/') stack.push(name)
+  }
+  if (stack.length > 0) return { ok: false, error: `unclosed <${stack.join('>, <')}>` }
+  if (roots !== 1) return { ok: false, error: `${roots} root elements` }
+  return { ok: true, elements }
+}
