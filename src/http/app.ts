@@ -9,9 +9,8 @@ import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import { createServices } from '../service/index.js'
-import type { Services } from '../service/index.js'
-import type { Store } from '../store/store.js'
-import { errorsPlugin } from './errors.js'
+import type { Services, Store } from '../service/index.js'
+import { errorsPlugin, sendError } from './errors.js'
 import { authPlugin } from './plugins/auth.js'
 import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
 import { servicesPlugin } from './plugins/services.js'
@@ -65,9 +64,10 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     bodyLimit: config.bodyLimit,
     genReqId: requestIdOf,
     requestIdHeader: false,
-    requestIdLogLabel: 'requestId',
     ...timeouts,
     return503OnClosing: true,
+    // Errors raised before routing (a malformed URL) get the same JSON body as the rest.
+    frameworkErrors: (err, request, reply) => sendError(err, request, reply),
     ajv: {
       customOptions: {
         // STYLE §2.5 (4): unknown keys are errors, never silently dropped; nothing is
@@ -81,8 +81,18 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   })
   const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey }))
 
-  // Only JSON (and, on the policy route, YAML) bodies: any other type answers 415.
-  app.removeContentTypeParser('text/plain')
+  // Only JSON (and, on the policy route, YAML) bodies: any other type answers 415. An
+  // empty JSON body is no body at all, so that routes with a body schema answer
+  // `body is required` and bodiless routes do not mind a stray content type.
+  app.removeContentTypeParser(['text/plain', 'application/json'])
+  const parseJson = app.getDefaultJsonParser('error', 'error')
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '') {
+      done(null, undefined)
+      return
+    }
+    parseJson(request, body as string, done)
+  })
 
   // Root plugins, in dependency order.
   app.register(errorsPlugin)

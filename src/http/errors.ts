@@ -124,12 +124,14 @@ function translateFastify (err: FastifyError): Translated | undefined {
       return entry('unsupported_media_type')
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return entry('payload_too_large')
+    case 'FST_ERR_BAD_URL':
+      return entry('validation_failed', 'malformed url: a path segment is not valid percent-encoding')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return entry('validation_failed', 'the body size does not match `content-length`')
   }
   if (err.code?.startsWith('FST_') === true && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
     const code: ErrorCode = err.statusCode === 404 ? 'not_found' : err.statusCode === 413 ? 'payload_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : 'validation_failed'
-    return entry(code, err.message.toLowerCase().replace(/\.$/, ''))
+    return entry(code, `${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`.replace(/\.$/, ''))
   }
   return undefined
 }
@@ -171,7 +173,19 @@ export function translateError (err: unknown): Translated {
 
 /** Sends the error response for `err`; logs 5xx with the full error and the request id. */
 export function sendError (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
-  const t = translateError(err)
+  const validation = err as { validation?: unknown, validationContext?: unknown }
+  let t = typeof validation === 'object' && validation !== null && Array.isArray(validation.validation) &&
+    validation.validationContext === 'body' && request.body === undefined
+    ? entry('validation_failed', 'body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
+    : translateError(err)
+  // The AuthZEN certification scenario wants a 400 (not a 415) for a non-JSON body on
+  // the decision endpoints; the admin routes keep the precise 415.
+  if (t.body.code === 'unsupported_media_type' && request.routeOptions.config?.access?.kind === 'decision') {
+    const type = request.headers['content-type'] ?? ''
+    t = entry('validation_failed', `unsupported content type \`${type}\`: send \`application/json\``, [
+      { in: 'headers', path: '/content-type', message: 'must be `application/json`', code: 'content_type' }
+    ])
+  }
   if (t.serious) {
     request.log.error({ err }, 'request failed')
   } else {

@@ -25,7 +25,7 @@ export type { Principal } from './keys.js'
 export { REASON_CODES } from '../engine/reasons.js'
 export type { ReasonCode } from '../engine/reasons.js'
 export { bundleJsonSchema } from '../engine/index.js'
-export type { KeyScope, Tenant, WriteOptions } from '../store/store.js'
+export type { KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
 
 export interface ServicesOptions {
   store: Store

@@ -7,7 +7,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
-import { errorResponseSchema } from '../schemas/common.js'
+import { bundleDocSchema, errorResponseSchema } from '../schemas/common.js'
 
 export interface SwaggerOptions {
   version: string
@@ -16,6 +16,7 @@ export interface SwaggerOptions {
 
 export const swaggerPlugin = fp(async function openapi (app: FastifyInstance, opts: SwaggerOptions) {
   app.addSchema(errorResponseSchema)
+  app.addSchema(bundleDocSchema)
   await app.register(swagger, {
     openapi: {
       openapi: '3.1.0',

@@ -3,6 +3,7 @@
  * headers of tenant routes. Plain JSON Schema objects (`as const`), read by ajv (input),
  * fast-json-stringify (output) and @fastify/swagger (the OpenAPI document).
  */
+import { bundleJsonSchema } from '../../service/index.js'
 import { ERROR_CATALOGUE, ERROR_CODES } from '../errors.js'
 import type { ErrorCode } from '../errors.js'
 
@@ -34,6 +35,15 @@ export const errorResponseSchema = {
   }
 } as const
 
+/**
+ * The policy bundle, as a shared component for the documentation only: the policy
+ * routes validate bundles with the engine's `compileBundle`, never with ajv.
+ */
+export const bundleDocSchema = (() => {
+  const { $schema: _schema, $id: _id, ...rest } = bundleJsonSchema as Record<string, unknown>
+  return { ...rest, $id: 'Bundle' }
+})()
+
 /** The error responses of a route: one entry per status, its description listing the codes. */
 export function errorResponses (...codes: ErrorCode[]): Record<number, { description: string, $ref: string }> {
   const byStatus = new Map<number, ErrorCode[]>()
@@ -55,6 +65,8 @@ export function errorResponses (...codes: ErrorCode[]): Record<number, { descrip
 export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'unavailable']
 /** The error codes of a route with a JSON body. */
 export const BODY_ERRORS: ErrorCode[] = ['validation_failed', 'invalid_json', 'payload_too_large', 'unsupported_media_type']
+/** The same on AuthZEN routes, which answer a non-JSON content type with 400 `validation_failed` (certification scenario). */
+export const AUTHZEN_BODY_ERRORS: ErrorCode[] = ['validation_failed', 'invalid_json', 'payload_too_large']
 
 /** Tenant ids: lowercase letters, digits, `-` and `_`, starting with a letter or digit. */
 export const TENANT_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$'

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { EvaluationsInput } from '../../../../service/index.js'
 import { decisionHeadersSchema, evaluationsBodySchema, evaluationsResponseSchema } from '../../../schemas/authzen.js'
-import { AUTH_ERRORS, BODY_ERRORS, errorResponses } from '../../../schemas/common.js'
+import { AUTH_ERRORS, AUTHZEN_BODY_ERRORS, errorResponses } from '../../../schemas/common.js'
 
 export async function evaluationsRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: EvaluationsInput }>('/access/v1/evaluations', {
@@ -19,7 +19,7 @@ export async function evaluationsRoutes (app: FastifyInstance): Promise<void> {
       body: evaluationsBodySchema,
       response: {
         200: evaluationsResponseSchema,
-        ...errorResponses(...BODY_ERRORS, ...AUTH_ERRORS, 'tenant_not_found', 'no_policy')
+        ...errorResponses(...AUTHZEN_BODY_ERRORS, ...AUTH_ERRORS, 'tenant_not_found', 'no_policy')
       }
     }
   }, async request => await app.services.decisions.evaluateMany(request.tenantId, request.body))

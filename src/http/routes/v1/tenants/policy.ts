@@ -2,10 +2,10 @@
  * `PUT /v1/tenants/{tenant}/policy` (JSON or YAML bundle) and `GET` (JSON, or YAML with
  * `Accept: application/yaml`). The bundle is validated by the engine's `compileBundle`,
  * not by ajv, so that the client sees every issue with its JSON pointer; the engine's
- * `bundleJsonSchema` only documents it (through `swaggerTransform`).
+ * `bundleJsonSchema` only documents it (component `Bundle`, through `swaggerTransform`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { bundleJsonSchema, formatBundle, parseYamlText } from '../../../../service/index.js'
+import { formatBundle, parseYamlText } from '../../../../service/index.js'
 import { etag, writeOptions } from '../../../revision.js'
 import { policyWrittenResponseSchema } from '../../../schemas/admin.js'
 import { AUTH_ERRORS, BODY_ERRORS, errorResponses, tenantParamsSchema, withEtag, writeHeadersSchema } from '../../../schemas/common.js'
@@ -13,12 +13,6 @@ import { AUTH_ERRORS, BODY_ERRORS, errorResponses, tenantParamsSchema, withEtag,
 interface Params { tenant: string }
 
 export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml']
-
-/** The bundle schema as documentation: without the keys that would make it a separate, referenced document. */
-function documentedBundleSchema (): Record<string, unknown> {
-  const { $schema: _schema, $id: _id, ...rest } = bundleJsonSchema as Record<string, unknown>
-  return rest
-}
 
 /** Whether the client prefers YAML: a YAML media type is acceptable and comes before any JSON one. */
 function wantsYaml (request: FastifyRequest): boolean {
@@ -49,8 +43,8 @@ export async function policyRoutes (app: FastifyInstance): Promise<void> {
           ...schema,
           body: {
             content: {
-              'application/json': { schema: documentedBundleSchema() },
-              'application/yaml': { schema: documentedBundleSchema() }
+              'application/json': { schema: { $ref: 'Bundle#' } },
+              'application/yaml': { schema: { $ref: 'Bundle#' } }
             }
           }
         }
@@ -88,8 +82,8 @@ export async function policyRoutes (app: FastifyInstance): Promise<void> {
               description: 'the policy bundle',
               headers: { etag: { type: 'string', description: 'the tenant revision, quoted' } },
               content: {
-                'application/json': { schema: documentedBundleSchema() },
-                'application/yaml': { schema: documentedBundleSchema() }
+                'application/json': { schema: { $ref: 'Bundle#' } },
+                'application/yaml': { schema: { $ref: 'Bundle#' } }
               }
             }
           }

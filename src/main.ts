@@ -1,0 +1,63 @@
+/**
+ * The service process: configuration → store → app → listen, and a graceful close on
+ * SIGTERM / SIGINT (the app first, so that requests in flight finish, then the store).
+ */
+import closeWithGrace from 'close-with-grace'
+import { ConfigError, loadConfig } from './config.js'
+import type { Config } from './config.js'
+import { buildApp } from './http/app.js'
+import type { ServerTimeouts } from './http/app.js'
+import { ensureRootKey } from './service/index.js'
+import { openStore } from './store/connect.js'
+
+/** Explicit server timeouts (Node's defaults are no request timeout and a 5 s keep-alive). */
+const TIMEOUTS: ServerTimeouts = {
+  requestTimeout: 30_000,
+  keepAliveTimeout: 72_000,
+  connectionTimeout: 0
+}
+
+/** How long a graceful close may take before the process ends anyway. */
+const CLOSE_DELAY_MS = 10_000
+
+function fail (message: string): never {
+  process.stderr.write(`gatehouse: ${message}\n`)
+  process.exit(1)
+}
+
+let config: Config
+try {
+  config = loadConfig()
+} catch (err) {
+  if (err instanceof ConfigError) fail(`cannot start: ${err.problems.join('; ')}`)
+  throw err
+}
+
+const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config.dataDir })
+  .catch((err: unknown) => fail(`cannot open the store: ${err instanceof Error ? err.message : String(err)}`))
+
+const { generated } = await ensureRootKey(store, config.rootKey)
+if (generated !== undefined) {
+  // Printed once, on the start that generated it; only its hash is stored.
+  process.stdout.write(`gatehouse: generated root key (shown once, store it now; set GATEHOUSE_ROOT_KEY to use your own): ${generated}\n`)
+}
+
+const app = buildApp({ store, config, timeouts: TIMEOUTS })
+
+closeWithGrace({ delay: CLOSE_DELAY_MS, logger: app.log }, async ({ err, signal }) => {
+  if (err !== undefined) app.log.error({ err }, 'closing after an error')
+  else app.log.info({ signal }, 'closing')
+  try {
+    await app.close()
+  } finally {
+    await store.close()
+  }
+})
+
+try {
+  await app.listen({ port: config.port, host: config.host })
+} catch (err) {
+  app.log.error({ err }, 'cannot listen')
+  await store.close()
+  process.exit(1)
+}

@@ -1,0 +1,52 @@
+import t from 'tap'
+import { ConfigError, loadConfig } from '../../src/config.js'
+
+t.test('defaults', async t => {
+  t.same(loadConfig({}), {
+    port: 8080,
+    host: '0.0.0.0',
+    databaseUrl: undefined,
+    dataDir: './data',
+    rootKey: undefined,
+    logLevel: 'info',
+    publicUrl: 'http://localhost:8080',
+    bodyLimit: 1024 * 1024
+  })
+})
+
+t.test('every variable is read; empty ones count as unset', async t => {
+  const config = loadConfig({
+    PORT: '9000',
+    HOST: '127.0.0.1',
+    DATABASE_URL: 'postgres://u:p@db:5432/gh',
+    GATEHOUSE_DATA_DIR: '/var/lib/gh',
+    GATEHOUSE_ROOT_KEY: 'a-long-enough-root-key',
+    LOG_LEVEL: 'warn',
+    GATEHOUSE_PUBLIC_URL: 'https://pdp.example.com/acme/',
+    BODY_LIMIT: '2048'
+  })
+  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048 })
+  t.equal(config.publicUrl, 'https://pdp.example.com/acme', 'no trailing slash')
+  t.equal(loadConfig({ PORT: '9001', GATEHOUSE_ROOT_KEY: '  ' }).publicUrl, 'http://localhost:9001', 'the default public url follows the port')
+  t.equal(loadConfig({ GATEHOUSE_ROOT_KEY: '' }).rootKey, undefined)
+})
+
+t.test('bad values stop start-up, all of them named at once', async t => {
+  const err = (() => {
+    try {
+      loadConfig({ PORT: '70000', DATABASE_URL: 'mysql://x', LOG_LEVEL: 'chatty', GATEHOUSE_PUBLIC_URL: 'https://x.example.com/?q=1', BODY_LIMIT: '1kb', GATEHOUSE_ROOT_KEY: 'short' })
+    } catch (e) {
+      return e
+    }
+    return undefined
+  })()
+  t.type(err, ConfigError)
+  const problems = (err as ConfigError).problems
+  for (const name of ['PORT', 'DATABASE_URL', 'LOG_LEVEL', 'GATEHOUSE_PUBLIC_URL', 'BODY_LIMIT', 'GATEHOUSE_ROOT_KEY']) {
+    t.ok(problems.some(p => p.includes(`\`${name}\``)), `names ${name}`)
+  }
+  t.notMatch((err as ConfigError).message, /short/, 'the root key value is never echoed')
+  t.throws(() => loadConfig({ PORT: '-1' }), ConfigError)
+  t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'ftp://x' }), ConfigError)
+  t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:pw@x.example.com' }), ConfigError)
+})

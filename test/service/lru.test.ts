@@ -1,0 +1,50 @@
+import t from 'tap'
+import { Lru } from '../../src/service/lru.js'
+
+t.test('the least recently used entry goes first when the cache is full', async t => {
+  const lru = new Lru<string, number>(2)
+  lru.set('a', 1)
+  lru.set('b', 2)
+  t.equal(lru.get('a'), 1, 'a read counts as a use')
+  lru.set('c', 3)
+  t.equal(lru.has('b'), false, 'b was least recently used')
+  t.equal(lru.get('a'), 1)
+  t.equal(lru.get('c'), 3)
+  t.equal(lru.size, 2)
+})
+
+t.test('peek does not count as a use; set replaces and refreshes', async t => {
+  const lru = new Lru<string, number>(2)
+  lru.set('a', 1)
+  lru.set('b', 2)
+  t.equal(lru.peek('a'), 1)
+  lru.set('c', 3)
+  t.equal(lru.has('a'), false, 'a was only peeked at')
+  lru.set('b', 20)
+  lru.set('d', 4)
+  t.equal(lru.get('b'), 20, 'b was refreshed by set')
+  t.equal(lru.has('c'), false)
+})
+
+t.test('delete, deleteWhere and clear', async t => {
+  const lru = new Lru<string, number>(10)
+  for (const k of ['t1/a', 't1/b', 't2/a']) lru.set(k, 1)
+  t.equal(lru.delete('t1/a'), true)
+  t.equal(lru.delete('t1/a'), false)
+  lru.deleteWhere(k => k.startsWith('t1/'))
+  t.same([lru.has('t1/b'), lru.has('t2/a')], [false, true])
+  lru.clear()
+  t.equal(lru.size, 0)
+})
+
+t.test('an undefined value is kept and found', async t => {
+  const lru = new Lru<string, number | undefined>(2)
+  lru.set('u', undefined)
+  t.equal(lru.has('u'), true)
+  t.equal(lru.get('u'), undefined)
+})
+
+t.test('a size below 1 is refused', async t => {
+  t.throws(() => new Lru(0), RangeError)
+  t.throws(() => new Lru(1.5), RangeError)
+})

@@ -1,0 +1,88 @@
+import { randomBytes } from 'node:crypto'
+import t from 'tap'
+import { createServices, ServiceError } from '../../src/service/index.js'
+import { TenantStates } from '../../src/service/tenant-state.js'
+import { eachBackend } from '../helpers/build-app.js'
+import { evaluation, exampleBundle } from '../http/fixtures.js'
+import { countingStore } from './counting-store.js'
+
+const fresh = () => `s-${randomBytes(5).toString('hex')}`
+
+await eachBackend(t, async (t, backend) => {
+  await t.test('a warm decision makes no store call at all', async t => {
+    const { store, calls } = countingStore(backend.store)
+    const services = createServices({ store, rootKey: undefined })
+    const tenant = fresh()
+    await services.admin.putTenant(tenant, {})
+    await services.admin.putPolicy(tenant, exampleBundle)
+    await services.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
+    await services.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
+    const body = evaluation('marie', 'view', 'jobs', 'job-1') as Parameters<typeof services.decisions.evaluate>[1]
+    t.equal((await services.decisions.evaluate(tenant, body)).decision, true)
+    const unknown = evaluation('marie', 'view', 'jobs', 'job-404') as Parameters<typeof services.decisions.evaluate>[1]
+    await services.decisions.evaluate(tenant, unknown)
+    calls.length = 0
+    for (let i = 0; i < 5; i++) {
+      await services.decisions.evaluate(tenant, body)
+      await services.decisions.evaluate(tenant, unknown)
+      await services.decisions.evaluateMany(tenant, { ...body, evaluations: [{}, { action: { name: 'edit' } }] })
+    }
+    t.same(calls, [], 'stored and absent resources, subjects and the policy all come from memory')
+  })
+
+  await t.test('a tenant loads once; an unknown tenant is not cached', async t => {
+    const { store, calls } = countingStore(backend.store)
+    const states = new TenantStates({ store })
+    const tenant = fresh()
+    await t.rejects(states.get(tenant), ServiceError)
+    await store.putTenant(tenant, { name: 'x' })
+    calls.length = 0
+    const [a, b] = await Promise.all([states.get(tenant), states.get(tenant)])
+    t.equal(a, b, 'concurrent first uses share one load')
+    t.equal(calls.filter(c => c === 'getTenant').length, 1)
+    await states.get(tenant)
+    t.equal(calls.filter(c => c === 'getTenant').length, 1, 'the second use is memory')
+  })
+
+  await t.test('a write that lands while the state loads drops the state, so the next use sees the write', async t => {
+    const states = new TenantStates({ store: backend.store })
+    const tenant = fresh()
+    await backend.store.putTenant(tenant, { name: 'x' })
+    const loading = states.get(tenant)
+    const written = await backend.store.putSubject(tenant, { id: 'late', roles: [] })
+    states.afterWrite(tenant, written.revision, s => { s.subjectsById.set('late', { id: 'late', roles: [] }) })
+    await loading
+    const state = await states.get(tenant)
+    t.ok(state.subjectsById.has('late'))
+    t.equal(state.revision, written.revision)
+  })
+
+  await t.test('invalidate makes the next use read the store again', async t => {
+    const states = new TenantStates({ store: backend.store })
+    const tenant = fresh()
+    await backend.store.putTenant(tenant, { name: 'x' })
+    const before = await states.get(tenant)
+    await backend.store.putSubject(tenant, { id: 'elsewhere', roles: [] })
+    t.notOk((await states.get(tenant)).subjectsById.has('elsewhere'), 'a write of another process is not seen')
+    states.invalidate(tenant)
+    const after = await states.get(tenant)
+    t.not(after, before)
+    t.ok(after.subjectsById.has('elsewhere'))
+  })
+
+  await t.test('the ancestor walk is bounded', async t => {
+    const services = createServices({ store: backend.store, rootKey: undefined })
+    const tenant = fresh()
+    await services.admin.putTenant(tenant, {})
+    await services.admin.putPolicy(tenant, exampleBundle)
+    await services.admin.putSubject(tenant, 'marie', { roles: ['employee'], groups: ['crew-a'] })
+    // An ACL 40 levels up is beyond the bound: the role answers (documents: access all, limited).
+    await services.admin.putResource(tenant, 'documents', 'd40', { acl: [] })
+    for (let i = 39; i >= 0; i--) await services.admin.putResource(tenant, 'documents', `d${i}`, { parent: `d${i + 1}` })
+    const deep = await services.decisions.evaluate(tenant, evaluation('marie', 'view', 'documents', 'd0') as Parameters<typeof services.decisions.evaluate>[1])
+    t.equal(deep.decision, true)
+    t.equal(deep.context.reason.code, 'role_grant')
+    const near = await services.decisions.evaluate(tenant, evaluation('marie', 'view', 'documents', 'd39') as Parameters<typeof services.decisions.evaluate>[1])
+    t.equal(near.context.reason.code, 'acl_deny', 'within the bound, the empty ACL allows nothing')
+  })
+})
