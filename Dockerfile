@@ -14,6 +14,9 @@ COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY migrations ./migrations
+# Templates are read at run time (GET /v1/templates, PUT policy?template=), from src/templates.
+COPY src/templates ./src/templates
+COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node
 EXPOSE 8080

@@ -19,6 +19,8 @@ export interface Config {
   publicUrl: string
   /** Largest request body accepted, in bytes. */
   bodyLimit: number
+  /** How often tenants in memory are checked against the database, in ms (the safety net under LISTEN/NOTIFY); 0 disables it. */
+  pollMs: number
 }
 
 /** Thrown by `loadConfig`; `problems` lists every bad variable, one line each. */
@@ -76,8 +78,10 @@ export function loadConfig (env: Env = process.env): Config {
 
   const bodyLimit = readInteger(get('BODY_LIMIT'), 'BODY_LIMIT', { min: 1024, max: 64 * 1024 * 1024, fallback: 1024 * 1024 }, problems)
 
+  const pollMs = readInteger(get('GATEHOUSE_POLL_MS'), 'GATEHOUSE_POLL_MS', { min: 0, max: 3_600_000, fallback: 5000 }, problems)
+
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit }
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs }
 }
 
 function readInteger (raw: string | undefined, name: string, opts: { min: number, max: number, fallback: number }, problems: string[]): number {

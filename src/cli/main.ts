@@ -8,6 +8,8 @@ import { UsageError } from './args.js'
 import type { CliIo } from './io.js'
 import { processIo } from './io.js'
 import { testCommand, TEST_USAGE } from './test-command.js'
+import { diffCommand, DIFF_USAGE } from './diff-command.js'
+import { templateCommand, TEMPLATE_USAGE } from './template-command.js'
 
 export type { CliIo } from './io.js'
 
@@ -22,7 +24,9 @@ interface Command {
 
 /** The commands, by name. */
 export const COMMANDS: Readonly<Record<string, Command>> = {
-  test: { summary: 'run policy test suites offline', usage: TEST_USAGE, run: testCommand }
+  test: { summary: 'run policy test suites offline', usage: TEST_USAGE, run: testCommand },
+  diff: { summary: 'show what changes between two policy bundles', usage: DIFF_USAGE, run: diffCommand },
+  template: { summary: 'list the shipped policy templates, or print one', usage: TEMPLATE_USAGE, run: templateCommand }
 }
 
 export const USAGE = `usage: gatehouse <command> [options]

@@ -64,7 +64,7 @@ export function allowedActions (policy: CompiledPolicy, subject: Subject | undef
 }
 
 /** Step 1 for a known subject: inactive or `login: false` subjects are refused; an unexpected status or login value refuses too. */
-function refuseSubject (subject: Subject): Decision | undefined {
+export function refuseSubject (subject: Subject): Decision | undefined {
   if (subject.status !== undefined && subject.status !== 'active') return deny('subject_inactive', `subject \`${subject.id}\` is inactive`)
   if (subject.login !== undefined && subject.login !== true) return deny('subject_login_disabled', `subject \`${subject.id}\` cannot log in (\`login: false\`)`)
   return undefined

@@ -8,17 +8,25 @@ import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
-import { createServices } from '../service/index.js'
+import { createServices, filterJsonSchema, queryPlanJsonSchema } from '../service/index.js'
 import type { Services, Store } from '../service/index.js'
 import { errorsPlugin, sendError } from './errors.js'
 import { authPlugin } from './plugins/auth.js'
 import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
 import { servicesPlugin } from './plugins/services.js'
 import { swaggerPlugin } from './plugins/swagger.js'
+import { policyDiffSchema, suiteDocSchema } from './schemas/policy-tools.js'
 import { evaluationRoutes } from './routes/access/v1/evaluation.js'
 import { evaluationsRoutes } from './routes/access/v1/evaluations.js'
+import { searchRoutes } from './routes/access/v1/search.js'
 import { healthRoutes } from './routes/health.js'
+import { templateRoutes } from './routes/v1/templates.js'
+import { auditRoutes } from './routes/v1/tenants/audit.js'
+import { directoryRoutes } from './routes/v1/tenants/directory.js'
 import { keyRoutes } from './routes/v1/tenants/keys.js'
+import { policyDiffRoutes } from './routes/v1/tenants/policy-diff.js'
+import { policyPartRoutes } from './routes/v1/tenants/policy-parts.js'
+import { policyTestRoutes } from './routes/v1/tenants/policy-tests.js'
 import { policyRoutes } from './routes/v1/tenants/policy.js'
 import { resourceRoutes } from './routes/v1/tenants/resources.js'
 import { subjectRoutes } from './routes/v1/tenants/subjects.js'
@@ -26,7 +34,7 @@ import { tenantRoutes } from './routes/v1/tenants/tenant.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import './types.js'
 
-export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'>
+export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & Partial<Pick<Config, 'pollMs'>>
 
 export interface ServerTimeouts {
   /** Whole request, headers and body (Node `server.requestTimeout`). */
@@ -79,7 +87,13 @@ export function buildApp (deps: AppDeps): FastifyInstance {
       }
     }
   })
-  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey }))
+  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, pollMs: config.pollMs }))
+  // Other replicas' writes reach this one's caches through the store's change feed.
+  if (services !== undefined) {
+    const { propagation } = services
+    app.addHook('onReady', async () => { await propagation.start() })
+    app.addHook('onClose', async () => { await propagation.stop() })
+  }
 
   // Only JSON (and, on the policy route, YAML) bodies: any other type answers 415. An
   // empty JSON body is no body at all, so that routes with a body schema answer
@@ -99,6 +113,12 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   app.register(requestIdPlugin)
   app.register(servicesPlugin, { services })
   app.register(swaggerPlugin, { version: packageVersion(), publicUrl: config.publicUrl })
+  // Shared components of the policy tools: the suite (documentation) and the impact report.
+  app.addSchema(suiteDocSchema)
+  app.addSchema(policyDiffSchema)
+  // The query plan of resource search (ADR 0002).
+  app.addSchema(filterJsonSchema)
+  app.addSchema(queryPlanJsonSchema)
   app.register(authPlugin)
 
   // Public routes.
@@ -110,11 +130,18 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     api.addHook('onRequest', api.authenticate)
     await api.register(evaluationRoutes)
     await api.register(evaluationsRoutes)
+    await api.register(searchRoutes)
     await api.register(tenantRoutes)
     await api.register(keyRoutes)
     await api.register(policyRoutes)
+    await api.register(policyTestRoutes)
+    await api.register(policyDiffRoutes)
+    await api.register(policyPartRoutes)
     await api.register(subjectRoutes)
+    await api.register(directoryRoutes)
+    await api.register(auditRoutes)
     await api.register(resourceRoutes)
+    await api.register(templateRoutes)
   })
 
   return app

@@ -9,9 +9,11 @@ import type { KeyScope, Principal, Services } from '../service/index.js'
  * Who may call a route (checked right after authentication, before the body is read):
  * - `root`: the root key only;
  * - `tenant`: the tenant of the path (`:tenant`), with the scope;
- * - `decision`: the key's own tenant or, for the root key, the `Gatehouse-Tenant` header.
+ * - `decision`: the key's own tenant or, for the root key, the `Gatehouse-Tenant` header;
+ * - `any`: any valid key, whatever its tenant and scopes (data common to all tenants).
  */
 export type AccessRule =
+  | { kind: 'any' }
   | { kind: 'root' }
   | { kind: 'tenant', scope: KeyScope }
   | { kind: 'decision' }

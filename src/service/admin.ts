@@ -4,17 +4,19 @@
  * store (which bumps the revision and honours `ifRevision`), then updates the
  * in-memory state, so that the next decision sees the write without a query.
  */
-import { checkSubject, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
+import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
 import type { Issue } from '../engine/index.js'
-import type { KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
+import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import type { KeyRing } from './keys.js'
 import { mintKey } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
-import { indexSubject, unindexSubject } from './tenant-state.js'
+import { findSubject, indexSubject, unindexSubject } from './tenant-state.js'
+import { parseYamlText } from './bundle-text.js'
+import { loadTemplate, templateList } from './templates.js'
 
 interface AdminDeps {
   store: Store
@@ -35,10 +37,24 @@ export interface ResourceView {
   properties: ResourceProperties
 }
 
+/** A key as listed: what it may do and whether it still works, never its secret. */
+export interface KeyView {
+  id: string
+  scopes: KeyScope[]
+  actor: ActorMode
+  createdAt: string
+  revokedAt: string | null
+}
+
+function keyView (key: ApiKey): KeyView {
+  return { id: key.id, scopes: key.scopes, actor: key.actor, createdAt: key.createdAt.toISOString(), revokedAt: key.revokedAt === null ? null : key.revokedAt.toISOString() }
+}
+
 export interface CreatedKey {
   id: string
   tenant: string
   scopes: KeyScope[]
+  actor: ActorMode
   /** The bearer token `gh_<id>_<secret>`; shown once, only its hash is stored. */
   secret: string
   revision: number
@@ -77,17 +93,42 @@ export class AdminService {
    * Mints a key bound to the tenant. `ifRevision` is checked against the tenant's
    * current revision just before the write (the store's key writer takes no revision).
    */
-  async createKey (tenantId: string, scopes: KeyScope[], opts: WriteOptions = {}): Promise<CreatedKey> {
+  async createKey (tenantId: string, scopes: KeyScope[], opts: WriteOptions & { actor?: ActorMode } = {}): Promise<CreatedKey> {
     const tenant = await this.getTenant(tenantId)
     if (opts.ifRevision !== undefined && opts.ifRevision !== tenant.revision) {
       throw new ServiceError('revision_mismatch', `tenant \`${tenantId}\` is at revision ${tenant.revision}, not ${opts.ifRevision}`)
     }
     const unique = [...new Set(scopes)]
     const { keyId, token, secretHash } = mintKey()
-    const written = await this.#store.createKey({ id: keyId, tenantId, secretHash, scopes: unique })
+    const actor = opts.actor ?? 'optional'
+    const written = await this.#store.createKey({ id: keyId, tenantId, secretHash, scopes: unique, actor }, opts)
     this.#states.afterWrite(tenantId, written.revision)
-    this.#keyRing.remember({ id: keyId, tenantId, secretHash, scopes: unique, createdAt: new Date(), revokedAt: null })
-    return { id: keyId, tenant: tenantId, scopes: unique, secret: token, revision: written.revision }
+    this.#keyRing.remember({ id: keyId, tenantId, secretHash, scopes: unique, actor, createdAt: new Date(), revokedAt: null })
+    return { id: keyId, tenant: tenantId, scopes: unique, actor, secret: token, revision: written.revision }
+  }
+
+  /** The tenant's keys, revoked ones included, oldest first; never a secret or a hash. */
+  async listKeys (tenantId: string): Promise<{ keys: KeyView[], revision: number }> {
+    const tenant = await this.getTenant(tenantId)
+    const keys = await this.#store.listKeys(tenantId)
+    keys.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
+    return { keys: keys.map(keyView), revision: tenant.revision }
+  }
+
+  /**
+   * Revokes a key of the tenant: it stops authenticating on this process at once (and on
+   * others once they reread it). Revoking a revoked key keeps its first `revokedAt`.
+   * Throws ServiceError `not_found` when the tenant has no such key.
+   */
+  async revokeKey (tenantId: string, keyId: string, opts: WriteOptions = {}): Promise<{ key: KeyView, revision: number }> {
+    await this.#states.get(tenantId)
+    // NotFoundError (`key`) for a key of another tenant too: a tenant learns nothing of others' keys.
+    const written = await this.#store.revokeKey(tenantId, keyId, opts)
+    this.#keyRing.forget(keyId)
+    this.#states.afterWrite(tenantId, written.revision)
+    const key = (await this.#store.listKeys(tenantId)).find(k => k.id === keyId)
+    if (key === undefined) throw new ServiceError('not_found', `tenant \`${tenantId}\` has no key \`${keyId}\``)
+    return { key: keyView(key), revision: written.revision }
   }
 
   /**
@@ -137,6 +178,7 @@ export class AdminService {
         throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
       }
     }
+    guardSubjectChange(state, state.subjectsById.get(id), subject, opts)
     const written = await this.#store.putSubject(tenantId, subject, opts)
     this.#states.afterWrite(tenantId, written.revision, s => {
       if ((s.subjectRevisions.get(id) ?? 0) > written.revision) return
@@ -155,9 +197,43 @@ export class AdminService {
     return { subject, revision: state.revision }
   }
 
+  /**
+   * Moves ownership to subject `to`, in one write. Only the owner may do it, naming itself
+   * as the acting user (`opts.by.actor`); the new owner must be an active subject.
+   * ServiceError `forbidden` otherwise, `not_found` for an unknown subject.
+   */
+  async transferOwnership (tenantId: string, to: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
+    const state = await this.#states.get(tenantId)
+    const owner = [...state.subjectsById.values()].find(s => s.owner === true)
+    const actor = opts.by?.actor
+    if (owner === undefined || actor === undefined || findSubject(state, actor)?.id !== owner.id) {
+      throw new ServiceError('forbidden', 'ownership moves only by a transfer done by the owner: send `Gatehouse-Actor` naming the current owner', [
+        { in: 'headers', path: '/gatehouse-actor', message: 'must name the current owner', code: 'owner_transfer_required' }
+      ])
+    }
+    const target = state.subjectsById.get(to)
+    if (target === undefined) throw new ServiceError('not_found', `subject \`${to}\` not found`)
+    if (target.status === 'inactive' || target.login === false) {
+      throw new ServiceError('forbidden', `\`${to}\` cannot become the owner: it is inactive or cannot log in`, [{ in: 'params', path: '/id', message: 'cannot act', code: 'owner_inactive' }])
+    }
+    if (target.id === owner.id) return { revision: state.revision }
+    const written = await this.#store.transferOwnership(tenantId, owner.id, to, opts)
+    this.#states.afterWrite(tenantId, written.revision, s => {
+      const { owner: _was, ...former } = owner
+      for (const subject of [former, { ...target, owner: true }]) {
+        unindexSubject(s, subject.id)
+        indexSubject(s, subject)
+        s.subjectRevisions.set(subject.id, written.revision)
+      }
+    })
+    return { revision: written.revision }
+  }
+
   /** Throws NotFoundError when there is no such subject. */
   async deleteSubject (tenantId: string, id: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
-    await this.#states.get(tenantId)
+    const state = await this.#states.get(tenantId)
+    const before = state.subjectsById.get(id)
+    if (before !== undefined) guardSubjectChange(state, before, undefined, opts)
     const written = await this.#store.deleteSubject(tenantId, id, opts)
     this.#states.afterWrite(tenantId, written.revision, s => {
       if ((s.subjectRevisions.get(id) ?? 0) > written.revision) return
@@ -201,14 +277,50 @@ export class AdminService {
     this.#resources.written(tenantId, module, id, null, written.revision)
     return { revision: written.revision }
   }
+
+  /**
+   * Replaces the tenant's policy by a shipped template's bundle, exactly as `putPolicy`
+   * with that bundle would (revision, `ifRevision`). An unknown name is a
+   * `validation_failed` naming the query parameter `template`, with the names there are.
+   */
+  async putPolicyTemplate (tenantId: string, name: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
+    const template = loadTemplate(name)
+    if (template === undefined) {
+      throw validationFailed(`unknown template \`${name}\`: expected one of ${templateList()}`, [
+        { in: 'querystring', path: '/template', message: `must be one of ${templateList()}`, code: 'enum' }
+      ])
+    }
+    return await this.putPolicy(tenantId, parseYamlText(template.text), opts)
+  }
 }
 
-function requirePolicy (state: TenantState): NonNullable<TenantState['policy']> {
+/**
+ * Refuses (ServiceError `forbidden`, naming the rule) a subject change that breaks the
+ * owner's rules or, when the write names an acting user, the tenant's own rules for
+ * changing users (src/engine/actor.ts, docs/admin-rules.md).
+ */
+export function guardSubjectChange (state: TenantState, before: Subject | undefined, after: Subject | undefined, opts: WriteOptions): void {
+  const owners = [...state.subjectsById.values()].filter(s => s.owner === true).map(s => s.id)
+  const actorId = opts.by?.actor
+  const refusal = checkSubjectChange(state.policy, {
+    before,
+    after,
+    owners,
+    ...(actorId === undefined ? {} : { actor: { id: actorId, subject: findSubject(state, actorId) } })
+  })
+  if (refusal === undefined) return
+  const inHeader = refusal.code.startsWith('actor_') || refusal.code === 'users_permission' || refusal.code === 'users_module_missing'
+  throw new ServiceError('forbidden', refusal.message, [inHeader
+    ? { in: 'headers', path: '/gatehouse-actor', message: refusal.message, code: refusal.code }
+    : { in: 'body', path: refusal.code === 'protected_role' ? '/roles' : '/owner', message: refusal.message, code: refusal.code }])
+}
+
+export function requirePolicy (state: TenantState): NonNullable<TenantState['policy']> {
   if (state.policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
   return state.policy
 }
 
-function issueDetails (issues: readonly Issue[], prefix: string): ErrorDetail[] {
+export function issueDetails (issues: readonly Issue[], prefix: string): ErrorDetail[] {
   return issues.map(i => ({ in: 'body', path: `${prefix}${i.path}`, message: i.message, code: i.code }))
 }
 

@@ -3,13 +3,13 @@
  * tenant's in-memory state. A request only reaches the store for resources not yet
  * cached; everything else is memory.
  */
-import { decide, resourceFromProperties } from '../engine/index.js'
-import type { FieldAccess, ResourceFacts } from '../engine/model.js'
+import { decide } from '../engine/index.js'
+import type { FieldAccess } from '../engine/model.js'
 import type { Reason } from '../engine/reasons.js'
 import { REASON_CODES } from '../engine/reasons.js'
 import { ServiceError, validationFailed } from './errors.js'
-import type { ErrorDetail } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
+import { resolveResource } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
 
@@ -76,9 +76,6 @@ export interface EvaluationItemResult {
 
 export type EvaluationsResult = { evaluations: EvaluationItemResult[] } | EvaluationResult
 
-/** How far `parent` links are followed; deeper ancestors are ignored. */
-export const MAX_ANCESTOR_DEPTH = 32
-
 export class DecisionService {
   readonly #states: TenantStates
   readonly #resources: ResourceCache
@@ -93,7 +90,7 @@ export class DecisionService {
    * `validation_failed` when inline resource properties are unusable.
    */
   async evaluate (tenantId: string, input: EvaluationInput): Promise<EvaluationResult> {
-    const state = await this.#ready(tenantId)
+    const state = await this.#ready(tenantId, input.context)
     return await this.#evaluateOne(state, input)
   }
 
@@ -104,7 +101,7 @@ export class DecisionService {
    * evaluation of the top-level entities.
    */
   async evaluateMany (tenantId: string, input: EvaluationsInput): Promise<EvaluationsResult> {
-    const state = await this.#ready(tenantId)
+    const state = await this.#ready(tenantId, input.context)
     const items = input.evaluations ?? []
     if (items.length === 0) {
       const missing = missingEntities(input)
@@ -144,8 +141,26 @@ export class DecisionService {
     return { evaluations: results }
   }
 
-  async #ready (tenantId: string): Promise<TenantState> {
-    const state = await this.#states.get(tenantId)
+  /**
+   * The tenant's state, at least as new as `context.min_revision` when the request sends
+   * one (a consistency token: the revision a write answered). A state behind it is
+   * reloaded from the store before deciding; a revision the store has not reached is a
+   * `validation_failed` naming it.
+   */
+  async #ready (tenantId: string, context?: Record<string, unknown>): Promise<TenantState> {
+    let state = await this.#states.get(tenantId)
+    const min = context?.min_revision
+    if (min !== undefined) {
+      if (typeof min !== 'number' || !Number.isSafeInteger(min) || min < 0) {
+        throw validationFailed('`context.min_revision` must be a non-negative integer', [{ in: 'body', path: '/context/min_revision', message: 'must be a non-negative integer', code: 'type' }])
+      }
+      if (min > state.revision) state = await this.#states.refresh(tenantId) ?? await this.#states.get(tenantId)
+      if (min > state.revision) {
+        throw validationFailed(`tenant \`${tenantId}\` is at revision ${state.revision}, below \`context.min_revision\` ${min}`, [
+          { in: 'body', path: '/context/min_revision', message: `is ahead of the tenant's revision ${state.revision}`, code: 'revision_ahead' }
+        ])
+      }
+    }
     if (state.policy === undefined) {
       throw new ServiceError('no_policy', `tenant \`${tenantId}\` has no policy yet`)
     }
@@ -158,42 +173,11 @@ export class DecisionService {
     // Read before any await: the decision and the revision it reports must match.
     const revision = state.revision
     const subject = findSubject(state, input.subject.id)
-    const resource = await this.#resourceFacts(state, input.resource)
-    const ancestors = await this.#ancestors(state.tenantId, resource)
+    const { resource, ancestors } = await resolveResource(state, this.#resources, input.resource)
     const decision = decide(policy, { subject, action: input.action.name, resource, ancestors })
     const context: DecisionContext = { reason: decision.reason, revision }
     if (decision.fields !== undefined) context.fields = decision.fields
     return { decision: decision.allowed, context }
-  }
-
-  async #resourceFacts (state: TenantState, resource: EvaluationInput['resource']): Promise<ResourceFacts> {
-    const { type: module, id } = resource
-    if (resource.properties !== undefined) {
-      const policy = state.policy
-      if (policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
-      const converted = resourceFromProperties(policy, module, id, resource.properties, { strict: false })
-      if (!converted.ok) {
-        const details: ErrorDetail[] = converted.issues.map(i => ({ in: 'body', path: `/resource/properties${i.path}`, message: i.message, code: i.code }))
-        throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? 'unusable properties'}`, details)
-      }
-      return converted.resource
-    }
-    return await this.#resources.get(state.tenantId, module, id) ?? { module, id, relations: {} }
-  }
-
-  /** The stored ancestors through `parent`, nearest first; stops at a missing one, a cycle or the depth bound. */
-  async #ancestors (tenantId: string, resource: ResourceFacts): Promise<ResourceFacts[]> {
-    const ancestors: ResourceFacts[] = []
-    const seen = new Set([resource.id])
-    let parent = resource.parent
-    while (parent !== undefined && !seen.has(parent) && ancestors.length < MAX_ANCESTOR_DEPTH) {
-      seen.add(parent)
-      const facts = await this.#resources.get(tenantId, resource.module, parent)
-      if (facts === undefined) break
-      ancestors.push(facts)
-      parent = facts.parent
-    }
-    return ancestors
   }
 }
 

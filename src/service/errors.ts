@@ -17,6 +17,7 @@ export type ServiceErrorCode =
   | 'tenant_not_found'
   | 'not_found'
   | 'revision_mismatch'
+  | 'conflict'
   | 'policy_invalid'
   | 'no_policy'
   | 'unavailable'

@@ -3,18 +3,39 @@
  * imports from here, never from the engine or the store directly.
  */
 import type { Store } from '../store/store.js'
+import { StoreUnavailableError } from '../store/errors.js'
 import { AdminService } from './admin.js'
 import { DecisionService } from './decisions.js'
 import { KeyRing } from './keys.js'
+import { AuditService } from './audit.js'
+import { DirectoryService } from './directory.js'
+import { PolicyPartsService } from './policy-parts.js'
+import { PolicyToolsService } from './policy-tools.js'
 import { ResourceCache } from './resource-cache.js'
+import { SearchService } from './search.js'
+import { Propagation } from './propagation.js'
 import { TenantStates } from './tenant-state.js'
 
 export { authorizeRoot, authorizeTenant, decisionTenant } from './access.js'
 export { AdminService, resourceView } from './admin.js'
-export type { CreatedKey, ResourceProperties, ResourceView, SubjectBody } from './admin.js'
+export type { CreatedKey, KeyView, ResourceProperties, ResourceView, SubjectBody } from './admin.js'
+export { PolicyToolsService } from './policy-tools.js'
+export { PolicyPartsService } from './policy-parts.js'
+export type { PolicyPart } from './policy-parts.js'
+export { DEFAULT_SUBJECT_PAGE, DirectoryService, MAX_SUBJECT_PAGE, permissionsCsv } from './directory.js'
+export type { GroupView, SubjectFilter } from './directory.js'
+export { AuditService, DEFAULT_AUDIT_PAGE } from './audit.js'
+export type { AuditFilter } from './audit.js'
+export type { DraftInput, PolicyTestCase, PolicyTestReport, SuiteInput, TemplateSummary } from './policy-tools.js'
+export { suiteJsonSchema } from './policy-tests/index.js'
+export { formatDiffMarkdown, policyDiffJsonSchema } from './policy-diff/index.js'
+export type { PolicyDiff } from './policy-diff/index.js'
 export { formatBundle, parseYamlText } from './bundle-text.js'
 export type { BundleFormat } from './bundle-text.js'
-export { DecisionService, EVALUATIONS_SEMANTICS, MAX_ANCESTOR_DEPTH } from './decisions.js'
+export { DecisionService, EVALUATIONS_SEMANTICS } from './decisions.js'
+export { DEFAULT_POLL_MS, Propagation } from './propagation.js'
+export { MAX_SEARCH_LIMIT, SearchService } from './search.js'
+export type { ActionSearchInput, ResourceSearchInput, SubjectSearchInput } from './search.js'
 export type {
   DecisionContext, EvaluationInput, EvaluationItemInput, EvaluationItemResult, EvaluationResult,
   EvaluationsInput, EvaluationsResult
@@ -24,8 +45,8 @@ export { ensureRootKey, hashSecret, KEY_SCOPES, KeyRing, mintKey, parseKeyToken 
 export type { Principal } from './keys.js'
 export { REASON_CODES } from '../engine/reasons.js'
 export type { ReasonCode } from '../engine/reasons.js'
-export { bundleJsonSchema } from '../engine/index.js'
-export type { KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
+export { bundleJsonSchema, filterJsonSchema, NAME_PATTERN, queryPlanJsonSchema } from '../engine/index.js'
+export type { ActorMode, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
 
 export interface ServicesOptions {
   store: Store
@@ -35,15 +56,24 @@ export interface ServicesOptions {
   maxTenants?: number
   /** Stored resources kept in memory, all tenants together (default 50,000). */
   resourceCacheSize?: number
+  /** How often tenants in memory are checked against the store, in ms (default 5,000; 0: never). */
+  pollMs?: number
 }
 
 export interface Services {
   readonly store: Store
   readonly keys: KeyRing
   readonly decisions: DecisionService
+  readonly search: SearchService
   readonly admin: AdminService
+  readonly policyTools: PolicyToolsService
+  readonly policyParts: PolicyPartsService
+  readonly directory: DirectoryService
+  readonly audit: AuditService
   readonly states: TenantStates
   readonly resources: ResourceCache
+  /** Follows other replicas' writes; started and stopped by the app. */
+  readonly propagation: Propagation
   /** Resolves when the store answers; throws StoreUnavailableError otherwise. */
   ready: () => Promise<void>
 }
@@ -53,13 +83,25 @@ export function createServices (opts: ServicesOptions): Services {
   const states = new TenantStates({ store, maxTenants: opts.maxTenants })
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
   const keys = new KeyRing({ store, rootKey: opts.rootKey })
+  const admin = new AdminService({ store, states, resources, keyRing: keys })
+  const propagation = new Propagation({ store, states, resources, keys, pollMs: opts.pollMs })
   return {
     store,
     keys,
     states,
     resources,
     decisions: new DecisionService({ states, resources }),
-    admin: new AdminService({ store, states, resources, keyRing: keys }),
-    ready: async () => { await store.ping() }
+    search: new SearchService({ states, resources, store }),
+    admin,
+    policyTools: new PolicyToolsService({ states, resources }),
+    policyParts: new PolicyPartsService({ store, admin }),
+    directory: new DirectoryService({ store, states, admin }),
+    audit: new AuditService({ store, states }),
+    propagation,
+    ready: async () => {
+      await store.ping()
+      const feed = propagation.status
+      if (!feed.up) throw new StoreUnavailableError(`the change feed is down${feed.since === undefined ? '' : ` since ${feed.since}`}: decisions answer from the last state in memory`)
+    }
   }
 }

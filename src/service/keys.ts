@@ -8,7 +8,7 @@
  * `gh_root_<secret>`, and then only the hash of the whole token is stored.
  */
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
-import type { ApiKey, KeyScope, Store } from '../store/store.js'
+import type { ActorMode, ApiKey, KeyScope, Store } from '../store/store.js'
 import { Lru } from './lru.js'
 
 export const KEY_SCOPES: readonly KeyScope[] = ['check', 'admin', 'audit']
@@ -16,7 +16,7 @@ export const KEY_SCOPES: readonly KeyScope[] = ['check', 'admin', 'audit']
 /** Who made a request: the root key, or a key bound to one tenant with scopes. */
 export type Principal =
   | { kind: 'root' }
-  | { kind: 'tenant', keyId: string, tenantId: string, scopes: readonly KeyScope[] }
+  | { kind: 'tenant', keyId: string, tenantId: string, scopes: readonly KeyScope[], actor: ActorMode }
 
 const TOKEN_PREFIX = 'gh_'
 const KEY_ID_PATTERN = /^[0-9a-f]{24}$/
@@ -106,7 +106,22 @@ export class KeyRing {
       this.#keys.set(key.id, key)
     }
     if (key.revokedAt !== null || !secretMatches(parsed.secret, key.secretHash)) return undefined
-    return { kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes }
+    return { kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, actor: key.actor }
+  }
+
+  /** Drops every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
+  forgetTenant (tenantId: string): void {
+    for (const [id, key] of [...this.#keys.entries()]) if (key.tenantId === tenantId) this.#keys.delete(id)
+  }
+
+  /** Drops every cached key (after missed notifications). */
+  forgetAll (): void {
+    this.#keys.clear()
+  }
+
+  /** Drops a key from the cache (after a revocation), so that its next use rereads it. */
+  forget (keyId: string): void {
+    this.#keys.delete(keyId)
   }
 
   /** Records a key this process just wrote, so its first use needs no query. */

@@ -51,6 +51,11 @@ export class Lru<K, V> {
     }
   }
 
+  /** Every entry, least recently used first; reading them is not a use. */
+  entries (): IterableIterator<[K, V]> {
+    return this.#map.entries()
+  }
+
   clear (): void {
     this.#map.clear()
   }

@@ -42,6 +42,7 @@ export interface TenantStatesOptions {
 export class TenantStates {
   readonly #store: Store
   readonly #entries: Lru<string, Entry>
+  readonly #refreshing = new Map<string, Promise<TenantState>>()
 
   constructor (opts: TenantStatesOptions) {
     this.#store = opts.store
@@ -80,6 +81,54 @@ export class TenantStates {
     }
     apply?.(entry.state)
     entry.state.revision = Math.max(entry.state.revision, revision)
+  }
+
+  /**
+   * Loads the tenant again from the store and swaps the new state in when it is newer,
+   * while decisions keep answering from the current one (another replica wrote). Calls
+   * for the same tenant share one load. A tenant not in memory is left alone: its first
+   * use loads it fresh.
+   */
+  async refresh (tenantId: string): Promise<TenantState | undefined> {
+    const entry = this.#entries.peek(tenantId)
+    if (entry?.state === undefined) return undefined
+    const pending = this.#refreshing.get(tenantId)
+    if (pending !== undefined) return await pending
+    const load = (async () => {
+      try {
+        const fresh = await this.#load(tenantId)
+        const current = this.#entries.peek(tenantId)
+        if (current?.state === undefined) return fresh
+        if (fresh.revision > current.state.revision) {
+          this.#entries.set(tenantId, { promise: Promise.resolve(fresh), state: fresh })
+          return fresh
+        }
+        return current.state
+      } catch (err) {
+        // A tenant deleted elsewhere, or the store down: forget it, so that the next use
+        // reports the truth instead of a stale state.
+        if (err instanceof ServiceError && err.code === 'tenant_not_found') this.#entries.delete(tenantId)
+        throw err
+      } finally {
+        this.#refreshing.delete(tenantId)
+      }
+    })()
+    this.#refreshing.set(tenantId, load)
+    return await load
+  }
+
+  /** The tenants in memory with the revision each reflects. */
+  loaded (): Array<{ tenantId: string, revision: number }> {
+    const out: Array<{ tenantId: string, revision: number }> = []
+    for (const [tenantId, entry] of this.#entries.entries()) {
+      if (entry.state !== undefined) out.push({ tenantId, revision: entry.state.revision })
+    }
+    return out
+  }
+
+  /** The revision the in-memory state of a tenant reflects; `undefined` when not loaded. */
+  revisionOf (tenantId: string): number | undefined {
+    return this.#entries.peek(tenantId)?.state?.revision
   }
 
   /** Forgets a tenant; the next use loads it again from the store. */

@@ -9,6 +9,7 @@ import { drizzle as drizzlePglite } from 'drizzle-orm/pglite'
 import { migrate as migratePgliteDb } from 'drizzle-orm/pglite/migrator'
 import pg from 'pg'
 import { StoreUnavailableError, toStoreError } from './errors.js'
+import { listenPglite, listenPostgres } from './notify.js'
 import { createPgStore } from './pg-store.js'
 import type { Store } from './store.js'
 
@@ -99,13 +100,19 @@ export async function migratePglite (client: PGlite, migrationsFolder: string = 
 /** A Store on an existing node-postgres pool (tests, or a caller that owns the pool). */
 export async function openPostgresStore (pool: pg.Pool, opts: OpenOnOptions = {}): Promise<Store> {
   if (opts.migrate ?? true) await migratePostgres(pool, opts.migrationsFolder)
-  return createPgStore(drizzleNodePg({ client: pool, casing: 'snake_case' }), { close: opts.close ?? (async () => { await pool.end() }) })
+  return createPgStore(drizzleNodePg({ client: pool, casing: 'snake_case' }), {
+    close: opts.close ?? (async () => { await pool.end() }),
+    listen: async handlers => await listenPostgres(pool.options, handlers)
+  })
 }
 
 /** A Store on an existing PGlite instance (tests, or a caller that owns the instance). */
 export async function openPgliteStore (client: PGlite, opts: OpenOnOptions = {}): Promise<Store> {
   if (opts.migrate ?? true) await migratePglite(client, opts.migrationsFolder)
-  return createPgStore(drizzlePglite({ client, casing: 'snake_case' }), { close: opts.close ?? (async () => { await client.close() }) })
+  return createPgStore(drizzlePglite({ client, casing: 'snake_case' }), {
+    close: opts.close ?? (async () => { await client.close() }),
+    listen: async handlers => await listenPglite(client, handlers)
+  })
 }
 
 /**

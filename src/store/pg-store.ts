@@ -1,9 +1,18 @@
-import { and, eq, inArray, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm'
+import type { SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
+import { alias } from 'drizzle-orm/pg-core'
 import type { ResourceFacts, Subject } from '../engine/model.js'
+import type { AclGroup, QueryPlan } from '../engine/plan.js'
+import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
-import { SETTING_ROOT_KEY_HASH, apiKeys, groups, policies, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
-import type { ApiKey, Group, Store, Tenant, WriteOptions, Written } from './store.js'
+import type { PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
+import { planToSqlParts } from './plan-sql.js'
+import { CHANGES_CHANNEL, changePayload } from './notify.js'
+import type { ChangeHandlers, StopFeed } from './notify.js'
+import { SETTING_ROOT_KEY_HASH, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
+import type { ApiKey, AuditedChange, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
+import { MAX_PAGE_LIMIT } from './store.js'
 
 /** A drizzle database on either driver (node-postgres or PGlite), created with `casing: 'snake_case'`. */
 export type StoreDb = PgDatabase<PgQueryResultHKT>
@@ -12,7 +21,12 @@ type Tx = Parameters<Parameters<StoreDb['transaction']>[0]>[0]
 export interface PgStoreOptions {
   /** Releases what the store runs on (pool, PGlite instance, lock file); called once by `close()`. */
   close: () => Promise<void>
+  /** Starts a change feed on the same database (src/store/notify.ts). */
+  listen: (handlers: ChangeHandlers) => Promise<StopFeed>
 }
+
+/** Rows of `resource_relations` written per INSERT statement. */
+const RELATION_ROWS_PER_INSERT = 2000
 
 /** A transaction aborted by a serialization failure or a deadlock is run again up to this many times in all. */
 const MAX_ATTEMPTS = 3
@@ -56,8 +70,51 @@ function resourceFromRow (row: ResourceRow): ResourceFacts {
   return r
 }
 
+/** The rows of `resource_relations` for a resource: one per (relation, string value), without repeats. */
+function relationRows (tenantId: string, resource: ResourceFacts): Array<typeof resourceRelations.$inferInsert> {
+  const rows: Array<typeof resourceRelations.$inferInsert> = []
+  const seen = new Set<string>()
+  for (const [relation, values] of Object.entries(resource.relations ?? {})) {
+    if (!Array.isArray(values)) continue
+    for (const value of values) {
+      // INVARIANT: the engine matches only string values (`inScope`), so only those are indexed.
+      if (typeof value !== 'string') continue
+      const key = JSON.stringify([relation, value])
+      if (seen.has(key)) continue
+      seen.add(key)
+      rows.push({ tenantId, module: resource.module, relation, value, resourceId: resource.id })
+    }
+  }
+  return rows
+}
+
+/** Plan SQL parts as a drizzle query fragment (values stay parameters). */
+function partsToSql (parts: readonly SqlPart[]): SQL {
+  return sql.join(parts.map(p => typeof p === 'string' ? sql.raw(p) : sql.param(p.param)))
+}
+
+/**
+ * Where the plan's attributes live in the store: the effective project column, and every
+ * relation in `resource_relations`, restricted to the tenant and module searched.
+ */
+function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanSqlMapping {
+  // No prototype: a relation named `__proto__` is just a key here.
+  const relations: Record<string, RelationMapping> = Object.create(null) as Record<string, RelationMapping>
+  const visit = (f: Extract<QueryPlan, { kind: 'conditional' }>['filter']): void => {
+    if (f.op === 'and' || f.op === 'or') f.args.forEach(visit)
+    else if (f.op === 'not') visit(f.arg)
+    else if (f.op === 'relation_contains_any') {
+      relations[f.relation] = {
+        join: { table: 'resource_relations', key: 'resource_id', valueColumn: 'value', resourceKey: 'resources.id', where: { tenant_id: tenantId, module, relation: f.relation } }
+      }
+    }
+  }
+  if (plan.kind === 'conditional') visit(plan.filter)
+  return { id: 'resources.id', project: 'resources.effective_project', relations }
+}
+
 function keyFromRow (row: KeyRow): ApiKey {
-  return { id: row.id, tenantId: row.tenantId, secretHash: row.secretHash, scopes: row.scopes, createdAt: row.createdAt, revokedAt: row.revokedAt }
+  return { id: row.id, tenantId: row.tenantId, secretHash: row.secretHash, scopes: row.scopes, actor: row.actor, createdAt: row.createdAt, revokedAt: row.revokedAt }
 }
 
 async function pause (attempt: number): Promise<void> {
@@ -100,19 +157,43 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       .set({ revision: sql`${tenants.revision} + 1`, ...(name === undefined ? {} : { name }) })
       .where(match)
       .returning({ revision: tenants.revision })
-    if (rows[0] !== undefined) return rows[0].revision
+    if (rows[0] !== undefined) {
+      // Delivered to every listener when (and only if) the transaction commits.
+      await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${changePayload(tenantId, rows[0].revision)})`)
+      return rows[0].revision
+    }
     const current = await tx.select({ revision: tenants.revision }).from(tenants).where(eq(tenants.id, tenantId))
     if (current[0] === undefined) throw new NotFoundError('tenant', tenantId)
     throw new RevisionMismatchError(tenantId, ifRevision ?? 0, current[0].revision)
   }
 
-  /** Runs `change` in the tenant's write transaction, after the revision bump. */
-  async function write<R extends object> (tenantId: string, wopts: WriteOptions | undefined, change: (tx: Tx, revision: number) => Promise<R>): Promise<R & Written> {
+  /**
+   * Runs `change` in the tenant's write transaction, after the revision bump, then appends
+   * the audit entry it describes (or `wopts.audited`) at the new revision: a write and its
+   * entry commit or fail together.
+   */
+  async function write<R extends object> (tenantId: string, wopts: WriteOptions | undefined, change: (tx: Tx, revision: number) => Promise<R & { audit: AuditedChange }>): Promise<R & Written> {
     return run(() => db.transaction(async tx => {
       const revision = await bump(tx, tenantId, wopts?.ifRevision)
-      const result = await change(tx, revision)
-      return { ...result, revision }
+      const { audit, ...result } = await change(tx, revision)
+      await appendAudit(tx, tenantId, revision, wopts, audit)
+      return { ...(result as unknown as R), revision }
     }))
+  }
+
+  async function appendAudit (tx: Tx, tenantId: string, revision: number, wopts: WriteOptions | undefined, change: AuditedChange): Promise<void> {
+    const entry = wopts?.audited ?? change
+    await tx.insert(auditLog).values({
+      tenantId,
+      revision,
+      keyId: wopts?.by?.keyId ?? null,
+      actor: wopts?.by?.actor ?? null,
+      action: entry.action,
+      entityType: entry.entityType,
+      entityId: entry.entityId,
+      before: entry.before ?? null,
+      after: entry.after ?? null
+    })
   }
 
   /**
@@ -140,6 +221,48 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
     return byId.length > 0
   }
 
+  /**
+   * Recomputes `effective_project` and `acl_holder` of resource `id` (if stored) and of
+   * every stored resource having it among its ancestors: those reached from it by at most
+   * MAX_ANCESTOR_DEPTH `parent` links downwards. Each one's chain is walked upwards as the
+   * decision walks it (at most MAX_ANCESTOR_DEPTH ancestors, stopping at a missing parent
+   * or at a resource already on the chain), so a cycle or a deep tree cannot loop.
+   * Runs after the write in its transaction: the tenant row lock orders it with every
+   * other write of the tenant.
+   */
+  async function refreshDerived (tx: Tx, tenantId: string, module: string, id: string): Promise<void> {
+    const hasAcl = (table: string): SQL => sql.raw(`(${table}.acl IS NOT NULL AND jsonb_typeof(${table}.acl) <> 'null')`)
+    await tx.execute(sql`
+      WITH RECURSIVE affected (id, path) AS (
+        SELECT ${id}::text, ARRAY[${id}::text]
+        UNION ALL
+        SELECT c.id, a.path || c.id
+        FROM affected a
+        JOIN resources c ON c.tenant_id = ${tenantId} AND c.module = ${module} AND c.parent = a.id
+        WHERE cardinality(a.path) <= ${MAX_ANCESTOR_DEPTH}::int AND c.id <> ALL (a.path)
+      ), chain (start, node, parent, project, has_acl, depth, path) AS (
+        SELECT r.id, r.id, r.parent, r.project, ${hasAcl('r')}, 0, ARRAY[r.id]
+        FROM resources r
+        WHERE r.tenant_id = ${tenantId} AND r.module = ${module} AND r.id IN (SELECT affected.id FROM affected)
+        UNION ALL
+        SELECT ch.start, p.id, p.parent, p.project, ${hasAcl('p')}, ch.depth + 1, ch.path || p.id
+        FROM chain ch
+        JOIN resources p ON p.tenant_id = ${tenantId} AND p.module = ${module} AND p.id = ch.parent
+        WHERE ch.depth < ${MAX_ANCESTOR_DEPTH}::int AND p.id <> ALL (ch.path)
+      ), derived AS (
+        SELECT start,
+          (array_agg(project ORDER BY depth) FILTER (WHERE project IS NOT NULL))[1] AS effective_project,
+          (array_agg(node ORDER BY depth) FILTER (WHERE has_acl))[1] AS acl_holder
+        FROM chain
+        GROUP BY start
+      )
+      UPDATE resources SET effective_project = derived.effective_project, acl_holder = derived.acl_holder
+      FROM derived
+      WHERE resources.tenant_id = ${tenantId} AND resources.module = ${module} AND resources.id = derived.start
+        AND (resources.effective_project IS DISTINCT FROM derived.effective_project OR resources.acl_holder IS DISTINCT FROM derived.acl_holder)
+    `)
+  }
+
   return {
     async getTenant (tenantId) {
       return run(async () => {
@@ -154,11 +277,18 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       return run(() => db.transaction(async tx => {
         if (ifRevision === undefined || ifRevision === 0) {
           const inserted = await tx.insert(tenants).values({ id: tenantId, name: data.name }).onConflictDoNothing().returning({ revision: tenants.revision })
-          if (inserted[0] !== undefined) return { revision: inserted[0].revision, created: true }
+          if (inserted[0] !== undefined) {
+            await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${changePayload(tenantId, inserted[0].revision)})`)
+            await appendAudit(tx, tenantId, inserted[0].revision, wopts, { action: 'create', entityType: 'tenant', entityId: tenantId, before: null, after: { name: data.name } })
+            return { revision: inserted[0].revision, created: true }
+          }
         }
         try {
+          const old = await tx.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId))
           // ifRevision 0 means "only if absent": the tenant exists, so bump reports the mismatch.
-          return { revision: await bump(tx, tenantId, ifRevision, data.name), created: false }
+          const revision = await bump(tx, tenantId, ifRevision, data.name)
+          await appendAudit(tx, tenantId, revision, wopts, { action: 'put', entityType: 'tenant', entityId: tenantId, before: { name: old[0]?.name }, after: { name: data.name } })
+          return { revision, created: false }
         } catch (err) {
           // If-Match on a tenant that does not exist: the precondition fails (revision 0).
           if (err instanceof NotFoundError && ifRevision !== undefined) throw new RevisionMismatchError(tenantId, ifRevision, 0)
@@ -182,9 +312,10 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
 
     async putPolicy (tenantId, bundle, wopts) {
       return write(tenantId, wopts, async (tx, revision) => {
+        const old = await tx.select({ bundle: policies.bundle }).from(policies).where(eq(policies.tenantId, tenantId))
         await tx.insert(policies).values({ tenantId, bundle, revision })
           .onConflictDoUpdate({ target: policies.tenantId, set: { bundle, revision } })
-        return {}
+        return { audit: { action: 'put', entityType: 'policy', entityId: tenantId, before: old[0]?.bundle ?? null, after: bundle } }
       })
     },
 
@@ -206,6 +337,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       return write(tenantId, wopts, async tx => {
         const aliases = [...new Set(subject.aliases ?? [])].filter(a => a !== subject.id)
         const exists = await checkSubjectNames(tx, tenantId, subject.id, aliases)
+        const old = exists ? await tx.select().from(subjects).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, subject.id))) : []
         const columns = subjectColumns(subject)
         if (exists) {
           await tx.update(subjects).set(columns).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, subject.id)))
@@ -216,16 +348,31 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         if (aliases.length > 0) {
           await tx.insert(subjectAliases).values(aliases.map(alias => ({ tenantId, alias, subjectId: subject.id })))
         }
-        return { created: !exists }
+        const before = old[0] === undefined ? null : subjectFromRow(old[0])
+        return { created: !exists, audit: { action: 'put', entityType: 'subject', entityId: subject.id, before, after: subject } }
       })
     },
 
     async deleteSubject (tenantId, id, wopts) {
       return write(tenantId, wopts, async tx => {
         // subject_aliases rows go with the subject (ON DELETE CASCADE).
-        const rows = await tx.delete(subjects).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, id))).returning({ id: subjects.id })
-        if (rows.length === 0) throw new NotFoundError('subject', id)
-        return {}
+        const rows = await tx.delete(subjects).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, id))).returning()
+        if (rows[0] === undefined) throw new NotFoundError('subject', id)
+        return { audit: { action: 'delete', entityType: 'subject', entityId: id, before: subjectFromRow(rows[0]), after: null } }
+      })
+    },
+
+    async transferOwnership (tenantId, from, to, wopts) {
+      return write(tenantId, wopts, async tx => {
+        const rows = await tx.select({ id: subjects.id, owner: subjects.owner }).from(subjects)
+          .where(and(eq(subjects.tenantId, tenantId), inArray(subjects.id, [from, to])))
+        const source = rows.find(r => r.id === from)
+        if (source === undefined) throw new NotFoundError('subject', from)
+        if (rows.find(r => r.id === to) === undefined) throw new NotFoundError('subject', to)
+        if (source.owner !== true) throw new ConflictError('duplicate', `subject \`${from}\` is not the owner`)
+        await tx.update(subjects).set({ owner: null }).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, from)))
+        await tx.update(subjects).set({ owner: true }).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, to)))
+        return { audit: { action: 'put', entityType: 'ownership', entityId: tenantId, before: { owner: from }, after: { owner: to } } }
       })
     },
 
@@ -243,20 +390,23 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
 
     async putGroup (tenantId, group, wopts) {
       return write(tenantId, wopts, async tx => {
-        const updated = await tx.update(groups).set({ description: group.description })
-          .where(and(eq(groups.tenantId, tenantId), eq(groups.id, group.id)))
-          .returning({ id: groups.id })
-        if (updated.length > 0) return { created: false }
+        const where = and(eq(groups.tenantId, tenantId), eq(groups.id, group.id))
+        const old = await tx.select({ id: groups.id, description: groups.description }).from(groups).where(where)
+        const audit: AuditedChange = { action: 'put', entityType: 'group', entityId: group.id, before: old[0] ?? null, after: group }
+        if (old[0] !== undefined) {
+          await tx.update(groups).set({ description: group.description }).where(where)
+          return { created: false, audit }
+        }
         await tx.insert(groups).values({ tenantId, id: group.id, description: group.description })
-        return { created: true }
+        return { created: true, audit }
       })
     },
 
     async deleteGroup (tenantId, id, wopts) {
       return write(tenantId, wopts, async tx => {
-        const rows = await tx.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))).returning({ id: groups.id })
-        if (rows.length === 0) throw new NotFoundError('group', id)
-        return {}
+        const rows = await tx.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))).returning({ id: groups.id, description: groups.description })
+        if (rows[0] === undefined) throw new NotFoundError('group', id)
+        return { audit: { action: 'delete', entityType: 'group', entityId: id, before: rows[0], after: null } }
       })
     },
 
@@ -276,22 +426,90 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           relations: resource.relations,
           acl: resource.acl ?? null
         }
-        const updated = await tx.update(resources).set(columns)
-          .where(and(eq(resources.tenantId, tenantId), eq(resources.module, resource.module), eq(resources.id, resource.id)))
-          .returning({ id: resources.id })
-        if (updated.length > 0) return { created: false }
-        await tx.insert(resources).values({ tenantId, module: resource.module, id: resource.id, ...columns })
-        return { created: true }
+        const where = and(eq(resources.tenantId, tenantId), eq(resources.module, resource.module), eq(resources.id, resource.id))
+        const before = await tx.select().from(resources).where(where)
+        const oldRow = before[0]
+        const old = oldRow === undefined ? undefined : { project: oldRow.project, parent: oldRow.parent, hasAcl: oldRow.acl !== null }
+        if (old !== undefined) {
+          await tx.update(resources).set(columns).where(where)
+          await tx.delete(resourceRelations).where(and(
+            eq(resourceRelations.tenantId, tenantId), eq(resourceRelations.module, resource.module), eq(resourceRelations.resourceId, resource.id)))
+        } else {
+          await tx.insert(resources).values({ tenantId, module: resource.module, id: resource.id, ...columns })
+        }
+        const rows = relationRows(tenantId, resource)
+        // In slices: a statement takes at most 65,535 parameters (5 per row here).
+        for (let i = 0; i < rows.length; i += RELATION_ROWS_PER_INSERT) {
+          await tx.insert(resourceRelations).values(rows.slice(i, i + RELATION_ROWS_PER_INSERT))
+        }
+        // The derived columns of the resource and its descendants read only these three
+        // things of it: a change of relations or of ACL entries alone leaves them as they are.
+        const unchanged = old !== undefined && old.project === columns.project && old.parent === columns.parent && old.hasAcl === (columns.acl !== null)
+        if (!unchanged) await refreshDerived(tx, tenantId, resource.module, resource.id)
+        const audit: AuditedChange = {
+          action: 'put', entityType: 'resource', entityId: `${resource.module}/${resource.id}`, before: oldRow === undefined ? null : resourceFromRow(oldRow), after: resource
+        }
+        return { created: old === undefined, audit }
       })
     },
 
     async deleteResource (tenantId, module, id, wopts) {
       return write(tenantId, wopts, async tx => {
+        // resource_relations rows go with the resource (ON DELETE CASCADE).
         const rows = await tx.delete(resources)
           .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), eq(resources.id, id)))
-          .returning({ id: resources.id })
-        if (rows.length === 0) throw new NotFoundError('resource', `${module}/${id}`)
-        return {}
+          .returning()
+        if (rows[0] === undefined) throw new NotFoundError('resource', `${module}/${id}`)
+        // Its descendants' chains now stop where it was.
+        await refreshDerived(tx, tenantId, module, id)
+        return { audit: { action: 'delete', entityType: 'resource', entityId: `${module}/${id}`, before: resourceFromRow(rows[0]), after: null } }
+      })
+    },
+
+    async getSearchFacts (tenantId, module) {
+      return run(async () => {
+        const holders = alias(resources, 'holders')
+        const rows = await db.select({
+          holder: resources.aclHolder,
+          project: resources.effectiveProject,
+          entries: holders.acl,
+          ids: sql<string[]>`array_agg(${resources.id} ORDER BY ${resources.id})`
+        })
+          .from(resources)
+          .innerJoin(holders, and(eq(holders.tenantId, resources.tenantId), eq(holders.module, resources.module), eq(holders.id, resources.aclHolder)))
+          .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), isNotNull(resources.aclHolder)))
+          .groupBy(resources.aclHolder, resources.effectiveProject, holders.acl)
+        const aclGroups = rows.map(row => {
+          // INVARIANT: acl_holder names a resource with an ACL (refreshDerived), so both are set.
+          const group: AclGroup = { holder: row.holder ?? '', entries: row.entries ?? [], ids: row.ids }
+          if (row.project !== null) group.project = row.project
+          return group
+        })
+        return { aclGroups }
+      })
+    },
+
+    async listResources (tenantId, module, plan, opts) {
+      const { after, limit } = opts
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+        throw new StoreError('internal', 'internal', `the page limit must be an integer from 1 to ${MAX_PAGE_LIMIT}, not ${String(limit)}`)
+      }
+      if (plan.kind === 'never') return { ids: [], hasMore: false }
+      return run(async () => {
+        const filter = partsToSql(planToSqlParts(plan, storeMapping(tenantId, module, plan)))
+        const rows = await db.select({ id: resources.id }).from(resources)
+          .where(and(
+            eq(resources.tenantId, tenantId),
+            eq(resources.module, module),
+            after === undefined ? undefined : gt(resources.id, after),
+            filter
+          ))
+          .orderBy(asc(resources.id))
+          .limit(limit + 1)
+        const ids = rows.map(r => r.id)
+        const hasMore = ids.length > limit
+        if (hasMore) ids.pop()
+        return { ids, hasMore }
       })
     },
 
@@ -309,11 +527,12 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       })
     },
 
-    async createKey (key) {
+    async createKey (key, wopts) {
       try {
-        return await write(key.tenantId, undefined, async tx => {
-          await tx.insert(apiKeys).values({ tenantId: key.tenantId, id: key.id, secretHash: key.secretHash, scopes: key.scopes })
-          return {}
+        return await write(key.tenantId, wopts, async tx => {
+          await tx.insert(apiKeys).values({ tenantId: key.tenantId, id: key.id, secretHash: key.secretHash, scopes: key.scopes, actor: key.actor ?? 'optional' })
+          // Never the hash: the audit log is readable with the audit scope.
+          return { audit: { action: 'create', entityType: 'key', entityId: key.id, before: null, after: { id: key.id, scopes: key.scopes, actor: key.actor ?? 'optional' } } }
         })
       } catch (err) {
         // Key ids are unique across tenants (api_keys_id_idx), so the tenant lock does not
@@ -325,12 +544,46 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
 
     async revokeKey (tenantId, keyId, wopts) {
       return write(tenantId, wopts, async tx => {
+        const where = and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId))
+        const old = await tx.select({ scopes: apiKeys.scopes, revokedAt: apiKeys.revokedAt }).from(apiKeys).where(where)
+        if (old[0] === undefined) throw new NotFoundError('key', keyId)
         // Revoking a revoked key keeps the first revocation time.
-        const rows = await tx.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` })
-          .where(and(eq(apiKeys.tenantId, tenantId), eq(apiKeys.id, keyId)))
-          .returning({ id: apiKeys.id })
-        if (rows.length === 0) throw new NotFoundError('key', keyId)
-        return {}
+        const rows = await tx.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` }).where(where)
+          .returning({ revokedAt: apiKeys.revokedAt })
+        const view = (revokedAt: Date | null | undefined) => ({ id: keyId, scopes: old[0]?.scopes, revokedAt: revokedAt?.toISOString() ?? null })
+        return { audit: { action: 'revoke', entityType: 'key', entityId: keyId, before: view(old[0].revokedAt), after: view(rows[0]?.revokedAt) } }
+      })
+    },
+
+    async listAudit (tenantId, query) {
+      const { limit } = query
+      if (!Number.isSafeInteger(limit) || limit < 1 || limit > MAX_PAGE_LIMIT) {
+        throw new StoreError('internal', 'internal', `the page limit must be an integer from 1 to ${MAX_PAGE_LIMIT}, not ${String(limit)}`)
+      }
+      return run(async () => {
+        const rows = await db.select().from(auditLog)
+          .where(and(
+            eq(auditLog.tenantId, tenantId),
+            query.entityType === undefined ? undefined : eq(auditLog.entityType, query.entityType),
+            query.entityId === undefined ? undefined : eq(auditLog.entityId, query.entityId),
+            query.since === undefined ? undefined : gte(auditLog.at, query.since),
+            query.until === undefined ? undefined : lt(auditLog.at, query.until),
+            query.afterRevision === undefined ? undefined : gt(auditLog.revision, query.afterRevision)
+          ))
+          .orderBy(asc(auditLog.revision))
+          .limit(limit + 1)
+        const entries: AuditEntry[] = rows.slice(0, limit).map(r => ({
+          revision: r.revision,
+          at: r.at,
+          keyId: r.keyId,
+          actor: r.actor,
+          action: r.action,
+          entityType: r.entityType,
+          entityId: r.entityId,
+          before: r.before,
+          after: r.after
+        }))
+        return { entries, hasMore: rows.length > limit }
       })
     },
 
@@ -351,6 +604,19 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         const stored = rows[0]
         if (stored === undefined) throw new StoreError('internal', 'internal', 'the root key hash was not stored')
         return stored.value
+      })
+    },
+
+    async watch (handlers) {
+      if (closed) throw new StoreUnavailableError('the store is closed')
+      return await opts.listen(handlers)
+    },
+
+    async getRevisions (tenantIds) {
+      if (tenantIds.length === 0) return new Map()
+      return run(async () => {
+        const rows = await db.select({ id: tenants.id, revision: tenants.revision }).from(tenants).where(inArray(tenants.id, [...tenantIds]))
+        return new Map(rows.map(r => [r.id, r.revision]))
       })
     },
 

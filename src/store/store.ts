@@ -1,4 +1,6 @@
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
+import type { QueryPlan, SearchFacts } from '../engine/plan.js'
+import type { ChangeHandlers, StopFeed } from './notify.js'
 
 /**
  * The storage contract. Every method is scoped by tenant id first; no method can read
@@ -18,6 +20,57 @@ export interface WriteOptions {
    * RevisionMismatchError (carrying the current revision) and nothing is written.
    */
   ifRevision?: number
+  /** Who makes the write, for its audit entry (every write appends one, in its transaction). */
+  by?: AuditAuthor
+  /**
+   * What the audit entry names, when the write changes a part of what it stores: a role
+   * edit is written as the whole bundle but audited as the role. Default: the entity the
+   * method writes (tenant, policy, subject, group, resource, key), before and after.
+   */
+  audited?: AuditedChange
+}
+
+export interface AuditAuthor {
+  /** The key id, or `root` for the root key. */
+  keyId: string
+  /** The acting user the caller named, if any. */
+  actor?: string
+}
+
+export interface AuditedChange {
+  entityType: string
+  entityId: string
+  action: AuditAction
+  before: unknown
+  after: unknown
+}
+
+export type AuditAction = 'put' | 'delete' | 'create' | 'revoke'
+
+/** One audit entry: who changed what, when, and the revision the change produced. */
+export interface AuditEntry extends AuditedChange {
+  revision: number
+  at: Date
+  keyId: string | null
+  actor: string | null
+}
+
+export interface AuditQuery {
+  entityType?: string
+  entityId?: string
+  /** Entries at or after this time. */
+  since?: Date
+  /** Entries before this time. */
+  until?: Date
+  /** Entries with a revision above this one (paging: the last revision of the previous page). */
+  afterRevision?: number
+  /** 1 to MAX_PAGE_LIMIT. */
+  limit: number
+}
+
+export interface AuditReader {
+  /** Entries in revision order (oldest first), filtered; `[]` for an unknown tenant. */
+  listAudit (tenantId: string, query: AuditQuery): Promise<{ entries: AuditEntry[], hasMore: boolean }>
 }
 
 export interface Written {
@@ -78,6 +131,11 @@ export interface SubjectWriter {
   putSubject (tenantId: string, subject: Subject, opts?: WriteOptions): Promise<Written & { created: boolean }>
   /** Throws NotFoundError when there is no such subject. */
   deleteSubject (tenantId: string, id: string, opts?: WriteOptions): Promise<Written>
+  /**
+   * Makes `to` the owner and `from` no longer one, in one write. Throws NotFoundError when
+   * either subject is missing, ConflictError when `from` is not an owner.
+   */
+  transferOwnership (tenantId: string, from: string, to: string, opts?: WriteOptions): Promise<Written>
 }
 
 export interface Group {
@@ -103,13 +161,61 @@ export interface ResourceReader {
 }
 
 export interface ResourceWriter {
-  /** Creates or replaces the resource `(module, id)` whole. */
+  /**
+   * Creates or replaces the resource `(module, id)` whole. Keeps the search indexes in
+   * the same transaction: its relation values, and the effective project and governing
+   * ACL of the resource and of every stored resource below it.
+   */
   putResource (tenantId: string, resource: ResourceFacts, opts?: WriteOptions): Promise<Written & { created: boolean }>
   /** Throws NotFoundError when there is no such resource. */
   deleteResource (tenantId: string, module: string, id: string, opts?: WriteOptions): Promise<Written>
 }
 
+/** The largest page `listResources` returns. */
+export const MAX_PAGE_LIMIT = 1000
+
+export interface ListResourcesOptions {
+  /** Return only ids after this one (keyset paging: the last id of the previous page). */
+  after?: string
+  /** At most this many ids, from 1 to MAX_PAGE_LIMIT. */
+  limit: number
+}
+
+export interface ResourcePage {
+  /** Ids of the module's stored resources satisfying the plan, in ascending id order (the database's collation). */
+  ids: string[]
+  /** Whether more ids follow the last one (`listResources` again with `after` set to it). */
+  hasMore: boolean
+}
+
+/**
+ * Search over stored resources (ADR 0002). A search is `planSearch(policy, subject,
+ * action, module, await getSearchFacts(tenantId, module))`, then `listResources` page by
+ * page. Pages are not a snapshot: writes between two calls may add or remove ids.
+ */
+export interface ResourceSearcher {
+  /**
+   * The ACL facts of the module's stored resources: every resource governed by an ACL
+   * (its own or its nearest ancestor's through `parent`, as decisions read ancestors),
+   * grouped by the resource holding that ACL and by effective project. Groups and ids
+   * are in no promised order. `{ aclGroups: [] }` for an unknown tenant or module.
+   */
+  getSearchFacts (tenantId: string, module: string): Promise<SearchFacts>
+  /**
+   * One page of the ids of the module's stored resources satisfying `plan`, in ascending
+   * id order, answered by the database through its indexes (it never loads the module's
+   * resources into memory). A conditional plan's `project_in` reads each resource's
+   * effective project (its own `project`, else its nearest ancestor's); its relation
+   * tests read the resource's own relation values. `[]` for an unknown tenant or module.
+   * Throws StoreError `internal` for a limit outside 1..MAX_PAGE_LIMIT or a malformed plan.
+   */
+  listResources (tenantId: string, module: string, plan: QueryPlan, opts: ListResourcesOptions): Promise<ResourcePage>
+}
+
 export type KeyScope = 'check' | 'admin' | 'audit'
+
+/** Whether writes with a key must name their acting user (`Gatehouse-Actor`). */
+export type ActorMode = 'optional' | 'required'
 
 export interface ApiKey {
   id: string
@@ -117,6 +223,7 @@ export interface ApiKey {
   /** scrypt or sha-256 hash of the secret; the secret itself is never stored. */
   secretHash: string
   scopes: KeyScope[]
+  actor: ActorMode
   createdAt: Date
   revokedAt: Date | null
 }
@@ -130,7 +237,7 @@ export interface KeyReader {
 
 export interface KeyWriter {
   /** Bumps `key.tenantId`'s revision. Throws ConflictError when the key id exists, in any tenant. */
-  createKey (key: Omit<ApiKey, 'createdAt' | 'revokedAt'>): Promise<Written>
+  createKey (key: Omit<ApiKey, 'createdAt' | 'revokedAt' | 'actor'> & { actor?: ActorMode }, opts?: WriteOptions): Promise<Written>
   /**
    * Throws NotFoundError when the tenant has no such key (another tenant's key included).
    * Revoking a revoked key is a write that keeps the first `revokedAt`.
@@ -151,6 +258,13 @@ export interface SystemSettings {
 export interface Lifecycle {
   /** Cheap round trip used by `/readyz`. */
   ping (): Promise<void>
+  /**
+   * Follows every write committed to the database, this process's and other replicas'
+   * (src/store/notify.ts). Resolves once listening; the returned function stops it.
+   */
+  watch (handlers: ChangeHandlers): Promise<StopFeed>
+  /** The current revision of each of these tenants that exists. */
+  getRevisions (tenantIds: readonly string[]): Promise<Map<string, number>>
   /** Idempotent; afterwards every call throws StoreUnavailableError. */
   close (): Promise<void>
 }
@@ -160,7 +274,8 @@ export type Store =
   PolicyReader & PolicyWriter &
   SubjectReader & SubjectWriter &
   GroupReader & GroupWriter &
-  ResourceReader & ResourceWriter &
+  ResourceReader & ResourceWriter & ResourceSearcher &
   KeyReader & KeyWriter &
+  AuditReader &
   SystemSettings &
   Lifecycle

@@ -10,6 +10,7 @@ import type { RouteCase } from './routes.js'
 const BODY_LIMIT = 16 * 1024
 
 function keyFor (route: RouteCase, setup: TenantSetup, rootKey: string): string {
+  if (route.access === 'audit') return setup.fullKey
   return route.access === 'root' ? rootKey : route.access === 'admin' ? setup.adminKey : setup.checkKey
 }
 
@@ -56,7 +57,8 @@ await eachBackend(t, async (t, backend) => {
       t.match(invalid.headers['www-authenticate'], /^Bearer/, 'a 401 says how to authenticate')
       await refused(t, app, rootKey, setup, route, { status: 401, code: 'unauthorized' }, { key: `${setup.adminKey}x` })
 
-      const wrongScope = route.access === 'check' ? setup.adminKey : setup.checkKey
+      // An admin key lacks the audit scope: reading the log is not administration.
+      const wrongScope = route.access === 'check' || route.access === 'audit' ? setup.adminKey : setup.checkKey
       await refused(t, app, rootKey, setup, route, { status: 403, code: 'forbidden' }, { key: wrongScope, payload: JSON.stringify(route.body ?? {}), headers: route.body === undefined ? {} : json })
       if (route.access === 'root') {
         await refused(t, app, rootKey, setup, route, { status: 403, code: 'forbidden' }, { key: setup.fullKey, payload: JSON.stringify(route.body ?? {}), headers: json })

@@ -1,4 +1,6 @@
 import { readFile } from 'node:fs/promises'
+import { Validator } from '@seriousme/openapi-schema-validator'
+import { Ajv2020 } from 'ajv/dist/2020.js'
 import t from 'tap'
 import { ERROR_CATALOGUE, ERROR_CODES } from '../../src/http/errors.js'
 import { openapiText } from '../../src/http/openapi.js'
@@ -15,6 +17,31 @@ const doc = JSON.parse(generated) as {
 
 t.test('the committed openapi/openapi.json is the one generated from the routes (run npm run openapi)', async t => {
   t.equal(committed, generated, 'openapi/openapi.json is stale: run `npm run openapi`')
+})
+
+t.test('the document passes an OpenAPI 3.1 validator, and every $ref resolves inside it', async t => {
+  const validator = new Validator()
+  const result = await validator.validate(JSON.parse(generated) as Record<string, unknown>)
+  t.same(result.errors ?? [], [], 'no schema violation')
+  t.ok(result.valid, 'valid OpenAPI')
+  t.equal(validator.version, '3.1')
+
+  const refs = new Set<string>()
+  const collect = (value: unknown): void => {
+    if (Array.isArray(value)) { value.forEach(collect); return }
+    if (value === null || typeof value !== 'object') return
+    for (const [key, inner] of Object.entries(value)) {
+      if (key === '$ref' && typeof inner === 'string') refs.add(inner)
+      else collect(inner)
+    }
+  }
+  collect(doc)
+  const root = JSON.parse(generated) as Record<string, unknown>
+  for (const ref of refs) {
+    t.ok(ref.startsWith('#/'), `${ref} is local`)
+    const target = ref.slice(2).split('/').reduce<unknown>((node, part) => (node as Record<string, unknown> | undefined)?.[part.replaceAll('~1', '/').replaceAll('~0', '~')], root)
+    t.ok(target !== undefined, `${ref} resolves`)
+  }
 })
 
 t.test('the document is openapi 3.1 with a bearer security scheme', async t => {
@@ -59,4 +86,29 @@ t.test('every operation has an id, a tag, a summary and its error responses', as
       }
     }
   }
+})
+
+t.test('every JSON request body has an example, and every example fits its schema', async t => {
+  const root = JSON.parse(generated) as { paths: Record<string, Record<string, any>>, components: Record<string, unknown> }
+  // The document's own schemas, with its components, so that `#/components/...` resolves.
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true })
+  const fits = (schema: unknown, example: unknown): string[] => {
+    const validate = ajv.compile({ allOf: [schema], components: root.components })
+    return validate(example) ? [] : (validate.errors ?? []).map(e => `${e.instancePath} ${e.message ?? ''}`)
+  }
+  let examples = 0
+  for (const [path, methods] of Object.entries(root.paths)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const name = `${method.toUpperCase()} ${path}`
+      const body = op.requestBody?.content?.['application/json']
+      if (body !== undefined) t.not(body.example, undefined, `${name} shows an example body`)
+      const media = [body, ...Object.entries(op.responses as Record<string, any>).filter(([code]) => code.startsWith('2')).map(([, r]) => r.content?.['application/json'])]
+      for (const m of media) {
+        if (m?.example === undefined) continue
+        examples++
+        t.same(fits(m.schema, m.example), [], `${name}: its example fits its schema`)
+      }
+    }
+  }
+  t.ok(examples >= 30, `${examples} examples checked`)
 })

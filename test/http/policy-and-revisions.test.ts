@@ -14,7 +14,7 @@ await eachBackend(t, async (t, backend) => {
     const setup = await fresh()
     for (const route of ROUTES) {
       if (route.access === 'check') continue
-      const key = route.access === 'root' ? rootKey : setup.adminKey
+      const key = route.access === 'root' ? rootKey : route.access === 'audit' ? setup.fullKey : setup.adminKey
       const res = await call(app, route.method, route.url(setup.tenant), { key, body: route.body })
       t.ok(res.statusCode < 300, `${route.name} succeeds`, { body: res.body })
       const revision = await revisionOf(app, rootKey, setup.tenant)

@@ -137,8 +137,19 @@ await eachBackend(t, async (t, backend) => {
     t.same(res.json(), {
       policy_decision_point: config.publicUrl,
       access_evaluation_endpoint: `${config.publicUrl}/access/v1/evaluation`,
-      access_evaluations_endpoint: `${config.publicUrl}/access/v1/evaluations`
-    }, 'the search endpoints are not listed: they are not served')
+      access_evaluations_endpoint: `${config.publicUrl}/access/v1/evaluations`,
+      search_subject_endpoint: `${config.publicUrl}/access/v1/search/subject`,
+      search_resource_endpoint: `${config.publicUrl}/access/v1/search/resource`,
+      search_action_endpoint: `${config.publicUrl}/access/v1/search/action`
+    })
+    // Listed exactly when served: a listed endpoint that is not served, or the reverse, misleads a PEP.
+    for (const [key, path] of [
+      ['access_evaluation_endpoint', '/access/v1/evaluation'], ['access_evaluations_endpoint', '/access/v1/evaluations'],
+      ['search_subject_endpoint', '/access/v1/search/subject'], ['search_resource_endpoint', '/access/v1/search/resource'],
+      ['search_action_endpoint', '/access/v1/search/action']
+    ] as const) {
+      t.equal(key in res.json(), app.hasRoute({ method: 'POST', url: path }), `${key}: listed exactly when ${path} is served`)
+    }
     for (const [key, url] of Object.entries(res.json() as Record<string, string>)) {
       t.match(url, /^https:\/\//, `${key} is https`)
       if (key !== 'policy_decision_point') {

@@ -79,6 +79,18 @@ await eachBackend(t, async (t, backend) => {
 
     const unknownModule = await call(app, 'POST', '/access/v1/evaluation', { key: checkKey, body: evaluation('paul', 'view', 'boats', 'b1') })
     t.equal(unknownModule.json().context.reason.code, 'module_unknown')
+
+    const list = await call(app, 'POST', '/access/v1/search/resource', {
+      key: checkKey, body: { subject: { type: 'user', id: 'marie' }, action: { name: 'view' }, resource: { type: 'jobs' } }
+    })
+    t.equal(list.statusCode, 200)
+    t.same(list.json().results, [{ type: 'jobs', id: 'job-1' }], 'list: the one job assigned to marie')
+    t.same(list.json().page, { next_token: '', count: 1 })
+    const names = ['marie', 'marie@example.com', 'group:crew-a']
+    t.same(list.json().context.plan, {
+      kind: 'conditional',
+      filter: { op: 'or', args: [{ op: 'relation_contains_any', relation: 'assignee', values: names }, { op: 'relation_contains_any', relation: 'responsible', values: names }] }
+    }, 'the plan: assigned through either relation, by id, alias or group')
   })
 
   await t.test('a subject change is seen by the next decision, with the new revision', async t => {

@@ -10,7 +10,8 @@ t.test('defaults', async t => {
     rootKey: undefined,
     logLevel: 'info',
     publicUrl: 'http://localhost:8080',
-    bodyLimit: 1024 * 1024
+    bodyLimit: 1024 * 1024,
+    pollMs: 5000
   })
 })
 
@@ -23,9 +24,10 @@ t.test('every variable is read; empty ones count as unset', async t => {
     GATEHOUSE_ROOT_KEY: 'a-long-enough-root-key',
     LOG_LEVEL: 'warn',
     GATEHOUSE_PUBLIC_URL: 'https://pdp.example.com/acme/',
-    BODY_LIMIT: '2048'
+    BODY_LIMIT: '2048',
+    GATEHOUSE_POLL_MS: '250'
   })
-  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048 })
+  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250 })
   t.equal(config.publicUrl, 'https://pdp.example.com/acme', 'no trailing slash')
   t.equal(loadConfig({ PORT: '9001', GATEHOUSE_ROOT_KEY: '  ' }).publicUrl, 'http://localhost:9001', 'the default public url follows the port')
   t.equal(loadConfig({ GATEHOUSE_ROOT_KEY: '' }).rootKey, undefined)

@@ -27,7 +27,7 @@ await eachBackend(t, async (t, backend) => {
     const ring = new KeyRing({ store, rootKey: 'configured-root-key-000' })
     const { keyId, token, secretHash } = mintKey()
     await store.createKey({ id: keyId, tenantId: tenant, secretHash, scopes: ['check'] })
-    t.same(await ring.authenticate(token), { kind: 'tenant', keyId, tenantId: tenant, scopes: ['check'] })
+    t.same(await ring.authenticate(token), { kind: 'tenant', keyId, tenantId: tenant, scopes: ['check'], actor: 'optional' })
     t.equal(await ring.authenticate(`${token.slice(0, -1)}${token.endsWith('A') ? 'B' : 'A'}`), undefined, 'a wrong secret')
     t.equal(await ring.authenticate(`gh_${'f'.repeat(24)}_${'A'.repeat(43)}`), undefined, 'an unknown key id')
     t.same(await ring.authenticate('configured-root-key-000'), { kind: 'root' })

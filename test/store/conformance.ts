@@ -8,9 +8,13 @@
 import { randomBytes } from 'node:crypto'
 import type { Test } from 'tap'
 import type { Bundle, ResourceFacts, Subject } from '../../src/engine/model.js'
+import type { QueryPlan, SearchFacts } from '../../src/engine/plan.js'
+import { MAX_ANCESTOR_DEPTH } from '../../src/engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError } from '../../src/store/errors.js'
 import type { Store } from '../../src/store/store.js'
+import { MAX_PAGE_LIMIT } from '../../src/store/store.js'
 import type { BackendHarness } from '../helpers/db.js'
+import { searchFactsOf, sortedFacts } from '../search/oracle.js'
 
 function freshId (prefix: string): string {
   return `${prefix}-${randomBytes(6).toString('hex')}`
@@ -405,6 +409,45 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
       })
     })
 
+    t.test('audit log', async t => {
+      t.test('every write appends one entry at its revision, with its author, before and after; a failed write none', async t => {
+        const tenant = freshId('tenant')
+        await store.putTenant(tenant, { name: 'Audited' }, { by: { keyId: 'root' } })
+        await store.putSubject(tenant, { id: 'marie', roles: ['a'] }, { by: { keyId: 'k1', actor: 'boss' } })
+        await store.putSubject(tenant, { id: 'marie', roles: ['b'] })
+        await t.rejects(store.putSubject(tenant, { id: 'paul', roles: [] }, { ifRevision: 1 }), RevisionMismatchError)
+        await store.createKey({ id: freshId('key').replace(/[^0-9a-f]/g, '').padEnd(24, '0').slice(0, 24), tenantId: tenant, secretHash: 'h'.repeat(64), scopes: ['check'] })
+        await store.putPolicy(tenant, BUNDLE, { audited: { entityType: 'role', entityId: 'x', action: 'put', before: null, after: { all: true } } })
+        await store.deleteSubject(tenant, 'marie')
+        const { entries, hasMore } = await store.listAudit(tenant, { limit: MAX_PAGE_LIMIT })
+        t.notOk(hasMore)
+        t.same(entries.map(e => e.revision), [1, 2, 3, 4, 5, 6], 'one entry per revision')
+        t.match(entries[0], { action: 'create', entityType: 'tenant', keyId: 'root', actor: null, before: null, after: { name: 'Audited' } })
+        t.match(entries[1], { action: 'put', entityType: 'subject', entityId: 'marie', keyId: 'k1', actor: 'boss', before: null, after: { roles: ['a'] } })
+        t.match(entries[2], { keyId: null, before: { roles: ['a'] }, after: { roles: ['b'] } })
+        t.match(entries[3], { action: 'create', entityType: 'key', before: null })
+        t.notOk(JSON.stringify(entries[3]).includes('h'.repeat(64)), 'no key hash')
+        t.match(entries[4], { entityType: 'role', entityId: 'x', after: { all: true } }, 'a service may audit a part of what it writes')
+        t.match(entries[5], { action: 'delete', entityType: 'subject', after: null, before: { roles: ['b'] } })
+        t.ok(entries.every(e => e.at instanceof Date))
+      })
+
+      t.test('listAudit filters by entity and time, and pages by revision', async t => {
+        const tenant = await newTenant(store)
+        for (const id of ['a', 'b', 'c']) await store.putSubject(tenant, { id, roles: [] })
+        const subjects = await store.listAudit(tenant, { entityType: 'subject', limit: 2 })
+        t.same(subjects.entries.map(e => e.entityId), ['a', 'b'])
+        t.ok(subjects.hasMore)
+        const rest = await store.listAudit(tenant, { entityType: 'subject', limit: 2, afterRevision: subjects.entries[1]?.revision })
+        t.same(rest.entries.map(e => e.entityId), ['c'])
+        t.notOk(rest.hasMore)
+        t.same((await store.listAudit(tenant, { entityId: 'b', limit: 10 })).entries.map(e => e.entityId), ['b'])
+        t.same((await store.listAudit(tenant, { since: new Date(Date.now() + 60_000), limit: 10 })).entries, [])
+        t.equal((await store.listAudit(tenant, { until: new Date(Date.now() + 60_000), limit: 10 })).entries.length, 4)
+        t.same(await store.listAudit(freshId('nobody'), { limit: 10 }), { entries: [], hasMore: false })
+      })
+    })
+
     t.test('resources', async t => {
       t.test('a resource round-trips exactly, and an empty ACL stays distinct from no ACL', async t => {
         const tenant = await newTenant(store)
@@ -437,6 +480,196 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         await store.deleteResource(tenant, 'jobs', 'x1')
         t.equal(await store.getResource(tenant, 'jobs', 'x1'), undefined)
         t.ok(await store.getResource(tenant, 'invoices', 'x1'), 'the other module keeps its resource')
+      })
+    })
+
+    t.test('resource search', async t => {
+      const list = async (tenant: string, module: string, plan: QueryPlan): Promise<string[]> =>
+        (await store.listResources(tenant, module, plan, { limit: MAX_PAGE_LIMIT })).ids
+      const inProject = (...values: string[]): QueryPlan => ({ kind: 'conditional', filter: { op: 'project_in', values } })
+      const withRelation = (relation: string, ...values: string[]): QueryPlan => ({ kind: 'conditional', filter: { op: 'relation_contains_any', relation, values } })
+      const put = async (tenant: string, ...list: ResourceFacts[]): Promise<void> => {
+        for (const r of shuffled(list)) await store.putResource(tenant, r)
+      }
+      const job = (id: string, extra: Partial<ResourceFacts> = {}): ResourceFacts => ({ module: 'jobs', id, relations: {}, ...extra })
+      /** The facts the store must report for these resources (test/search/oracle.ts walks ancestors as the service does). */
+      const expectedFacts = (resources: ResourceFacts[]): SearchFacts => sortedFacts(searchFactsOf(resources))
+
+      t.test('listResources pages ids in ascending order: keyset paging with after and limit', async t => {
+        const tenant = await newTenant(store)
+        const ids = ['a1', 'a2', 'b1', 'b2', 'c1', 'c2', 'd1']
+        await put(tenant, ...ids.map(id => job(id)))
+        const always: QueryPlan = { kind: 'always' }
+        t.same(await store.listResources(tenant, 'jobs', always, { limit: 3 }), { ids: ['a1', 'a2', 'b1'], hasMore: true })
+        t.same(await store.listResources(tenant, 'jobs', always, { limit: 3, after: 'b1' }), { ids: ['b2', 'c1', 'c2'], hasMore: true })
+        t.same(await store.listResources(tenant, 'jobs', always, { limit: 3, after: 'c2' }), { ids: ['d1'], hasMore: false })
+        t.same(await store.listResources(tenant, 'jobs', always, { limit: 7 }), { ids, hasMore: false }, 'a page that ends exactly at the last id has no more')
+        t.same(await store.listResources(tenant, 'jobs', always, { limit: 3, after: 'b' }), { ids: ['b1', 'b2', 'c1'], hasMore: true }, '`after` need not be a stored id')
+        t.same(await store.listResources(tenant, 'jobs', always, { limit: 3, after: 'd1' }), { ids: [], hasMore: false })
+        t.same(await store.listResources(tenant, 'jobs', { kind: 'never' }, { limit: 3 }), { ids: [], hasMore: false })
+      })
+
+      t.test('listResources of an unknown tenant or module is empty', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant, job('j1'))
+        t.same(await list(freshId('nobody'), 'jobs', { kind: 'always' }), [])
+        t.same(await list(tenant, 'trucks', { kind: 'always' }), [])
+        t.same(await store.getSearchFacts(freshId('nobody'), 'jobs'), { aclGroups: [] })
+      })
+
+      t.test('a relation test matches the resource\'s own values, any of those given, exactly (case-sensitive)', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant,
+          job('j1', { relations: { assignee: ['u1', 'group:crew-a'], creator: ['u2'] } }),
+          job('j2', { relations: { assignee: ['U1'], creator: ['u1'] } }),
+          job('j3', { relations: { assignee: [] } }),
+          job('j4', { parent: 'j1', relations: {} }))
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'u1')), ['j1'], 'children do not inherit relation values')
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'nobody', 'group:crew-a')), ['j1'])
+        t.same(await list(tenant, 'jobs', withRelation('creator', 'u1', 'u2')), ['j1', 'j2'])
+        t.same(await list(tenant, 'jobs', withRelation('watcher', 'u1')), [], 'a relation no resource has')
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'or', args: [{ op: 'relation_contains_any', relation: 'assignee', values: ['u1'] }, { op: 'relation_contains_any', relation: 'creator', values: ['u1'] }] } }), ['j1', 'j2'])
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'and', args: [{ op: 'relation_contains_any', relation: 'assignee', values: ['U1'] }, { op: 'relation_contains_any', relation: 'creator', values: ['u1'] }] } }), ['j2'])
+      })
+
+      t.test('a replaced resource is searched by its new relation values, a deleted one not at all', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant, job('j1', { relations: { assignee: ['u1'] } }), job('j2', { relations: { assignee: ['u1', 'u1'] } }))
+        await store.putResource(tenant, job('j1', { relations: { assignee: ['u2'], creator: ['u1'] } }))
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'u1')), ['j2'])
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'u2')), ['j1'])
+        t.same(await list(tenant, 'jobs', withRelation('creator', 'u1')), ['j1'])
+        await store.deleteResource(tenant, 'jobs', 'j2')
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'u1')), [])
+      })
+
+      t.test('a resource with thousands of relation values is stored and searched whole', async t => {
+        const tenant = await newTenant(store)
+        const many = Array.from({ length: 5000 }, (_, i) => `u${i}`)
+        const r = job('big', { relations: { assignee: many } })
+        await store.putResource(tenant, r)
+        t.same(await store.getResource(tenant, 'jobs', 'big'), r)
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'u4999')), ['big'])
+        t.same(await list(tenant, 'jobs', withRelation('assignee', 'u0', 'u2500')), ['big'])
+      })
+
+      t.test('id_in, not and and/or combine; a resource without project is outside project_in and inside its negation', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant, job('j1', { project: 'p1' }), job('j2', { project: 'p2' }), job('j3'))
+        t.same(await list(tenant, 'jobs', inProject('p1', 'p2')), ['j1', 'j2'])
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'not', arg: { op: 'project_in', values: ['p1'] } } }), ['j2', 'j3'])
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'id_in', values: ['j3', 'j1', 'j9'] } }), ['j1', 'j3'])
+        t.same(await list(tenant, 'jobs', {
+          kind: 'conditional',
+          filter: { op: 'or', args: [{ op: 'id_in', values: ['j1'] }, { op: 'and', args: [{ op: 'not', arg: { op: 'id_in', values: ['j1', 'j2'] } }, { op: 'not', arg: { op: 'project_in', values: ['p2'] } }] }] }
+        }), ['j1', 'j3'])
+      })
+
+      t.test('project_in reads the effective project: the resource\'s own, else its nearest ancestor\'s', async t => {
+        const tenant = await newTenant(store)
+        // The child is stored before its parent: the parent, stored later, is adopted.
+        await store.putResource(tenant, job('c', { parent: 'b' }))
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'not', arg: { op: 'project_in', values: ['p1', 'p2', 'p3'] } } }), ['c'])
+        await store.putResource(tenant, job('b', { parent: 'a' }))
+        await store.putResource(tenant, job('a', { project: 'p1' }))
+        t.same(await list(tenant, 'jobs', inProject('p1')), ['a', 'b', 'c'], 'a parent stored later is followed')
+        await store.putResource(tenant, job('a', { project: 'p2' }))
+        t.same(await list(tenant, 'jobs', inProject('p2')), ['a', 'b', 'c'], 'an ancestor\'s new project reaches its descendants')
+        await store.putResource(tenant, job('b', { parent: 'a', project: 'p3' }))
+        t.same(await list(tenant, 'jobs', inProject('p3')), ['b', 'c'], 'the nearest project wins')
+        t.same(await list(tenant, 'jobs', inProject('p2')), ['a'])
+        await store.deleteResource(tenant, 'jobs', 'b')
+        t.same(await list(tenant, 'jobs', inProject('p2', 'p3')), ['a'], 'the walk stops at a missing parent')
+        await store.putResource(tenant, job('b', { parent: 'a' }))
+        t.same(await list(tenant, 'jobs', inProject('p2')), ['a', 'b', 'c'])
+        await store.putResource(tenant, job('b', { parent: 'x' }))
+        await store.putResource(tenant, job('x', { project: 'p1' }))
+        t.same(await list(tenant, 'jobs', inProject('p1')), ['b', 'c', 'x'], 'a resource moved under another parent takes its subtree along')
+        await store.putResource(tenant, job('c', { parent: 'b', relations: { assignee: ['u1'] } }))
+        t.same(await list(tenant, 'jobs', inProject('p1')), ['b', 'c', 'x'], 'a change of relations alone keeps the derived project')
+      })
+
+      t.test('a cycle of parents ends the walk where it closes', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant, job('x', { parent: 'y' }), job('y', { parent: 'z' }), job('z', { parent: 'x', project: 'p1' }), job('w', { parent: 'w2' }), job('w2', { parent: 'w' }))
+        t.same(await list(tenant, 'jobs', inProject('p1')), ['x', 'y', 'z'])
+        await store.putResource(tenant, job('z', { parent: 'x' }))
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'project_in', values: ['p1'] } }), [], 'a cycle without project has none')
+        t.same(await list(tenant, 'jobs', { kind: 'always' }), ['w', 'w2', 'x', 'y', 'z'], 'every resource of a cycle is still listed')
+        const self = job('s', { parent: 's', project: 'p2', acl: [] })
+        await store.putResource(tenant, self)
+        t.same(await list(tenant, 'jobs', inProject('p2')), ['s'], 'a resource naming itself as parent')
+      })
+
+      t.test(`parents are followed at most ${MAX_ANCESTOR_DEPTH} links, as decisions follow them`, async t => {
+        const tenant = await newTenant(store)
+        const chain = Array.from({ length: MAX_ANCESTOR_DEPTH + 3 }, (_, i) => job(`n${String(i).padStart(2, '0')}`, i === 0 ? { project: 'root', acl: [{ who: '*', allow: ['view'] }] } : { parent: `n${String(i - 1).padStart(2, '0')}` }))
+        await put(tenant, ...chain)
+        const reached = chain.slice(0, MAX_ANCESTOR_DEPTH + 1).map(r => r.id)
+        t.same(await list(tenant, 'jobs', inProject('root')), reached, `resources up to ${MAX_ANCESTOR_DEPTH} links below the root inherit its project`)
+        t.same(sortedFacts(await store.getSearchFacts(tenant, 'jobs')), expectedFacts(chain), 'and its ACL')
+        await store.putResource(tenant, job('n00', { project: 'moved' }))
+        t.same(await list(tenant, 'jobs', inProject('moved')), reached, 'a change at the root reaches as far')
+      })
+
+      t.test('getSearchFacts groups the resources governed by an ACL by the resource holding it and by effective project', async t => {
+        const tenant = await newTenant(store)
+        const crew = [{ who: 'group:crew-a', allow: ['view'] }]
+        const resources: ResourceFacts[] = [
+          job('f1', { project: 'p1', acl: crew }),
+          job('d1', { parent: 'f1' }),
+          job('d2', { parent: 'f1', project: 'p2' }),
+          job('d3', { parent: 'd1' }),
+          job('f2', { parent: 'f1', acl: [] }),
+          job('d4', { parent: 'f2' }),
+          job('free', { project: 'p1' }),
+          job('orphan', { parent: 'gone' })
+        ]
+        await put(tenant, ...resources)
+        await store.putResource(tenant, { module: 'tickets', id: 'f1', relations: {}, acl: crew })
+        const facts = sortedFacts(await store.getSearchFacts(tenant, 'jobs'))
+        t.same(facts, {
+          aclGroups: [
+            { holder: 'f1', entries: crew, project: 'p1', ids: ['d1', 'd3', 'f1'] },
+            { holder: 'f1', entries: crew, project: 'p2', ids: ['d2'] },
+            { holder: 'f2', entries: [], project: 'p1', ids: ['d4', 'f2'] }
+          ]
+        })
+        t.same(facts, expectedFacts(resources), 'as the oracle walks ancestors')
+
+        const changed = [...resources.filter(r => r.id !== 'f1' && r.id !== 'f2'), job('f1', { project: 'p1', acl: [{ who: '*', deny: ['view'] }] }), job('f2', { parent: 'f1' })]
+        await store.putResource(tenant, job('f1', { project: 'p1', acl: [{ who: '*', deny: ['view'] }] }))
+        await store.putResource(tenant, job('f2', { parent: 'f1' }))
+        t.same(sortedFacts(await store.getSearchFacts(tenant, 'jobs')), expectedFacts(changed), 'new entries are read from the holder; a removed ACL hands its resources to the next holder up')
+        await store.putResource(tenant, job('f1', { project: 'p1' }))
+        const none = changed.map(r => r.id === 'f1' ? job('f1', { project: 'p1' }) : r)
+        t.same(sortedFacts(await store.getSearchFacts(tenant, 'jobs')), expectedFacts(none))
+        t.same(none.filter(r => r.acl !== undefined), [], 'no ACL left')
+        t.same(await store.getSearchFacts(tenant, 'jobs'), { aclGroups: [] })
+      })
+
+      t.test('search reads one tenant and one module only', async t => {
+        const a = await newTenant(store)
+        const b = await newTenant(store)
+        await put(a, job('j1', { project: 'p1', relations: { assignee: ['u1'] }, acl: [] }))
+        await put(b, job('j2', { project: 'p1', relations: { assignee: ['u1'] }, acl: [] }))
+        await store.putResource(a, { module: 'tickets', id: 'j3', project: 'p1', relations: { assignee: ['u1'] }, acl: [] })
+        for (const plan of [{ kind: 'always' } as const, inProject('p1'), withRelation('assignee', 'u1')]) {
+          t.same(await list(a, 'jobs', plan), ['j1'], JSON.stringify(plan))
+          t.same(await list(b, 'jobs', plan), ['j2'], JSON.stringify(plan))
+        }
+        t.same(await store.getSearchFacts(a, 'jobs'), { aclGroups: [{ holder: 'j1', entries: [], project: 'p1', ids: ['j1'] }] })
+      })
+
+      t.test('a limit outside 1..MAX_PAGE_LIMIT or a malformed plan is a StoreError, and nothing else escapes', async t => {
+        const tenant = await newTenant(store)
+        for (const limit of [0, -1, 1.5, MAX_PAGE_LIMIT + 1, Number.NaN]) {
+          await t.rejects(store.listResources(tenant, 'jobs', { kind: 'always' }, { limit }), { name: 'StoreError', kind: 'internal' }, `limit ${limit}`)
+        }
+        const bad = { kind: 'conditional', filter: { op: 'sql', values: ['1 = 1'] } } as unknown as QueryPlan
+        const err = await store.listResources(tenant, 'jobs', bad, { limit: 1 }).catch((e: unknown) => e)
+        t.type(err, StoreError)
+        t.equal((err as Error).constructor.name, 'StoreError')
       })
     })
 

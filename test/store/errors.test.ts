@@ -76,7 +76,7 @@ t.test('transactions aborted by a serialization failure or a deadlock are retrie
     }
     return db.transaction(fn, config)
   }
-  const store = createPgStore(faulty, { close: async () => {} })
+  const store = createPgStore(faulty, { close: async () => {}, listen: async () => async () => {} })
   const tenant = `tenant-retry-${Date.now()}`
 
   failures = 2

@@ -35,7 +35,7 @@ t.test('the committed migrations match the schema (run `npm run db:generate` aft
 })
 
 t.test('tenant_id is the first column of every primary key and index of a tenant-owned table', async t => {
-  t.same(tables.map(x => x.name).sort(), ['api_keys', 'groups', 'policies', 'resources', 'subject_aliases', 'subjects', 'system_settings', 'tenants'])
+  t.same(tables.map(x => x.name).sort(), ['api_keys', 'audit_log', 'groups', 'policies', 'resource_relations', 'resources', 'subject_aliases', 'subjects', 'system_settings', 'tenants'])
   for (const table of tables.filter(x => !GLOBAL_TABLES.has(x.name))) {
     const composite = Object.values(table.compositePrimaryKeys)
     const primaryKey = composite[0]?.columns ?? Object.values(table.columns).filter(c => c.primaryKey).map(c => c.name)
@@ -50,8 +50,8 @@ t.test('tenant_id is the first column of every primary key and index of a tenant
 t.test('deleting a tenant deletes every row it owns (ON DELETE CASCADE)', async t => {
   for (const table of tables.filter(x => !GLOBAL_TABLES.has(x.name))) {
     const cascades = Object.values(table.foreignKeys).filter(fk => fk.onDelete === 'cascade' && fk.columnsFrom[0] === 'tenant_id')
-    // subject_aliases reaches tenants through subjects.
+    // subject_aliases reaches tenants through subjects, resource_relations through resources.
     const via = cascades.map(fk => fk.tableTo)
-    t.ok(via.includes('tenants') || via.includes('subjects'), `${table.name} cascades from ${via.join(', ') || 'nothing'}`)
+    t.ok(via.includes('tenants') || via.includes('subjects') || via.includes('resources'), `${table.name} cascades from ${via.join(', ') || 'nothing'}`)
   }
 })

@@ -45,6 +45,8 @@ export const authPlugin = fp(async function auth (app: FastifyInstance) {
 
     const rule = request.routeOptions.config.access
     switch (rule?.kind) {
+      case 'any':
+        return
       case 'root':
         authorizeRoot(principal)
         request.tenantId = (request.params as { tenant?: string }).tenant ?? ''

@@ -7,6 +7,7 @@ import swagger from '@fastify/swagger'
 import swaggerUi from '@fastify/swagger-ui'
 import type { FastifyInstance } from 'fastify'
 import fp from 'fastify-plugin'
+import { withExamples } from '../examples.js'
 import { bundleDocSchema, errorResponseSchema } from '../schemas/common.js'
 
 export interface SwaggerOptions {
@@ -35,9 +36,12 @@ export const swaggerPlugin = fp(async function openapi (app: FastifyInstance, op
       tags: [
         { name: 'authzen', description: 'AuthZEN Authorization API 1.0 decisions' },
         { name: 'tenants', description: 'tenant administration: tenant, keys, policy, subjects, resources' },
+        { name: 'templates', description: 'the policy templates shipped with gatehouse' },
         { name: 'metadata', description: 'discovery and health' }
       ]
     },
+    // INVARIANT: this document is OpenAPI (configured above), never Swagger 2.
+    transformObject: document => 'openapiObject' in document ? withExamples(document.openapiObject) : document.swaggerObject,
     refResolver: {
       buildLocalReference (json, _baseUri, _fragment, i) {
         return typeof json.$id === 'string' ? json.$id : `def-${i}`

@@ -16,7 +16,10 @@ export interface WellKnownOptions {
 /** Paths of the AuthZEN endpoints served, by metadata parameter. */
 export const AUTHZEN_ENDPOINTS = {
   access_evaluation_endpoint: '/access/v1/evaluation',
-  access_evaluations_endpoint: '/access/v1/evaluations'
+  access_evaluations_endpoint: '/access/v1/evaluations',
+  search_subject_endpoint: '/access/v1/search/subject',
+  search_resource_endpoint: '/access/v1/search/resource',
+  search_action_endpoint: '/access/v1/search/action'
 } as const
 
 function metadata (pdp: string, base: string): Record<string, string> {

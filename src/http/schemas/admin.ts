@@ -3,6 +3,7 @@
  * is a 400 naming it, never silently dropped (a dropped `deny` would widen access).
  */
 import { KEY_SCOPES } from '../../service/index.js'
+import { tenantIdSchema } from './common.js'
 
 const nameList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 256 } } as const
 
@@ -38,18 +39,20 @@ export const keyBodySchema = {
       uniqueItems: true,
       items: { type: 'string', enum: KEY_SCOPES },
       description: '`check`: decisions; `admin`: reading and changing the tenant; `audit`: reading the audit log'
-    }
+    },
+    actor: { type: 'string', enum: ['optional', 'required'], description: '`required`: every write with this key must name its acting user (`Gatehouse-Actor`); default `optional`' }
   }
 } as const
 
 export const keyResponseSchema = {
   type: 'object',
-  required: ['id', 'tenant', 'scopes', 'secret'],
+  required: ['id', 'tenant', 'scopes', 'actor', 'secret'],
   additionalProperties: false,
   properties: {
     id: { type: 'string' },
     tenant: { type: 'string' },
     scopes: { type: 'array', items: { type: 'string', enum: KEY_SCOPES } },
+    actor: { type: 'string', enum: ['optional', 'required'] },
     secret: { type: 'string', description: 'the bearer token `gh_<id>_<secret>`, shown only here: only its hash is stored' }
   }
 } as const
@@ -69,7 +72,7 @@ const accessSchema = {
   ]
 } as const
 
-const overridesSchema = {
+export const overridesSchema = {
   type: 'object',
   additionalProperties: false,
   description: 'per-user changes on top of the roles',
@@ -159,4 +162,87 @@ export const resourceResponseSchema = {
     id: { type: 'string' },
     properties: resourcePropertiesSchema
   }
+} as const
+
+const keyViewSchema = {
+  type: 'object',
+  required: ['id', 'scopes', 'actor', 'createdAt', 'revokedAt'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    scopes: { type: 'array', items: { type: 'string', enum: KEY_SCOPES } },
+    actor: { type: 'string', enum: ['optional', 'required'] },
+    createdAt: { type: 'string', format: 'date-time' },
+    revokedAt: { type: ['string', 'null'], format: 'date-time', description: '`null` while the key works' }
+  }
+} as const
+
+export const keyListResponseSchema = {
+  type: 'object',
+  required: ['keys'],
+  additionalProperties: false,
+  properties: { keys: { type: 'array', items: keyViewSchema, description: 'oldest first, revoked keys included; secrets are never shown again' } }
+} as const
+
+export const keyRevokedResponseSchema = {
+  type: 'object',
+  required: ['key', 'revision'],
+  additionalProperties: false,
+  properties: { key: keyViewSchema, revision: { type: 'integer' } }
+} as const
+
+export const keyParamsSchema = {
+  type: 'object',
+  required: ['tenant', 'id'],
+  additionalProperties: false,
+  properties: {
+    tenant: tenantIdSchema,
+    id: { type: 'string', pattern: '^[0-9a-f]{24}$', description: 'the key id: 24 hexadecimal digits, the part after `gh_` in the bearer token' }
+  }
+} as const
+
+export const subjectListQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    role: { type: 'string', minLength: 1, description: 'subjects holding this role, tenant-wide or in a project' },
+    group: { type: 'string', minLength: 1, description: 'subjects in this group' },
+    project: { type: 'string', minLength: 1, description: 'subjects holding a role in this project' },
+    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'page size, 1 to 1000 (default 100)' },
+    after: { type: 'string', minLength: 1, description: 'the `next` of the previous page' }
+  }
+} as const
+
+export const subjectListResponseSchema = {
+  type: 'object',
+  required: ['subjects', 'next'],
+  additionalProperties: false,
+  properties: {
+    subjects: { type: 'array', items: subjectResponseSchema, description: 'by id ascending' },
+    next: { type: 'string', description: 'pass as `after` for the next page; `""` on the last page' }
+  }
+} as const
+
+export const groupBodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { description: { type: 'string', maxLength: 1000 } }
+} as const
+
+export const groupResponseSchema = {
+  type: 'object',
+  required: ['id', 'description', 'members'],
+  additionalProperties: false,
+  properties: {
+    id: { type: 'string' },
+    description: { type: 'string' },
+    members: { type: 'array', items: { type: 'string' }, description: 'the subjects naming the group in their `groups`, by id' }
+  }
+} as const
+
+export const groupListResponseSchema = {
+  type: 'object',
+  required: ['groups'],
+  additionalProperties: false,
+  properties: { groups: { type: 'array', items: groupResponseSchema } }
 } as const

@@ -2,7 +2,7 @@
  * AuthZEN Authorization API 1.0 bodies. Receivers must ignore unknown fields, so no
  * schema here closes `additionalProperties`; what is present must be well typed.
  */
-import { EVALUATIONS_SEMANTICS, REASON_CODES } from '../../service/index.js'
+import { EVALUATIONS_SEMANTICS, MAX_SEARCH_LIMIT, REASON_CODES } from '../../service/index.js'
 import { tenantIdSchema } from './common.js'
 
 const propertiesSchema = { type: 'object', description: 'any JSON object' } as const
@@ -172,6 +172,116 @@ export const metadataResponseSchema = {
   properties: {
     policy_decision_point: { type: 'string' },
     access_evaluation_endpoint: { type: 'string' },
-    access_evaluations_endpoint: { type: 'string' }
+    access_evaluations_endpoint: { type: 'string' },
+    search_subject_endpoint: { type: 'string' },
+    search_resource_endpoint: { type: 'string' },
+    search_action_endpoint: { type: 'string' }
   }
 } as const
+
+// --- search (AuthZEN 1.0 §7: subject, resource and action search) -------------------
+
+/** An entity of a search whose `id` is ignored (the entity searched for). */
+const searchedEntitySchema = (what: string) => ({
+  type: 'object',
+  description: what,
+  required: ['type'],
+  properties: {
+    type: { type: 'string' },
+    id: { type: 'string', description: 'ignored: this is the entity searched for' },
+    properties: propertiesSchema
+  }
+}) as const
+
+const pageRequestSchema = {
+  type: 'object',
+  description: 'paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request',
+  properties: {
+    token: { type: 'string', minLength: 1 },
+    limit: { type: 'integer', minimum: 1, maximum: MAX_SEARCH_LIMIT }
+  }
+} as const
+
+const pageResponseSchema = {
+  type: 'object',
+  required: ['next_token', 'count'],
+  additionalProperties: false,
+  properties: {
+    next_token: { type: 'string', description: 'the token of the next page; `""` on the last page' },
+    count: { type: 'integer', description: 'the number of results in this page' }
+  }
+} as const
+
+const typedIdSchema = {
+  type: 'object',
+  required: ['type', 'id'],
+  additionalProperties: false,
+  properties: { type: { type: 'string' }, id: { type: 'string' } }
+} as const
+
+export const resourceSearchBodySchema = {
+  type: 'object',
+  required: ['subject', 'action', 'resource'],
+  properties: {
+    subject: entitySchema('the subject: `id` is a stored subject id or alias'),
+    action: actionSchema,
+    resource: searchedEntitySchema('the resources searched for: `type` is the module'),
+    context: contextSchema,
+    page: pageRequestSchema
+  }
+} as const
+
+export const subjectSearchBodySchema = {
+  type: 'object',
+  required: ['subject', 'action', 'resource'],
+  properties: {
+    subject: searchedEntitySchema('the subjects searched for: results carry this `type`'),
+    action: actionSchema,
+    resource: entitySchema('the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used'),
+    context: contextSchema,
+    page: pageRequestSchema
+  }
+} as const
+
+export const actionSearchBodySchema = {
+  type: 'object',
+  required: ['subject', 'resource'],
+  properties: {
+    subject: entitySchema('the subject: `id` is a stored subject id or alias'),
+    resource: entitySchema('the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used'),
+    context: contextSchema,
+    page: pageRequestSchema
+  }
+} as const
+
+const revisionSchema = { type: 'integer', description: 'the tenant revision the search was made at' } as const
+
+/** A search response: `page` first, bare `results` items, gatehouse's additions in `context`. */
+function searchResponseSchema<I extends object, C extends Record<string, object>> (items: I, context: C, required: ReadonlyArray<keyof C & string>) {
+  return {
+    type: 'object',
+    required: ['page', 'results', 'context'],
+    additionalProperties: false,
+    properties: {
+      page: pageResponseSchema,
+      results: { type: 'array', items },
+      context: { type: 'object', required: ['revision', ...required], additionalProperties: false, properties: { revision: revisionSchema, ...context } }
+    }
+  } as const
+}
+
+export const resourceSearchResponseSchema = searchResponseSchema(typedIdSchema, { plan: { $ref: 'QueryPlan#' } }, ['plan'])
+
+export const subjectSearchResponseSchema = searchResponseSchema(typedIdSchema, {}, [])
+
+export const actionSearchResponseSchema = searchResponseSchema(
+  { type: 'object', required: ['name'], additionalProperties: false, properties: { name: { type: 'string' } } },
+  {
+    fields: {
+      type: 'object',
+      description: 'on a module with fields: per returned action, the fields the subject may see and edit',
+      additionalProperties: decisionContextSchema.properties.fields
+    }
+  },
+  []
+)

@@ -96,7 +96,15 @@ const ifMatchSchema = {
 /** Headers of a write on a tenant route. */
 export const writeHeadersSchema = {
   type: 'object',
-  properties: { 'if-match': ifMatchSchema }
+  properties: {
+    'if-match': ifMatchSchema,
+    'gatehouse-actor': {
+      type: 'string',
+      minLength: 1,
+      maxLength: 256,
+      description: 'the subject on whose behalf the write is made: the tenant\'s own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required`'
+    }
+  }
 } as const
 
 const etagHeader = { type: 'string', description: 'the tenant revision after the operation, quoted' } as const

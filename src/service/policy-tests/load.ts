@@ -11,6 +11,7 @@ import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties } fro
 import type { ParsedSource, Position } from './source.js'
 import { parseSource } from './source.js'
 import type { CaseResource, Expectation, LoadedSuite, LoadOptions, LoadResult, SuiteCase, SuiteIssue } from './types.js'
+import { child, isRecord, jsonType, show } from '../json-text.js'
 
 const SUITE_KEYS = ['$schema', 'name', 'description', 'bundle', 'subjects', 'resources', 'cases']
 const RESOURCE_KEYS = ['type', 'id', 'properties']
@@ -631,32 +632,4 @@ function sortIssues (issues: SuiteIssue[]): SuiteIssue[] {
     .sort((a, b) => files.indexOf(a.issue.file) - files.indexOf(b.issue.file) ||
       (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
     .map(({ issue }) => issue)
-}
-
-/** `path` extended by one JSON pointer reference token, escaped (RFC 6901 §3). */
-function child (path: string, token: string | number): string {
-  return `${path}/${String(token).replaceAll('~', '~0').replaceAll('/', '~1')}`
-}
-
-function isRecord (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-/** The JSON type of a value, as messages name it. */
-function jsonType (value: unknown): string {
-  if (value === null) return 'null'
-  if (Array.isArray(value)) return 'a list'
-  switch (typeof value) {
-    case 'object': return 'an object'
-    case 'string': return 'a string'
-    case 'number': return 'a number'
-    case 'boolean': return 'a boolean'
-    default: return typeof value
-  }
-}
-
-/** A value in a message: in backticks, cut to a readable length. */
-function show (value: unknown): string {
-  const text = typeof value === 'string' ? value : String(JSON.stringify(value))
-  return `\`${text.length > 60 ? `${text.slice(0, 57)}...` : text}\``
 }

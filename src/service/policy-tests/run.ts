@@ -6,7 +6,7 @@
  */
 import type { ResourceFacts } from '../../engine/index.js'
 import { decide } from '../../engine/index.js'
-import { MAX_ANCESTOR_DEPTH } from '../decisions.js'
+import { MAX_ANCESTOR_DEPTH } from '../../engine/index.js'
 import type { CaseResult, LoadedSuite, SuiteCase, SuiteResult } from './types.js'
 
 /** Runs every case of the suite; the results are in the suite's order. */

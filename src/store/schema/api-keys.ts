@@ -1,5 +1,5 @@
 import { pgTable, primaryKey, text, timestamp, uniqueIndex } from 'drizzle-orm/pg-core'
-import type { KeyScope } from '../store.js'
+import type { ActorMode, KeyScope } from '../store.js'
 import { tenants } from './tenants.js'
 
 /** Tenant API keys. Only a hash of the secret is stored. */
@@ -8,6 +8,8 @@ export const apiKeys = pgTable('api_keys', {
   id: text().notNull(),
   secretHash: text().notNull(),
   scopes: text().array().$type<KeyScope[]>().notNull(),
+  /** `required`: every write with this key must name its acting user (`Gatehouse-Actor`). */
+  actor: text().$type<ActorMode>().notNull().default('optional'),
   createdAt: timestamp({ withTimezone: true }).notNull().defaultNow(),
   revokedAt: timestamp({ withTimezone: true })
 }, t => [

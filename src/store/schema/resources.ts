@@ -1,4 +1,5 @@
-import { index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import { sql } from 'drizzle-orm'
+import { foreignKey, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
 import type { AclEntry } from '../../engine/model.js'
 import { tenants } from './tenants.js'
 
@@ -7,6 +8,13 @@ import { tenants } from './tenants.js'
  * resource of the same module and is not a foreign key: a parent may be stored later,
  * or never. `acl` NULL means no ACL; `[]` is an ACL that allows nothing, so the two must
  * never be confused.
+ *
+ * `effective_project` and `acl_holder` are derived, for search plans (ADR 0002): the
+ * resource's own `project`, else its nearest ancestor's through `parent`; and the id of
+ * the resource whose ACL governs it (itself or its nearest ancestor with an `acl`), NULL
+ * when none does. Ancestors are followed as the decision reads them: at most
+ * MAX_ANCESTOR_DEPTH links, stopping at a missing parent or a cycle. `pg-store.ts`
+ * recomputes them for a resource and its descendants on every write that can change them.
  */
 export const resources = pgTable('resources', {
   tenantId: text().notNull().references(() => tenants.id, { onDelete: 'cascade' }),
@@ -15,9 +23,40 @@ export const resources = pgTable('resources', {
   project: text(),
   parent: text(),
   relations: jsonb().$type<Record<string, string[]>>().notNull(),
-  acl: jsonb().$type<AclEntry[]>()
+  acl: jsonb().$type<AclEntry[]>(),
+  effectiveProject: text(),
+  aclHolder: text()
 }, t => [
   primaryKey({ columns: [t.tenantId, t.module, t.id] }),
   index('resources_tenant_id_module_project_idx').on(t.tenantId, t.module, t.project),
-  index('resources_tenant_id_module_parent_idx').on(t.tenantId, t.module, t.parent)
+  index('resources_tenant_id_module_parent_idx').on(t.tenantId, t.module, t.parent),
+  index('resources_tenant_id_module_effective_project_idx').on(t.tenantId, t.module, t.effectiveProject, t.id),
+  // Partial: most resources are governed by no ACL, and only governed ones are looked up.
+  index('resources_tenant_id_module_acl_holder_idx').on(t.tenantId, t.module, t.aclHolder).where(sql`acl_holder is not null`)
+])
+
+/**
+ * Relation values of stored resources, one row per (relation, value, resource): the
+ * index search plans use for "relation R holds one of these values" (ADR 0002).
+ *
+ * A table rather than a jsonb or text[] column with a GIN index because: its primary key
+ * is a btree led by tenant_id, like every key here (DESIGN §4, Citus-ready), whereas a
+ * GIN index cannot lead with tenant_id without the btree_gin extension; a lookup is an
+ * index-only range scan per (relation, value) that yields resource ids the planner can
+ * semi-join into `resources` in id order for keyset paging; and a caller's own schema
+ * usually has the same shape (a join table of assignees), so the plan's SQL is tested
+ * on the form it will meet. Rows are derived from `resources.relations` (the document
+ * stays the source of truth) and go with their resource (ON DELETE CASCADE).
+ */
+export const resourceRelations = pgTable('resource_relations', {
+  tenantId: text().notNull(),
+  module: text().notNull(),
+  relation: text().notNull(),
+  value: text().notNull(),
+  resourceId: text().notNull()
+}, t => [
+  // Named: the default names are longer than PostgreSQL's 63-character limit.
+  primaryKey({ name: 'resource_relations_pk', columns: [t.tenantId, t.module, t.relation, t.value, t.resourceId] }),
+  index('resource_relations_tenant_id_module_resource_id_idx').on(t.tenantId, t.module, t.resourceId),
+  foreignKey({ name: 'resource_relations_resource_fk', columns: [t.tenantId, t.module, t.resourceId], foreignColumns: [resources.tenantId, resources.module, resources.id] }).onDelete('cascade')
 ])

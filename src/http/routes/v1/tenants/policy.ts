@@ -4,59 +4,44 @@
  * not by ajv, so that the client sees every issue with its JSON pointer; the engine's
  * `bundleJsonSchema` only documents it (component `Bundle`, through `swaggerTransform`).
  */
-import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { formatBundle, parseYamlText } from '../../../../service/index.js'
+import type { FastifyInstance } from 'fastify'
+import { formatBundle } from '../../../../service/index.js'
+import { HttpError } from '../../../errors.js'
+import { acceptYaml, documentMedia, wantsYaml } from '../../../media.js'
 import { etag, writeOptions } from '../../../revision.js'
 import { policyWrittenResponseSchema } from '../../../schemas/admin.js'
 import { AUTH_ERRORS, BODY_ERRORS, errorResponses, tenantParamsSchema, withEtag, writeHeadersSchema } from '../../../schemas/common.js'
 
 interface Params { tenant: string }
+interface PutQuery { template?: string }
 
-export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml']
+const BUNDLE = { $ref: 'Bundle#' }
 
-/** Whether the client prefers YAML: a YAML media type is acceptable and comes before any JSON one. */
-function wantsYaml (request: FastifyRequest): boolean {
-  const accept = request.headers.accept
-  if (accept === undefined) return false
-  const types = accept.split(',').map(part => part.split(';')[0]?.trim().toLowerCase() ?? '')
-  const yaml = types.findIndex(t => YAML_MEDIA_TYPES.includes(t))
-  const json = types.findIndex(t => t === 'application/json')
-  return yaml >= 0 && (json < 0 || yaml < json)
-}
+const policyPutQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    template: { type: 'string', minLength: 1, maxLength: 100, description: 'import this shipped template (`GET /v1/templates`) instead of a body' }
+  }
+} as const
 
 export async function policyRoutes (app: FastifyInstance): Promise<void> {
-  // Encapsulated: only this plugin's routes accept YAML bodies.
-  app.addContentTypeParser(YAML_MEDIA_TYPES, { parseAs: 'string' }, (_request, body, done) => {
-    try {
-      done(null, parseYamlText(body as string))
-    } catch (err) {
-      done(err as Error, undefined)
-    }
-  })
+  acceptYaml(app, 'parsed')
 
-  app.put<{ Params: Params, Body: unknown }>('/v1/tenants/:tenant/policy', {
+  app.put<{ Params: Params, Querystring: PutQuery, Body: unknown }>('/v1/tenants/:tenant/policy', {
     config: {
       access: { kind: 'tenant', scope: 'admin' },
-      swaggerTransform: ({ schema, url }) => ({
-        url,
-        schema: {
-          ...schema,
-          body: {
-            content: {
-              'application/json': { schema: { $ref: 'Bundle#' } },
-              'application/yaml': { schema: { $ref: 'Bundle#' } }
-            }
-          }
-        }
-      })
+      swaggerTransform: documentMedia({ body: { 'application/json': BUNDLE, 'application/yaml': BUNDLE } })
     },
     schema: {
       tags: ['tenants'],
       operationId: 'putPolicy',
       summary: 'Replace the tenant\'s policy bundle',
       description: 'The whole bundle, as JSON or YAML (`Content-Type: application/yaml`). An invalid bundle is refused with every issue, ' +
-        'each with a JSON pointer (`details[].path`), and the previous policy keeps answering.',
+        'each with a JSON pointer (`details[].path`), and the previous policy keeps answering. ' +
+        'With `?template=NAME` and no body, imports the bundle of a shipped template (`GET /v1/templates`) exactly as an import of that bundle would.',
       params: tenantParamsSchema,
+      querystring: policyPutQuerySchema,
       headers: writeHeadersSchema,
       response: {
         200: withEtag(policyWrittenResponseSchema, 'the policy was replaced'),
@@ -64,31 +49,23 @@ export async function policyRoutes (app: FastifyInstance): Promise<void> {
       }
     }
   }, async (request, reply) => {
-    const written = await app.services.admin.putPolicy(request.params.tenant, request.body, writeOptions(request))
+    const { template } = request.query
+    if (template !== undefined && request.body !== undefined) {
+      throw new HttpError('validation_failed', 'a template import takes no body: send `?template=` or a bundle, not both', [
+        { in: 'querystring', path: '/template', message: 'cannot be combined with a body', code: 'template_with_body' },
+        { in: 'body', path: '', message: 'must be empty with `template`', code: 'template_with_body' }
+      ])
+    }
+    const written = template === undefined
+      ? await app.services.admin.putPolicy(request.params.tenant, request.body, writeOptions(request))
+      : await app.services.admin.putPolicyTemplate(request.params.tenant, template, writeOptions(request))
     return etag(reply, written.revision).send(written)
   })
 
   app.get<{ Params: Params }>('/v1/tenants/:tenant/policy', {
     config: {
       access: { kind: 'tenant', scope: 'admin' },
-      swaggerTransform: ({ schema, url }) => ({
-        url,
-        schema: {
-          ...schema,
-          produces: ['application/json', 'application/yaml'],
-          response: {
-            ...(schema as { response: Record<string, unknown> }).response,
-            200: {
-              description: 'the policy bundle',
-              headers: { etag: { type: 'string', description: 'the tenant revision, quoted' } },
-              content: {
-                'application/json': { schema: { $ref: 'Bundle#' } },
-                'application/yaml': { schema: { $ref: 'Bundle#' } }
-              }
-            }
-          }
-        }
-      })
+      swaggerTransform: documentMedia({ ok: { description: 'the policy bundle', etag: true, content: { 'application/json': BUNDLE, 'application/yaml': BUNDLE } } })
     },
     schema: {
       tags: ['tenants'],

@@ -55,6 +55,25 @@ export async function subjectRoutes (app: FastifyInstance): Promise<void> {
     return etag(reply, revision).send(subject)
   })
 
+  app.post<{ Params: Params }>('/v1/tenants/:tenant/subjects/:id/transfer-ownership', {
+    config,
+    schema: {
+      tags: ['tenants'],
+      operationId: 'transferOwnership',
+      summary: 'Make this subject the account owner (done by the current owner)',
+      description: 'The only way ownership moves: `Gatehouse-Actor` must name the current owner. The former owner keeps its roles and loses `owner`, in the same write.',
+      params: paramsSchema,
+      headers: writeHeadersSchema,
+      response: {
+        200: withEtag({ type: 'object', required: ['owner', 'revision'], additionalProperties: false, properties: { owner: { type: 'string' }, revision: { type: 'integer' } } }, 'ownership moved'),
+        ...errorResponses('validation_failed', ...AUTH_ERRORS, 'tenant_not_found', 'not_found', 'revision_mismatch')
+      }
+    }
+  }, async (request, reply) => {
+    const { revision } = await app.services.admin.transferOwnership(request.params.tenant, request.params.id, writeOptions(request))
+    return etag(reply, revision).send({ owner: request.params.id, revision })
+  })
+
   app.delete<{ Params: Params }>('/v1/tenants/:tenant/subjects/:id', {
     config,
     schema: {

@@ -1,0 +1,87 @@
+/**
+ * Who may change a subject (issue 4, docs/admin-rules.md). Two kinds of rules:
+ *
+ * - The owner's: always, whoever writes (even the root key). The owner cannot be deleted,
+ *   demoted (losing `owner`), deactivated or barred from logging in; and no one becomes
+ *   owner by a plain write while the tenant has an owner: ownership moves only by an
+ *   explicit transfer, done by the owner.
+ * - The acting user's: when a write names an actor (`Gatehouse-Actor`), the tenant's own
+ *   policy decides. The actor must be an active subject allowed the matching action of the
+ *   policy's `users` module (`create` for a new subject, `edit` for a change, `delete` for
+ *   a removal); and when the subject holds or receives a `protected` role, the actor must
+ *   hold a protected role itself (or be the owner).
+ */
+import { decide, refuseSubject } from './decide.js'
+import type { Subject } from './model.js'
+import { getOwn, isRecord, listOf } from './own.js'
+import type { CompiledPolicy } from './policy.js'
+
+export const USERS_MODULE = 'users'
+
+export type SubjectChangeRefusalCode =
+  | 'owner_protected'
+  | 'owner_transfer_required'
+  | 'actor_unknown'
+  | 'actor_inactive'
+  | 'users_module_missing'
+  | 'users_permission'
+  | 'protected_role'
+
+export interface SubjectChangeRefusal {
+  code: SubjectChangeRefusalCode
+  message: string
+}
+
+export interface SubjectChange {
+  /** The subject as stored before the write; `undefined` when it is created. */
+  before: Subject | undefined
+  /** The subject as the write leaves it; `undefined` when it is deleted. */
+  after: Subject | undefined
+  /** Ids of the tenant's current owners (before the write). */
+  owners: readonly string[]
+  /** The acting user the write names, if any: its id, and the stored subject (`undefined` when unknown). */
+  actor?: { id: string, subject: Subject | undefined }
+}
+
+/** `undefined` when the change is allowed, else the first rule it breaks. */
+export function checkSubjectChange (policy: CompiledPolicy | undefined, change: SubjectChange): SubjectChangeRefusal | undefined {
+  const { before, after } = change
+  const id = before?.id ?? after?.id ?? ''
+  if (before?.owner === true) {
+    if (after === undefined) return refuse('owner_protected', `\`${id}\` is the account owner and cannot be deleted; transfer ownership first`)
+    if (after.owner !== true) return refuse('owner_protected', `\`${id}\` is the account owner and cannot be demoted; ownership moves only by a transfer`)
+    if (refuseSubject(after) !== undefined) return refuse('owner_protected', `\`${id}\` is the account owner and cannot be deactivated or barred from logging in`)
+  }
+  if (after?.owner === true && before?.owner !== true && change.owners.length > 0) {
+    return refuse('owner_transfer_required', `the tenant has an owner (\`${change.owners[0] ?? ''}\`): ownership moves only by a transfer done by the owner`)
+  }
+  if (change.actor === undefined) return undefined
+
+  const actor = change.actor.subject
+  if (actor === undefined) return refuse('actor_unknown', `the acting user \`${change.actor.id}\` is not a subject of the tenant`)
+  const inactive = refuseSubject(actor)
+  if (inactive !== undefined) return refuse('actor_inactive', `the acting user cannot act: ${inactive.reason.message}`)
+  if (policy === undefined || !policy.modules.has(USERS_MODULE)) {
+    return refuse('users_module_missing', `the policy has no \`${USERS_MODULE}\` module, so no acting user may change users`)
+  }
+  const action = before === undefined ? 'create' : after === undefined ? 'delete' : 'edit'
+  const decision = decide(policy, { subject: actor, action, resource: { module: USERS_MODULE, id, relations: {} } })
+  if (!decision.allowed) return refuse('users_permission', `\`${actor.id}\` may not \`${action}\` users: ${decision.reason.message}`)
+  const guarded = [...protectedRoles(policy, before), ...protectedRoles(policy, after)]
+  if (guarded.length > 0 && actor.owner !== true && protectedRoles(policy, actor).length === 0) {
+    return refuse('protected_role', `\`${id}\` holds or receives the protected role \`${guarded[0] ?? ''}\`: only a holder of a protected role may change it`)
+  }
+  return undefined
+}
+
+/** The protected roles a subject holds, tenant-wide or in any project. */
+function protectedRoles (policy: CompiledPolicy, subject: Subject | undefined): string[] {
+  if (subject === undefined) return []
+  const names = [...listOf(subject.roles)]
+  if (isRecord(subject.projects)) for (const project of Object.keys(subject.projects)) names.push(...listOf(getOwn(subject.projects, project)))
+  return names.filter(name => policy.roles.get(name)?.protected === true)
+}
+
+function refuse (code: SubjectChangeRefusalCode, message: string): SubjectChangeRefusal {
+  return { code, message }
+}

@@ -1,0 +1,387 @@
+/**
+ * Search plans (issue 3, docs/decisions/0002-search-plans.md): which stored resources of
+ * a module a subject may do an action on, as a query plan that a database can answer
+ * (`always`, `never`, or a filter over the resource's effective project, its relation
+ * values and its id). The plan is exact: a stored resource satisfies it iff `decide`
+ * allows the action on it. It mirrors docs/decisions/0001-decision-semantics.md by
+ * reusing the decision's own building blocks (`buildContext`, `aclVerdict`, grants).
+ */
+import type { ApplicableAcl } from './acl.js'
+import { aclVerdict } from './acl.js'
+import { assertNever } from './assert.js'
+import type { Bits } from './bits.js'
+import { covers, hasBit } from './bits.js'
+import type { DecisionContext } from './context.js'
+import { buildContext } from './context.js'
+import { refuseSubject } from './decide.js'
+import type { AclEntry, ResourceFacts, Subject } from './model.js'
+import { getOwn, isRecord, listOf } from './own.js'
+import type { CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
+
+/**
+ * How many `parent` links are followed from a resource: its ancestors are at most this
+ * many. The service's ancestor walk and the store's materialised `effective_project` and
+ * ACL holder must use this same bound, or search and evaluation disagree on deep trees.
+ */
+export const MAX_ANCESTOR_DEPTH = 32
+
+/**
+ * A condition on a stored resource (or on a row of a caller's table that mirrors one).
+ * Every leaf is two-valued: a resource without a project is in no `project_in` list,
+ * a relation without values contains nothing.
+ * - `project_in`: the resource's *effective* project (its own, else its nearest
+ *   ancestor's) is one of `values`.
+ * - `relation_contains_any`: relation `relation` of the resource holds at least one of
+ *   `values` (the subject's id, its aliases and `group:<g>` for its groups).
+ * - `id_in`: the resource id is one of `values` (ids decided by resource ACLs). "id not
+ *   in" is written `{ op: 'not', arg: { op: 'id_in', ... } }`.
+ * - `and` / `or` (at least two arguments) and `not`.
+ * Plans never hold constants: a filter that would be always true or always false is the
+ * plan `always` or `never`. Value lists are non-empty and have no repeats.
+ */
+export type Filter =
+  | { op: 'and', args: Filter[] }
+  | { op: 'or', args: Filter[] }
+  | { op: 'not', arg: Filter }
+  | { op: 'project_in', values: string[] }
+  | { op: 'relation_contains_any', relation: string, values: string[] }
+  | { op: 'id_in', values: string[] }
+
+/** What a search may return: every resource, none, or those satisfying `filter`. */
+export type QueryPlan =
+  | { kind: 'always' }
+  | { kind: 'never' }
+  | { kind: 'conditional', filter: Filter }
+
+/**
+ * Stored resources of one module governed by the same ACL and having the same effective
+ * project: the ACL decides for them (ADR 0001, step 4), and `role:` entries match the
+ * roles that apply in that project.
+ */
+export interface AclGroup {
+  /** The resource holding the ACL (one of `ids`, or an ancestor of them). */
+  holder: string
+  /** The holder's ACL; may be empty (it then allows nothing). */
+  entries: readonly AclEntry[]
+  /** The governed resources' effective project; absent when they have none. */
+  project?: string
+  /** The governed resources: their own ACL or their nearest ancestor's is `holder`'s. */
+  ids: readonly string[]
+}
+
+/** What a plan needs to know of the stored resources of the module besides the policy. */
+export interface SearchFacts {
+  /** Every stored resource of the module governed by an ACL, grouped; ungoverned ones are absent. */
+  aclGroups: readonly AclGroup[]
+}
+
+/** A resource as a plan sees it: its id, its effective project and its relation values. */
+export interface PlanResource {
+  id: string
+  /** The effective project: the resource's own, else its nearest ancestor's. */
+  project?: string
+  relations: Readonly<Record<string, readonly string[]>>
+}
+
+/**
+ * The plan of "which stored resources of `module` may `subject` do `action` on".
+ * `facts` are the ACL facts of the stored resources of the module (the store's
+ * `getSearchFacts`). Total: never throws on a compiled policy.
+ */
+export function planSearch (policy: CompiledPolicy, subject: Subject | undefined, action: string, module: string, facts: SearchFacts): QueryPlan {
+  // Step 1 and 1b: nothing for an unknown, inactive or `login: false` subject, or names the policy lacks.
+  if (subject === undefined || refuseSubject(subject) !== undefined) return NEVER
+  const mod = policy.modules.get(module)
+  if (mod === undefined) return NEVER
+  const index = mod.actionIndex.get(action)
+  if (index === undefined) return NEVER
+  // Step 2: the owner.
+  if (subject.owner === true) return ALWAYS
+  const contexts = new Contexts(policy, subject, mod, index)
+  const base = contexts.of(undefined)
+  // Step 3: a per-user override that denies the action (the same for every resource).
+  if (listOf(base.ctx.override?.deny).includes(action)) return NEVER
+
+  // For a resource r with effective project P and context c = contexts.of(P):
+  //   allowed(r) = super(c) ∨ (r governed ∧ acl allows) ∨ (r not governed ∧ grants(c, r))
+  // written as
+  //   id_in(A) ∨ (¬id_in(D) ∧ reach(P, r)),  reach(c) = super(c) ? true : grants(c)
+  // where A holds the ACL-allowed ids that reach does not already allow, and D the
+  // ACL-denied ids that reach could otherwise allow, both outside super contexts
+  // (ADR 0002 has the case analysis).
+  const allowedByAcl: string[] = []
+  const deniedByAcl: string[] = []
+  for (const group of facts.aclGroups) {
+    const c = contexts.of(group.project)
+    // A super role ignores the ACL: reach is true there, and the ids must not be in D.
+    if (c.superRole) continue
+    const acl: ApplicableAcl = { entries: listOf(group.entries), holder: HOLDER }
+    if (aclVerdict(c.ctx, acl, action).allowed) {
+      if (c.grants !== true) allowedByAcl.push(...listOf(group.ids))
+    } else if (c.grants !== false) {
+      deniedByAcl.push(...listOf(group.ids))
+    }
+  }
+  const reach = byProject(contexts, c => c.superRole ? true : grantsTerm(c.grants, c.ctx.names))
+  return toPlan(or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach)))
+}
+
+/** Whether `resource` satisfies `plan`: the in-memory reading of a plan, as SQL reads it. */
+export function matchesPlan (plan: QueryPlan, resource: PlanResource): boolean {
+  switch (plan.kind) {
+    case 'always': return true
+    case 'never': return false
+    case 'conditional': return matchesFilter(plan.filter, resource)
+    default: return assertNever(plan)
+  }
+}
+
+function matchesFilter (filter: Filter, resource: PlanResource): boolean {
+  switch (filter.op) {
+    case 'and': return filter.args.every(f => matchesFilter(f, resource))
+    case 'or': return filter.args.some(f => matchesFilter(f, resource))
+    case 'not': return !matchesFilter(filter.arg, resource)
+    case 'project_in': return resource.project !== undefined && filter.values.includes(resource.project)
+    case 'id_in': return filter.values.includes(resource.id)
+    case 'relation_contains_any': {
+      const values = getOwn(resource.relations, filter.relation)
+      return Array.isArray(values) && values.some(v => filter.values.includes(v))
+    }
+    default: return assertNever(filter)
+  }
+}
+
+const ALWAYS: QueryPlan = Object.freeze({ kind: 'always' })
+const NEVER: QueryPlan = Object.freeze({ kind: 'never' })
+/** ACL verdicts do not read the holder; groups name it only for people. */
+const HOLDER: ResourceFacts = Object.freeze({ module: '', id: '', relations: {} })
+
+/**
+ * What the grants of one context give for the action, whatever the resource: nothing,
+ * everything, or the resources where one of these relations names the subject.
+ */
+type GrantsReach = boolean | readonly string[]
+
+/** One context: the roles that apply in one project (or in none) and what they give. */
+interface ProjectContext {
+  ctx: DecisionContext
+  /** A role that applies is `all: true` or admin of the module: ACLs and grants are not consulted. */
+  superRole: boolean
+  grants: GrantsReach
+}
+
+/** The contexts of the subject on the module, by effective project, computed once each. */
+class Contexts {
+  readonly #byProject = new Map<string | undefined, ProjectContext>()
+
+  constructor (
+    private readonly policy: CompiledPolicy,
+    private readonly subject: Subject,
+    private readonly module: CompiledModule,
+    private readonly index: number
+  ) {}
+
+  /** The projects in which the subject holds roles: the only ones whose context may differ from no project's. */
+  projects (): string[] {
+    return isRecord(this.subject.projects) ? Object.keys(this.subject.projects) : []
+  }
+
+  of (project: string | undefined): ProjectContext {
+    const known = this.#byProject.get(project)
+    if (known !== undefined) return known
+    const resource: ResourceFacts = { module: this.module.name, id: '', relations: {} }
+    if (project !== undefined) resource.project = project
+    const ctx = buildContext(this.policy, this.subject, this.module, resource, [])
+    const made: ProjectContext = { ctx, superRole: ctx.superRole !== undefined, grants: grantsReach(ctx, this.index) }
+    this.#byProject.set(project, made)
+    return made
+  }
+}
+
+/** Step 5 for one action, whatever the resource: mirrors `grantFailure` in decide.ts. */
+function grantsReach (ctx: DecisionContext, index: number): GrantsReach {
+  if (!covers(ctx.flags, ctx.module.actionFlags[index] as Bits)) return false
+  const relations = new Set<string>()
+  for (const { grant } of ctx.grants) {
+    if (!hasBit(grant.granted, index)) continue
+    const scope = grant.scopes[index] as CompiledScope
+    if (scope.kind === 'all') return true
+    if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
+  }
+  return relations.size === 0 ? false : [...relations].sort()
+}
+
+function grantsTerm (reach: GrantsReach, names: ReadonlySet<string>): Term {
+  if (typeof reach === 'boolean') return reach
+  return or(...reach.map(relation => relationContainsAny(relation, [...names])))
+}
+
+/**
+ * A term that depends on the resource's effective project only through the context:
+ * `value` for resources in no project where the subject holds roles that change it,
+ * and each such project's own value for its resources.
+ */
+function byProject (contexts: Contexts, value: (c: ProjectContext) => Term): Term {
+  const base = value(contexts.of(undefined))
+  const baseKey = termKey(base)
+  const differing: string[] = []
+  const groups = new Map<string, { term: Term, projects: string[] }>()
+  for (const project of contexts.projects()) {
+    const term = value(contexts.of(project))
+    const key = termKey(term)
+    if (key === baseKey) continue
+    differing.push(project)
+    const group = groups.get(key)
+    if (group === undefined) groups.set(key, { term, projects: [project] })
+    else group.projects.push(project)
+  }
+  return or(
+    and(not(projectIn(differing)), base),
+    ...[...groups.values()].map(g => and(projectIn(g.projects), g.term))
+  )
+}
+
+// --- Terms: filters with the constants `true` and `false`, simplified as they are built.
+
+type Term = Filter | boolean
+
+const termKey = (term: Term): string => JSON.stringify(term)
+
+function toPlan (term: Term): QueryPlan {
+  if (term === true) return ALWAYS
+  if (term === false) return NEVER
+  return { kind: 'conditional', filter: term }
+}
+
+function uniqueSorted (values: readonly string[]): string[] {
+  return [...new Set(values)].sort()
+}
+
+function projectIn (values: readonly string[]): Term {
+  return values.length === 0 ? false : { op: 'project_in', values: uniqueSorted(values) }
+}
+
+function idIn (values: readonly string[]): Term {
+  return values.length === 0 ? false : { op: 'id_in', values: uniqueSorted(values) }
+}
+
+/** INVARIANT: `values` is the subject's names, never empty (they hold its id). */
+function relationContainsAny (relation: string, values: readonly string[]): Filter {
+  return { op: 'relation_contains_any', relation, values: [...new Set(values)] }
+}
+
+/** The negation of a term; plans only negate `project_in` and `id_in` leaves. */
+function not (term: Term): Term {
+  return typeof term === 'boolean' ? !term : { op: 'not', arg: term }
+}
+
+/** `and` or `or` of terms: nested ones of the same kind flattened, the neutral constant dropped, the absorbing one absorbing, repeats dropped. */
+function junction (op: 'and' | 'or', terms: readonly Term[]): Term {
+  const absorbing = op === 'or'
+  const args: Filter[] = []
+  const seen = new Set<string>()
+  const add = (term: Term): boolean => {
+    if (typeof term === 'boolean') return term === absorbing
+    if (term.op === op) return term.args.some(add)
+    const key = termKey(term)
+    if (!seen.has(key)) {
+      seen.add(key)
+      args.push(term)
+    }
+    return false
+  }
+  for (const term of terms) if (add(term)) return absorbing
+  if (args.length === 0) return !absorbing
+  if (args.length === 1) return args[0] as Filter
+  return { op, args }
+}
+
+function and (...terms: Term[]): Term {
+  return junction('and', terms)
+}
+
+function or (...terms: Term[]): Term {
+  return junction('or', terms)
+}
+
+// --- JSON Schemas, for OpenAPI and for callers that validate plans they receive.
+
+const values = (description: string): Record<string, unknown> => ({
+  type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string' }, description
+})
+
+/**
+ * The JSON Schema of `Filter`. It refers to itself by `$id`: register it with the
+ * validator (Fastify: `app.addSchema(filterJsonSchema)`) and refer to it as
+ * `{ $ref: 'QueryPlanFilter#' }`; @fastify/swagger turns it into a component.
+ */
+export const filterJsonSchema = {
+  $id: 'QueryPlanFilter',
+  title: 'QueryPlanFilter',
+  description: 'A condition on a resource: its effective project, its relation values, its id, and `and`/`or`/`not` of conditions.',
+  type: 'object',
+  required: ['op'],
+  oneOf: [
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'args'],
+      properties: {
+        op: { type: 'string', enum: ['and', 'or'] },
+        args: { type: 'array', minItems: 2, items: { $ref: 'QueryPlanFilter#' } }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'arg'],
+      properties: { op: { type: 'string', enum: ['not'] }, arg: { $ref: 'QueryPlanFilter#' } }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'values'],
+      properties: {
+        op: { type: 'string', enum: ['project_in'] },
+        values: values('The resource\'s effective project (its own, else its nearest ancestor\'s) is one of these; a resource without project is in none.')
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'relation', 'values'],
+      properties: {
+        op: { type: 'string', enum: ['relation_contains_any'] },
+        relation: { type: 'string', description: 'A relation of the module (`assignee`, `creator`, ...).' },
+        values: values('The relation holds at least one of these user ids, aliases or `group:<id>` values.')
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'values'],
+      properties: {
+        op: { type: 'string', enum: ['id_in'] },
+        values: values('The resource id is one of these.')
+      }
+    }
+  ]
+} as const
+
+/** The JSON Schema of `QueryPlan`; refers to `filterJsonSchema` (register both). */
+export const queryPlanJsonSchema = {
+  $id: 'QueryPlan',
+  title: 'QueryPlan',
+  description: 'Which resources a search may return: `always` (all), `never` (none) or `conditional` (those matching `filter`).',
+  type: 'object',
+  required: ['kind'],
+  oneOf: [
+    { type: 'object', additionalProperties: false, required: ['kind'], properties: { kind: { type: 'string', enum: ['always', 'never'] } } },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['kind', 'filter'],
+      properties: { kind: { type: 'string', enum: ['conditional'] }, filter: { $ref: 'QueryPlanFilter#' } }
+    }
+  ]
+} as const

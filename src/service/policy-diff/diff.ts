@@ -1,0 +1,277 @@
+/**
+ * `diffPolicies`: the impact of replacing one compiled policy by another, as a structured
+ * report (see types.ts and docs/policy-diff.md). Pure and deterministic: the same two
+ * policies and subjects always give the same report, in the same order.
+ */
+import type { CompiledModule, CompiledPolicy, FieldMode, Subject } from '../../engine/index.js'
+import { LEVELS } from '../../engine/index.js'
+import { bitSet, compareNames, rolePermission, roleFieldMode, samePermission, unionActions, unionSorted } from './role-permissions.js'
+import { NOT_ALLOWED, sameReach, subjectReach } from './subject-reach.js'
+import type {
+  ActionDefinition, DeclaredNames, DefinitionChange, DiffOptions, FieldChange, ModuleDefinition, PermissionChange,
+  PermissionChangeKind, PolicyDiff, RoleDefinition, SubjectChange, SubjectImpact, SubjectReach
+} from './types.js'
+
+/**
+ * Compares `before` with `after`: names declared on one side only, changed definitions,
+ * per (role, module, action) the permissions that changed, per (role, module, field) the
+ * modes that changed, and, with `options.subjects`, what each subject gains or loses.
+ * Never throws on compiled policies; subjects are read as decisions read them (unknown
+ * role names grant nothing), so validate them first.
+ */
+export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, options: DiffOptions = {}): PolicyDiff {
+  const roles = unionSorted(before.roles.keys(), after.roles.keys())
+  const modules = unionSorted(before.modules.keys(), after.modules.keys())
+  const permissions = permissionChanges(before, after, roles, modules)
+  const fields = fieldChanges(before, after, roles, modules)
+  const added = declaredOnlyIn(after, before)
+  const removed = declaredOnlyIn(before, after)
+  const definitions = definitionChanges(before, after, modules)
+  const subjects = options.subjects === undefined ? undefined : subjectImpacts(before, after, modules, options.subjects)
+
+  const count = (kind: PermissionChangeKind): number => permissions.filter(p => p.change === kind).length
+  const namesCount = (n: DeclaredNames): number => n.flags.length + n.modules.length + n.actions.length + n.fields.length + n.roles.length
+  const declarations = namesCount(added) + namesCount(removed) + definitions.length
+  const report: PolicyDiff = {
+    changed: permissions.length + fields.length + declarations + (subjects?.length ?? 0) > 0,
+    summary: {
+      permissions: { gained: count('gained'), lost: count('lost'), changed: count('changed') },
+      fields: fields.length,
+      declarations
+    },
+    added,
+    removed,
+    definitions,
+    permissions,
+    fields
+  }
+  if (subjects !== undefined && options.subjects !== undefined) {
+    report.summary.subjects = { checked: options.subjects.length, affected: subjects.length }
+    report.subjects = subjects
+  }
+  return report
+}
+
+// --- roles ----------------------------------------------------------------------------
+
+function permissionChanges (before: CompiledPolicy, after: CompiledPolicy, roles: string[], modules: string[]): PermissionChange[] {
+  const changes: PermissionChange[] = []
+  for (const role of roles) {
+    for (const module of modules) {
+      for (const action of unionActions(before.modules.get(module), after.modules.get(module))) {
+        const was = rolePermission(before, role, module, action)
+        const is = rolePermission(after, role, module, action)
+        if (samePermission(was, is)) continue
+        const change: PermissionChangeKind = !was.granted ? 'gained' : !is.granted ? 'lost' : 'changed'
+        changes.push({ role, module, action, change, before: was, after: is })
+      }
+    }
+  }
+  return changes
+}
+
+function fieldChanges (before: CompiledPolicy, after: CompiledPolicy, roles: string[], modules: string[]): FieldChange[] {
+  const changes: FieldChange[] = []
+  for (const role of roles) {
+    for (const module of modules) {
+      const names = unionSorted(fieldNames(before.modules.get(module)), fieldNames(after.modules.get(module)))
+      for (const field of names) {
+        const was: FieldMode = roleFieldMode(before, role, module, field)
+        const is: FieldMode = roleFieldMode(after, role, module, field)
+        if (was !== is) changes.push({ role, module, field, before: was, after: is })
+      }
+    }
+  }
+  return changes
+}
+
+function fieldNames (module: CompiledModule | undefined): string[] {
+  return (module?.fields ?? []).map(f => f.name)
+}
+
+// --- declarations ---------------------------------------------------------------------
+
+/** What `policy` declares and `other` does not. */
+function declaredOnlyIn (policy: CompiledPolicy, other: CompiledPolicy): DeclaredNames {
+  const missing = (names: Iterable<string>, has: (name: string) => boolean): string[] => [...names].filter(n => !has(n)).sort(compareNames)
+  const names: DeclaredNames = {
+    flags: missing(policy.flagIndex.keys(), f => other.flagIndex.has(f)),
+    modules: missing(policy.modules.keys(), m => other.modules.has(m)),
+    actions: [],
+    fields: [],
+    roles: missing(policy.roles.keys(), r => other.roles.has(r))
+  }
+  for (const name of [...policy.modules.keys()].sort(compareNames)) {
+    const module = policy.modules.get(name) as CompiledModule
+    const counterpart = other.modules.get(name)
+    if (counterpart === undefined) continue
+    for (const action of module.actions) if (!counterpart.actionIndex.has(action)) names.actions.push({ module: name, action })
+    for (const field of fieldNames(module)) if (!counterpart.fields.some(f => f.name === field)) names.fields.push({ module: name, field })
+  }
+  return names
+}
+
+function definitionChanges (before: CompiledPolicy, after: CompiledPolicy, modules: string[]): DefinitionChange[] {
+  const changes: DefinitionChange[] = []
+  const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
+  for (const name of modules) {
+    const was = before.modules.get(name)
+    const is = after.modules.get(name)
+    if (was === undefined || is === undefined) continue
+    const wasDef = moduleDefinition(was)
+    const isDef = moduleDefinition(is)
+    if (!same(wasDef, isDef)) changes.push({ kind: 'module', module: name, before: wasDef, after: isDef })
+    for (const action of is.actions) {
+      if (!was.actionIndex.has(action)) continue
+      const a = actionDefinition(was, action)
+      const b = actionDefinition(is, action)
+      if (!same(a, b)) changes.push({ kind: 'action', module: name, action, before: a, after: b })
+    }
+    for (const field of is.fields) {
+      const old = was.fields.find(f => f.name === field.name)
+      if (old === undefined) continue
+      const a = { flags: sortedNames(old.flagNames) }
+      const b = { flags: sortedNames(field.flagNames) }
+      if (!same(a, b)) changes.push({ kind: 'field', module: name, field: field.name, before: a, after: b })
+    }
+  }
+  for (const role of unionSorted(before.roles.keys(), after.roles.keys())) {
+    const a = roleDefinition(before, role)
+    const b = roleDefinition(after, role)
+    if (a !== undefined && b !== undefined && !same(a, b)) changes.push({ kind: 'role', role, before: a, after: b })
+  }
+  return changes
+}
+
+function moduleDefinition (module: CompiledModule): ModuleDefinition {
+  return { relations: sortedNames(module.relations), assigned: sortedNames(module.assigned) }
+}
+
+function actionDefinition (module: CompiledModule, action: string): ActionDefinition {
+  const i = module.actionIndex.get(action) as number
+  return { level: LEVELS[module.actionRank[i] ?? 0], flags: sortedNames(module.actionFlagNames[i] ?? []) }
+}
+
+function roleDefinition (policy: CompiledPolicy, name: string): RoleDefinition | undefined {
+  const role = policy.roles.get(name)
+  if (role === undefined) return undefined
+  const flags = [...policy.flagIndex].filter(([, i]) => bitSet(role.flags, i)).map(([flag]) => flag)
+  return { all: role.all, protected: role.protected, flags: sortedNames(flags) }
+}
+
+function sortedNames (names: readonly string[]): string[] {
+  return [...new Set(names)].sort(compareNames)
+}
+
+// --- subjects -------------------------------------------------------------------------
+
+function subjectImpacts (before: CompiledPolicy, after: CompiledPolicy, modules: string[], subjects: readonly Subject[]): SubjectImpact[] {
+  const impacts: SubjectImpact[] = []
+  const ordered = [...subjects].sort((a, b) => compareNames(a.id, b.id))
+  const reaches = new ReachCache()
+  for (const subject of ordered) {
+    const tenantWide = reachChanges(reaches, before, after, modules, subject, undefined)
+    const projects: SubjectImpact['projects'] = []
+    for (const project of projectsOf(subject)) {
+      const here = reachChanges(reaches, before, after, modules, subject, project)
+      const changes: SubjectChange[] = []
+      for (const [key, pair] of here.all) {
+        const base = tenantWide.all.get(key) as ReachPair
+        const change = changeKind(pair.before, pair.after)
+        // Nothing changes here nor tenant-wide, or the same transition as tenant-wide: nothing to add.
+        if (change === undefined && changeKind(base.before, base.after) === undefined) continue
+        if (sameReach(pair.before, base.before) && sameReach(pair.after, base.after)) continue
+        changes.push({ ...pair.ref, change: change ?? 'unchanged', before: pair.before, after: pair.after })
+      }
+      if (changes.length > 0) projects.push({ project, changes })
+    }
+    const changes = tenantWide.changes
+    if (changes.length > 0 || projects.length > 0) impacts.push({ subject: subject.id, changes, projects })
+  }
+  return impacts
+}
+
+/** The projects in which the subject holds at least one role, sorted. */
+function projectsOf (subject: Subject): string[] {
+  const projects = subject.projects
+  if (typeof projects !== 'object' || projects === null || Array.isArray(projects)) return []
+  return Object.entries(projects)
+    .filter(([, roles]) => Array.isArray(roles) && roles.length > 0)
+    .map(([project]) => project)
+    .sort(compareNames)
+}
+
+interface ReachPair {
+  ref: { module: string, action: string }
+  before: SubjectReach
+  after: SubjectReach
+}
+
+/** Every (module, action) with its reach on both sides, keyed `module\naction`, and the changes among them. */
+function reachChanges (
+  reaches: ReachCache, before: CompiledPolicy, after: CompiledPolicy, modules: string[], subject: Subject, project: string | undefined
+): { all: Map<string, ReachPair>, changes: SubjectChange[] } {
+  const all = new Map<string, ReachPair>()
+  const changes: SubjectChange[] = []
+  const profile = profileKey(subject, project)
+  for (const module of modules) {
+    const was = before.modules.get(module)
+    const is = after.modules.get(module)
+    const wasReach = was === undefined ? NO_REACH : reaches.get(before, subject, was, project, profile)
+    const isReach = is === undefined ? NO_REACH : reaches.get(after, subject, is, project, profile)
+    for (const action of unionActions(was, is)) {
+      const pair: ReachPair = { ref: { module, action }, before: wasReach.get(action) ?? NOT_ALLOWED, after: isReach.get(action) ?? NOT_ALLOWED }
+      all.set(`${module}\n${action}`, pair)
+      const change = changeKind(pair.before, pair.after)
+      if (change !== undefined) changes.push({ ...pair.ref, change, before: pair.before, after: pair.after })
+    }
+  }
+  return { all, changes }
+}
+
+const NO_REACH: ReadonlyMap<string, SubjectReach> = new Map()
+
+/**
+ * Reaches computed once per distinct subject profile. A reach is stated in relation names,
+ * and probes name the subject by its id only, so it depends on the subject through what a
+ * decision reads besides its names: the roles that apply (tenant-wide, and those held in
+ * the project), its overrides, `owner`, `status` and `login`. Subjects of the same profile
+ * (most of a tenant's) share one computation.
+ */
+class ReachCache {
+  readonly #byPolicy = new Map<CompiledPolicy, Map<string, ReadonlyMap<string, SubjectReach>>>()
+
+  /** `profile` is `profileKey(subject, project)`, computed once per subject and project by the caller. */
+  get (policy: CompiledPolicy, subject: Subject, module: CompiledModule, project: string | undefined, profile: string): ReadonlyMap<string, SubjectReach> {
+    let cache = this.#byPolicy.get(policy)
+    if (cache === undefined) this.#byPolicy.set(policy, cache = new Map())
+    const key = `${module.name}\n${profile}`
+    const known = cache.get(key)
+    if (known !== undefined) return known
+    const reach = subjectReach(policy, subject, module, project)
+    cache.set(key, reach)
+    return reach
+  }
+}
+
+function profileKey (subject: Subject, project: string | undefined): string {
+  const list = (value: unknown): string[] => Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+  const projects: unknown = subject.projects
+  const inProject = project !== undefined && typeof projects === 'object' && projects !== null && Object.hasOwn(projects, project)
+    ? list((projects as Record<string, unknown>)[project])
+    : []
+  return JSON.stringify([
+    [...new Set(list(subject.roles))].sort(compareNames),
+    [...new Set(inProject)].sort(compareNames),
+    subject.overrides ?? null,
+    subject.owner ?? null,
+    subject.status ?? null,
+    subject.login ?? null
+  ])
+}
+
+function changeKind (before: SubjectReach, after: SubjectReach): PermissionChangeKind | undefined {
+  if (sameReach(before, after)) return undefined
+  if (!before.allowed) return 'gained'
+  return after.allowed ? 'changed' : 'lost'
+}

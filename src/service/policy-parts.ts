@@ -1,0 +1,175 @@
+/**
+ * Modules, flags and roles as resources of their own (issue 4): each write is an edit of
+ * the tenant's stored bundle, so that a change made here is exactly a bundle import (the
+ * export reflects it, the same validation applies) and the bundle stays the one source
+ * of truth.
+ *
+ * An edit reads the tenant revision, then the bundle, applies the change and writes the
+ * bundle back only if the revision has not moved. A caller that sent `If-Match` gets 412
+ * when it has; a caller that did not is retried here on a fresh read, so that two ops
+ * engineers editing different roles at once both land and neither change is lost.
+ *
+ * Referential integrity: after the change the whole bundle must compile and every stored
+ * subject must still be valid. A problem inside the edited part is the caller's input
+ * (400 `policy_invalid`, paths relative to the body); a problem elsewhere means something
+ * still uses what the edit removes (409 `conflict`, one detail per user: the role, action
+ * or subject and its path). `cascade` (modules and flags) also removes the references the
+ * bundle itself holds; subjects are never changed behind the caller's back.
+ */
+import { checkSubject, compileBundle } from '../engine/index.js'
+import type { Issue } from '../engine/index.js'
+import type { Bundle } from '../engine/model.js'
+import type { Store, WriteOptions } from '../store/store.js'
+import type { AdminService } from './admin.js'
+import { RevisionMismatchError, ServiceError } from './errors.js'
+import type { ErrorDetail } from './errors.js'
+
+export type PolicyPart = 'modules' | 'flags' | 'roles'
+
+/** The singular of each part, for messages. */
+const NOUN: Record<PolicyPart, string> = { modules: 'module', flags: 'flag', roles: 'role' }
+
+/** How many times an edit without `If-Match` is retried when another write moved the revision. */
+const MAX_ATTEMPTS = 8
+
+type Edit = (bundle: Bundle) => void
+
+export class PolicyPartsService {
+  readonly #store: Store
+  readonly #admin: AdminService
+
+  constructor (opts: { store: Store, admin: AdminService }) {
+    this.#store = opts.store
+    this.#admin = opts.admin
+  }
+
+  /** Every definition of the part, by name. */
+  async list (tenantId: string, part: PolicyPart): Promise<{ items: Record<string, unknown>, revision: number }> {
+    const { bundle, revision } = await this.#read(tenantId)
+    return { items: { ...(bundle[part] ?? {}) }, revision }
+  }
+
+  /** One definition; ServiceError `not_found` when the bundle has none by that name. */
+  async get (tenantId: string, part: PolicyPart, name: string): Promise<{ value: unknown, revision: number }> {
+    const { bundle, revision } = await this.#read(tenantId)
+    const value = (bundle[part] as Record<string, unknown> | undefined)?.[name]
+    if (value === undefined) throw notFound(tenantId, part, name)
+    return { value, revision }
+  }
+
+  /** Creates or replaces one definition. */
+  async put (tenantId: string, part: PolicyPart, name: string, value: unknown, opts: WriteOptions = {}): Promise<{ value: unknown, created: boolean, revision: number }> {
+    let created = false
+    const { revision } = await this.#edit(tenantId, part, name, opts, bundle => {
+      const items = { ...(bundle[part] ?? {}) } as Record<string, unknown>
+      created = !(name in items)
+      items[name] = value
+      ;(bundle as unknown as Record<string, unknown>)[part] = items
+    })
+    return { value, created, revision }
+  }
+
+  /**
+   * Removes one definition. ServiceError `not_found` when there is none; `conflict`
+   * listing what still uses it; with `cascade` (modules and flags), the bundle's own
+   * references go with it.
+   */
+  async delete (tenantId: string, part: PolicyPart, name: string, opts: WriteOptions & { cascade?: boolean } = {}): Promise<{ revision: number }> {
+    if (opts.cascade === true && part === 'roles') {
+      throw new ServiceError('validation_failed', 'a role cannot be deleted with `cascade`: subjects are never changed implicitly; remove the role from its holders first', [
+        { in: 'querystring', path: '/cascade', message: 'is not supported for roles', code: 'cascade_unsupported' }
+      ])
+    }
+    return await this.#edit(tenantId, part, name, opts, bundle => {
+      const items = { ...(bundle[part] ?? {}) } as Record<string, unknown>
+      if (!(name in items)) throw notFound(tenantId, part, name)
+      delete items[name]
+      ;(bundle as unknown as Record<string, unknown>)[part] = items
+      if (opts.cascade === true) removeReferences(bundle, part, name)
+    })
+  }
+
+  async #read (tenantId: string): Promise<{ bundle: Bundle, revision: number }> {
+    // The tenant revision first: a write landing between the two reads makes the edit's
+    // conditional write fail (and retry) instead of overwriting it.
+    const tenant = await this.#store.getTenant(tenantId)
+    if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
+    const stored = await this.#store.getPolicy(tenantId)
+    const bundle: Bundle = stored === undefined ? { version: 1, modules: {}, roles: {} } : structuredClone(stored.bundle)
+    return { bundle, revision: tenant.revision }
+  }
+
+  async #edit (tenantId: string, part: PolicyPart, name: string, opts: WriteOptions, edit: Edit): Promise<{ revision: number }> {
+    for (let attempt = 1; ; attempt++) {
+      const { bundle, revision } = await this.#read(tenantId)
+      if (opts.ifRevision !== undefined && opts.ifRevision !== revision) {
+        throw new ServiceError('revision_mismatch', `tenant \`${tenantId}\` is at revision ${revision}, not ${opts.ifRevision}`)
+      }
+      const before = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
+      edit(bundle)
+      const after = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
+      await this.#check(tenantId, bundle, part, name)
+      // Written as the whole bundle, audited as the part that changed.
+      const audited = { entityType: NOUN[part], entityId: name, action: after === null ? 'delete' as const : 'put' as const, before, after }
+      try {
+        return await this.#admin.putPolicy(tenantId, bundle, { ...opts, ifRevision: revision, audited })
+      } catch (err) {
+        const moved = err instanceof RevisionMismatchError || (err instanceof ServiceError && err.code === 'revision_mismatch')
+        if (!moved || opts.ifRevision !== undefined || attempt >= MAX_ATTEMPTS) throw err
+      }
+    }
+  }
+
+  /** Refuses a bundle that does not compile or that a stored subject no longer fits. */
+  async #check (tenantId: string, bundle: Bundle, part: PolicyPart, name: string): Promise<void> {
+    const own = `/${part}/${name}`
+    const compiled = compileBundle(bundle)
+    if (!compiled.ok) {
+      const inside = compiled.issues.filter(i => i.path === own || i.path.startsWith(`${own}/`))
+      if (inside.length > 0) {
+        throw new ServiceError('policy_invalid', `invalid ${NOUN[part]} \`${name}\`: ${inside[0]?.message ?? ''}`,
+          inside.map(i => ({ in: 'body', path: i.path.slice(own.length), message: i.message, code: i.code })))
+      }
+      throw inUse(part, name, compiled.issues.map(i => ({ in: 'body', path: i.path, message: `used by the policy: ${i.message}`, code: i.code })))
+    }
+    const subjects = await this.#store.listSubjects(tenantId)
+    const users: ErrorDetail[] = []
+    for (const subject of subjects.sort((a, b) => (a.id < b.id ? -1 : 1))) {
+      for (const issue of checkSubject(compiled.policy, subject)) users.push(subjectDetail(subject.id, issue))
+    }
+    if (users.length > 0) throw inUse(part, name, users)
+  }
+}
+
+function notFound (tenantId: string, part: PolicyPart, name: string): ServiceError {
+  return new ServiceError('not_found', `tenant \`${tenantId}\` has no ${NOUN[part]} \`${name}\``)
+}
+
+function inUse (part: PolicyPart, name: string, details: ErrorDetail[]): ServiceError {
+  const n = details.length
+  return new ServiceError('conflict', `${NOUN[part]} \`${name}\` is still used (${n} ${n === 1 ? 'use' : 'uses'}): ${details[0]?.message ?? ''}`, details)
+}
+
+function subjectDetail (id: string, issue: Issue): ErrorDetail {
+  return { in: 'body', path: `/subjects/${id.replaceAll('~', '~0').replaceAll('/', '~1')}${issue.path}`, message: `subject \`${id}\`: ${issue.message}`, code: issue.code }
+}
+
+/** Removes what the bundle itself says about a deleted module or flag (cascade). */
+function removeReferences (bundle: Bundle, part: PolicyPart, name: string): void {
+  for (const role of Object.values(bundle.roles)) {
+    if (part === 'modules' && role.modules !== undefined) {
+      const { [name]: _removed, ...rest } = role.modules
+      role.modules = rest
+    }
+    if (part === 'flags' && role.flags !== undefined) role.flags = role.flags.filter(f => f !== name)
+  }
+  if (part !== 'flags') return
+  for (const module of Object.values(bundle.modules)) {
+    for (const action of Object.values(module.actions)) {
+      if (action.flags !== undefined) action.flags = action.flags.filter(f => f !== name)
+    }
+    for (const field of Object.values(module.fields ?? {})) {
+      if (field.flags !== undefined) field.flags = field.flags.filter(f => f !== name)
+    }
+  }
+}

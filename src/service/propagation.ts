@@ -1,0 +1,97 @@
+/**
+ * Keeps this process's caches in step with writes made by other replicas (ADR 0003):
+ * the store's change feed (LISTEN/NOTIFY) says which tenant moved to which revision, and
+ * a periodic revision poll catches what a lost notification or a dropped connection
+ * missed. A tenant found behind is reloaded in the background and swapped in (decisions
+ * keep answering from the state they have); its cached resources and keys are dropped.
+ * After the feed comes back from an outage, every tenant in memory is checked.
+ */
+import type { Store } from '../store/store.js'
+import type { KeyRing } from './keys.js'
+import type { ResourceCache } from './resource-cache.js'
+import type { TenantStates } from './tenant-state.js'
+
+export const DEFAULT_POLL_MS = 5000
+
+export interface FeedStatus {
+  up: boolean
+  /** When the feed last changed state (ISO 8601); `undefined` before it started. */
+  since: string | undefined
+}
+
+export class Propagation {
+  readonly #store: Store
+  readonly #states: TenantStates
+  readonly #resources: ResourceCache
+  readonly #keys: KeyRing
+  readonly #pollMs: number
+  readonly #now: () => Date
+  #stop: (() => Promise<void>) | undefined
+  #poll: NodeJS.Timeout | undefined
+  #status: FeedStatus = { up: false, since: undefined }
+  #everUp = false
+
+  constructor (opts: { store: Store, states: TenantStates, resources: ResourceCache, keys: KeyRing, pollMs?: number, now?: () => Date }) {
+    this.#store = opts.store
+    this.#states = opts.states
+    this.#resources = opts.resources
+    this.#keys = opts.keys
+    this.#pollMs = opts.pollMs ?? DEFAULT_POLL_MS
+    this.#now = opts.now ?? (() => new Date())
+  }
+
+  get status (): FeedStatus {
+    return { ...this.#status }
+  }
+
+  /** Starts following the feed and polling. Resolves once the feed answered (up or down). */
+  async start (): Promise<void> {
+    this.#stop = await this.#store.watch({
+      onChange: (tenantId, revision) => { this.changed(tenantId, revision) },
+      onStatus: up => {
+        this.#status = { up, since: this.#now().toISOString() }
+        // Notifications sent while the feed was down are lost: check every tenant in memory.
+        if (up && this.#everUp) this.#resync()
+        if (up) this.#everUp = true
+      }
+    })
+    if (this.#pollMs > 0) {
+      this.#poll = setInterval(() => { this.checkAll().catch(() => {}) }, this.#pollMs)
+      this.#poll.unref()
+    }
+  }
+
+  async stop (): Promise<void> {
+    clearInterval(this.#poll)
+    const stop = this.#stop
+    this.#stop = undefined
+    await stop?.()
+  }
+
+  /** A write produced `revision` for the tenant: refresh what this process holds of it, if it is behind. */
+  changed (tenantId: string, revision: number): void {
+    const known = this.#states.revisionOf(tenantId)
+    // This process's own writes are already applied (and so are older notifications).
+    if (known !== undefined && known >= revision) return
+    this.#resources.invalidateTenant(tenantId)
+    this.#keys.forgetTenant(tenantId)
+    if (known !== undefined) this.#states.refresh(tenantId).catch(() => {})
+  }
+
+  #resync (): void {
+    this.#keys.forgetAll()
+    this.checkAll().catch(() => {})
+  }
+
+  /** Compares every tenant in memory with its stored revision: the poll's work, run every `pollMs`. */
+  async checkAll (): Promise<void> {
+    const loaded = this.#states.loaded()
+    if (loaded.length === 0) return
+    const revisions = await this.#store.getRevisions(loaded.map(l => l.tenantId))
+    for (const { tenantId } of loaded) {
+      const stored = revisions.get(tenantId)
+      if (stored === undefined) this.#states.invalidate(tenantId)
+      else this.changed(tenantId, stored)
+    }
+  }
+}

@@ -1,0 +1,491 @@
+/**
+ * HTTP benchmark: `POST /access/v1/evaluation` of the real service (embedded PGlite,
+ * seeded through its API) against a bare Fastify route (the ceiling) and a real Cerbos
+ * PDP serving the same rules, each server alone on core 0, autocannon (50 connections)
+ * on core 1. Also AuthZEN `evaluations` with 100 checks per request against Cerbos
+ * `CheckResources` with 100 resources. Every answer of every request body is checked
+ * against gatehouse's engine before timing.
+ */
+import { randomBytes } from 'node:crypto'
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { spawn } from 'node:child_process'
+import { fileURLToPath } from 'node:url'
+import { decide } from '../../src/engine/index.js'
+import type { Decision, Subject } from '../../src/engine/index.js'
+import { resourceFacts } from './engines/gatehouse.js'
+import type { LoadJob, LoadResult } from './http/load.js'
+import type { SchedTimes, Started } from './http/processes.js'
+import { freePort, hasTaskset, schedTimes, startPinned, TSX, waitReady } from './http/processes.js'
+import { int, ratio, sig, table } from './lib/stats.js'
+import type { BenchRequest, BenchResource, Workload } from './lib/workload.js'
+import { buildWorkload, loadTemplate, TEMPLATE } from './lib/workload.js'
+import { cerbosPolicies, cerbosPrincipal, cerbosResource } from './translate/cerbos.js'
+import type { Translation } from './translate/translation.js'
+import { translate } from './translate/translation.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+const TENANT = 'bench'
+
+export interface HttpBenchOptions {
+  subjects: number
+  /** Distinct request bodies cycled through by the load generator. */
+  pool: number
+  batches: number
+  batchSize: number
+  connections: number
+  seconds: number
+  warmupSeconds: number
+  log: (line: string) => void
+}
+
+export interface HttpFigure {
+  target: string
+  what: string
+  /** Share of one core the server used during the measured run (CPU time ÷ wall time); `null` where it cannot be read. */
+  serverCpu: number | null
+  /** Time the server's threads were runnable but waited for a CPU (other processes had it), ÷ wall time. */
+  serverWait: number | null
+  /** The same two shares for the load generator (autocannon, on core 1). */
+  generatorCpu: number | null
+  generatorWait: number | null
+  /** Requests per second of server CPU time: what the server would do with its core to itself. */
+  requestsPerCpuSecond: number | null
+  requestsPerSecond: number
+  decisionsPerSecond: number
+  latencyP50Ms: number
+  latencyP99Ms: number
+  latencyMaxMs: number
+  requests: number
+}
+
+export interface HttpBenchResult {
+  template: string
+  /** Subjects of the generated workload. */
+  subjects: number
+  /** Subjects and resources seeded through the API: those the request bodies name. */
+  seeded: { subjects: number, resources: number }
+  pinned: boolean
+  connections: number
+  seconds: number
+  seedSeconds: number
+  figures: HttpFigure[]
+  cerbos: { ran: boolean, version?: string, skipped?: string }
+  /** Ratios of requests/s (batches: decisions/s), and of requests per server CPU-second (`perCpu`). */
+  ratios: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, perCpu: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
+  targets: Array<{ target: string, measured: string, met: boolean }>
+}
+
+export interface Expected {
+  request: BenchRequest
+  decision: Decision
+}
+
+export interface Prepared {
+  w: Workload
+  t: Translation
+  singles: Expected[]
+  batches: Expected[][]
+}
+
+/** The workload, its translation, and the engine's answer to every request the load generator will send. */
+export function prepareHttp (opts: Pick<HttpBenchOptions, 'subjects' | 'pool' | 'batches' | 'batchSize'>): Prepared {
+  const w = buildWorkload({ subjects: opts.subjects, requests: opts.pool, batches: { count: opts.batches, size: opts.batchSize } })
+  const t = translate(w.bundle, w.subjects)
+  const expect = (q: BenchRequest): Expected => ({ request: q, decision: decide(w.policy, { subject: q.subject, action: q.action, resource: resourceFacts(q.resource) }) })
+  return { w, t, singles: w.requests.map(expect), batches: w.batches.map(b => b.map(expect)) }
+}
+
+/** A temp dir, in memory when there is one: seeding writes through PGlite, and fsyncs to a disk only slow the set-up. */
+export function workDir (): string {
+  return mkdtempSync(join(existsSync('/dev/shm') ? '/dev/shm' : tmpdir(), 'gatehouse-bench-'))
+}
+
+export interface GatehouseUnderTest {
+  base: string
+  headers: Record<string, string>
+  singleBodies: string[]
+  batchBodies: string[]
+  seeded: { subjects: number, resources: number }
+  seedSeconds: number
+  process: Started
+}
+
+/**
+ * Starts the service (`src/main.ts` under tsx, embedded PGlite in `work`) pinned to core
+ * 0, seeds it through the API with the subjects and resources the request bodies name,
+ * and checks every body's answer against the engine. The caller stops `process`.
+ */
+export async function startGatehouse (work: string, p: Prepared, log: (line: string) => void, nodeArgs: string[] = []): Promise<GatehouseUnderTest> {
+  const port = await freePort()
+  const rootKey = randomBytes(24).toString('hex')
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: join(work, 'data'), GATEHOUSE_ROOT_KEY: rootKey, LOG_LEVEL: 'warn' }
+  delete env.DATABASE_URL
+  const gatehouse = startPinned('gatehouse', 0, process.execPath, [...nodeArgs, '--import', TSX, join(ROOT, 'src/main.ts')], env)
+  try {
+    const base = `http://127.0.0.1:${port}`
+    await waitReady(gatehouse, `${base}/readyz`)
+    const seedStart = performance.now()
+    const named = [...p.singles, ...p.batches.flat()].map(e => e.request)
+    const subjects = [...new Set(named.map(q => q.subject))]
+    const resources = [...new Set(named.map(q => q.resource))]
+    const key = await seed(base, rootKey, subjects, resources, log)
+    const seedSeconds = (performance.now() - seedStart) / 1000
+    log(`seeded ${int(subjects.length)} subjects and ${int(resources.length)} resources (those the request bodies name) through the API in ${sig(seedSeconds)} s`)
+    // Every fourth body sends the resource's properties inline instead of naming a stored resource.
+    const singleBodies = p.singles.map((e, i) => JSON.stringify(gatehouseBody(e.request, i % 4 === 3)))
+    const batchBodies = p.batches.map(b => JSON.stringify(gatehouseBatchBody(b)))
+    const headers = { authorization: `Bearer ${key}` }
+    await verifyGatehouse(base, headers, p.singles, singleBodies, p.batches, batchBodies)
+    log(`checked gatehouse over HTTP: ${p.singles.length} evaluation bodies and ${p.batches.length} evaluations bodies answer as the engine does`)
+    return { base, headers, singleBodies, batchBodies, seeded: { subjects: subjects.length, resources: resources.length }, seedSeconds, process: gatehouse }
+  } catch (err) {
+    await gatehouse.stop()
+    throw err
+  }
+}
+
+export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchResult> {
+  const { log } = opts
+  const prepared = prepareHttp(opts)
+  const { t, singles, batches } = prepared
+  const pinned = hasTaskset()
+  if (!pinned) log('taskset does not run here: servers and load generator run unpinned, figures are not comparable to pinned runs')
+  const figures: HttpFigure[] = []
+  const work = workDir()
+  try {
+    const gatehouse = await startGatehouse(work, prepared, log)
+    const { seeded, seedSeconds } = gatehouse
+    try {
+      figures.push(await measure(opts, 'gatehouse', `evaluation, ${singles.length} bodies (25% with inline properties)`, gatehouse.process, gatehouse.base, '/access/v1/evaluation', gatehouse.headers, gatehouse.singleBodies, 1, work, log))
+      figures.push(await measure(opts, 'gatehouse evaluations', `evaluations, ${opts.batchSize} checks per request`, gatehouse.process, gatehouse.base, '/access/v1/evaluations', gatehouse.headers, gatehouse.batchBodies, opts.batchSize, work, log))
+    } finally {
+      await gatehouse.process.stop()
+    }
+
+    // bare Fastify
+    const barePort = await freePort()
+    const bare = startPinned('bare Fastify', 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(barePort) })
+    try {
+      const base = `http://127.0.0.1:${barePort}`
+      await waitReady(bare, `${base}/healthz`)
+      const bodies = singles.map(e => JSON.stringify(gatehouseBody(e.request, false)))
+      figures.push(await measure(opts, 'bare Fastify', 'same body schema, constant decision', bare, base, '/access/v1/evaluation', {}, bodies, 1, work, log))
+    } finally {
+      await bare.stop()
+    }
+
+    // Cerbos
+    const cerbos = await runCerbos(opts, t, singles, batches, work, figures, log)
+
+    const fig = (name: string): HttpFigure | undefined => figures.find(f => f.target === name)
+    const rate = (name: string, perCpu: boolean): number => {
+      const f = fig(name)
+      return (perCpu ? f?.requestsPerCpuSecond : f?.requestsPerSecond) ?? Number.NaN
+    }
+    const ratios = {
+      gatehouseOverBare: rate('gatehouse', false) / rate('bare Fastify', false),
+      gatehouseOverCerbos: rate('gatehouse', false) / rate('Cerbos', false),
+      batchGatehouseOverCerbos: rate('gatehouse evaluations', false) / rate('Cerbos batch', false),
+      perCpu: {
+        gatehouseOverBare: rate('gatehouse', true) / rate('bare Fastify', true),
+        gatehouseOverCerbos: rate('gatehouse', true) / rate('Cerbos', true),
+        batchGatehouseOverCerbos: rate('gatehouse evaluations', true) / rate('Cerbos batch', true)
+      }
+    }
+    const g = fig('gatehouse')
+    const targets = [
+      { target: 'gatehouse ≥ 70% of the bare route', measured: `${sig(ratios.gatehouseOverBare * 100)}% (per CPU-second: ${sig(ratios.perCpu.gatehouseOverBare * 100)}%)`, met: ratios.gatehouseOverBare >= 0.7 },
+      {
+        target: 'gatehouse ≥ 10× Cerbos',
+        measured: cerbos.ran ? `${ratio(ratios.gatehouseOverCerbos)} (per CPU-second: ${ratio(ratios.perCpu.gatehouseOverCerbos)})` : `not measured: ${cerbos.skipped ?? ''}`,
+        met: ratios.gatehouseOverCerbos >= 10
+      },
+      { target: 'gatehouse p99 < 10 ms', measured: `${sig(g?.latencyP99Ms ?? Number.NaN)} ms`, met: (g?.latencyP99Ms ?? Number.POSITIVE_INFINITY) < 10 }
+    ]
+    return { template: TEMPLATE, subjects: prepared.w.subjects.length, seeded, pinned, connections: opts.connections, seconds: opts.seconds, seedSeconds, figures, cerbos, ratios, targets }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+async function call (method: string, url: string, headers: Record<string, string>, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { ...headers, 'content-type': contentType },
+    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body)
+  })
+  const text = await res.text()
+  if (res.status >= 300) throw new Error(`${method} ${url} answered ${res.status}: ${text.slice(0, 500)}`)
+  return text === '' ? undefined : JSON.parse(text)
+}
+
+/** Tenant, key, policy, subjects and resources, all through the admin API; returns the tenant key. */
+async function seed (base: string, rootKey: string, subjects: readonly Subject[], resources: readonly BenchResource[], log: (line: string) => void): Promise<string> {
+  const root = { authorization: `Bearer ${rootKey}` }
+  await call('PUT', `${base}/v1/tenants/${TENANT}`, root, { name: 'Benchmark service company' })
+  const key = await call('POST', `${base}/v1/tenants/${TENANT}/keys`, root, { scopes: ['check', 'admin'] }) as { secret: string }
+  const auth = { authorization: `Bearer ${key.secret}` }
+  await call('PUT', `${base}/v1/tenants/${TENANT}/policy`, auth, loadTemplate().text, 'application/yaml')
+  const jobs: Array<() => Promise<unknown>> = [
+    ...subjects.map(s => async () => {
+      const { id, ...body } = s
+      return await call('PUT', `${base}/v1/tenants/${TENANT}/subjects/${encodeURIComponent(id)}`, auth, body)
+    }),
+    ...resources.map(r => async () => await call('PUT', `${base}/v1/tenants/${TENANT}/resources/${r.module}/${encodeURIComponent(r.id)}`, auth, properties(r)))
+  ]
+  let next = 0
+  let done = 0
+  const worker = async (): Promise<void> => {
+    while (next < jobs.length) {
+      await (jobs[next++] as () => Promise<unknown>)()
+      if (++done % 2000 === 0) log(`  seeded ${int(done)} of ${int(jobs.length)}`)
+    }
+  }
+  await Promise.all(Array.from({ length: 4 }, worker))
+  return key.secret
+}
+
+/** A resource's properties as stored or sent inline: `project` when set, and the relations that have values. */
+function properties (r: BenchResource): Record<string, unknown> {
+  const props: Record<string, unknown> = {}
+  if (r.project !== undefined) props.project = r.project
+  for (const [rel, values] of Object.entries(r.relations)) if (values.length > 0) props[rel] = values
+  return props
+}
+
+function gatehouseBody (q: BenchRequest, inline: boolean): unknown {
+  const resource: Record<string, unknown> = { type: q.resource.module, id: q.resource.id }
+  if (inline) resource.properties = properties(q.resource)
+  return { subject: { type: 'user', id: q.subject.id }, action: { name: q.action }, resource }
+}
+
+function gatehouseBatchBody (batch: readonly Expected[]): unknown {
+  return {
+    subject: { type: 'user', id: batch[0]?.request.subject.id },
+    evaluations: batch.map(e => ({ action: { name: e.request.action }, resource: { type: e.request.resource.module, id: e.request.resource.id } }))
+  }
+}
+
+/** Sends every body once and compares each answer with the engine's decision (and fields, and reason). */
+async function verifyGatehouse (base: string, headers: Record<string, string>, singles: readonly Expected[], singleBodies: readonly string[], batches: ReadonlyArray<readonly Expected[]>, batchBodies: readonly string[]): Promise<void> {
+  for (let i = 0; i < singles.length; i++) {
+    const e = singles[i] as Expected
+    const got = await call('POST', `${base}/access/v1/evaluation`, headers, singleBodies[i]) as { decision: boolean, context: { reason: { code: string }, fields?: unknown } }
+    const want = e.decision
+    if (got.decision !== want.allowed || got.context.reason.code !== want.reason.code || JSON.stringify(got.context.fields) !== JSON.stringify(want.fields)) {
+      throw new Error(`gatehouse over HTTP answers ${JSON.stringify(got)} to ${singleBodies[i]}, the engine ${JSON.stringify(want)}`)
+    }
+  }
+  for (let i = 0; i < batches.length; i++) {
+    const got = await call('POST', `${base}/access/v1/evaluations`, headers, batchBodies[i]) as { evaluations: Array<{ decision: boolean }> }
+    const want = (batches[i] as readonly Expected[]).map(e => e.decision.allowed)
+    if (JSON.stringify(got.evaluations.map(x => x.decision)) !== JSON.stringify(want)) throw new Error(`gatehouse evaluations body ${i} answers differently from the engine`)
+  }
+}
+
+export async function measure (opts: Pick<HttpBenchOptions, 'connections' | 'seconds' | 'warmupSeconds'>, target: string, what: string, server: Started, base: string, path: string, headers: Record<string, string>, bodies: string[], perRequest: number, work: string, log: (line: string) => void): Promise<HttpFigure> {
+  const job: LoadJob = { url: base, path, headers, bodies, connections: opts.connections, seconds: opts.seconds, warmupSeconds: opts.warmupSeconds }
+  const file = join(work, `load-${target.replaceAll(/\W+/g, '-')}.json`)
+  writeFileSync(file, JSON.stringify(job))
+  let schedStart: SchedTimes | undefined
+  const startedAt = { t: 0 }
+  const r = await runLoad(file, () => {
+    schedStart = schedTimes(server.child.pid)
+    startedAt.t = performance.now()
+  })
+  const schedEnd = schedTimes(server.child.pid)
+  const wall = (performance.now() - startedAt.t) / 1000
+  const serverCpu = schedStart === undefined || schedEnd === undefined ? null : (schedEnd.cpu - schedStart.cpu) / wall
+  const serverWait = schedStart === undefined || schedEnd === undefined ? null : (schedEnd.wait - schedStart.wait) / wall
+  if (r.non2xx > 0 || r.errors > 0 || r.timeouts > 0) {
+    throw new Error(`${target}: ${r.non2xx} non-2xx answers, ${r.errors} errors, ${r.timeouts} timeouts under load`)
+  }
+  const figure: HttpFigure = {
+    target,
+    what,
+    serverCpu,
+    serverWait,
+    generatorCpu: r.generatorCpu,
+    generatorWait: r.generatorWait,
+    requestsPerCpuSecond: serverCpu === null || serverCpu === 0 ? null : r.requestsPerSecond / serverCpu,
+    requestsPerSecond: r.requestsPerSecond,
+    decisionsPerSecond: r.requestsPerSecond * perRequest,
+    latencyP50Ms: r.latencyP50Ms,
+    latencyP99Ms: r.latencyP99Ms,
+    latencyMaxMs: r.latencyMaxMs,
+    requests: r.requests
+  }
+  log(`${target}: ${int(figure.requestsPerSecond)} requests/s, p50 ${sig(figure.latencyP50Ms)} ms, p99 ${sig(figure.latencyP99Ms)} ms, server CPU ${serverCpu === null ? 'n/a' : `${sig(serverCpu * 100)}%`}, waiting for a CPU ${serverWait === null ? 'n/a' : `${sig(serverWait * 100)}%`}; load generator CPU ${r.generatorCpu === null ? 'n/a' : `${sig(r.generatorCpu * 100)}%`}, waiting ${r.generatorWait === null ? 'n/a' : `${sig(r.generatorWait * 100)}%`}`)
+  return figure
+}
+
+/** Runs the load generator in its own process on core 1; `onStart` runs when its measured run begins. */
+async function runLoad (jobFile: string, onStart: () => void): Promise<LoadResult> {
+  const args = ['--import', TSX, join(ROOT, 'test/bench/http/load.ts'), jobFile]
+  const [cmd, argv] = hasTaskset() ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args]
+  return await new Promise((resolve, reject) => {
+    const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    let err = ''
+    let started = false
+    child.stdout.on('data', (c: Buffer) => {
+      out += c.toString()
+      if (!started && out.startsWith('start\n')) {
+        started = true
+        onStart()
+      }
+    })
+    child.stderr.on('data', (c: Buffer) => { err += c.toString() })
+    child.once('exit', code => {
+      const line = out.trim().split('\n').at(-1) ?? ''
+      if (code !== 0 || line === '') reject(new Error(`load generator failed (${code}): ${err}${out}`))
+      else resolve(JSON.parse(line) as LoadResult)
+    })
+  })
+}
+
+/** The Cerbos binary shipped by `@cerbos/cerbos-linux-x64`, or why it cannot run here. */
+function cerbosBinary (): { path: string } | { skipped: string } {
+  if (process.platform !== 'linux' || process.arch !== 'x64') return { skipped: `@cerbos/cerbos-linux-x64 runs on linux-x64, not ${process.platform}-${process.arch}` }
+  try {
+    return { path: createRequire(import.meta.url).resolve('@cerbos/cerbos-linux-x64') }
+  } catch {
+    return { skipped: '@cerbos/cerbos-linux-x64 is not installed (`npm ci` installs it as a devDependency)' }
+  }
+}
+
+async function runCerbos (opts: HttpBenchOptions, t: Translation, singles: readonly Expected[], batches: ReadonlyArray<readonly Expected[]>, work: string, figures: HttpFigure[], log: (line: string) => void): Promise<HttpBenchResult['cerbos']> {
+  const bin = cerbosBinary()
+  if ('skipped' in bin) {
+    log(`Cerbos skipped: ${bin.skipped}`)
+    return { ran: false, skipped: bin.skipped }
+  }
+  const dir = join(work, 'cerbos')
+  mkdirSync(join(dir, 'policies'), { recursive: true })
+  for (const [module, doc] of cerbosPolicies(t.merged, t.ruleSet.modules.keys())) writeFileSync(join(dir, 'policies', `${module}.yaml`), doc)
+  const httpPort = await freePort()
+  const grpcPort = await freePort()
+  writeFileSync(join(dir, 'config.yaml'), [
+    'server:',
+    `  httpListenAddr: "127.0.0.1:${httpPort}"`,
+    `  grpcListenAddr: "127.0.0.1:${grpcPort}"`,
+    '  requestLimits:',
+    `    maxResourcesPerRequest: ${Math.max(50, opts.batchSize)}`,
+    '    maxActionsPerResource: 50',
+    'storage:',
+    '  driver: disk',
+    '  disk:',
+    `    directory: ${JSON.stringify(join(dir, 'policies'))}`,
+    '    watchForChanges: false',
+    'audit:',
+    '  enabled: false',
+    'telemetry:',
+    '  disabled: true',
+    ''
+  ].join('\n'))
+  const versionOut = await new Promise<string>(resolve => {
+    const child = spawn(bin.path, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] })
+    let out = ''
+    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
+    child.once('error', err => resolve(`error: ${err.message}`))
+    child.once('exit', () => resolve(out))
+  })
+  if (!/^\d+\.\d+/.test(versionOut.trim())) {
+    const skipped = `the Cerbos binary does not run here: ${versionOut.trim().slice(0, 200)}`
+    log(`Cerbos skipped: ${skipped}`)
+    return { ran: false, skipped }
+  }
+  const version = versionOut.trim().split('\n')[0] ?? ''
+  const cerbos: Started = startPinned('Cerbos', 0, bin.path, ['server', `--config=${join(dir, 'config.yaml')}`, '--log-level=warn'], { ...process.env, OTEL_SDK_DISABLED: 'true' })
+  try {
+    const base = `http://127.0.0.1:${httpPort}`
+    await waitReady(cerbos, `${base}/_cerbos/health`)
+    const principals = new Map<string, unknown>()
+    const principalOf = (id: string): unknown => {
+      let p = principals.get(id)
+      if (p === undefined) {
+        const facts = t.subjects.get(id)?.facts
+        if (facts === undefined) throw new Error(`no facts for subject \`${id}\``)
+        p = cerbosPrincipal(facts)
+        principals.set(id, p)
+      }
+      return p
+    }
+    const resourceOf = (r: BenchResource): unknown => cerbosResource(r.module, r.id, r.project, r.relations)
+    const actionsOf = (e: Expected): string[] => {
+      const fields = t.ruleSet.modules.get(e.request.resource.module)?.fields ?? []
+      return e.request.action === 'view' && fields.length > 0 ? ['view', ...fields.flatMap(f => [`read_field:${f}`, `edit_field:${f}`])] : [e.request.action]
+    }
+    const singleBodies = singles.map(e => JSON.stringify({ principal: principalOf(e.request.subject.id), resources: [{ resource: resourceOf(e.request.resource), actions: actionsOf(e) }] }))
+    const batchBodies = batches.map(b => JSON.stringify({
+      principal: principalOf(b[0]?.request.subject.id ?? ''),
+      resources: b.map(e => ({ resource: resourceOf(e.request.resource), actions: [e.request.action] }))
+    }))
+    await verifyCerbos(base, singles, singleBodies, batches, batchBodies)
+    log(`checked Cerbos ${version}: ${singles.length} check bodies (with every field as an action on a \`view\`) and ${batches.length} batch bodies answer as gatehouse's engine does`)
+    figures.push(await measure(opts, 'Cerbos', `CheckResources, one resource (a \`view\` asks every field as an action too), ${singles.length} bodies`, cerbos, base, '/api/check/resources', {}, singleBodies, 1, work, log))
+    figures.push(await measure(opts, 'Cerbos batch', `CheckResources, ${opts.batchSize} resources per request`, cerbos, base, '/api/check/resources', {}, batchBodies, opts.batchSize, work, log))
+    return { ran: true, version }
+  } finally {
+    await cerbos.stop()
+  }
+}
+
+interface CerbosAnswer {
+  results: Array<{ resource: { id: string }, actions: Record<string, string> }>
+}
+
+async function verifyCerbos (base: string, singles: readonly Expected[], singleBodies: readonly string[], batches: ReadonlyArray<readonly Expected[]>, batchBodies: readonly string[]): Promise<void> {
+  for (let i = 0; i < singles.length; i++) {
+    const e = singles[i] as Expected
+    const got = await call('POST', `${base}/api/check/resources`, {}, singleBodies[i]) as CerbosAnswer
+    const actions = got.results[0]?.actions ?? {}
+    const allowed = (a: string): boolean => actions[a] === 'EFFECT_ALLOW'
+    const want = e.decision
+    let ok = allowed(e.request.action) === want.allowed
+    // Fields are asked (as actions) with a `view` only; gatehouse also lists them for other allowed actions.
+    if (want.fields !== undefined && e.request.action === 'view') {
+      const fields = Object.keys(actions).filter(a => a.startsWith('read_field:')).map(a => a.slice('read_field:'.length)).sort()
+      ok &&= JSON.stringify(fields.filter(f => allowed(`read_field:${f}`))) === JSON.stringify(want.fields.visible)
+      ok &&= JSON.stringify(fields.filter(f => allowed(`edit_field:${f}`))) === JSON.stringify(want.fields.editable)
+    } else if (!want.allowed) {
+      ok &&= Object.keys(actions).every(a => !allowed(a))
+    }
+    if (!ok) throw new Error(`Cerbos answers ${JSON.stringify(actions)} to ${singleBodies[i]}; gatehouse's engine: ${JSON.stringify(want)}`)
+  }
+  for (let i = 0; i < batches.length; i++) {
+    const batch = batches[i] as readonly Expected[]
+    const got = await call('POST', `${base}/api/check/resources`, {}, batchBodies[i]) as CerbosAnswer
+    batch.forEach((e, j) => {
+      const r = got.results[j]
+      if (r?.resource.id !== e.request.resource.id || (r.actions[e.request.action] === 'EFFECT_ALLOW') !== e.decision.allowed) {
+        throw new Error(`Cerbos batch body ${i} item ${j} answers ${JSON.stringify(r)}; gatehouse's engine: ${JSON.stringify(e.decision)}`)
+      }
+    })
+  }
+}
+
+/** The HTTP part of the report, as text. */
+export function formatHttpReport (r: HttpBenchResult): string {
+  const pct = (x: number | null): string => x === null ? 'n/a' : `${sig(x * 100)}%`
+  const rows = r.figures.map(f => [
+    f.target, int(f.requestsPerSecond), int(f.decisionsPerSecond), sig(f.latencyP50Ms), sig(f.latencyP99Ms), sig(f.latencyMaxMs),
+    pct(f.serverCpu), pct(f.serverWait), `${pct(f.generatorCpu)} / ${pct(f.generatorWait)}`, f.requestsPerCpuSecond === null ? 'n/a' : int(f.requestsPerCpuSecond), f.what
+  ])
+  const cerbos = (x: number): string => r.cerbos.ran ? ratio(x) : 'n/a'
+  return [
+    `HTTP: template \`${r.template}\`, ${int(r.seeded.subjects)} subjects and ${int(r.seeded.resources)} resources seeded through the API (${sig(r.seedSeconds)} s); ` +
+      `${r.connections} connections, ${r.seconds} s per target; ${r.pinned ? 'server on core 0, load generator on core 1 (taskset)' : 'UNPINNED (no taskset)'}` +
+      (r.cerbos.ran ? `; Cerbos ${r.cerbos.version ?? ''}` : `; Cerbos skipped: ${r.cerbos.skipped ?? ''}`),
+    '',
+    table(['target', 'requests/s', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'CPU wait', 'generator CPU / wait', 'requests/CPU-s', 'what'], rows),
+    '',
+    `requests/s:      gatehouse ÷ bare Fastify ${pct(r.ratios.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch (decisions/s) ${cerbos(r.ratios.batchGatehouseOverCerbos)}`,
+    `per CPU-second:  gatehouse ÷ bare Fastify ${pct(r.ratios.perCpu.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.perCpu.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch ${cerbos(r.ratios.perCpu.batchGatehouseOverCerbos)}`,
+    '',
+    table(['target', 'measured', 'met'], r.targets.map(t => [t.target, t.measured, t.met ? 'yes' : 'NO']))
+  ].join('\n')
+}

@@ -1,0 +1,115 @@
+/**
+ * Child processes of the HTTP benchmark: servers pinned to core 0 and the load generator
+ * pinned to core 1 with `taskset`, so that the server under test has one core to itself.
+ */
+import { spawn, spawnSync } from 'node:child_process'
+import type { ChildProcess } from 'node:child_process'
+import { readdirSync, readFileSync } from 'node:fs'
+import { createServer } from 'node:net'
+
+/** tsx's ESM loader, resolved here so that children find it whatever their working directory. */
+export const TSX = import.meta.resolve('tsx')
+
+let tasksetChecked: boolean | undefined
+
+/** Whether `taskset` runs here (util-linux); without it processes run unpinned. */
+export function hasTaskset (): boolean {
+  tasksetChecked ??= spawnSync('taskset', ['-c', '0', 'true'], { stdio: 'ignore' }).status === 0
+  return tasksetChecked
+}
+
+/** Time a process's threads spent on a CPU, and runnable but waiting for one, in seconds. */
+export interface SchedTimes {
+  cpu: number
+  wait: number
+}
+
+/**
+ * The scheduler's accounting of a process, summed over its threads (`/proc/<pid>/task/
+ * <tid>/schedstat`: time on a CPU, time waiting on a run queue); `undefined` where it
+ * cannot be read (not Linux). A server that waits for its core while under load shares it
+ * with other processes; one that neither runs nor waits is starved of requests.
+ */
+export function schedTimes (pid: number | undefined): SchedTimes | undefined {
+  if (pid === undefined) return undefined
+  try {
+    let cpu = 0
+    let wait = 0
+    for (const tid of readdirSync(`/proc/${pid}/task`)) {
+      try {
+        const [run, queued] = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8').trim().split(' ').map(Number)
+        cpu += run ?? 0
+        wait += queued ?? 0
+      } catch {
+        // the thread ended meanwhile
+      }
+    }
+    return { cpu: cpu / 1e9, wait: wait / 1e9 }
+  } catch {
+    return undefined
+  }
+}
+
+/** A TCP port free on 127.0.0.1 right now. */
+export async function freePort (): Promise<number> {
+  return await new Promise((resolve, reject) => {
+    const server = createServer()
+    server.once('error', reject)
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address()
+      server.close(() => { typeof address === 'object' && address !== null ? resolve(address.port) : reject(new Error('no port')) })
+    })
+  })
+}
+
+export interface Started {
+  name: string
+  child: ChildProcess
+  /** Everything the process wrote to stderr (and stdout), for error messages. */
+  output: () => string
+  stop: () => Promise<void>
+}
+
+/** Spawns `command args` pinned to `cpu` (when taskset runs), collecting its output. */
+export function startPinned (name: string, cpu: number, command: string, args: string[], env: NodeJS.ProcessEnv): Started {
+  const [cmd, argv] = hasTaskset() ? ['taskset', ['-c', String(cpu), command, ...args]] : [command, args]
+  const child = spawn(cmd, argv, { env, stdio: ['ignore', 'pipe', 'pipe'] })
+  let output = ''
+  const keep = (chunk: Buffer): void => {
+    output += chunk.toString()
+    if (output.length > 20_000) output = output.slice(-20_000)
+  }
+  child.stdout?.on('data', keep)
+  child.stderr?.on('data', keep)
+  const exited = new Promise<void>(resolve => child.once('exit', () => resolve()))
+  return {
+    name,
+    child,
+    output: () => output,
+    async stop () {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      child.kill('SIGTERM')
+      const timer = setTimeout(() => child.kill('SIGKILL'), 15_000)
+      await exited
+      clearTimeout(timer)
+    }
+  }
+}
+
+/** Polls `url` until it answers 200; throws with the process's output when it exits or `timeoutMs` passes. */
+export async function waitReady (p: Started, url: string, timeoutMs = 60_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs
+  while (Date.now() < deadline) {
+    if (p.child.exitCode !== null || p.child.signalCode !== null) {
+      throw new Error(`${p.name} exited (${p.child.exitCode ?? p.child.signalCode}) before it was ready:\n${p.output()}`)
+    }
+    try {
+      const res = await fetch(url)
+      if (res.status === 200) return
+    } catch {
+      // not listening yet
+    }
+    await new Promise(resolve => setTimeout(resolve, 100))
+  }
+  throw new Error(`${p.name} not ready at ${url} after ${timeoutMs} ms:\n${p.output()}`)
+}

@@ -1,0 +1,150 @@
+/**
+ * Where gatehouse's time goes: a CPU profile of `decide` alone (in this process, through
+ * the inspector), and of the service and of the bare Fastify route under the same load
+ * (`node --cpu-prof`, only the samples of the measured run), each summarized as CPU time
+ * per decision or per request, by function and by source file or package. Profiling
+ * slows code down, so these runs give no comparable figures: `npm run bench -- profile`.
+ */
+import { readdirSync, readFileSync, rmSync } from 'node:fs'
+import { Session } from 'node:inspector/promises'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { gatehouseEngine } from './engines/gatehouse.js'
+import type { Started } from './http/processes.js'
+import { freePort, startPinned, TSX, waitReady } from './http/processes.js'
+import type { CpuProfile } from './lib/profile.js'
+import { hottest } from './lib/profile.js'
+import { int, sig, table } from './lib/stats.js'
+import { buildWorkload } from './lib/workload.js'
+import { measure, prepareHttp, startGatehouse, workDir } from './http-bench.js'
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url))
+
+export interface ProfileOptions {
+  subjects: number
+  requests: number
+  seconds: number
+  log: (line: string) => void
+}
+
+/** CPU time per unit of work (ns per decision, µs per request) spent in one function or file. */
+export interface Cost {
+  name: string
+  perUnit: number
+  share: number
+}
+
+export interface ServerProfile {
+  requests: number
+  /** Busy CPU per request, µs. */
+  perRequestUs: number
+  functions: Cost[]
+  files: Cost[]
+}
+
+export interface ProfileResult {
+  engine: { nsPerDecision: number, functions: Cost[], files: Cost[] }
+  gatehouse: ServerProfile
+  bare: ServerProfile
+}
+
+const TOP = 15
+
+export async function runProfiles (opts: ProfileOptions): Promise<ProfileResult> {
+  const { log } = opts
+  // The engine alone.
+  const w = buildWorkload({ subjects: opts.subjects, requests: opts.requests })
+  const engine = gatehouseEngine(w)
+  const out = new Uint8Array(w.requests.length)
+  const warm = performance.now()
+  while (performance.now() - warm < 1000) engine.run(out, out.length)
+  const session = new Session()
+  session.connect()
+  await session.post('Profiler.enable')
+  await session.post('Profiler.setSamplingInterval', { interval: 100 })
+  await session.post('Profiler.start')
+  const start = performance.now()
+  let decisions = 0
+  while (performance.now() - start < opts.seconds * 1000) {
+    engine.run(out, out.length)
+    decisions += out.length
+  }
+  const { profile } = await session.post('Profiler.stop')
+  session.disconnect()
+  const e = hottest(profile as CpuProfile, ROOT, { top: TOP })
+  const perDecision = (ms: number): number => ms * 1e6 / decisions
+  log('profiled `decide` alone')
+
+  // The service, then the bare route, under the same load.
+  const prepared = prepareHttp({ subjects: opts.subjects, pool: 500, batches: 1, batchSize: 100 })
+  const work = workDir()
+  try {
+    const gatehouseDir = join(work, 'prof-gatehouse')
+    const gatehouse = await startGatehouse(work, prepared, log, ['--cpu-prof', `--cpu-prof-dir=${gatehouseDir}`])
+    const g = await profileServer(opts, 'gatehouse', gatehouse.process, gatehouseDir, gatehouse.base, gatehouse.headers, gatehouse.singleBodies, work, log)
+    const bareDir = join(work, 'prof-bare')
+    const port = await freePort()
+    const bare = startPinned('bare Fastify', 0, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`, '--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port) })
+    await waitReady(bare, `http://127.0.0.1:${port}/healthz`).catch(async (err: unknown) => { await bare.stop(); throw err })
+    const b = await profileServer(opts, 'bare Fastify', bare, bareDir, `http://127.0.0.1:${port}`, {}, gatehouse.singleBodies, work, log)
+    return {
+      engine: {
+        nsPerDecision: perDecision(e.busyMs),
+        functions: e.functions.map(h => ({ name: h.name, perUnit: perDecision(h.selfMs), share: h.share })),
+        files: e.files.map(h => ({ name: h.name, perUnit: perDecision(h.selfMs), share: h.share }))
+      },
+      gatehouse: g,
+      bare: b
+    }
+  } finally {
+    rmSync(work, { recursive: true, force: true })
+  }
+}
+
+/** Loads a server started with `--cpu-prof`, stops it, and reads the samples of the measured run. */
+async function profileServer (opts: ProfileOptions, name: string, server: Started, dir: string, base: string, headers: Record<string, string>, bodies: string[], work: string, log: (line: string) => void): Promise<ServerProfile> {
+  const window = { from: 0, to: 0 }
+  let requests = 0
+  try {
+    await measure({ connections: 50, seconds: 2, warmupSeconds: 0 }, `${name} (profiled, warm-up)`, 'evaluation', server, base, '/access/v1/evaluation', headers, bodies, 1, work, log)
+    window.from = Number(process.hrtime.bigint() / 1000n)
+    const figure = await measure({ connections: 50, seconds: opts.seconds, warmupSeconds: 0 }, `${name} (profiled)`, 'evaluation', server, base, '/access/v1/evaluation', headers, bodies, 1, work, log)
+    window.to = Number(process.hrtime.bigint() / 1000n)
+    requests = figure.requests
+  } finally {
+    await server.stop()
+  }
+  const file = readdirSync(dir).find(f => f.endsWith('.cpuprofile'))
+  if (file === undefined) throw new Error(`${name} wrote no CPU profile (did it exit cleanly on SIGTERM?)`)
+  const h = hottest(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, ROOT, { top: 25, window })
+  const perRequest = (ms: number): number => ms * 1000 / requests
+  return {
+    requests,
+    perRequestUs: perRequest(h.busyMs),
+    functions: h.functions.map(x => ({ name: x.name, perUnit: perRequest(x.selfMs), share: x.share })),
+    files: h.files.map(x => ({ name: x.name, perUnit: perRequest(x.selfMs), share: x.share }))
+  }
+}
+
+export function formatProfileReport (r: ProfileResult): string {
+  const rows = (costs: Cost[], unit: string, n = TOP): string[][] => costs.slice(0, n).map(c => [`${sig(c.perUnit)} ${unit}`, `${sig(c.share * 100, 2)}%`, c.name])
+  const bareFiles = new Map(r.bare.files.map(f => [f.name, f.perUnit]))
+  const diff = r.gatehouse.files
+    .map(f => ({ name: f.name, g: f.perUnit, b: bareFiles.get(f.name) ?? 0 }))
+    .sort((x, y) => (y.g - y.b) - (x.g - x.b))
+    .slice(0, TOP)
+  return [
+    `\`decide\` alone: ${sig(r.engine.nsPerDecision)} ns of CPU per decision (profiled, so slower than unprofiled), by function:`,
+    table(['per decision', 'share', 'function'], rows(r.engine.functions, 'ns')),
+    '',
+    'by file:',
+    table(['per decision', 'share', 'file'], rows(r.engine.files, 'ns')),
+    '',
+    `The service under load, POST /access/v1/evaluation: ${sig(r.gatehouse.perRequestUs)} µs of busy CPU per request ` +
+      `(bare Fastify route: ${sig(r.bare.perRequestUs)} µs; ${int(r.gatehouse.requests)} and ${int(r.bare.requests)} requests profiled), by function:`,
+    table(['per request', 'share', 'function'], rows(r.gatehouse.functions, 'µs', 25)),
+    '',
+    'by file or package, against the bare route (largest difference first):',
+    table(['gatehouse', 'bare route', 'difference', 'file'], diff.map(d => [`${sig(d.g)} µs`, `${sig(d.b)} µs`, `${sig(d.g - d.b)} µs`, d.name]))
+  ].join('\n')
+}

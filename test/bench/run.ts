@@ -1,0 +1,125 @@
+/**
+ * `npm run bench [-- engine|http|search|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N]`
+ *
+ * Runs the benchmarks (default: engine, http, then search), prints each part's table, and writes
+ * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
+ * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
+ * answers differ from gatehouse's; a missed target is reported, never a failure.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { availableParallelism, cpus, loadavg } from 'node:os'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
+import { formatEngineReport, runEngineBench } from './engine-bench.js'
+import { formatHttpReport, runHttpBench } from './http-bench.js'
+import { formatProfileReport, runProfiles } from './profile-bench.js'
+import { formatSearchReport, runSearchBench } from './search-bench.js'
+
+const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
+const PARTS = ['engine', 'http', 'search', 'profile'] as const
+type Part = typeof PARTS[number]
+
+interface Args {
+  parts: Part[]
+  quick: boolean
+  seconds: number | undefined
+  subjects: number | undefined
+  requests: number | undefined
+  resources: number | undefined
+}
+
+function parseArgs (argv: readonly string[]): Args {
+  const args: Args = { parts: [], quick: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined }
+  const positive = (name: string, value: string): number => {
+    const n = Number(value)
+    if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`\`--${name}\` must be a positive integer, not \`${value}\``)
+    return n
+  }
+  for (const arg of argv) {
+    const [flag, value] = arg.split('=', 2) as [string, string | undefined]
+    if ((PARTS as readonly string[]).includes(arg)) args.parts.push(arg as Part)
+    else if (arg === '--quick') args.quick = true
+    else if (flag === '--seconds' && value !== undefined) args.seconds = positive('seconds', value)
+    else if (flag === '--subjects' && value !== undefined) args.subjects = positive('subjects', value)
+    else if (flag === '--requests' && value !== undefined) args.requests = positive('requests', value)
+    else if (flag === '--resources' && value !== undefined) args.resources = positive('resources', value)
+    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --seconds=N, --subjects=N, --requests=N, --resources=N`)
+  }
+  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search']
+  return args
+}
+
+function machine (): Record<string, unknown> {
+  return {
+    cpus: availableParallelism(),
+    model: cpus()[0]?.model ?? 'unknown',
+    node: process.version,
+    platform: `${process.platform}-${process.arch}`,
+    loadavg1m: Number((loadavg()[0] ?? 0).toFixed(2))
+  }
+}
+
+const log = (line: string): void => { process.stderr.write(`${line}\n`) }
+
+async function main (): Promise<void> {
+  const args = parseArgs(process.argv.slice(2))
+  const subjects = args.subjects ?? (args.quick ? 2000 : 10_000)
+  const results: Record<string, unknown> = existsSync(RESULTS) ? JSON.parse(readFileSync(RESULTS, 'utf8')) as Record<string, unknown> : {}
+  const m = machine()
+  log(`machine: ${String(m.cpus)} cpus (${String(m.model)}), node ${String(m.node)}, load average ${String(m.loadavg1m)} (figures are noisy when other work runs: compare ratios measured in one run)`)
+  for (const part of args.parts) {
+    const started = new Date().toISOString()
+    const before = machine()
+    if (part === 'engine') {
+      const r = await runEngineBench({
+        subjects,
+        requests: args.requests ?? (args.quick ? 5000 : 20_000),
+        rounds: args.quick ? 5 : 15,
+        minRoundMs: args.quick ? 100 : 150,
+        cedarRequests: args.quick ? 200 : 500,
+        log
+      })
+      process.stdout.write(`\n${formatEngineReport(r)}\n\n`)
+      results.engine = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'http') {
+      const r = await runHttpBench({
+        subjects,
+        pool: args.quick ? 300 : 1000,
+        batches: args.quick ? 5 : 20,
+        batchSize: 100,
+        connections: 50,
+        seconds: args.seconds ?? (args.quick ? 3 : 10),
+        warmupSeconds: args.quick ? 1 : 2,
+        log
+      })
+      process.stdout.write(`\n${formatHttpReport(r)}\n\n`)
+      results.http = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'search') {
+      const r = await runSearchBench({ resources: args.resources ?? (args.quick ? 20_000 : 1_000_000), repeats: args.quick ? 5 : 30, log })
+      process.stdout.write(`\n${formatSearchReport(r)}\n\n`)
+      results.search = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else {
+      const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, log })
+      process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
+      results.profile = { measuredAt: started, command: commandOf(), machine: before, ...r }
+    }
+  }
+  if (args.quick) {
+    log('quick run: figures not written')
+    return
+  }
+  mkdirSync(dirname(RESULTS), { recursive: true })
+  writeFileSync(RESULTS, `${JSON.stringify(results, null, 2)}\n`)
+  log(`figures written to ${RESULTS}`)
+}
+
+/** The command as typed: `npm run bench`, with its arguments after `--`. */
+function commandOf (): string {
+  const argv = process.argv.slice(2)
+  return argv.length === 0 ? 'npm run bench' : `npm run bench -- ${argv.join(' ')}`
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`bench: ${err instanceof Error ? err.message : String(err)}\n`)
+  process.exitCode = 1
+})

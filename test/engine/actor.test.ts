@@ -1,0 +1,59 @@
+/** Who may change a subject: the owner's rules, then the acting user's (one case per rule and edge). */
+import t from 'tap'
+import { checkSubjectChange, compileBundle } from '../../src/engine/index.js'
+import type { CompiledPolicy, Subject, SubjectChange } from '../../src/engine/index.js'
+
+function policyOf (bundle: unknown): CompiledPolicy {
+  const c = compileBundle(bundle)
+  if (!c.ok) throw new Error(JSON.stringify(c.issues))
+  return c.policy
+}
+
+const policy = policyOf({
+  version: 1,
+  modules: { users: { actions: { view: { level: 'limited' }, edit: { level: 'management' }, create: { level: 'full' }, delete: { level: 'full' } } } },
+  roles: {
+    admin: { protected: true, all: true },
+    office: { modules: { users: { access: 'all', level: 'management' } } },
+    hr: { modules: { users: { access: 'all', level: 'full' } } },
+    staff: {}
+  }
+})
+const noUsers = policyOf({ version: 1, modules: {}, roles: { x: {} } })
+
+const s = (id: string, extra: Partial<Subject> = {}): Subject => ({ id, roles: [], ...extra })
+const owner = s('own', { roles: ['admin'], owner: true })
+const actor = (subject: Subject | undefined, id = subject?.id ?? 'ghost') => ({ actor: { id, subject } })
+
+const cases: Array<[string, CompiledPolicy | undefined, SubjectChange, string | undefined]> = [
+  ['the owner cannot be deleted', policy, { before: owner, after: undefined, owners: ['own'] }, 'owner_protected'],
+  ['the owner cannot be demoted', policy, { before: owner, after: { ...owner, owner: false }, owners: ['own'] }, 'owner_protected'],
+  ['the owner cannot be deactivated', policy, { before: owner, after: { ...owner, status: 'inactive' }, owners: ['own'] }, 'owner_protected'],
+  ['the owner cannot lose login', policy, { before: owner, after: { ...owner, login: false }, owners: ['own'] }, 'owner_protected'],
+  ['the owner may be changed otherwise', policy, { before: owner, after: { ...owner, roles: ['staff'] }, owners: ['own'] }, undefined],
+  ['no one becomes owner by a write while there is one', policy, { before: s('a'), after: s('a', { owner: true }), owners: ['own'] }, 'owner_transfer_required'],
+  ['the first owner may be written', policy, { before: undefined, after: s('a', { owner: true }), owners: [] }, undefined],
+  ['no actor: the policy is not asked', noUsers, { before: s('a'), after: s('a', { roles: ['x'] }), owners: [] }, undefined],
+  ['an unknown actor', policy, { before: s('a'), after: s('a'), owners: [], ...actor(undefined) }, 'actor_unknown'],
+  ['an inactive actor', policy, { before: s('a'), after: s('a'), owners: [], ...actor(s('h', { roles: ['hr'], status: 'inactive' })) }, 'actor_inactive'],
+  ['an actor that cannot log in', policy, { before: s('a'), after: s('a'), owners: [], ...actor(s('h', { roles: ['hr'], login: false })) }, 'actor_inactive'],
+  ['a policy without users', noUsers, { before: s('a'), after: s('a'), owners: [], ...actor(s('h', { roles: ['x'] })) }, 'users_module_missing'],
+  ['edit needs users.edit', policy, { before: s('a'), after: s('a', { roles: ['staff'] }), owners: [], ...actor(s('st', { roles: ['staff'] })) }, 'users_permission'],
+  ['office may edit', policy, { before: s('a'), after: s('a', { roles: ['staff'] }), owners: [], ...actor(s('of', { roles: ['office'] })) }, undefined],
+  ['office may not create (level full)', policy, { before: undefined, after: s('a'), owners: [], ...actor(s('of', { roles: ['office'] })) }, 'users_permission'],
+  ['office may not delete (level full)', policy, { before: s('a'), after: undefined, owners: [], ...actor(s('of', { roles: ['office'] })) }, 'users_permission'],
+  ['hr may create and delete', policy, { before: s('a'), after: undefined, owners: [], ...actor(s('h', { roles: ['hr'] })) }, undefined],
+  ['granting a protected role needs one', policy, { before: s('a'), after: s('a', { roles: ['admin'] }), owners: [], ...actor(s('h', { roles: ['hr'] })) }, 'protected_role'],
+  ['changing a holder of a protected role needs one', policy, { before: s('a', { roles: ['admin'] }), after: s('a', { roles: ['admin', 'staff'] }), owners: [], ...actor(s('h', { roles: ['hr'] })) }, 'protected_role'],
+  ['a protected role in a project counts', policy, { before: s('a'), after: s('a', { projects: { p: ['admin'] } }), owners: [], ...actor(s('h', { roles: ['hr'] })) }, 'protected_role'],
+  ['a holder of a protected role may', policy, { before: s('a'), after: s('a', { roles: ['admin'] }), owners: [], ...actor(s('ad', { roles: ['admin'] })) }, undefined],
+  ['the owner may', policy, { before: s('a', { roles: ['admin'] }), after: s('a'), owners: ['own'], ...actor({ ...owner, roles: [] }) }, undefined]
+]
+
+for (const [name, p, change, code] of cases) {
+  t.test(name, async t => {
+    const refusal = checkSubjectChange(p, change)
+    t.equal(refusal?.code, code)
+    if (refusal !== undefined) t.type(refusal.message, 'string')
+  })
+}
