@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- engine|http|search|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N]`
+ * `npm run bench [-- engine|http|search|propagation|memory|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
- * Runs the benchmarks (default: engine, http, then search), prints each part's table, and writes
+ * Runs the benchmarks (default: engine, http, search, propagation, then memory), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
  * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
  * answers differ from gatehouse's; a missed target is reported, never a failure.
@@ -12,11 +12,13 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatEngineReport, runEngineBench } from './engine-bench.js'
 import { formatHttpReport, runHttpBench } from './http-bench.js'
+import { formatMemoryReport, runMemoryBench } from './memory-bench.js'
 import { formatProfileReport, runProfiles } from './profile-bench.js'
+import { formatPropagationReport, runPropagationBench } from './propagation-bench.js'
 import { formatSearchReport, runSearchBench } from './search-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'http', 'search', 'profile'] as const
+const PARTS = ['engine', 'http', 'search', 'propagation', 'memory', 'profile'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
@@ -26,10 +28,11 @@ interface Args {
   subjects: number | undefined
   requests: number | undefined
   resources: number | undefined
+  trials: number | undefined
 }
 
 function parseArgs (argv: readonly string[]): Args {
-  const args: Args = { parts: [], quick: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined }
+  const args: Args = { parts: [], quick: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined }
   const positive = (name: string, value: string): number => {
     const n = Number(value)
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`\`--${name}\` must be a positive integer, not \`${value}\``)
@@ -43,9 +46,10 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--subjects' && value !== undefined) args.subjects = positive('subjects', value)
     else if (flag === '--requests' && value !== undefined) args.requests = positive('requests', value)
     else if (flag === '--resources' && value !== undefined) args.resources = positive('resources', value)
-    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --seconds=N, --subjects=N, --requests=N, --resources=N`)
+    else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
+    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
-  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search']
+  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory']
   return args
 }
 
@@ -98,6 +102,14 @@ async function main (): Promise<void> {
       const r = await runSearchBench({ resources: args.resources ?? (args.quick ? 20_000 : 1_000_000), repeats: args.quick ? 5 : 30, log })
       process.stdout.write(`\n${formatSearchReport(r)}\n\n`)
       results.search = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'propagation') {
+      const r = await runPropagationBench({ trials: args.trials ?? (args.quick ? 20 : 200), log })
+      process.stdout.write(`\n${formatPropagationReport(r)}\n\n`)
+      results.propagation = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'memory') {
+      const r = await runMemoryBench({ tenants: args.quick ? 100 : 1000, modules: 20, roles: 10, subjects: args.quick ? 10_000 : 100_000, log })
+      process.stdout.write(`\n${formatMemoryReport(r)}\n\n`)
+      results.memory = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
     } else {
       const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)

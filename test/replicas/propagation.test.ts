@@ -8,6 +8,7 @@ import t from 'tap'
 import { openStore } from '../../src/store/connect.js'
 import { buildTestApp, call, setupTenant } from '../helpers/build-app.js'
 import { createTestDatabase, postgresServer } from '../helpers/db.js'
+import { startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js'
 import { evaluation, exampleBundle, exampleSubjects } from '../http/fixtures.js'
 
 const server = await postgresServer()
@@ -97,4 +98,43 @@ t.test('the poll catches a change B was never told of', { skip: server.skip }, a
   await b.app.services.propagation.checkAll()
   t.ok(await eventually(async () => (await decideOnB()).decision === true), 'one poll round brings B up to date')
   t.ok((await decideOnB()).context.revision >= revision)
+})
+
+t.test('cut off from PostgreSQL, B answers from memory, says so, and catches up', { skip: server.skip }, async t => {
+  const database = await createTestDatabase(await server.url())
+  t.teardown(() => database.drop())
+  const target = new URL(database.url)
+  const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port === '' ? 5432 : target.port) })
+  const storeA = await openStore({ databaseUrl: database.url, dataDir: 'unused' })
+  // B reaches the database only through the proxy; its pool is small so the cut breaks every connection it holds.
+  const storeB = await openStore({ databaseUrl: throughProxy(database.url, proxy), dataDir: 'unused', poolSize: 2 })
+  t.teardown(async () => { await storeA.close(); await storeB.close(); await proxy.close() })
+  const a = await buildTestApp(t, storeA)
+  const b = await buildTestApp(t, storeB, { rootKey: a.rootKey, pollMs: 60_000 })
+
+  const { tenant, adminKey, checkKey } = await setupTenant(t, a.app, a.rootKey, { bundle: exampleBundle, subjects: exampleSubjects, resources: { 'jobs/job-1': { assignee: 'marie' } } })
+  const body = evaluation('marie', 'edit', 'jobs', 'job-1')
+  const onB = async () => await call(b.app, 'POST', '/access/v1/evaluation', { key: checkKey, body })
+  const readyB = async () => await b.app.inject({ method: 'GET', url: '/readyz' })
+  t.equal((await onB()).json().decision, false, 'B has the tenant, the key and the subject in memory')
+  t.equal((await readyB()).statusCode, 200)
+  const before = (await onB()).json().context.revision as number
+
+  proxy.cut()
+  t.ok(await eventually(async () => (await readyB()).statusCode === 503), '/readyz says 503 while the database is unreachable')
+  const down = await readyB()
+  t.match(down.json(), { code: 'unavailable' }, 'with a JSON error')
+  const during = await onB()
+  t.equal(during.statusCode, 200, 'decisions keep coming')
+  t.same([during.json().decision, during.json().context.revision], [false, before], 'from the last state B compiled')
+
+  // A write B cannot hear of: its notification is sent while B's listener is down.
+  const write = await call(a.app, 'PUT', `/v1/tenants/${tenant}/subjects/marie`, { key: adminKey, body: { roles: ['manager'] } })
+  t.equal(write.statusCode, 200)
+  const revision = Number(JSON.parse(write.headers.etag as string))
+
+  proxy.restore()
+  t.ok(await eventually(async () => (await readyB()).statusCode === 200, 15_000), '/readyz recovers once the listener reconnects')
+  t.ok(await eventually(async () => (await onB()).json().context.revision >= revision, 15_000), 'B resynchronises and reaches the missed revision')
+  t.equal((await onB()).json().decision, true, 'and decides with it')
 })
