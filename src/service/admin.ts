@@ -110,8 +110,9 @@ export class AdminService {
   /** The tenant's keys, revoked ones included, oldest first; never a secret or a hash. */
   async listKeys (tenantId: string): Promise<{ keys: KeyView[], revision: number }> {
     const tenant = await this.getTenant(tenantId)
+    // The store orders by creation time to the microsecond; a `Date` keeps milliseconds,
+    // so keys created in one millisecond cannot be ordered here.
     const keys = await this.#store.listKeys(tenantId)
-    keys.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime() || (a.id < b.id ? -1 : 1))
     return { keys: keys.map(keyView), revision: tenant.revision }
   }
 

@@ -76,6 +76,23 @@ export interface KeyRingOptions {
   cacheSize?: number
 }
 
+/** A key as cached: the stored record, and the secret once a request has proved it. */
+interface CachedKey {
+  readonly key: ApiKey
+  /**
+   * The presented secret whose hash matched, kept so that the next requests compare bytes
+   * in constant time instead of hashing again: one hash per key and process, not per
+   * request. The process sees every secret in its requests anyway.
+   */
+  verified?: Buffer
+}
+
+/** Constant-time comparison of a presented secret with one already verified. */
+function sameSecret (presented: string, verified: Buffer): boolean {
+  const bytes = Buffer.from(presented, 'utf8')
+  return bytes.length === verified.length && timingSafeEqual(bytes, verified)
+}
+
 /**
  * Authenticates bearer tokens. Keys are cached by id once read (id → tenant, scopes,
  * hash), so a warm check never waits on the store. Unknown key ids are not cached: a
@@ -85,7 +102,8 @@ export class KeyRing {
   readonly #store: Store
   readonly #rootHash: string | undefined
   #storedRootHash: string | undefined
-  readonly #keys: Lru<string, ApiKey>
+  #verifiedRoot: Buffer | undefined
+  readonly #keys: Lru<string, CachedKey>
 
   constructor (opts: KeyRingOptions) {
     this.#store = opts.store
@@ -95,23 +113,43 @@ export class KeyRing {
 
   /** The principal of a token, or `undefined` when the token is not a valid, unrevoked key. */
   async authenticate (token: string): Promise<Principal | undefined> {
-    const rootHash = this.#rootHash ?? await this.#loadStoredRootHash()
-    if (rootHash !== undefined && secretMatches(token, rootHash)) return { kind: 'root' }
     const parsed = parseKeyToken(token)
-    if (parsed === undefined) return undefined
-    let key = this.#keys.get(parsed.keyId)
-    if (key === undefined) {
-      key = await this.#store.getKey(parsed.keyId)
-      if (key === undefined) return undefined
-      this.#keys.set(key.id, key)
+    if (parsed !== undefined) {
+      const tenant = await this.#tenantKey(parsed.keyId, parsed.secret)
+      if (tenant !== undefined) return tenant
     }
-    if (key.revokedAt !== null || !secretMatches(parsed.secret, key.secretHash)) return undefined
+    // A configured root key may have any shape, even a tenant key's.
+    return await this.#isRoot(token) ? { kind: 'root' } : undefined
+  }
+
+  async #tenantKey (keyId: string, secret: string): Promise<Principal | undefined> {
+    let cached = this.#keys.get(keyId)
+    if (cached === undefined) {
+      const key = await this.#store.getKey(keyId)
+      if (key === undefined) return undefined
+      cached = { key }
+      this.#keys.set(key.id, cached)
+    }
+    const { key } = cached
+    if (key.revokedAt !== null) return undefined
+    if (cached.verified === undefined || !sameSecret(secret, cached.verified)) {
+      if (!secretMatches(secret, key.secretHash)) return undefined
+      cached.verified = Buffer.from(secret, 'utf8')
+    }
     return { kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, actor: key.actor }
+  }
+
+  async #isRoot (token: string): Promise<boolean> {
+    if (this.#verifiedRoot !== undefined && sameSecret(token, this.#verifiedRoot)) return true
+    const rootHash = this.#rootHash ?? await this.#loadStoredRootHash()
+    if (rootHash === undefined || !secretMatches(token, rootHash)) return false
+    this.#verifiedRoot = Buffer.from(token, 'utf8')
+    return true
   }
 
   /** Drops every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
   forgetTenant (tenantId: string): void {
-    for (const [id, key] of [...this.#keys.entries()]) if (key.tenantId === tenantId) this.#keys.delete(id)
+    for (const [id, cached] of [...this.#keys.entries()]) if (cached.key.tenantId === tenantId) this.#keys.delete(id)
   }
 
   /** Drops every cached key (after missed notifications). */
@@ -126,7 +164,7 @@ export class KeyRing {
 
   /** Records a key this process just wrote, so its first use needs no query. */
   remember (key: ApiKey): void {
-    this.#keys.set(key.id, key)
+    this.#keys.set(key.id, { key })
   }
 
   async #loadStoredRootHash (): Promise<string | undefined> {

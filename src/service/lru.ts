@@ -1,10 +1,19 @@
 /**
- * A bounded map that forgets the least recently used entry when full. `get` counts as
- * a use; `peek` does not. Insertion order of a `Map` is the recency order.
+ * A bounded map that forgets a least recently used entry when full, by the "second
+ * chance" (CLOCK) rule: a read only marks its entry as used, and eviction walks from the
+ * oldest insertion, moving a marked entry to the young end (unmarked) instead of dropping
+ * it. A hit is then one `Map.get` and a field write, with no reordering of the map on the
+ * hot path of every decision; a cache under churn pays at insertion time instead.
+ * `get` counts as a use; `peek` does not; `set` puts its entry at the young end.
  */
+interface Slot<V> {
+  value: V
+  used: boolean
+}
+
 export class Lru<K, V> {
   readonly #max: number
-  readonly #map = new Map<K, V>()
+  readonly #map = new Map<K, Slot<V>>()
 
   constructor (max: number) {
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`lru size must be a positive integer, not ${max}`)
@@ -16,15 +25,14 @@ export class Lru<K, V> {
   }
 
   get (key: K): V | undefined {
-    if (!this.#map.has(key)) return undefined
-    const value = this.#map.get(key) as V
-    this.#map.delete(key)
-    this.#map.set(key, value)
-    return value
+    const slot = this.#map.get(key)
+    if (slot === undefined) return undefined
+    slot.used = true
+    return slot.value
   }
 
   peek (key: K): V | undefined {
-    return this.#map.get(key)
+    return this.#map.get(key)?.value
   }
 
   has (key: K): boolean {
@@ -33,11 +41,8 @@ export class Lru<K, V> {
 
   set (key: K, value: V): void {
     this.#map.delete(key)
-    this.#map.set(key, value)
-    if (this.#map.size > this.#max) {
-      const oldest = this.#map.keys().next()
-      if (oldest.done !== true) this.#map.delete(oldest.value)
-    }
+    this.#map.set(key, { value, used: false })
+    while (this.#map.size > this.#max) this.#evictOne()
   }
 
   delete (key: K): boolean {
@@ -51,12 +56,26 @@ export class Lru<K, V> {
     }
   }
 
-  /** Every entry, least recently used first; reading them is not a use. */
-  entries (): IterableIterator<[K, V]> {
-    return this.#map.entries()
+  /** Every entry, oldest first; reading them is not a use. */
+  * entries (): IterableIterator<[K, V]> {
+    for (const [key, slot] of this.#map) yield [key, slot.value]
   }
 
   clear (): void {
     this.#map.clear()
+  }
+
+  /**
+   * Drops the oldest entry not used since it was last given a second chance. Terminates:
+   * each pass clears the marks it skips, so within one walk of the map an unmarked entry
+   * comes up (the entry just set is unmarked and at the young end).
+   */
+  #evictOne (): void {
+    for (const [key, slot] of this.#map) {
+      this.#map.delete(key)
+      if (!slot.used) return
+      slot.used = false
+      this.#map.set(key, slot)
+    }
   }
 }

@@ -522,7 +522,8 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
 
     async listKeys (tenantId) {
       return run(async () => {
-        const rows = await db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenantId))
+        // Oldest first; without an ORDER BY a revoked (updated) row may move in the heap.
+        const rows = await db.select().from(apiKeys).where(eq(apiKeys.tenantId, tenantId)).orderBy(asc(apiKeys.createdAt), asc(apiKeys.id))
         return rows.map(keyFromRow)
       })
     },

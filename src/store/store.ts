@@ -231,7 +231,7 @@ export interface ApiKey {
 export interface KeyReader {
   /** By key id, whatever the tenant: the bearer token names the key. */
   getKey (keyId: string): Promise<ApiKey | undefined>
-  /** Revoked keys included; order is not guaranteed; `[]` for an unknown tenant. */
+  /** Revoked keys included; oldest first (creation time, then id); `[]` for an unknown tenant. */
   listKeys (tenantId: string): Promise<ApiKey[]>
 }
 

@@ -684,6 +684,16 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         t.same(await store.listKeys(tenant), [key])
       })
 
+      t.test('keys are listed oldest first, to the microsecond, revoked ones in place', async t => {
+        const tenant = await newTenant(store)
+        // Ids in descending order, created back to back (often within one millisecond):
+        // neither the id nor a millisecond clock gives the creation order.
+        const ids = ['f', 'c', 'a'].map(c => c.repeat(4) + freshId('k'))
+        for (const id of ids) await store.createKey({ id, tenantId: tenant, secretHash: 'h', scopes: ['check'] })
+        await store.revokeKey(tenant, ids[0] as string)
+        t.same((await store.listKeys(tenant)).map(k => k.id), ids)
+      })
+
       t.test('a key id is unique across tenants', async t => {
         const a = await newTenant(store)
         const b = await newTenant(store)
