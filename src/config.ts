@@ -21,6 +21,12 @@ export interface Config {
   bodyLimit: number
   /** How often tenants in memory are checked against the database, in ms (the safety net under LISTEN/NOTIFY); 0 disables it. */
   pollMs: number
+  /** Tenants whose state (policy and subjects) is kept in memory. */
+  maxTenants: number
+  /** Stored resources kept in memory, all tenants together. */
+  resourceCacheSize: number
+  /** Tenant keys kept in memory. */
+  keyCacheSize: number
 }
 
 /** Thrown by `loadConfig`; `problems` lists every bad variable, one line each. */
@@ -80,8 +86,12 @@ export function loadConfig (env: Env = process.env): Config {
 
   const pollMs = readInteger(get('GATEHOUSE_POLL_MS'), 'GATEHOUSE_POLL_MS', { min: 0, max: 3_600_000, fallback: 5000 }, problems)
 
+  const maxTenants = readInteger(get('GATEHOUSE_MAX_TENANTS'), 'GATEHOUSE_MAX_TENANTS', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
+  const resourceCacheSize = readInteger(get('GATEHOUSE_RESOURCE_CACHE'), 'GATEHOUSE_RESOURCE_CACHE', { min: 1, max: 100_000_000, fallback: 50_000 }, problems)
+  const keyCacheSize = readInteger(get('GATEHOUSE_KEY_CACHE'), 'GATEHOUSE_KEY_CACHE', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
+
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs }
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, maxTenants, resourceCacheSize, keyCacheSize }
 }
 
 function readInteger (raw: string | undefined, name: string, opts: { min: number, max: number, fallback: number }, problems: string[]): number {

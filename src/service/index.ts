@@ -56,6 +56,8 @@ export interface ServicesOptions {
   maxTenants?: number
   /** Stored resources kept in memory, all tenants together (default 50,000). */
   resourceCacheSize?: number
+  /** Tenant keys kept in memory (default 10,000). */
+  keyCacheSize?: number
   /** How often tenants in memory are checked against the store, in ms (default 5,000; 0: never). */
   pollMs?: number
 }
@@ -82,7 +84,7 @@ export function createServices (opts: ServicesOptions): Services {
   const { store } = opts
   const states = new TenantStates({ store, maxTenants: opts.maxTenants })
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
-  const keys = new KeyRing({ store, rootKey: opts.rootKey })
+  const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize })
   const admin = new AdminService({ store, states, resources, keyRing: keys })
   const propagation = new Propagation({ store, states, resources, keys, pollMs: opts.pollMs })
   return {
