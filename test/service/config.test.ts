@@ -56,7 +56,11 @@ t.test('bad values stop start-up, all of them named at once', async t => {
   t.notMatch((err as ConfigError).message, /short/, 'the root key value is never echoed')
   t.throws(() => loadConfig({ PORT: '-1' }), ConfigError)
   for (const name of ['GATEHOUSE_MAX_TENANTS', 'GATEHOUSE_RESOURCE_CACHE', 'GATEHOUSE_KEY_CACHE']) {
-    t.throws(() => loadConfig({ [name]: '0' }), { problems: [new RegExp(`\`${name}\``)] }, `${name} must be at least 1`)
+    const problems = (() => {
+      try { loadConfig({ [name]: '0' }) } catch (e) { return (e as ConfigError).problems }
+      return []
+    })()
+    t.match(problems, [new RegExp(`\`${name}\` must be an integer from 1`)], `${name} must be at least 1`)
   }
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'ftp://x' }), ConfigError)
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:pw@x.example.com' }), ConfigError)
