@@ -4,7 +4,7 @@
  * makes B answer from a new enough state at once, and the revision poll catches a change
  * whose notification B never got. No timing is asserted: waits are bounded polls.
  */
-import t from 'tap'
+import t, { type Test } from 'tap'
 import { openStore } from '../../src/store/connect.js'
 import { buildTestApp, call, setupTenant } from '../helpers/build-app.js'
 import { createTestDatabase, postgresServer } from '../helpers/db.js'
@@ -23,15 +23,21 @@ async function eventually (probe: () => Promise<boolean>, ms = 5000): Promise<bo
   }
 }
 
-t.test('two replicas converge', { skip: server.skip }, async t => {
+/** A fresh database with replicas A and B on it (each its own store and app); B's poll period and URL as given. */
+async function twoReplicas (t: Test, opts: { pollMs: number, urlOfB?: (url: string) => string, poolSizeOfB?: number }) {
   const database = await createTestDatabase(await server.url())
   t.teardown(() => database.drop())
   const storeA = await openStore({ databaseUrl: database.url, dataDir: 'unused' })
-  const storeB = await openStore({ databaseUrl: database.url, dataDir: 'unused' })
+  const storeB = await openStore({ databaseUrl: opts.urlOfB?.(database.url) ?? database.url, dataDir: 'unused', poolSize: opts.poolSizeOfB })
   t.teardown(async () => { await storeA.close(); await storeB.close() })
-  // Replica B polls rarely here, so that what reaches it first is the notification.
   const a = await buildTestApp(t, storeA)
-  const b = await buildTestApp(t, storeB, { rootKey: a.rootKey, pollMs: 60_000 })
+  const b = await buildTestApp(t, storeB, { rootKey: a.rootKey, pollMs: opts.pollMs })
+  return { database, a, b }
+}
+
+t.test('two replicas converge', { skip: server.skip }, async t => {
+  // Replica B polls rarely here, so that what reaches it first is the notification.
+  const { a, b } = await twoReplicas(t, { pollMs: 60_000 })
 
   const { tenant, adminKey, checkKey } = await setupTenant(t, a.app, a.rootKey, { bundle: exampleBundle, subjects: exampleSubjects, resources: { 'jobs/job-1': { assignee: 'marie' } } })
   const body = evaluation('marie', 'edit', 'jobs', 'job-1')
@@ -77,13 +83,7 @@ t.test('two replicas converge', { skip: server.skip }, async t => {
 })
 
 t.test('the poll catches a change B was never told of', { skip: server.skip }, async t => {
-  const database = await createTestDatabase(await server.url())
-  t.teardown(() => database.drop())
-  const storeA = await openStore({ databaseUrl: database.url, dataDir: 'unused' })
-  const storeB = await openStore({ databaseUrl: database.url, dataDir: 'unused' })
-  t.teardown(async () => { await storeA.close(); await storeB.close() })
-  const a = await buildTestApp(t, storeA)
-  const b = await buildTestApp(t, storeB, { rootKey: a.rootKey, pollMs: 0 })
+  const { a, b } = await twoReplicas(t, { pollMs: 0 })
   // B hears nothing: no feed, no timer. What is left is one round of the poll, run by hand.
   await b.app.services.propagation.stop()
 
@@ -101,16 +101,11 @@ t.test('the poll catches a change B was never told of', { skip: server.skip }, a
 })
 
 t.test('cut off from PostgreSQL, B answers from memory, says so, and catches up', { skip: server.skip }, async t => {
-  const database = await createTestDatabase(await server.url())
-  t.teardown(() => database.drop())
-  const target = new URL(database.url)
+  const target = new URL(await server.url())
   const proxy = await startTcpProxy({ host: target.hostname, port: Number(target.port === '' ? 5432 : target.port) })
-  const storeA = await openStore({ databaseUrl: database.url, dataDir: 'unused' })
+  t.teardown(() => proxy.close())
   // B reaches the database only through the proxy; its pool is small so the cut breaks every connection it holds.
-  const storeB = await openStore({ databaseUrl: throughProxy(database.url, proxy), dataDir: 'unused', poolSize: 2 })
-  t.teardown(async () => { await storeA.close(); await storeB.close(); await proxy.close() })
-  const a = await buildTestApp(t, storeA)
-  const b = await buildTestApp(t, storeB, { rootKey: a.rootKey, pollMs: 60_000 })
+  const { a, b } = await twoReplicas(t, { pollMs: 60_000, urlOfB: url => throughProxy(url, proxy), poolSizeOfB: 2 })
 
   const { tenant, adminKey, checkKey } = await setupTenant(t, a.app, a.rootKey, { bundle: exampleBundle, subjects: exampleSubjects, resources: { 'jobs/job-1': { assignee: 'marie' } } })
   const body = evaluation('marie', 'edit', 'jobs', 'job-1')
