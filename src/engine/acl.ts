@@ -4,7 +4,6 @@
  */
 import type { AclEntry, ResourceFacts } from './model.js'
 import { listOf } from './own.js'
-import type { DecisionContext } from './context.js'
 
 /** The ACL that applies and the resource that holds it (the resource itself or an ancestor). */
 export interface ApplicableAcl {
@@ -12,11 +11,16 @@ export interface ApplicableAcl {
   holder: ResourceFacts
 }
 
-/** The resource's own `acl` if it has one (even empty), else the nearest ancestor's; `undefined` when none has one. */
-export function findAcl (resource: ResourceFacts, ancestors: readonly ResourceFacts[]): ApplicableAcl | undefined {
-  for (const holder of [resource, ...ancestors]) {
-    if (holder.acl !== undefined) return { entries: listOf(holder.acl), holder }
-  }
+/** What an ACL reads of the subject: the names it answers to and the `role:<r>` refs of the roles that apply. */
+export interface AclSubject {
+  names: ReadonlySet<string>
+  roleRefs: ReadonlySet<string>
+}
+
+/** The resource whose ACL applies: itself if it has an `acl` (even empty), else the nearest ancestor with one; `undefined` when none has one. */
+export function aclHolder (resource: ResourceFacts, ancestors: readonly ResourceFacts[]): ResourceFacts | undefined {
+  if (resource.acl !== undefined) return resource
+  for (const holder of ancestors) if (holder.acl !== undefined) return holder
   return undefined
 }
 
@@ -24,9 +28,30 @@ export function findAcl (resource: ResourceFacts, ancestors: readonly ResourceFa
  * Whether an entry's `who` names the subject: its id or an alias, `group:<g>` for one of
  * its groups, `role:<r>` for a defined role that applies, or `*`.
  */
-export function aclMatches (ctx: DecisionContext, who: string): boolean {
-  if (who === '*' || ctx.names.has(who)) return true
-  return who.startsWith('role:') && ctx.roles.some(r => `role:${r.name}` === who)
+export function aclMatches (names: ReadonlySet<string>, roleRefs: ReadonlySet<string>, who: string): boolean {
+  return who === '*' || names.has(who) || roleRefs.has(who)
+}
+
+/** The first entry naming the subject whose `deny` lists the action. */
+export function aclDenier (names: ReadonlySet<string>, roleRefs: ReadonlySet<string>, entries: readonly AclEntry[], action: string): AclEntry | undefined {
+  for (const e of entries) {
+    if (typeof e?.who === 'string' && aclMatches(names, roleRefs, e.who) && listOf(e.deny).includes(action)) return e
+  }
+  return undefined
+}
+
+/** The first entry naming the subject whose `allow` lists the action. */
+export function aclAllower (names: ReadonlySet<string>, roleRefs: ReadonlySet<string>, entries: readonly AclEntry[], action: string): AclEntry | undefined {
+  for (const e of entries) {
+    if (typeof e?.who === 'string' && aclMatches(names, roleRefs, e.who) && listOf(e.allow).includes(action)) return e
+  }
+  return undefined
+}
+
+/** Whether any entry names the subject. */
+export function aclAnyMatches (names: ReadonlySet<string>, roleRefs: ReadonlySet<string>, entries: readonly AclEntry[]): boolean {
+  for (const e of entries) if (typeof e?.who === 'string' && aclMatches(names, roleRefs, e.who)) return true
+  return false
 }
 
 /** The verdict of an ACL on one action. */
@@ -35,12 +60,17 @@ export type AclVerdict =
   | { allowed: false, why: 'no_match' | 'not_allowed' }
   | { allowed: false, why: 'denied', by: AclEntry }
 
-/** Allowed actions are the union of matching entries' `allow` minus the union of their `deny`; no matching entry allows nothing. */
-export function aclVerdict (ctx: DecisionContext, acl: ApplicableAcl, action: string): AclVerdict {
-  const matching = acl.entries.filter(e => typeof e?.who === 'string' && aclMatches(ctx, e.who))
-  if (matching.length === 0) return { allowed: false, why: 'no_match' }
-  const denier = matching.find(e => listOf(e.deny).includes(action))
+/**
+ * Allowed actions are the union of matching entries' `allow` minus the union of their
+ * `deny`; no matching entry allows nothing. `decide` reads the same three functions
+ * without building a verdict.
+ */
+export function aclVerdict (ctx: AclSubject, acl: ApplicableAcl, action: string): AclVerdict {
+  const entries = listOf(acl.entries)
+  const { names, roleRefs } = ctx
+  const denier = aclDenier(names, roleRefs, entries, action)
   if (denier !== undefined) return { allowed: false, why: 'denied', by: denier }
-  const allower = matching.find(e => listOf(e.allow).includes(action))
-  return allower === undefined ? { allowed: false, why: 'not_allowed' } : { allowed: true, by: allower }
+  const allower = aclAllower(names, roleRefs, entries, action)
+  if (allower !== undefined) return { allowed: true, by: allower }
+  return { allowed: false, why: aclAnyMatches(names, roleRefs, entries) ? 'not_allowed' : 'no_match' }
 }

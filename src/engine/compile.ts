@@ -10,6 +10,7 @@ import type { Issue } from './issues.js'
 import type { Bundle, Grant, ModuleDef, RoleDef } from './model.js'
 import { LEVELS } from './model.js'
 import type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole, Rank } from './policy.js'
+import { allFields } from './fields.js'
 import { compileScope } from './scope.js'
 
 /** The rank of a level: 0 `limited`, 1 `management`, 2 `full`. */
@@ -41,13 +42,13 @@ function compileChecked (bundle: Bundle): CompiledPolicy {
   // INVARIANT: the validator only lets declared flags through, so every lookup finds an index.
   const flagBits = (names: readonly string[] | undefined): Bits => bitsOf(flagNames.length, (names ?? []).map(f => flagIndex.get(f) as number))
   const modules = new Map<string, CompiledModule>()
-  for (const [name, def] of Object.entries(bundle.modules)) modules.set(name, compileModule(name, def, flagBits))
+  for (const [name, def] of Object.entries(bundle.modules)) modules.set(name, compileModule(name, modules.size, def, flagBits))
   const roles = new Map<string, CompiledRole>()
   for (const [name, def] of Object.entries(bundle.roles)) roles.set(name, compileRole(name, def, modules, flagBits))
-  return { bundle: deepFreeze(bundle), flagIndex, flagCount: flagNames.length, modules, roles }
+  return { bundle: deepFreeze(bundle), flagIndex, flagCount: flagNames.length, modules, roles, profiles: new Map() }
 }
 
-function compileModule (name: string, def: ModuleDef, flagBits: (names: readonly string[] | undefined) => Bits): CompiledModule {
+function compileModule (name: string, ordinal: number, def: ModuleDef, flagBits: (names: readonly string[] | undefined) => Bits): CompiledModule {
   const actionDefs = Object.entries(def.actions)
   const actions = actionDefs.map(([action]) => action)
   const actionRank = actionDefs.map(([, a]) => LEVEL_RANK.get(a.level) as Rank)
@@ -58,6 +59,7 @@ function compileModule (name: string, def: ModuleDef, flagBits: (names: readonly
     .sort((a, b) => a.name < b.name ? -1 : 1)
   return {
     name,
+    ordinal,
     actions,
     actionIndex: new Map(actions.map((action, i) => [action, i])),
     actionRank,
@@ -66,7 +68,8 @@ function compileModule (name: string, def: ModuleDef, flagBits: (names: readonly
     upToRank: [upTo(0), upTo(1), upTo(2)],
     relations,
     assigned: def.assigned ?? relations,
-    fields
+    fields,
+    allFields: fields.length === 0 ? undefined : allFields(fields)
   }
 }
 

@@ -1,13 +1,15 @@
 /**
- * What a decision knows once the subject, the module and the resource are fixed: the
- * roles that apply, the flags held, the names the subject answers to, its override on
- * the module and the grants that may grant (ADR 0001). Built once per request, then
- * shared by every action checked on that resource.
+ * What a decision knows once the subject, the resource's effective project and the
+ * module are fixed: the roles that apply, the flags held, the subject's override on the
+ * module and the grants that may grant (ADR 0001). None of it depends on the resource
+ * or on the subject's names, so a `CompiledSubject` builds each context once, and
+ * subjects alike in roles, flags and overrides share it.
  */
 import type { Bits } from './bits.js'
-import { clearBit, emptyBits, orInto, setBit } from './bits.js'
+import { bitsOf, clearBit, emptyBits, hasBit, orInto, setBit } from './bits.js'
 import { compileGrant } from './compile.js'
-import type { Grant, ModuleOverride, ResourceFacts, Subject } from './model.js'
+import { aclFields, grantFields } from './fields.js'
+import type { FieldAccess, Grant, ModuleOverride, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
 import type { CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole } from './policy.js'
 
@@ -25,51 +27,110 @@ export interface SuperRole {
   role: string
 }
 
-/** Everything a decision on one resource reads, computed once (see `buildContext`). */
-export interface DecisionContext {
-  policy: CompiledPolicy
-  subject: Subject
-  module: CompiledModule
-  resource: ResourceFacts
-  ancestors: readonly ResourceFacts[]
-  /** Defined roles that apply: tenant-wide first, then those held in the effective project; no repeats. */
+/** The roles that apply to a subject in one project (or in none), and the flags they give. */
+export interface AppliedRoles {
+  /** Defined roles that apply: tenant-wide first, then those held in the project; no repeats. */
   roles: readonly CompiledRole[]
+  /** `role:<name>` for each of `roles`: the ACL `who` values that name one of them. */
+  roleRefs: ReadonlySet<string>
+  /** The union of the roles' flags, then the override's `flags` applied. */
   flags: Bits
-  /** The subject's id, its aliases and `group:<g>` for each of its groups: what relation values name it as. */
-  names: ReadonlySet<string>
+}
+
+/**
+ * How many grants a context may have for `fieldsOfGranting` to take a set of them as a
+ * bitmask (bit `g` for `grants[g]`); with more, callers compute fields themselves.
+ */
+export const MAX_MASKED_GRANTS = 31
+
+/** How many granting sets a context remembers the fields of; more are computed each time. */
+const MAX_REMEMBERED_FIELDS = 256
+
+/**
+ * Everything a decision on a module reads besides the subject's names and the resource.
+ * Shared by every subject of one profile (see `compiled-subject.ts`), so it holds nothing
+ * particular to one subject. Treat as immutable: the only state is remembered field
+ * lists, each a pure function of the context.
+ */
+export class DecisionContext {
+  readonly policy: CompiledPolicy
+  readonly module: CompiledModule
+  /** Defined roles that apply: tenant-wide first, then those held in the effective project; no repeats. */
+  readonly roles: readonly CompiledRole[]
+  readonly roleRefs: ReadonlySet<string>
+  readonly flags: Bits
   /** The override on this module, with non-list `allow`/`deny` read as empty. */
-  override: ModuleOverride | undefined
-  superRole: SuperRole | undefined
+  readonly override: ModuleOverride | undefined
+  /** Per action index: set when the override denies the action (step 3); `undefined` when it denies none. */
+  readonly overrideDenies: Bits | undefined
+  readonly superRole: SuperRole | undefined
   /** Role grants (override applied), or the override's own grant when no role that applies has a grant on the module. */
-  grants: readonly CandidateGrant[]
+  readonly grants: readonly CandidateGrant[]
+  #fieldsByGranting: Map<number, FieldAccess> | undefined
+  #aclFields: FieldAccess | undefined
+
+  constructor (policy: CompiledPolicy, applied: AppliedRoles, module: CompiledModule, override: ModuleOverride | undefined) {
+    this.policy = policy
+    this.module = module
+    this.roles = applied.roles
+    this.roleRefs = applied.roleRefs
+    this.flags = applied.flags
+    this.override = override
+    this.overrideDenies = override === undefined || listOf(override.deny).length === 0 ? undefined : actionBits(module, override.deny)
+    this.superRole = findSuperRole(applied.roles, module.name)
+    this.grants = candidateGrants(applied.roles, module, override)
+    this.#fieldsByGranting = undefined
+    this.#aclFields = undefined
+  }
+
+  /** Whether the override denies the action at `index` (step 3). */
+  overrideDenied (index: number): boolean {
+    return this.overrideDenies !== undefined && hasBit(this.overrideDenies, index)
+  }
+
+  /**
+   * The fields (frozen, shared) under the grants whose bits are set in `mask`, bit `g`
+   * standing for `grants[g]`. INVARIANT: `grants.length <= MAX_MASKED_GRANTS` and the
+   * module declares fields.
+   */
+  fieldsOfGranting (mask: number): FieldAccess {
+    const known = this.#fieldsByGranting?.get(mask)
+    if (known !== undefined) return known
+    const granting: CompiledGrant[] = []
+    for (let g = 0; g < this.grants.length; g++) {
+      if ((mask & (1 << g)) !== 0) granting.push((this.grants[g] as CandidateGrant).grant)
+    }
+    const fields = grantFields(this.module, granting, this.flags)
+    this.#fieldsByGranting ??= new Map()
+    if (this.#fieldsByGranting.size < MAX_REMEMBERED_FIELDS) this.#fieldsByGranting.set(mask, fields)
+    return fields
+  }
+
+  /** The fields (frozen, shared) of a decision that a resource ACL allowed. INVARIANT: the module declares fields. */
+  aclFields (): FieldAccess {
+    this.#aclFields ??= aclFields(this.module, this.grants.filter(g => g.original !== undefined).map(g => g.grant), this.flags)
+    return this.#aclFields
+  }
 }
 
 /** The resource's project, else the nearest ancestor's. */
 export function effectiveProject (resource: ResourceFacts, ancestors: readonly ResourceFacts[]): string | undefined {
   if (resource.project !== undefined) return resource.project
-  return ancestors.find(a => a.project !== undefined)?.project
+  for (const ancestor of ancestors) if (ancestor.project !== undefined) return ancestor.project
+  return undefined
 }
 
-/** Builds the context of one (subject, module, resource). */
-export function buildContext (
-  policy: CompiledPolicy, subject: Subject, module: CompiledModule,
-  resource: ResourceFacts, ancestors: readonly ResourceFacts[]
-): DecisionContext {
-  const roles = applicableRoles(policy, subject, effectiveProject(resource, ancestors))
-  const override = moduleOverride(subject, module.name)
-  return {
-    policy,
-    subject,
-    module,
-    resource,
-    ancestors,
-    roles,
-    flags: heldFlags(policy, roles, subject),
-    names: subjectNames(subject),
-    override,
-    superRole: findSuperRole(roles, module.name),
-    grants: candidateGrants(roles, module, override)
-  }
+/** The roles that apply in `project` (tenant-wide ones when `undefined`) and the flags held there. */
+export function applyRoles (policy: CompiledPolicy, subject: Subject, project: string | undefined): AppliedRoles {
+  const roles = applicableRoles(policy, subject, project)
+  return { roles, roleRefs: new Set(roles.map(r => `role:${r.name}`)), flags: heldFlags(policy, roles, subject) }
+}
+
+/** The subject's id, its aliases and `group:<g>` for each of its groups, in that order. */
+export function subjectNames (subject: Subject): Set<string> {
+  const names = new Set<string>([subject.id, ...listOf(subject.aliases)])
+  for (const group of listOf(subject.groups)) names.add(`group:${group}`)
+  return names
 }
 
 function applicableRoles (policy: CompiledPolicy, subject: Subject, project: string | undefined): CompiledRole[] {
@@ -102,18 +163,31 @@ function heldFlags (policy: CompiledPolicy, roles: readonly CompiledRole[], subj
   return flags
 }
 
-function subjectNames (subject: Subject): Set<string> {
-  const names = new Set<string>([subject.id, ...listOf(subject.aliases)])
-  for (const group of listOf(subject.groups)) names.add(`group:${group}`)
-  return names
+/**
+ * The subject's overrides by module name, each with non-list `allow`/`deny` read as empty
+ * and their non-string items dropped; entries that are not objects are no override.
+ */
+export function moduleOverrides (subject: Subject): Map<string, ModuleOverride> {
+  const out = new Map<string, ModuleOverride>()
+  const modules = subject.overrides?.modules
+  if (!isRecord(modules)) return out
+  for (const module of Object.getOwnPropertyNames(modules)) {
+    const override = getOwn(modules, module)
+    if (!isRecord(override)) continue
+    const strings = (value: unknown): string[] => Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
+    out.set(module, { ...override, allow: strings(override.allow), deny: strings(override.deny) })
+  }
+  return out
 }
 
-function moduleOverride (subject: Subject, module: string): ModuleOverride | undefined {
-  const modules = subject.overrides?.modules
-  const override = isRecord(modules) ? getOwn(modules, module) : undefined
-  if (!isRecord(override)) return undefined
-  const strings = (value: unknown): string[] => Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
-  return { ...override, allow: strings(override.allow), deny: strings(override.deny) }
+/** The actions of `module` named in `names` (unknown names ignored), as a bitset over its actions. */
+function actionBits (module: CompiledModule, names: readonly string[] | undefined): Bits {
+  const indexes: number[] = []
+  for (const name of listOf(names)) {
+    const i = module.actionIndex.get(name)
+    if (i !== undefined) indexes.push(i)
+  }
+  return bitsOf(module.actions.length, indexes)
 }
 
 function findSuperRole (roles: readonly CompiledRole[], module: string): SuperRole | undefined {

@@ -2,51 +2,61 @@
  * The decision function: DESIGN.md §1 "Decision order", exactly as
  * docs/decisions/0001-decision-semantics.md specifies it. Pure, synchronous and total:
  * on a compiled policy it never throws, whatever the request holds.
+ *
+ * The hot path allocates nothing but the decision and its reason: what depends only on
+ * the subject comes from its `CompiledSubject` (contexts per project and module), field
+ * lists are shared frozen ones, and reason messages are built only when read.
  */
-import type { ApplicableAcl } from './acl.js'
-import { aclVerdict, findAcl } from './acl.js'
-import { assertNever } from './assert.js'
+import { aclAllower, aclAnyMatches, aclDenier, aclHolder } from './acl.js'
 import type { Bits } from './bits.js'
 import { covers, hasBit } from './bits.js'
+import type { CompiledSubject } from './compiled-subject.js'
+import { refusalOf, subjectFor } from './compiled-subject.js'
 import type { CandidateGrant, DecisionContext } from './context.js'
-import { buildContext } from './context.js'
-import { aclFields, allFields, grantFields } from './fields.js'
+import { effectiveProject, MAX_MASKED_GRANTS } from './context.js'
+import { grantFields } from './fields.js'
 import type { DecisionRequest, FieldAccess, ResourceFacts, Subject } from './model.js'
-import { LEVELS } from './model.js'
 import { listOf } from './own.js'
-import type { CompiledGrant, CompiledModule, CompiledPolicy, CompiledScope, Rank } from './policy.js'
-import type { Decision, ReasonCode } from './reasons.js'
-import { describeScope, inScope } from './scope.js'
+import type { CompiledGrant, CompiledPolicy, CompiledScope } from './policy.js'
+import type { GrantFailure } from './reason-text.js'
+import {
+  AclReason, ActionReason, GRANT_FAILURES, GrantFailureReason, ModuleUnknownReason, RoleReason,
+  SubjectRefusedReason, SubjectUnknownReason
+} from './reason-text.js'
+import type { Decision, Reason } from './reasons.js'
+import { inScope } from './scope.js'
 
-/**
- * Why one grant did not grant an action, least specific first: a deny reports the most
- * specific one found over all grants (`no_grant` when there was no grant to try).
- */
-const FAILURES = ['action_denied', 'level_insufficient', 'flag_missing', 'not_in_scope'] as const
-type GrantFailure = typeof FAILURES[number]
+const allow = (reason: Reason, fields: FieldAccess | undefined): Decision =>
+  fields === undefined ? { allowed: true, reason } : { allowed: true, reason, fields }
+const deny = (reason: Reason): Decision => ({ allowed: false, reason })
 
-const allow = (code: ReasonCode, message: string, fields?: FieldAccess): Decision =>
-  fields === undefined ? { allowed: true, reason: { code, message } } : { allowed: true, reason: { code, message }, fields }
-const deny = (code: ReasonCode, message: string): Decision => ({ allowed: false, reason: { code, message } })
+/** `grantFailure`'s answer when the grant grants the action. */
+const GRANTS = -1
+/** `grantFailure`'s answers: `GRANTS`, or an index into `GRANT_FAILURES` (higher is more specific). */
+type FailureRank = number
+const ACTION_DENIED = 0
+const LEVEL_INSUFFICIENT = 1
+const FLAG_MISSING = 2
+const NOT_IN_SCOPE = 3
 
 /**
  * Decides whether the request's subject may do its action on its resource.
- * An allowed decision on a module that declares fields carries `fields`.
+ * An allowed decision on a module that declares fields carries `fields` (frozen lists,
+ * possibly shared with other decisions). The reason's message is built when first read.
  */
 export function decide (policy: CompiledPolicy, request: DecisionRequest): Decision {
   const { subject, action, resource } = request
-  if (subject === undefined) {
-    return deny('subject_unknown', request.subjectId === undefined ? 'unknown subject' : `unknown subject \`${request.subjectId}\``)
-  }
-  const refused = refuseSubject(subject)
-  if (refused !== undefined) return refused
+  if (subject === undefined) return deny(new SubjectUnknownReason(request.subjectId))
+  const cs = subjectFor(policy, subject)
+  if (cs.refusal !== undefined) return deny(new SubjectRefusedReason(cs.refusal, cs.subject.id))
   const module = policy.modules.get(resource.module)
-  if (module === undefined) return deny('module_unknown', `unknown module \`${resource.module}\``)
+  if (module === undefined) return deny(new ModuleUnknownReason(resource.module))
   const index = module.actionIndex.get(action)
-  if (index === undefined) return deny('action_unknown', `unknown action \`${action}\` in module \`${module.name}\``)
+  if (index === undefined) return deny(new ActionReason('action_unknown', cs.subject.id, action, module.name))
   // Step 2: the owner may do everything.
-  if (subject.owner === true) return ownerDecision(subject, action, module)
-  return decideAction(buildContext(policy, subject, module, resource, listOf(request.ancestors)), index, true)
+  if (cs.owner) return allow(new ActionReason('owner', cs.subject.id, action, module.name), module.allFields)
+  const ancestors = listOf(request.ancestors)
+  return decideAction(cs, cs.context(module, effectiveProject(resource, ancestors)), resource, ancestors, index, true)
 }
 
 /**
@@ -54,131 +64,117 @@ export function decide (policy: CompiledPolicy, request: DecisionRequest): Decis
  * exactly those for which `decide` allows. Empty for an unknown, inactive or
  * `login: false` subject and for an unknown module.
  */
-export function allowedActions (policy: CompiledPolicy, subject: Subject | undefined, resource: ResourceFacts, ancestors?: readonly ResourceFacts[]): string[] {
-  if (subject === undefined || refuseSubject(subject) !== undefined) return []
+export function allowedActions (policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, resource: ResourceFacts, ancestors?: readonly ResourceFacts[]): string[] {
+  if (subject === undefined) return []
+  const cs = subjectFor(policy, subject)
+  if (cs.refusal !== undefined) return []
   const module = policy.modules.get(resource.module)
   if (module === undefined) return []
-  if (subject.owner === true) return [...module.actions]
-  const ctx = buildContext(policy, subject, module, resource, listOf(ancestors))
-  return module.actions.filter((_, i) => decideAction(ctx, i, false).allowed)
+  if (cs.owner) return [...module.actions]
+  const list = listOf(ancestors)
+  const ctx = cs.context(module, effectiveProject(resource, list))
+  return module.actions.filter((_, i) => decideAction(cs, ctx, resource, list, i, false).allowed)
 }
 
 /** Step 1 for a known subject: inactive or `login: false` subjects are refused; an unexpected status or login value refuses too. */
 export function refuseSubject (subject: Subject): Decision | undefined {
-  if (subject.status !== undefined && subject.status !== 'active') return deny('subject_inactive', `subject \`${subject.id}\` is inactive`)
-  if (subject.login !== undefined && subject.login !== true) return deny('subject_login_disabled', `subject \`${subject.id}\` cannot log in (\`login: false\`)`)
-  return undefined
+  const refusal = refusalOf(subject)
+  return refusal === undefined ? undefined : deny(new SubjectRefusedReason(refusal, subject.id))
 }
 
-function ownerDecision (subject: Subject, action: string, module: CompiledModule): Decision {
-  return allow('owner', `\`${subject.id}\` is the account owner and may \`${action}\` on \`${module.name}\``, fieldsOf(module, () => allFields(module)))
-}
-
-/** `compute()` when the module declares fields, else `undefined`. */
-function fieldsOf (module: CompiledModule, compute: () => FieldAccess): FieldAccess | undefined {
-  return module.fields.length === 0 ? undefined : compute()
-}
-
-/** Steps 3 to 6 for one action (by index) in a built context. */
-function decideAction (ctx: DecisionContext, index: number, withFields: boolean): Decision {
-  const { subject, module } = ctx
-  const action = module.actions[index] as string
-  const who = `\`${subject.id}\``
+/** Steps 3 to 6 for one action (by index) in a context. */
+function decideAction (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, ancestors: readonly ResourceFacts[], index: number, withFields: boolean): Decision {
+  const module = ctx.module
   // Step 3: a per-user override that denies the action.
-  if (listOf(ctx.override?.deny).includes(action)) {
-    return deny('override_deny', `a per-user override of ${who} denies \`${action}\` on \`${module.name}\``)
+  if (ctx.overrideDenied(index)) {
+    return deny(new ActionReason('override_deny', cs.subject.id, module.actions[index] as string, module.name))
   }
   // Steps 4 and 5: `all` roles and module admins ignore the ACL and grant everything.
-  if (ctx.superRole !== undefined) {
-    const { code, role } = ctx.superRole
-    const message = code === 'role_all'
-      ? `role \`${role}\` grants everything (\`all: true\`), so ${who} may \`${action}\` on \`${module.name}\``
-      : `role \`${role}\` is admin of \`${module.name}\`, so ${who} may \`${action}\``
-    return allow(code, message, withFields ? fieldsOf(module, () => allFields(module)) : undefined)
+  const superRole = ctx.superRole
+  if (superRole !== undefined) {
+    return allow(new RoleReason(superRole.code, superRole.role, cs.subject.id, module.actions[index] as string, module.name), withFields ? module.allFields : undefined)
   }
-  const acl = findAcl(ctx.resource, ctx.ancestors)
-  if (acl !== undefined) return decideByAcl(ctx, acl, action, withFields)
-  return decideByGrants(ctx, index, withFields)
+  const holder = aclHolder(resource, ancestors)
+  if (holder !== undefined) return decideByAcl(cs, ctx, holder, resource, index, withFields)
+  return decideByGrants(cs, ctx, resource, index, withFields)
 }
 
 /** Step 4: the ACL replaces roles, levels, flags and scopes for this resource. */
-function decideByAcl (ctx: DecisionContext, acl: ApplicableAcl, action: string, withFields: boolean): Decision {
-  const { subject, module, resource } = ctx
-  const where = acl.holder === resource
-    ? `the ACL of \`${resource.id}\``
-    : `the ACL of \`${acl.holder.id}\` (inherited by \`${resource.id}\`)`
-  const verdict = aclVerdict(ctx, acl, action)
-  const what = `\`${action}\` on \`${module.name}\` to \`${subject.id}\``
-  if (verdict.allowed) {
-    const fields = withFields
-      ? fieldsOf(module, () => aclFields(module, ctx.grants.filter(g => g.original !== undefined).map(g => g.grant), ctx.flags))
-      : undefined
-    return allow('acl_allow', `${where} allows ${what} (entry \`${verdict.by.who}\`)`, fields)
+function decideByAcl (cs: CompiledSubject, ctx: DecisionContext, holder: ResourceFacts, resource: ResourceFacts, index: number, withFields: boolean): Decision {
+  const { module } = ctx
+  const action = module.actions[index] as string
+  const entries = listOf(holder.acl)
+  const inherited = holder !== resource
+  const denier = aclDenier(cs.names, ctx.roleRefs, entries, action)
+  if (denier !== undefined) {
+    return deny(new AclReason('denied', denier.who, holder.id, resource.id, inherited, cs.subject.id, action, module.name))
   }
-  switch (verdict.why) {
-    case 'no_match': return deny('acl_deny', `${where} does not allow ${what}: no entry matches`)
-    case 'not_allowed': return deny('acl_deny', `${where} does not allow ${what}: no matching entry allows it`)
-    case 'denied': return deny('acl_deny', `${where} does not allow ${what}: entry \`${verdict.by.who}\` denies it`)
-    default: return assertNever(verdict)
+  const allower = aclAllower(cs.names, ctx.roleRefs, entries, action)
+  if (allower !== undefined) {
+    const fields = withFields && module.allFields !== undefined ? ctx.aclFields() : undefined
+    return allow(new AclReason('allowed', allower.who, holder.id, resource.id, inherited, cs.subject.id, action, module.name), fields)
   }
+  const outcome = aclAnyMatches(cs.names, ctx.roleRefs, entries) ? 'not_allowed' : 'no_match'
+  return deny(new AclReason(outcome, '', holder.id, resource.id, inherited, cs.subject.id, action, module.name))
 }
 
-/** Why a grant does not grant the action at `index`, or `undefined` when it grants it. */
-function grantFailure (ctx: DecisionContext, grant: CompiledGrant, index: number): GrantFailure | undefined {
-  if (!hasBit(grant.granted, index)) return hasBit(grant.deny, index) ? 'action_denied' : 'level_insufficient'
-  if (!covers(ctx.flags, ctx.module.actionFlags[index] as Bits)) return 'flag_missing'
-  if (!inScope(grant.scopes[index] as CompiledScope, ctx.resource.relations, ctx.names)) return 'not_in_scope'
-  return undefined
+/** Why a grant does not grant the action at `index` on `resource`, or `GRANTS` when it grants it. */
+function grantFailure (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, grant: CompiledGrant, index: number): FailureRank {
+  if (!hasBit(grant.granted, index)) return hasBit(grant.deny, index) ? ACTION_DENIED : LEVEL_INSUFFICIENT
+  if (!covers(ctx.flags, ctx.module.actionFlags[index] as Bits)) return FLAG_MISSING
+  if (!inScope(grant.scopes[index] as CompiledScope, resource.relations, names)) return NOT_IN_SCOPE
+  return GRANTS
 }
 
 /** Step 5 (any granting grant allows) and step 6 (deny with the most specific reason). */
-function decideByGrants (ctx: DecisionContext, index: number, withFields: boolean): Decision {
-  const granting: CandidateGrant[] = []
-  let worst: { failure: GrantFailure, candidate: CandidateGrant } | undefined
-  for (const candidate of ctx.grants) {
-    const failure = grantFailure(ctx, candidate.grant, index)
-    if (failure === undefined) granting.push(candidate)
-    else if (worst === undefined || FAILURES.indexOf(failure) > FAILURES.indexOf(worst.failure)) worst = { failure, candidate }
+function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, index: number, withFields: boolean): Decision {
+  const { grants, module } = ctx
+  const names = cs.names
+  const action = module.actions[index] as string
+  // Granting grants as a bitmask over `grants` (exact while there are at most MAX_MASKED_GRANTS).
+  let granting = 0
+  let first = -1
+  let worst: FailureRank = GRANTS
+  let worstAt = -1
+  for (let g = 0; g < grants.length; g++) {
+    const failure = grantFailure(names, ctx, resource, (grants[g] as CandidateGrant).grant, index)
+    if (failure === GRANTS) {
+      if (first < 0) first = g
+      if (g < MAX_MASKED_GRANTS) granting |= 1 << g
+    } else if (failure > worst) {
+      worst = failure
+      worstAt = g
+    }
   }
-  if (granting.length > 0) return grantedDecision(ctx, index, granting, withFields)
-  if (worst === undefined) {
+  if (first >= 0) {
+    const fields = withFields && module.allFields !== undefined ? grantedFields(names, ctx, resource, index, granting) : undefined
+    // A role grant that grants without the override's help is a plain role grant.
+    const plain = ctx.override === undefined ? first : plainGrant(names, ctx, resource, index, first)
+    if (plain >= 0) return allow(new RoleReason('role_grant', (grants[plain] as CandidateGrant).grant.role, cs.subject.id, action, module.name), fields)
+    const over = grants[first] as CandidateGrant
+    return allow(new RoleReason('override_grant', over.original === undefined ? '' : over.grant.role, cs.subject.id, action, module.name), fields)
+  }
+  if (worstAt < 0) {
     // Step 6 with nothing tried: no role that applies has a grant on the module, and there is no override.
-    return deny('no_grant', `no role of \`${ctx.subject.id}\` grants \`${ctx.module.actions[index]}\` on \`${ctx.module.name}\``)
+    return deny(new ActionReason('no_grant', cs.subject.id, action, module.name))
   }
-  return deny(worst.failure, failureMessage(ctx, index, worst.failure, worst.candidate))
+  return deny(new GrantFailureReason(GRANT_FAILURES[worst] as GrantFailure, cs.subject.id, ctx, index, grants[worstAt] as CandidateGrant))
 }
 
-function grantedDecision (ctx: DecisionContext, index: number, granting: readonly CandidateGrant[], withFields: boolean): Decision {
-  const { subject, module } = ctx
-  const what = `\`${module.actions[index]}\` on \`${module.name}\` to \`${subject.id}\``
-  const fields = withFields ? fieldsOf(module, () => grantFields(module, granting.map(g => g.grant), ctx.flags)) : undefined
-  // A role grant that grants without the override's help is a plain role grant.
-  const plain = ctx.override === undefined
-    ? granting[0]
-    : granting.find(g => g.original !== undefined && grantFailure(ctx, g.original, index) === undefined)
-  if (plain !== undefined) return allow('role_grant', `role \`${plain.grant.role}\` grants ${what}`, fields)
-  const first = granting[0] as CandidateGrant
-  const over = first.original === undefined ? '' : ` (on top of role \`${first.grant.role}\`)`
-  return allow('override_grant', `a per-user override${over} grants ${what}`, fields)
+/** The first granting role grant (from `first` on) that also grants without the override, or -1. */
+function plainGrant (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, index: number, first: number): number {
+  for (let g = first; g < ctx.grants.length; g++) {
+    const { grant, original } = ctx.grants[g] as CandidateGrant
+    if (original === undefined) continue
+    if (grantFailure(names, ctx, resource, grant, index) === GRANTS && grantFailure(names, ctx, resource, original, index) === GRANTS) return g
+  }
+  return -1
 }
 
-/** Why a grant failed, in one sentence naming the subject, the action, the module and the grant's role. */
-const FAILURE_MESSAGES: Record<GrantFailure, (ctx: DecisionContext, index: number, grant: CompiledGrant, by: string) => string> = {
-  not_in_scope: ({ subject, module }, index, grant, by) =>
-    `\`${subject.id}\` is not in scope of any grant of \`${module.actions[index]}\` on \`${module.name}\` (${by} reaches ${describeScope(grant.scopes[index] as CompiledScope)})`,
-  flag_missing: ({ subject, module, flags, policy }, index, _grant, by) => {
-    const missing = listOf(module.actionFlagNames[index]).filter(f => !hasBit(flags, policy.flagIndex.get(f) as number))
-    return `\`${module.actions[index]}\` on \`${module.name}\` needs flag ${missing.map(f => `\`${f}\``).join(', ')}, which \`${subject.id}\` does not hold (${by})`
-  },
-  level_insufficient: ({ subject, module }, index, grant, by) => {
-    const has = grant.rank === undefined ? 'no level' : `level \`${LEVELS[grant.rank]}\``
-    return `\`${module.actions[index]}\` on \`${module.name}\` needs level \`${LEVELS[module.actionRank[index] as Rank]}\`; ${by} gives \`${subject.id}\` ${has}`
-  },
-  action_denied: ({ subject, module }, index, _grant, by) =>
-    `${by} denies \`${module.actions[index]}\` on \`${module.name}\` to \`${subject.id}\``
-}
-
-function failureMessage (ctx: DecisionContext, index: number, failure: GrantFailure, candidate: CandidateGrant): string {
-  const by = candidate.original === undefined ? 'the per-user override' : `role \`${candidate.grant.role}\``
-  return FAILURE_MESSAGES[failure](ctx, index, candidate.grant, by)
+/** The fields under the granting grants: remembered by the context per granting set, when that fits a mask. */
+function grantedFields (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, index: number, granting: number): FieldAccess {
+  if (ctx.grants.length <= MAX_MASKED_GRANTS) return ctx.fieldsOfGranting(granting)
+  const grants: CompiledGrant[] = []
+  for (const { grant } of ctx.grants) if (grantFailure(names, ctx, resource, grant, index) === GRANTS) grants.push(grant)
+  return grantFields(ctx.module, grants, ctx.flags)
 }

@@ -1,16 +1,17 @@
 /**
  * Field permissions of an allowed decision (ADR 0001, "Fields"): which fields of the
- * resource the subject may see and which it may change.
+ * resource the subject may see and which it may change. Every `FieldAccess` made here is
+ * frozen, lists included, so that decisions may share one.
  */
 import type { Bits } from './bits.js'
 import { covers } from './bits.js'
 import type { FieldAccess, FieldMode } from './model.js'
-import type { CompiledGrant, CompiledModule } from './policy.js'
+import type { CompiledField, CompiledGrant, CompiledModule } from './policy.js'
 
 /** Every field visible and editable: the owner, `all` roles and module admins. */
-export function allFields (module: CompiledModule): FieldAccess {
-  const names = module.fields.map(f => f.name)
-  return { visible: names, editable: [...names] }
+export function allFields (fields: readonly CompiledField[]): FieldAccess {
+  const names = fields.map(f => f.name)
+  return frozenAccess(names, [...names])
 }
 
 /**
@@ -41,7 +42,7 @@ export function grantFields (module: CompiledModule, grants: readonly CompiledGr
     if (seen) visible.push(field.name)
     if (edit) editable.push(field.name)
   }
-  return { visible, editable }
+  return frozenAccess(visible, editable)
 }
 
 /**
@@ -51,5 +52,9 @@ export function grantFields (module: CompiledModule, grants: readonly CompiledGr
  */
 export function aclFields (module: CompiledModule, roleGrants: readonly CompiledGrant[], flags: Bits): FieldAccess {
   if (roleGrants.length > 0) return grantFields(module, roleGrants, flags)
-  return { visible: module.fields.filter(f => covers(flags, f.flags)).map(f => f.name), editable: [] }
+  return frozenAccess(module.fields.filter(f => covers(flags, f.flags)).map(f => f.name), [])
+}
+
+function frozenAccess (visible: string[], editable: string[]): FieldAccess {
+  return Object.freeze({ visible: Object.freeze(visible), editable: Object.freeze(editable) })
 }

@@ -16,6 +16,8 @@ export type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, Comp
 export { compileBundle, exportBundle } from './compile.js'
 export { bundleJsonSchema } from './bundle-schema.js'
 export { allowedActions, decide } from './decide.js'
+export type { CompiledSubject, SubjectRefusal } from './compiled-subject.js'
+export { compileSubject } from './compiled-subject.js'
 export { checkSubject } from './subject.js'
 export type { ResourceOptions } from './resource.js'
 export { resourceFromProperties } from './resource.js'

@@ -3,6 +3,7 @@
  * resource look like once parsed, and what a decision says. These are the wire
  * shapes, before compilation; `compile.ts` turns a `Bundle` into a `CompiledPolicy`.
  */
+import type { CompiledSubject } from './compiled-subject.js'
 
 /** Permission levels, weakest first: an action needing `management` is granted by `management` and `full`. */
 export const LEVELS = ['limited', 'management', 'full'] as const
@@ -126,8 +127,12 @@ export interface ResourceFacts {
 }
 
 export interface DecisionRequest {
-  /** `undefined` when no stored subject has that id or alias. */
-  subject: Subject | undefined
+  /**
+   * `undefined` when no stored subject has that id or alias. A `CompiledSubject` (see
+   * `compileSubject`) decides exactly as its subject does, without recomputing what does
+   * not depend on the resource; one compiled for another policy is compiled again.
+   */
+  subject: Subject | CompiledSubject | undefined
   /** The id or alias the request named; only read to name an unknown subject in the reason. */
   subjectId?: string
   action: string
@@ -140,8 +145,11 @@ export interface DecisionRequest {
   ancestors?: ResourceFacts[]
 }
 
-/** Which fields of an allowed resource the subject may see and change. */
+/**
+ * Which fields of an allowed resource the subject may see and change. The lists of a
+ * decision may be shared between decisions and are frozen: copy them to change them.
+ */
 export interface FieldAccess {
-  visible: string[]
-  editable: string[]
+  readonly visible: readonly string[]
+  readonly editable: readonly string[]
 }

@@ -14,7 +14,10 @@ export function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
-/** `value` when it is an array, else an empty array: reads optional lists defensively. */
+/** A frozen empty list, shared: what `listOf` reads a missing list as. */
+export const NO_ITEMS: readonly never[] = Object.freeze([])
+
+/** `value` when it is an array, else an empty (shared, frozen) array: reads optional lists defensively. */
 export function listOf<T> (value: readonly T[] | undefined): readonly T[] {
-  return Array.isArray(value) ? value : []
+  return Array.isArray(value) ? value : NO_ITEMS
 }

@@ -4,16 +4,16 @@
  * (`always`, `never`, or a filter over the resource's effective project, its relation
  * values and its id). The plan is exact: a stored resource satisfies it iff `decide`
  * allows the action on it. It mirrors docs/decisions/0001-decision-semantics.md by
- * reusing the decision's own building blocks (`buildContext`, `aclVerdict`, grants).
+ * reusing the decision's own building blocks (the compiled subject's contexts, `aclVerdict`, grants).
  */
 import type { ApplicableAcl } from './acl.js'
 import { aclVerdict } from './acl.js'
 import { assertNever } from './assert.js'
 import type { Bits } from './bits.js'
 import { covers, hasBit } from './bits.js'
+import type { CompiledSubject } from './compiled-subject.js'
+import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
-import { buildContext } from './context.js'
-import { refuseSubject } from './decide.js'
 import type { AclEntry, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
 import type { CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
@@ -88,16 +88,18 @@ export interface PlanResource {
  * `facts` are the ACL facts of the stored resources of the module (the store's
  * `getSearchFacts`). Total: never throws on a compiled policy.
  */
-export function planSearch (policy: CompiledPolicy, subject: Subject | undefined, action: string, module: string, facts: SearchFacts): QueryPlan {
+export function planSearch (policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, action: string, module: string, facts: SearchFacts): QueryPlan {
   // Step 1 and 1b: nothing for an unknown, inactive or `login: false` subject, or names the policy lacks.
-  if (subject === undefined || refuseSubject(subject) !== undefined) return NEVER
+  if (subject === undefined) return NEVER
+  const cs = subjectFor(policy, subject)
+  if (cs.refusal !== undefined) return NEVER
   const mod = policy.modules.get(module)
   if (mod === undefined) return NEVER
   const index = mod.actionIndex.get(action)
   if (index === undefined) return NEVER
   // Step 2: the owner.
-  if (subject.owner === true) return ALWAYS
-  const contexts = new Contexts(policy, subject, mod, index)
+  if (cs.owner) return ALWAYS
+  const contexts = new Contexts(cs, mod, index)
   const base = contexts.of(undefined)
   // Step 3: a per-user override that denies the action (the same for every resource).
   if (listOf(base.ctx.override?.deny).includes(action)) return NEVER
@@ -116,13 +118,13 @@ export function planSearch (policy: CompiledPolicy, subject: Subject | undefined
     // A super role ignores the ACL: reach is true there, and the ids must not be in D.
     if (c.superRole) continue
     const acl: ApplicableAcl = { entries: listOf(group.entries), holder: HOLDER }
-    if (aclVerdict(c.ctx, acl, action).allowed) {
+    if (aclVerdict({ names: cs.names, roleRefs: c.ctx.roleRefs }, acl, action).allowed) {
       if (c.grants !== true) allowedByAcl.push(...listOf(group.ids))
     } else if (c.grants !== false) {
       deniedByAcl.push(...listOf(group.ids))
     }
   }
-  const reach = byProject(contexts, c => c.superRole ? true : grantsTerm(c.grants, c.ctx.names))
+  const reach = byProject(contexts, c => c.superRole ? true : grantsTerm(c.grants, cs.names))
   return toPlan(or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach)))
 }
 
@@ -175,23 +177,20 @@ class Contexts {
   readonly #byProject = new Map<string | undefined, ProjectContext>()
 
   constructor (
-    private readonly policy: CompiledPolicy,
-    private readonly subject: Subject,
+    private readonly subject: CompiledSubject,
     private readonly module: CompiledModule,
     private readonly index: number
   ) {}
 
   /** The projects in which the subject holds roles: the only ones whose context may differ from no project's. */
   projects (): string[] {
-    return isRecord(this.subject.projects) ? Object.keys(this.subject.projects) : []
+    return isRecord(this.subject.subject.projects) ? Object.keys(this.subject.subject.projects) : []
   }
 
   of (project: string | undefined): ProjectContext {
     const known = this.#byProject.get(project)
     if (known !== undefined) return known
-    const resource: ResourceFacts = { module: this.module.name, id: '', relations: {} }
-    if (project !== undefined) resource.project = project
-    const ctx = buildContext(this.policy, this.subject, this.module, resource, [])
+    const ctx = this.subject.context(this.module, project)
     const made: ProjectContext = { ctx, superRole: ctx.superRole !== undefined, grants: grantsReach(ctx, this.index) }
     this.#byProject.set(project, made)
     return made

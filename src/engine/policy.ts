@@ -1,10 +1,12 @@
 /**
  * The compiled form of a bundle: everything a decision needs, precomputed into maps
  * keyed by name and bitsets over action and flag indexes, so that a check is a few map
- * lookups and bit tests. Built only by `compileBundle`; treat it as immutable.
+ * lookups and bit tests. Built only by `compileBundle`; treat it as immutable (its
+ * `profiles` memo aside, which only the engine fills).
  */
 import type { Bits } from './bits.js'
-import type { Access, Bundle, FieldMode, Grant } from './model.js'
+import type { SubjectProfile } from './compiled-subject.js'
+import type { Access, Bundle, FieldAccess, FieldMode, Grant } from './model.js'
 
 /** A level's rank: 0 `limited`, 1 `management`, 2 `full`. */
 export type Rank = 0 | 1 | 2
@@ -29,6 +31,8 @@ export interface CompiledField {
 /** One module: its actions by index, and per level the actions that level grants. */
 export interface CompiledModule {
   name: string
+  /** The module's position in the policy's `modules` (declaration order), for per-module arrays. */
+  ordinal: number
   /** Action names in declaration order; an action's index is its position here. */
   actions: readonly string[]
   actionIndex: ReadonlyMap<string, number>
@@ -44,6 +48,8 @@ export interface CompiledModule {
   assigned: readonly string[]
   /** Sorted by name, so that field lists come out sorted. */
   fields: readonly CompiledField[]
+  /** Every field visible and editable (frozen lists), what the owner, `all` roles and module admins get; `undefined` without fields. */
+  allFields: FieldAccess | undefined
 }
 
 /** A role's grant on one module. */
@@ -85,4 +91,11 @@ export interface CompiledPolicy {
   flagCount: number
   modules: ReadonlyMap<string, CompiledModule>
   roles: ReadonlyMap<string, CompiledRole>
+  /**
+   * Subject profiles met so far under this policy, by profile key (`compiled-subject.ts`),
+   * so that subjects alike in roles, flags and overrides share their decision contexts.
+   * A memo, not part of the policy's meaning: each entry is a pure function of the
+   * policy and its key. It only gains entries, up to a fixed bound; nothing else changes.
+   */
+  profiles: Map<string, SubjectProfile>
 }

@@ -1,3 +1,5 @@
+import type { FieldAccess } from './model.js'
+
 /**
  * The catalogue of decision reasons. Codes are stable wire values: never rename one,
  * add a new one. Each names the step of DESIGN.md's decision order that decided.
@@ -35,14 +37,17 @@ export const REASON_CODES = {
 export type ReasonCode = keyof typeof REASON_CODES
 
 export interface Reason {
-  code: ReasonCode
-  /** One sentence naming the subject, action, module and role involved. */
-  message: string
+  readonly code: ReasonCode
+  /**
+   * One sentence naming the subject, action, module and role involved. A decision's
+   * reason builds it only when read; `JSON.stringify` gives `{ code, message }`.
+   */
+  readonly message: string
 }
 
 export interface Decision {
   allowed: boolean
   reason: Reason
-  /** Present on an allowed decision on a module that declares fields. */
-  fields?: { visible: string[], editable: string[] }
+  /** Present on an allowed decision on a module that declares fields; frozen, maybe shared. */
+  fields?: FieldAccess
 }

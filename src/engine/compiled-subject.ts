@@ -1,0 +1,180 @@
+/**
+ * A subject compiled against one policy: what decisions read of the subject that does
+ * not depend on the resource (its names, the roles and flags that apply per project,
+ * its effective grants per module with overrides applied), computed once per
+ * (policy, subject) instead of once per decision.
+ *
+ * The part that does not name the subject, a *profile* (the roles that apply in one
+ * project, the flags held, the overrides), is shared: `compileSubject` looks it up in the
+ * policy's `profiles` memo by a key that determines it, so that subjects alike in roles,
+ * flags and overrides share one set of decision contexts (built per module on first use).
+ * Every profile and context is a pure function of the policy and the key; sharing
+ * changes no decision, only how much memory decisions walk through.
+ */
+import type { AppliedRoles } from './context.js'
+import { applyRoles, DecisionContext, moduleOverrides, subjectNames } from './context.js'
+import type { ModuleOverride, Subject } from './model.js'
+import { isRecord } from './own.js'
+import type { CompiledModule, CompiledPolicy } from './policy.js'
+
+/** Why step 1 refuses a known subject, if it does. */
+export type SubjectRefusal = 'subject_inactive' | 'subject_login_disabled'
+
+/**
+ * How many profiles a policy's memo holds; a subject met after that gets profiles of its
+ * own, which decide the same.
+ */
+export const MAX_SHARED_PROFILES = 4096
+
+/**
+ * The roles that apply in one project (or in none), the flags held there and the
+ * overrides, with the decision context per module built from them on first use.
+ */
+export class SubjectProfile {
+  readonly applied: AppliedRoles
+  readonly #policy: CompiledPolicy
+  readonly #overrides: ReadonlyMap<string, ModuleOverride>
+  /** By module ordinal. */
+  readonly #contexts: Array<DecisionContext | undefined>
+
+  constructor (policy: CompiledPolicy, applied: AppliedRoles, overrides: ReadonlyMap<string, ModuleOverride>) {
+    this.applied = applied
+    this.#policy = policy
+    this.#overrides = overrides
+    this.#contexts = new Array<DecisionContext | undefined>(policy.modules.size).fill(undefined)
+  }
+
+  /** The context on `module`, a module of the policy the profile was made under. */
+  context (module: CompiledModule): DecisionContext {
+    let ctx = this.#contexts[module.ordinal]
+    if (ctx === undefined) {
+      ctx = new DecisionContext(this.#policy, this.applied, module, this.#overrides.get(module.name))
+      this.#contexts[module.ordinal] = ctx
+    }
+    return ctx
+  }
+}
+
+/**
+ * A subject prepared for decisions under `policy` (see `compileSubject`).
+ * INVARIANT: neither the policy nor the subject document changes after compilation; a
+ * changed subject or policy needs a new compiled subject.
+ */
+export class CompiledSubject {
+  readonly policy: CompiledPolicy
+  readonly subject: Subject
+  /** The subject's id, its aliases and `group:<g>` for each of its groups: what relation values name it as. */
+  readonly names: ReadonlySet<string>
+  /** Step 1: set when the subject is inactive or may not log in. */
+  readonly refusal: SubjectRefusal | undefined
+  /** Step 2: the account owner. */
+  readonly owner: boolean
+  readonly #projects: Readonly<Record<string, unknown>> | undefined
+  readonly #shared: boolean
+  #overrides: ReadonlyMap<string, ModuleOverride> | undefined
+  #tenantWide: SubjectProfile | undefined
+  #byProject: Map<string, SubjectProfile> | undefined
+
+  /** `shared`: look profiles up in (and add them to) the policy's memo. */
+  constructor (policy: CompiledPolicy, subject: Subject, shared: boolean) {
+    this.policy = policy
+    this.subject = subject
+    this.names = subjectNames(subject)
+    this.refusal = refusalOf(subject)
+    this.owner = subject.owner === true
+    this.#projects = isRecord(subject.projects) ? subject.projects : undefined
+    this.#shared = shared
+    this.#overrides = undefined
+    this.#tenantWide = undefined
+    this.#byProject = undefined
+  }
+
+  /**
+   * The context of a decision on `module` (a module of `policy`) for a resource whose
+   * effective project is `project`.
+   */
+  context (module: CompiledModule, project: string | undefined): DecisionContext {
+    // Only projects the subject holds roles in can differ from no project at all.
+    if (project === undefined || this.#projects === undefined || !Object.hasOwn(this.#projects, project)) {
+      this.#tenantWide ??= this.#profile(undefined)
+      return this.#tenantWide.context(module)
+    }
+    this.#byProject ??= new Map()
+    let profile = this.#byProject.get(project)
+    if (profile === undefined) {
+      profile = this.#profile(project)
+      this.#byProject.set(project, profile)
+    }
+    return profile.context(module)
+  }
+
+  #profile (project: string | undefined): SubjectProfile {
+    const applied = applyRoles(this.policy, this.subject, project)
+    this.#overrides ??= moduleOverrides(this.subject)
+    if (!this.#shared) return new SubjectProfile(this.policy, applied, this.#overrides)
+    const memo = this.policy.profiles
+    const key = profileKey(applied, this.#overrides)
+    let profile = memo.get(key)
+    if (profile === undefined) {
+      profile = new SubjectProfile(this.policy, applied, this.#overrides)
+      if (memo.size < MAX_SHARED_PROFILES) memo.set(key, profile)
+    }
+    return profile
+  }
+}
+
+/**
+ * Compiles `subject` for decisions under `policy`: pure, it only reads its arguments
+ * (and shares profiles through the policy's memo). Callers that decide often for one
+ * subject (a service's subject cache) compile once and pass the result as the request's
+ * `subject`; `decide` compiles a plain subject itself, each time.
+ */
+export function compileSubject (policy: CompiledPolicy, subject: Subject): CompiledSubject {
+  return new CompiledSubject(policy, subject, true)
+}
+
+/**
+ * `subject` compiled for `policy`: itself when it already is; compiled now, unshared,
+ * when it is a plain subject or was compiled for another policy.
+ */
+export function subjectFor (policy: CompiledPolicy, subject: Subject | CompiledSubject): CompiledSubject {
+  if (subject instanceof CompiledSubject) return subject.policy === policy ? subject : new CompiledSubject(policy, subject.subject, false)
+  return new CompiledSubject(policy, subject, false)
+}
+
+/** Step 1 for a known subject: inactive or `login: false` subjects are refused; an unexpected status or login value refuses too. */
+export function refusalOf (subject: Subject): SubjectRefusal | undefined {
+  if (subject.status !== undefined && subject.status !== 'active') return 'subject_inactive'
+  if (subject.login !== undefined && subject.login !== true) return 'subject_login_disabled'
+  return undefined
+}
+
+/**
+ * A key that determines a profile under one policy: the roles that apply (in order),
+ * the flags held, and each override as the contexts read it (`access` and `level` as
+ * `compileGrant` reads them, the string items of `allow` and `deny`). Equal keys give
+ * equal contexts; unequal keys may too (fewer shared profiles, never a wrong one).
+ */
+function profileKey (applied: AppliedRoles, overrides: ReadonlyMap<string, ModuleOverride>): string {
+  // Role names are names (no `,` or `|`); flags are numbers.
+  let key = `${applied.roles.map(r => r.name).join(',')}|${Array.from(applied.flags).join(',')}`
+  for (const [module, o] of overrides) {
+    key += `|${JSON.stringify([module, accessKey(o.access), levelKey(o.level), o.allow, o.deny])}`
+  }
+  return key
+}
+
+/** `access` as `compileScope` reads it: absent, a string, the string items of a list, or anything else (reaches nothing). */
+function accessKey (access: unknown): unknown {
+  if (access === undefined) return 0
+  if (typeof access === 'string') return access
+  if (Array.isArray(access)) return ['list', ...access.filter(r => typeof r === 'string')]
+  return 1
+}
+
+/** `level` as `compileGrant` reads it: absent, a string (a level or a rank-less one), or anything else (no rank). */
+function levelKey (level: unknown): unknown {
+  if (level === undefined) return 0
+  if (typeof level === 'string') return level
+  return 1
+}

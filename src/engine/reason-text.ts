@@ -1,0 +1,226 @@
+/**
+ * The reasons `decide` returns: a code plus the arguments of its sentence. The sentence
+ * is built only when `message` is first read (or the reason is serialized), so that a
+ * decision whose message nobody reads costs no string building.
+ * INVARIANT: `message` and `toJSON()` say exactly what an eagerly built
+ * `{ code, message }` would; the JSON form is the wire form.
+ */
+import type { CandidateGrant, DecisionContext } from './context.js'
+import { LEVELS } from './model.js'
+import { listOf } from './own.js'
+import { hasBit } from './bits.js'
+import type { CompiledGrant, CompiledScope, Rank } from './policy.js'
+import type { Reason, ReasonCode } from './reasons.js'
+import { describeScope } from './scope.js'
+
+/** A reason whose message is made on first read, then kept. */
+abstract class LazyReason implements Reason {
+  readonly code: ReasonCode
+  #message: string | undefined
+
+  constructor (code: ReasonCode) {
+    this.code = code
+    this.#message = undefined
+  }
+
+  get message (): string {
+    this.#message ??= this.sentence()
+    return this.#message
+  }
+
+  /** The wire form, as `JSON.stringify` writes it. */
+  toJSON (): { code: ReasonCode, message: string } {
+    return { code: this.code, message: this.message }
+  }
+
+  protected abstract sentence (): string
+}
+
+/** Step 1: no stored subject has the id or alias the request named (`undefined`: it named none). */
+export class SubjectUnknownReason extends LazyReason {
+  readonly #named: string | undefined
+  constructor (named: string | undefined) {
+    super('subject_unknown')
+    this.#named = named
+  }
+
+  protected sentence (): string {
+    return this.#named === undefined ? 'unknown subject' : `unknown subject \`${this.#named}\``
+  }
+}
+
+/** Step 1: the subject is inactive or cannot log in. */
+export class SubjectRefusedReason extends LazyReason {
+  readonly #subject: string
+  constructor (code: 'subject_inactive' | 'subject_login_disabled', subject: string) {
+    super(code)
+    this.#subject = subject
+  }
+
+  protected sentence (): string {
+    return this.code === 'subject_inactive'
+      ? `subject \`${this.#subject}\` is inactive`
+      : `subject \`${this.#subject}\` cannot log in (\`login: false\`)`
+  }
+}
+
+/** The request names a module the policy lacks. */
+export class ModuleUnknownReason extends LazyReason {
+  readonly #module: string
+  constructor (module: string) {
+    super('module_unknown')
+    this.#module = module
+  }
+
+  protected sentence (): string {
+    return `unknown module \`${this.#module}\``
+  }
+}
+
+/**
+ * A reason naming the subject, an action and a module: `action_unknown`, `owner`,
+ * `override_deny` and `no_grant`.
+ */
+export class ActionReason extends LazyReason {
+  readonly #subject: string
+  readonly #action: string
+  readonly #module: string
+  constructor (code: 'action_unknown' | 'owner' | 'override_deny' | 'no_grant', subject: string, action: string, module: string) {
+    super(code)
+    this.#subject = subject
+    this.#action = action
+    this.#module = module
+  }
+
+  protected sentence (): string {
+    const subject = this.#subject
+    const action = this.#action
+    const module = this.#module
+    switch (this.code) {
+      case 'action_unknown': return `unknown action \`${action}\` in module \`${module}\``
+      case 'owner': return `\`${subject}\` is the account owner and may \`${action}\` on \`${module}\``
+      case 'override_deny': return `a per-user override of \`${subject}\` denies \`${action}\` on \`${module}\``
+      default: return `no role of \`${subject}\` grants \`${action}\` on \`${module}\``
+    }
+  }
+}
+
+/**
+ * Step 4 and 5 allowed by a role: `role_all`, `module_admin`, `role_grant`, or
+ * `override_grant` (with `role` the first granting role grant's role, `''` when the
+ * override granted on its own: role names are never empty).
+ */
+export class RoleReason extends LazyReason {
+  readonly #role: string
+  readonly #subject: string
+  readonly #action: string
+  readonly #module: string
+  constructor (code: 'role_all' | 'module_admin' | 'role_grant' | 'override_grant', role: string, subject: string, action: string, module: string) {
+    super(code)
+    this.#role = role
+    this.#subject = subject
+    this.#action = action
+    this.#module = module
+  }
+
+  protected sentence (): string {
+    const who = `\`${this.#subject}\``
+    const action = this.#action
+    const module = this.#module
+    const what = `\`${action}\` on \`${module}\` to ${who}`
+    switch (this.code) {
+      case 'role_all': return `role \`${this.#role}\` grants everything (\`all: true\`), so ${who} may \`${action}\` on \`${module}\``
+      case 'module_admin': return `role \`${this.#role}\` is admin of \`${module}\`, so ${who} may \`${action}\``
+      case 'role_grant': return `role \`${this.#role}\` grants ${what}`
+      default: return `a per-user override${this.#role === '' ? '' : ` (on top of role \`${this.#role}\`)`} grants ${what}`
+    }
+  }
+}
+
+/** How a resource ACL decided: an entry allowed, or why it did not allow. */
+export type AclOutcome = 'allowed' | 'no_match' | 'not_allowed' | 'denied'
+
+/** Step 4: the ACL held by `holder` (the resource itself when `holder === resource`) decided. */
+export class AclReason extends LazyReason {
+  readonly #outcome: AclOutcome
+  readonly #who: string
+  readonly #holder: string
+  readonly #resource: string
+  readonly #inherited: boolean
+  readonly #subject: string
+  readonly #action: string
+  readonly #module: string
+  /** `who`: the deciding entry's `who` for `allowed` and `denied` (else unused). */
+  constructor (outcome: AclOutcome, who: string, holder: string, resource: string, inherited: boolean, subject: string, action: string, module: string) {
+    super(outcome === 'allowed' ? 'acl_allow' : 'acl_deny')
+    this.#outcome = outcome
+    this.#who = who
+    this.#holder = holder
+    this.#resource = resource
+    this.#inherited = inherited
+    this.#subject = subject
+    this.#action = action
+    this.#module = module
+  }
+
+  protected sentence (): string {
+    const where = this.#inherited
+      ? `the ACL of \`${this.#holder}\` (inherited by \`${this.#resource}\`)`
+      : `the ACL of \`${this.#resource}\``
+    const what = `\`${this.#action}\` on \`${this.#module}\` to \`${this.#subject}\``
+    switch (this.#outcome) {
+      case 'allowed': return `${where} allows ${what} (entry \`${this.#who}\`)`
+      case 'no_match': return `${where} does not allow ${what}: no entry matches`
+      case 'not_allowed': return `${where} does not allow ${what}: no matching entry allows it`
+      default: return `${where} does not allow ${what}: entry \`${this.#who}\` denies it`
+    }
+  }
+}
+
+/**
+ * Why one grant did not grant an action, least specific first: a deny reports the most
+ * specific one found over all grants (`no_grant` when there was no grant to try).
+ */
+export const GRANT_FAILURES = ['action_denied', 'level_insufficient', 'flag_missing', 'not_in_scope'] as const
+export type GrantFailure = typeof GRANT_FAILURES[number]
+
+/** Step 6: no grant granted; `candidate` failed with the most specific `failure`. */
+export class GrantFailureReason extends LazyReason {
+  readonly #subject: string
+  readonly #ctx: DecisionContext
+  readonly #index: number
+  readonly #candidate: CandidateGrant
+  constructor (failure: GrantFailure, subject: string, ctx: DecisionContext, index: number, candidate: CandidateGrant) {
+    super(failure)
+    this.#subject = subject
+    this.#ctx = ctx
+    this.#index = index
+    this.#candidate = candidate
+  }
+
+  protected sentence (): string {
+    const candidate = this.#candidate
+    const by = candidate.original === undefined ? 'the per-user override' : `role \`${candidate.grant.role}\``
+    return failureMessage(this.code as GrantFailure, this.#subject, this.#ctx, this.#index, candidate.grant, by)
+  }
+}
+
+/** Why a grant failed, in one sentence naming the subject, the action, the module and the grant's role. */
+function failureMessage (failure: GrantFailure, subjectId: string, ctx: DecisionContext, index: number, grant: CompiledGrant, by: string): string {
+  const { module, flags, policy } = ctx
+  const action = module.actions[index] as string
+  switch (failure) {
+    case 'not_in_scope':
+      return `\`${subjectId}\` is not in scope of any grant of \`${action}\` on \`${module.name}\` (${by} reaches ${describeScope(grant.scopes[index] as CompiledScope)})`
+    case 'flag_missing': {
+      const missing = listOf(module.actionFlagNames[index]).filter(f => !hasBit(flags, policy.flagIndex.get(f) as number))
+      return `\`${action}\` on \`${module.name}\` needs flag ${missing.map(f => `\`${f}\``).join(', ')}, which \`${subjectId}\` does not hold (${by})`
+    }
+    case 'level_insufficient': {
+      const has = grant.rank === undefined ? 'no level' : `level \`${LEVELS[grant.rank]}\``
+      return `\`${action}\` on \`${module.name}\` needs level \`${LEVELS[module.actionRank[index] as Rank]}\`; ${by} gives \`${subjectId}\` ${has}`
+    }
+    default:
+      return `${by} denies \`${action}\` on \`${module.name}\` to \`${subjectId}\``
+  }
+}
