@@ -11,7 +11,7 @@ import { ServiceError, validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import { resolveResource } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
-import { findSubject } from './tenant-state.js'
+import { findCompiledSubject } from './tenant-state.js'
 
 /** An AuthZEN entity as received: the schema checked the types of the keys present. */
 export interface EntityInput {
@@ -172,7 +172,7 @@ export class DecisionService {
     if (policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
     // Read before any await: the decision and the revision it reports must match.
     const revision = state.revision
-    const subject = findSubject(state, input.subject.id)
+    const subject = findCompiledSubject(state, policy, input.subject.id)
     const { resource, ancestors } = await resolveResource(state, this.#resources, input.resource)
     const decision = decide(policy, { subject, action: input.action.name, resource, ancestors })
     const context: DecisionContext = { reason: decision.reason, revision }

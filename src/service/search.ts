@@ -23,7 +23,7 @@ import type { ResourceCache } from './resource-cache.js'
 import { resolveResource } from './resource-lookup.js'
 import type { ResourceRef } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
-import { findSubject } from './tenant-state.js'
+import { findCompiledSubject, findSubject } from './tenant-state.js'
 
 export { MAX_PAGE_LIMIT as MAX_SEARCH_LIMIT }
 
@@ -163,7 +163,7 @@ export class SearchService {
     const revision = state.revision
     const cursor = openCursor(tenantId, 'action', input, input.page)
     const policy = state.policy as NonNullable<TenantState['policy']>
-    const subject = findSubject(state, input.subject.id)
+    const subject = findCompiledSubject(state, policy, input.subject.id)
     const module = policy.modules.get(input.resource.type)
     const names = module?.actions ?? []
     const { resource, ancestors } = await resolveResource(state, this.#resources, input.resource as ResourceRef)

@@ -7,8 +7,8 @@
  * Writes made by another process are not seen until `invalidate` is called for the
  * tenant (the hook a LISTEN/NOTIFY listener calls).
  */
-import { compileBundle } from '../engine/index.js'
-import type { CompiledPolicy } from '../engine/index.js'
+import { compileBundle, compileSubject } from '../engine/index.js'
+import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
 import type { Subject } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { ServiceError } from './errors.js'
@@ -26,6 +26,8 @@ export interface TenantState {
   readonly subjectsByAlias: Map<string, Subject>
   /** Per subject id, the revision of the last write applied (a put or a delete). */
   readonly subjectRevisions: Map<string, number>
+  /** Per stored subject object (a write stores a new one), the subject compiled for a policy: see `findCompiledSubject`. */
+  readonly compiledSubjects: WeakMap<Subject, CompiledSubject>
 }
 
 interface Entry {
@@ -155,7 +157,8 @@ export class TenantStates {
       policyRevision: 0,
       subjectsById: new Map(),
       subjectsByAlias: new Map(),
-      subjectRevisions: new Map()
+      subjectRevisions: new Map(),
+      compiledSubjects: new WeakMap()
     }
     if (stored !== undefined) {
       const compiled = compileBundle(stored.bundle)
@@ -191,4 +194,20 @@ export function unindexSubject (state: TenantState, id: string): void {
 /** The subject a request names: by id first, then by alias. */
 export function findSubject (state: TenantState, idOrAlias: string): Subject | undefined {
   return state.subjectsById.get(idOrAlias) ?? state.subjectsByAlias.get(idOrAlias)
+}
+
+/**
+ * The subject a request names (as `findSubject`), compiled for `policy`. Cached per
+ * stored subject object, so that a write, which stores a new object, drops it; and used
+ * only when compiled for this very policy object, so that a policy change never decides
+ * with a stale one.
+ */
+export function findCompiledSubject (state: TenantState, policy: CompiledPolicy, idOrAlias: string): CompiledSubject | undefined {
+  const subject = findSubject(state, idOrAlias)
+  if (subject === undefined) return undefined
+  const known = state.compiledSubjects.get(subject)
+  if (known !== undefined && known.policy === policy) return known
+  const compiled = compileSubject(policy, subject)
+  state.compiledSubjects.set(subject, compiled)
+  return compiled
 }

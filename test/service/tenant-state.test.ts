@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
 import { createServices, ServiceError } from '../../src/service/index.js'
-import { TenantStates } from '../../src/service/tenant-state.js'
+import { findCompiledSubject, TenantStates } from '../../src/service/tenant-state.js'
 import { eachBackend } from '../helpers/build-app.js'
 import { evaluation, exampleBundle } from '../http/fixtures.js'
 import { countingStore } from './counting-store.js'
@@ -28,6 +28,38 @@ await eachBackend(t, async (t, backend) => {
       await services.decisions.evaluateMany(tenant, { ...body, evaluations: [{}, { action: { name: 'edit' } }] })
     }
     t.same(calls, [], 'stored and absent resources, subjects and the policy all come from memory')
+  })
+
+  await t.test('the compiled subject is cached per subject and policy, and dropped when either changes', async t => {
+    const services = createServices({ store: backend.store, rootKey: undefined })
+    const tenant = fresh()
+    await services.admin.putTenant(tenant, {})
+    await services.admin.putPolicy(tenant, exampleBundle)
+    await services.admin.putSubject(tenant, 'marie', { roles: ['employee'], aliases: ['m@x'] })
+    await services.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
+    const decide = async (action: string): Promise<string> =>
+      (await services.decisions.evaluate(tenant, evaluation('marie', action, 'jobs', 'job-1') as Parameters<typeof services.decisions.evaluate>[1])).context.reason.code
+    t.equal(await decide('edit'), 'level_insufficient')
+    const state = await services.states.get(tenant)
+    const policy = state.policy
+    if (policy === undefined) throw new Error('no policy')
+    const cached = findCompiledSubject(state, policy, 'marie')
+    t.equal(findCompiledSubject(state, policy, 'marie'), cached, 'one compiled subject per subject and policy')
+    t.equal(findCompiledSubject(state, policy, 'm@x'), cached, 'by alias too')
+    t.equal(findCompiledSubject(state, policy, 'nobody'), undefined)
+
+    await services.admin.putSubject(tenant, 'marie', { roles: ['manager'] })
+    t.equal(await decide('edit'), 'role_grant', 'a subject write is seen')
+    t.not(findCompiledSubject(state, policy, 'marie'), cached, 'the written subject is compiled anew')
+
+    const manager = findCompiledSubject(state, policy, 'marie')
+    await services.admin.putPolicy(tenant, { ...exampleBundle, roles: { ...exampleBundle.roles, manager: { modules: { jobs: { access: 'all', level: 'limited' } } } } })
+    t.equal(await decide('edit'), 'level_insufficient', 'a policy write is seen')
+    const newPolicy = (await services.states.get(tenant)).policy
+    if (newPolicy === undefined) throw new Error('no policy')
+    const recompiled = findCompiledSubject(state, newPolicy, 'marie')
+    t.not(recompiled, manager, 'compiled again for the new policy')
+    t.equal(recompiled?.policy, newPolicy)
   })
 
   await t.test('a tenant loads once; an unknown tenant is not cached', async t => {
