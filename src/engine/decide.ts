@@ -48,13 +48,13 @@ export function decide (policy: CompiledPolicy, request: DecisionRequest): Decis
   const { subject, action, resource } = request
   if (subject === undefined) return deny(new SubjectUnknownReason(request.subjectId))
   const cs = subjectFor(policy, subject)
-  if (cs.refusal !== undefined) return deny(new SubjectRefusedReason(cs.refusal, cs.subject.id))
+  if (cs.refusal !== undefined) return deny(new SubjectRefusedReason(cs.refusal, cs.id))
   const module = policy.modules.get(resource.module)
   if (module === undefined) return deny(new ModuleUnknownReason(resource.module))
   const index = module.actionIndex.get(action)
-  if (index === undefined) return deny(new ActionReason('action_unknown', cs.subject.id, action, module.name))
+  if (index === undefined) return deny(new ActionReason('action_unknown', cs.id, action, module.name))
   // Step 2: the owner may do everything.
-  if (cs.owner) return allow(new ActionReason('owner', cs.subject.id, action, module.name), module.allFields)
+  if (cs.owner) return allow(new ActionReason('owner', cs.id, action, module.name), module.allFields)
   const ancestors = listOf(request.ancestors)
   return decideAction(cs, cs.context(module, effectiveProject(resource, ancestors)), resource, ancestors, index, true)
 }
@@ -87,12 +87,12 @@ function decideAction (cs: CompiledSubject, ctx: DecisionContext, resource: Reso
   const module = ctx.module
   // Step 3: a per-user override that denies the action.
   if (ctx.overrideDenied(index)) {
-    return deny(new ActionReason('override_deny', cs.subject.id, module.actions[index] as string, module.name))
+    return deny(new ActionReason('override_deny', cs.id, module.actions[index] as string, module.name))
   }
   // Steps 4 and 5: `all` roles and module admins ignore the ACL and grant everything.
   const superRole = ctx.superRole
   if (superRole !== undefined) {
-    return allow(new RoleReason(superRole.code, superRole.role, cs.subject.id, module.actions[index] as string, module.name), withFields ? module.allFields : undefined)
+    return allow(new RoleReason(superRole.code, superRole.role, cs.id, module.actions[index] as string, module.name), withFields ? module.allFields : undefined)
   }
   const holder = aclHolder(resource, ancestors)
   if (holder !== undefined) return decideByAcl(cs, ctx, holder, resource, index, withFields)
@@ -107,15 +107,15 @@ function decideByAcl (cs: CompiledSubject, ctx: DecisionContext, holder: Resourc
   const inherited = holder !== resource
   const denier = aclDenier(cs.names, ctx.roleRefs, entries, action)
   if (denier !== undefined) {
-    return deny(new AclReason('denied', denier.who, holder.id, resource.id, inherited, cs.subject.id, action, module.name))
+    return deny(new AclReason('denied', denier.who, holder.id, resource.id, inherited, cs.id, action, module.name))
   }
   const allower = aclAllower(cs.names, ctx.roleRefs, entries, action)
   if (allower !== undefined) {
     const fields = withFields && module.allFields !== undefined ? ctx.aclFields() : undefined
-    return allow(new AclReason('allowed', allower.who, holder.id, resource.id, inherited, cs.subject.id, action, module.name), fields)
+    return allow(new AclReason('allowed', allower.who, holder.id, resource.id, inherited, cs.id, action, module.name), fields)
   }
   const outcome = aclAnyMatches(cs.names, ctx.roleRefs, entries) ? 'not_allowed' : 'no_match'
-  return deny(new AclReason(outcome, '', holder.id, resource.id, inherited, cs.subject.id, action, module.name))
+  return deny(new AclReason(outcome, '', holder.id, resource.id, inherited, cs.id, action, module.name))
 }
 
 /** Why a grant does not grant the action at `index` on `resource`, or `GRANTS` when it grants it. */
@@ -150,15 +150,15 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
     const fields = withFields && module.allFields !== undefined ? grantedFields(names, ctx, resource, index, granting) : undefined
     // A role grant that grants without the override's help is a plain role grant.
     const plain = ctx.override === undefined ? first : plainGrant(names, ctx, resource, index, first)
-    if (plain >= 0) return allow(new RoleReason('role_grant', (grants[plain] as CandidateGrant).grant.role, cs.subject.id, action, module.name), fields)
+    if (plain >= 0) return allow(new RoleReason('role_grant', (grants[plain] as CandidateGrant).grant.role, cs.id, action, module.name), fields)
     const over = grants[first] as CandidateGrant
-    return allow(new RoleReason('override_grant', over.original === undefined ? '' : over.grant.role, cs.subject.id, action, module.name), fields)
+    return allow(new RoleReason('override_grant', over.original === undefined ? '' : over.grant.role, cs.id, action, module.name), fields)
   }
   if (worstAt < 0) {
     // Step 6 with nothing tried: no role that applies has a grant on the module, and there is no override.
-    return deny(new ActionReason('no_grant', cs.subject.id, action, module.name))
+    return deny(new ActionReason('no_grant', cs.id, action, module.name))
   }
-  return deny(new GrantFailureReason(GRANT_FAILURES[worst] as GrantFailure, cs.subject.id, ctx, index, grants[worstAt] as CandidateGrant))
+  return deny(new GrantFailureReason(GRANT_FAILURES[worst] as GrantFailure, cs.id, ctx, index, grants[worstAt] as CandidateGrant))
 }
 
 /** The first granting role grant (from `first` on) that also grants without the override, or -1. */
