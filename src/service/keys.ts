@@ -10,6 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { ActorMode, ApiKey, KeyScope, Store } from '../store/store.js'
 import { Lru } from './lru.js'
+import { TenantGenerations } from './tenant-generations.js'
 
 export const KEY_SCOPES: readonly KeyScope[] = ['check', 'admin', 'audit']
 
@@ -79,6 +80,8 @@ export interface KeyRingOptions {
 /** A key as cached: the stored record, and the secret once a request has proved it. */
 interface CachedKey {
   readonly key: ApiKey
+  /** The key's tenant generation when it was cached: an entry of an older one is reread. */
+  readonly generation: number
   /**
    * The presented secret whose hash matched, kept so that the next requests compare bytes
    * in constant time instead of hashing again: one hash per key and process, not per
@@ -104,6 +107,7 @@ export class KeyRing {
   #storedRootHash: string | undefined
   #verifiedRoot: Buffer | undefined
   readonly #keys: Lru<string, CachedKey>
+  readonly #generations = new TenantGenerations()
 
   constructor (opts: KeyRingOptions) {
     this.#store = opts.store
@@ -124,11 +128,10 @@ export class KeyRing {
 
   async #tenantKey (keyId: string, secret: string): Promise<Principal | undefined> {
     let cached = this.#keys.get(keyId)
-    if (cached === undefined) {
+    if (cached === undefined || cached.generation !== this.#generations.of(cached.key.tenantId)) {
       const key = await this.#store.getKey(keyId)
       if (key === undefined) return undefined
-      cached = { key }
-      this.#keys.set(key.id, cached)
+      cached = this.#cache(key)
     }
     const { key } = cached
     if (key.revokedAt !== null) return undefined
@@ -147,9 +150,9 @@ export class KeyRing {
     return true
   }
 
-  /** Drops every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
+  /** Voids every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
   forgetTenant (tenantId: string): void {
-    for (const [id, cached] of [...this.#keys.entries()]) if (cached.key.tenantId === tenantId) this.#keys.delete(id)
+    this.#generations.bump(tenantId)
   }
 
   /** Drops every cached key (after missed notifications). */
@@ -164,7 +167,13 @@ export class KeyRing {
 
   /** Records a key this process just wrote, so its first use needs no query. */
   remember (key: ApiKey): void {
-    this.#keys.set(key.id, { key })
+    this.#cache(key)
+  }
+
+  #cache (key: ApiKey): CachedKey {
+    const cached = { key, generation: this.#generations.of(key.tenantId) }
+    this.#keys.set(key.id, cached)
+    return cached
   }
 
   async #loadStoredRootHash (): Promise<string | undefined> {

@@ -49,13 +49,6 @@ export class Lru<K, V> {
     return this.#map.delete(key)
   }
 
-  /** Deletes every entry whose key satisfies `predicate`; walks the whole map. */
-  deleteWhere (predicate: (key: K) => boolean): void {
-    for (const key of [...this.#map.keys()]) {
-      if (predicate(key)) this.#map.delete(key)
-    }
-  }
-
   /** Every entry, oldest first; reading them is not a use. */
   * entries (): IterableIterator<[K, V]> {
     for (const [key, slot] of this.#map) yield [key, slot.value]

@@ -7,16 +7,20 @@
 import type { ResourceFacts } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { Lru } from './lru.js'
+import { TenantGenerations } from './tenant-generations.js'
 
 interface Entry {
   readonly facts: ResourceFacts | null
   /** The tenant revision of the write that placed the entry; 0 for an entry read from the store. */
   readonly revision: number
+  /** The tenant's generation when the entry was placed: an entry of an older one is void. */
+  readonly generation: number
 }
 
 export class ResourceCache {
   readonly #store: Store
   readonly #entries: Lru<string, Entry>
+  readonly #generations = new TenantGenerations()
 
   constructor (opts: { store: Store, size?: number }) {
     this.#store = opts.store
@@ -26,25 +30,33 @@ export class ResourceCache {
   /** The stored resource, or `undefined` when none is stored under that module and id. */
   async get (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined> {
     const key = cacheKey(tenantId, module, id)
+    const generation = this.#generations.of(tenantId)
     const hit = this.#entries.get(key)
-    if (hit !== undefined) return hit.facts ?? undefined
+    if (hit !== undefined && hit.generation === generation) return hit.facts ?? undefined
     const facts = await this.#store.getResource(tenantId, module, id)
-    if (!this.#entries.has(key)) this.#entries.set(key, { facts: facts ?? null, revision: 0 })
+    // Placed with the generation read before the query: an invalidation meanwhile voids it.
+    if (this.#valid(tenantId, this.#entries.peek(key)) === undefined) this.#entries.set(key, { facts: facts ?? null, revision: 0, generation })
     return facts
   }
 
   /** Records a write (`null`: a delete) of this process at `revision`. */
   written (tenantId: string, module: string, id: string, facts: ResourceFacts | null, revision: number): void {
     const key = cacheKey(tenantId, module, id)
-    const current = this.#entries.peek(key)
+    const current = this.#valid(tenantId, this.#entries.peek(key))
     if (current !== undefined && current.revision > revision) return
-    this.#entries.set(key, { facts, revision })
+    this.#entries.set(key, { facts, revision, generation: this.#generations.of(tenantId) })
   }
 
-  /** Forgets every resource of a tenant (after another process changed it); walks the whole cache. */
+  /**
+   * Forgets every resource of a tenant (after another process changed it), in constant
+   * time: its entries become void and age out of the cache like any other.
+   */
   invalidateTenant (tenantId: string): void {
-    const prefix = `${tenantId}\u0000`
-    this.#entries.deleteWhere(key => key.startsWith(prefix))
+    this.#generations.bump(tenantId)
+  }
+
+  #valid (tenantId: string, entry: Entry | undefined): Entry | undefined {
+    return entry !== undefined && entry.generation === this.#generations.of(tenantId) ? entry : undefined
   }
 }
 

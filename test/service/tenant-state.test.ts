@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import t from 'tap'
-import { createServices, ServiceError } from '../../src/service/index.js'
+import { createServices, mintKey, ServiceError } from '../../src/service/index.js'
 import { findCompiledSubject, TenantStates } from '../../src/service/tenant-state.js'
 import { eachBackend } from '../helpers/build-app.js'
 import { evaluation, exampleBundle } from '../http/fixtures.js'
@@ -28,6 +28,38 @@ await eachBackend(t, async (t, backend) => {
       await services.decisions.evaluateMany(tenant, { ...body, evaluations: [{}, { action: { name: 'edit' } }] })
     }
     t.same(calls, [], 'stored and absent resources, subjects and the policy all come from memory')
+  })
+
+  await t.test('forgetting a tenant rereads its cached resources and keys, and no other tenant\'s', async t => {
+    const { store, calls } = countingStore(backend.store)
+    const services = createServices({ store, rootKey: undefined })
+    const [a, b] = [fresh(), fresh()]
+    const tokens: string[] = []
+    for (const tenant of [a, b]) {
+      await services.admin.putTenant(tenant, {})
+      await services.admin.putPolicy(tenant, exampleBundle)
+      await services.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
+      const { keyId, token, secretHash } = mintKey()
+      await store.createKey({ id: keyId, tenantId: tenant, secretHash, scopes: ['check'] })
+      tokens.push(token)
+    }
+    const useBoth = async (): Promise<void> => {
+      for (const [i, tenant] of [a, b].entries()) {
+        t.ok(await services.resources.get(tenant, 'jobs', 'job-1'))
+        t.match(await services.keys.authenticate(tokens[i] as string), { tenantId: tenant })
+      }
+    }
+    await useBoth()
+    calls.length = 0
+    await useBoth()
+    t.same(calls, [], 'both tenants cached')
+    services.resources.invalidateTenant(a)
+    services.keys.forgetTenant(a)
+    await useBoth()
+    t.same(calls, ['getResource', 'getKey'], 'only tenant a is read again')
+    calls.length = 0
+    await useBoth()
+    t.same(calls, [], 'and cached again')
   })
 
   await t.test('the compiled subject is cached per subject and policy, and dropped when either changes', async t => {
