@@ -5,21 +5,8 @@
 import { readFileSync } from 'node:fs'
 import t from 'tap'
 import type { Test } from 'tap'
-import type { CliIo } from '../../src/cli/main.js'
 import { main } from '../../src/cli/main.js'
-import { runCli, STACK_LINE } from './helpers.js'
-
-function captureIo (): CliIo & { out: string, err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => { io.out += text },
-    stderr: (text: string) => { io.err += text },
-    readFile: (path: string) => readFileSync(path, 'utf8'),
-    debug: false
-  }
-  return io
-}
+import { captureIo, runCli, STACK_LINE } from './helpers.js'
 
 /** The crafted acceptance bundle: a manager whose billing grant is `deny: [lock]`. */
 const oldBundle = `version: 1

@@ -4,7 +4,9 @@
  * TypeScript sources, so that a stale dist/ never answers for the code under test.
  */
 import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
+import type { CliIo } from '../../src/cli/main.js'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const binPath = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
@@ -30,6 +32,20 @@ export async function runCli (args: readonly string[], opts: { cwd?: string } = 
     child.on('error', reject)
     child.on('close', code => { resolve({ code, stdout, stderr }) })
   })
+}
+
+/** An in-process `CliIo` that keeps what the command writes and reads real files; `overrides` replace any part. */
+export function captureIo (overrides: Partial<CliIo> = {}): CliIo & { out: string, err: string } {
+  const io = {
+    out: '',
+    err: '',
+    stdout: (text: string) => { io.out += text },
+    stderr: (text: string) => { io.err += text },
+    readFile: (path: string) => readFileSync(path, 'utf8'),
+    debug: false,
+    ...overrides
+  }
+  return io
 }
 
 /** Lines that only a stack trace prints. */

@@ -3,23 +3,8 @@
  * handler that keeps stack traces out of the output.
  */
 import t from 'tap'
-import type { CliIo } from '../../src/cli/main.js'
 import { EXIT_INTERNAL, main } from '../../src/cli/main.js'
-import { fixture } from './helpers.js'
-import { readFileSync } from 'node:fs'
-
-function captureIo (overrides: Partial<CliIo> = {}): CliIo & { out: string, err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => { io.out += text },
-    stderr: (text: string) => { io.err += text },
-    readFile: (path: string) => readFileSync(path, 'utf8'),
-    debug: false,
-    ...overrides
-  }
-  return io
-}
+import { captureIo, fixture } from './helpers.js'
 
 t.test('help names the commands; help <command> prints its usage', async t => {
   const io = captureIo()

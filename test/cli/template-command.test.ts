@@ -6,14 +6,13 @@
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import t from 'tap'
-import type { CliIo } from '../../src/cli/main.js'
 import { main } from '../../src/cli/main.js'
 import { compileBundle, decide, exportBundle } from '../../src/engine/index.js'
 import type { CompiledPolicy } from '../../src/engine/index.js'
 import { diffPolicies } from '../../src/service/policy-diff/index.js'
 import { ancestorsOf, loadSuiteText, parseSource } from '../../src/service/policy-tests/index.js'
 import { findTemplatesFolder, templateNames } from '../../src/service/templates.js'
-import { runCli, STACK_LINE } from './helpers.js'
+import { captureIo, runCli, STACK_LINE } from './helpers.js'
 
 const folder = findTemplatesFolder()
 const names = templateNames()
@@ -24,18 +23,6 @@ function compileText (text: string): CompiledPolicy {
   const compiled = compileBundle(parsed.source.value)
   if (!compiled.ok) throw new Error(JSON.stringify(compiled.issues))
   return compiled.policy
-}
-
-function captureIo (): CliIo & { out: string, err: string } {
-  const io = {
-    out: '',
-    err: '',
-    stdout: (text: string) => { io.out += text },
-    stderr: (text: string) => { io.err += text },
-    readFile: (path: string) => readFileSync(path, 'utf8'),
-    debug: false
-  }
-  return io
 }
 
 t.test('the five templates of DESIGN.md §6 are shipped', async t => {

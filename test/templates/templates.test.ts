@@ -11,8 +11,8 @@ import { fileURLToPath } from 'node:url'
 import t from 'tap'
 import { parse } from 'yaml'
 import { main } from '../../src/cli/main.js'
-import type { CliIo } from '../../src/cli/main.js'
 import { runSuiteFile } from '../../src/cli/test-command.js'
+import { captureIo } from '../cli/helpers.js'
 import { compileBundle, decide } from '../../src/engine/index.js'
 
 const templatesDir = fileURLToPath(new URL('../../src/templates/', import.meta.url))
@@ -24,19 +24,6 @@ const EXPECTED = ['construction-projects', 'field-crew', 'maintenance', 'service
 const templateNames = (): string[] =>
   readdirSync(templatesDir).filter(name => statSync(join(templatesDir, name)).isDirectory()).sort()
 const suiteFile = (name: string): string => join(templatesDir, name, 'suite.yaml')
-
-/** An in-process `CliIo` that reads real files, except those `files` replaces, and keeps the output. */
-function captureIo (files: Record<string, string> = {}): CliIo & { out: string, err: string } {
-  const io = {
-    out: '',
-    err: '',
-    debug: false,
-    stdout: (text: string) => { io.out += text },
-    stderr: (text: string) => { io.err += text },
-    readFile: (path: string) => files[path] ?? readFileSync(path, 'utf8')
-  }
-  return io
-}
 
 interface Sentence { section?: string, text: string, gap?: string }
 interface Inventory { template: string, seed: string, sentences: Sentence[] }
@@ -128,7 +115,7 @@ t.test('a wrong expectation in a template suite fails the run and names the case
     /(- name: operative does not see the orders of another site\n(?: {4}.*\n)*? {4}expect: )deny\n {4}reason: no_grant\n/,
     '$1allow\n')
   t.not(wrong, text, 'the fixture edit applied')
-  const io = captureIo({ [file]: wrong })
+  const io = captureIo({ readFile: path => path === file ? wrong : readFileSync(path, 'utf8') })
   const code = await main(['test', file], io)
   t.equal(code, 1)
   t.match(io.out, 'FAIL operative does not see the orders of another site')
