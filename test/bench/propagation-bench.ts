@@ -9,6 +9,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
+import pg from 'pg'
 import { createTestDatabase } from '../helpers/db.js'
 import { freePort, startPinned, TSX, waitReady, type Started } from './http/processes.js'
 import { int, sig, table } from './lib/stats.js'
@@ -122,7 +123,6 @@ export async function runPropagationBench (opts: PropagationBenchOptions): Promi
       if ((trial + 1) % 50 === 0) opts.log(`  propagation: ${trial + 1} of ${opts.trials} trials`)
     }
     const version = await (async () => {
-      const pg = (await import('pg')).default
       const client = new pg.Client({ connectionString: database.url })
       await client.connect()
       try { return (await client.query<{ v: string }>('select version() as v')).rows[0]?.v.split(' ').slice(0, 2).join(' ') ?? 'unknown' } finally { await client.end() }
