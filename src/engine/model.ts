@@ -142,7 +142,7 @@ export interface DecisionRequest {
    * could resolve them. The engine reads them for ACL inheritance and for the project
    * of a resource that names none.
    */
-  ancestors?: ResourceFacts[]
+  ancestors?: readonly ResourceFacts[]
 }
 
 /**

@@ -127,7 +127,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
 
   // Protected routes: every route below authenticates first and declares its access rule.
   app.register(async function protectedRoutes (api) {
-    api.addHook('onRequest', api.authenticate)
+    api.protect()
     await api.register(evaluationRoutes)
     await api.register(evaluationsRoutes)
     await api.register(searchRoutes)

@@ -80,6 +80,8 @@ export interface KeyRingOptions {
 /** A key as cached: the stored record, and the secret once a request has proved it. */
 interface CachedKey {
   readonly key: ApiKey
+  /** The principal a request with this key acts as (one object per key, not per request). */
+  readonly principal: Principal
   /** The key's tenant generation when it was cached: an entry of an older one is reread. */
   readonly generation: number
   /**
@@ -88,6 +90,18 @@ interface CachedKey {
    * request. The process sees every secret in its requests anyway.
    */
   verified?: Buffer
+}
+
+const ROOT: Principal = Object.freeze({ kind: 'root' })
+
+/** The key's principal when `secret` is its secret and it is not revoked, else `undefined`. */
+function verify (cached: CachedKey, secret: string): Principal | undefined {
+  if (cached.key.revokedAt !== null) return undefined
+  if (cached.verified === undefined || !sameSecret(secret, cached.verified)) {
+    if (!secretMatches(secret, cached.key.secretHash)) return undefined
+    cached.verified = Buffer.from(secret, 'utf8')
+  }
+  return cached.principal
 }
 
 /** Constant-time comparison of a presented secret with one already verified. */
@@ -116,38 +130,32 @@ export class KeyRing {
   }
 
   /** The principal of a token, or `undefined` when the token is not a valid, unrevoked key. */
-  async authenticate (token: string): Promise<Principal | undefined> {
+  authenticate (token: string): Principal | undefined | Promise<Principal | undefined> {
     const parsed = parseKeyToken(token)
     if (parsed !== undefined) {
-      const tenant = await this.#tenantKey(parsed.keyId, parsed.secret)
+      const cached = this.#keys.get(parsed.keyId)
+      if (cached === undefined || cached.generation !== this.#generations.of(cached.key.tenantId)) return this.#authenticateLater(token, parsed)
+      const tenant = verify(cached, parsed.secret)
       if (tenant !== undefined) return tenant
     }
     // A configured root key may have any shape, even a tenant key's.
-    return await this.#isRoot(token) ? { kind: 'root' } : undefined
+    if (this.#verifiedRoot !== undefined && sameSecret(token, this.#verifiedRoot)) return ROOT
+    return this.#rootLater(token)
   }
 
-  async #tenantKey (keyId: string, secret: string): Promise<Principal | undefined> {
-    let cached = this.#keys.get(keyId)
-    if (cached === undefined || cached.generation !== this.#generations.of(cached.key.tenantId)) {
-      const key = await this.#store.getKey(keyId)
-      if (key === undefined) return undefined
-      cached = this.#cache(key)
-    }
-    const { key } = cached
-    if (key.revokedAt !== null) return undefined
-    if (cached.verified === undefined || !sameSecret(secret, cached.verified)) {
-      if (!secretMatches(secret, key.secretHash)) return undefined
-      cached.verified = Buffer.from(secret, 'utf8')
-    }
-    return { kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, actor: key.actor }
+  /** `authenticate` when the key must be read from the store first. */
+  async #authenticateLater (token: string, parsed: { keyId: string, secret: string }): Promise<Principal | undefined> {
+    const key = await this.#store.getKey(parsed.keyId)
+    const tenant = key === undefined ? undefined : verify(this.#cache(key), parsed.secret)
+    return tenant ?? await this.#rootLater(token)
   }
 
-  async #isRoot (token: string): Promise<boolean> {
-    if (this.#verifiedRoot !== undefined && sameSecret(token, this.#verifiedRoot)) return true
+  async #rootLater (token: string): Promise<Principal | undefined> {
+    if (this.#verifiedRoot !== undefined && sameSecret(token, this.#verifiedRoot)) return ROOT
     const rootHash = this.#rootHash ?? await this.#loadStoredRootHash()
-    if (rootHash === undefined || !secretMatches(token, rootHash)) return false
+    if (rootHash === undefined || !secretMatches(token, rootHash)) return undefined
     this.#verifiedRoot = Buffer.from(token, 'utf8')
-    return true
+    return ROOT
   }
 
   /** Voids every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
@@ -171,7 +179,8 @@ export class KeyRing {
   }
 
   #cache (key: ApiKey): CachedKey {
-    const cached = { key, generation: this.#generations.of(key.tenantId) }
+    const principal: Principal = Object.freeze({ kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, actor: key.actor })
+    const cached = { key, principal, generation: this.#generations.of(key.tenantId) }
     this.#keys.set(key.id, cached)
     return cached
   }

@@ -29,10 +29,24 @@ export class ResourceCache {
 
   /** The stored resource, or `undefined` when none is stored under that module and id. */
   async get (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined> {
+    const hit = this.cached(tenantId, module, id)
+    if (hit !== undefined) return hit ?? undefined
+    return await this.load(tenantId, module, id)
+  }
+
+  /**
+   * What the cache knows without asking the store: the stored resource, `null` when it is
+   * known that none is stored, `undefined` when the cache does not know (then `load`).
+   */
+  cached (tenantId: string, module: string, id: string): ResourceFacts | null | undefined {
+    const hit = this.#entries.get(cacheKey(tenantId, module, id))
+    return hit !== undefined && hit.generation === this.#generations.of(tenantId) ? hit.facts : undefined
+  }
+
+  /** Reads the resource from the store and caches what it read. */
+  async load (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined> {
     const key = cacheKey(tenantId, module, id)
     const generation = this.#generations.of(tenantId)
-    const hit = this.#entries.get(key)
-    if (hit !== undefined && hit.generation === generation) return hit.facts ?? undefined
     const facts = await this.#store.getResource(tenantId, module, id)
     // Placed with the generation read before the query: an invalidation meanwhile voids it.
     if (this.#valid(tenantId, this.#entries.peek(key)) === undefined) this.#entries.set(key, { facts: facts ?? null, revision: 0, generation })

@@ -21,44 +21,76 @@ export interface ResourceRef {
 export interface ResolvedResource {
   resource: ResourceFacts
   /** Stored ancestors, nearest first. */
-  ancestors: ResourceFacts[]
+  ancestors: readonly ResourceFacts[]
 }
+
+/** A resolution from memory: done, or the one stored resource it needs read first. */
+export type CachedResolution =
+  | { kind: 'resolved', resolved: ResolvedResource }
+  | { kind: 'missing', module: string, id: string }
+
+const NO_ANCESTORS: readonly ResourceFacts[] = Object.freeze([])
 
 /**
  * Resolves `ref` for the tenant. Throws ServiceError `no_policy`, or `validation_failed`
  * (paths under `pointer`, e.g. `/resource`) when inline properties are unusable.
  */
 export async function resolveResource (state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer = '/resource'): Promise<ResolvedResource> {
-  const resource = await resourceFacts(state, cache, ref, pointer)
-  return { resource, ancestors: await ancestorsOf(state.tenantId, cache, resource) }
-}
-
-async function resourceFacts (state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer: string): Promise<ResourceFacts> {
-  const { type: module, id } = ref
-  if (ref.properties !== undefined) {
-    const policy = state.policy
-    if (policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
-    const converted = resourceFromProperties(policy, module, id, ref.properties, { strict: false })
-    if (!converted.ok) {
-      const details: ErrorDetail[] = converted.issues.map(i => ({ in: 'body', path: `${pointer}/properties${i.path}`, message: i.message, code: i.code }))
-      throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? 'unusable properties'}`, details)
-    }
-    return converted.resource
+  // Each round reads one resource the cache did not know; the walk names at most
+  // MAX_ANCESTOR_DEPTH + 1 of them, so this ends even if the cache keeps forgetting.
+  const read = new Map<string, ResourceFacts | null>()
+  for (;;) {
+    const r = resolveCached(state, cache, ref, pointer, read)
+    if (r.kind === 'resolved') return r.resolved
+    read.set(r.id, await cache.load(state.tenantId, r.module, r.id) ?? null)
   }
-  return await cache.get(state.tenantId, module, id) ?? { module, id, relations: {} }
 }
 
-/** The stored ancestors through `parent`, nearest first; stops at a missing one, a cycle or the depth bound. */
-async function ancestorsOf (tenantId: string, cache: ResourceCache, resource: ResourceFacts): Promise<ResourceFacts[]> {
+/**
+ * `resolveResource` from memory only, so that a warm decision needs no promise: what the
+ * cache (or `read`, resources read for this request) knows, else the first resource it
+ * lacks. Throws as `resolveResource`.
+ */
+export function resolveCached (state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer = '/resource', read?: ReadonlyMap<string, ResourceFacts | null>): CachedResolution {
+  const { type: module, id } = ref
+  let resource: ResourceFacts
+  if (ref.properties !== undefined) {
+    resource = fromProperties(state, ref as ResourceRef & { properties: Record<string, unknown> }, pointer)
+  } else {
+    const stored = known(state, cache, read, module, id)
+    if (stored === undefined) return { kind: 'missing', module, id }
+    resource = stored ?? { module, id, relations: {} }
+  }
+  if (resource.parent === undefined) return { kind: 'resolved', resolved: { resource, ancestors: NO_ANCESTORS } }
+
+  // The stored ancestors through `parent`, nearest first; stops at a missing one, a cycle or the depth bound.
   const ancestors: ResourceFacts[] = []
   const seen = new Set([resource.id])
-  let parent = resource.parent
+  let parent: string | undefined = resource.parent
   while (parent !== undefined && !seen.has(parent) && ancestors.length < MAX_ANCESTOR_DEPTH) {
     seen.add(parent)
-    const facts = await cache.get(tenantId, resource.module, parent)
-    if (facts === undefined) break
+    const facts = known(state, cache, read, module, parent)
+    if (facts === undefined) return { kind: 'missing', module, id: parent }
+    if (facts === null) break
     ancestors.push(facts)
     parent = facts.parent
   }
-  return ancestors
+  return { kind: 'resolved', resolved: { resource, ancestors } }
+}
+
+/** What this request read of a resource, else what the cache knows (see `ResourceCache.cached`). */
+function known (state: TenantState, cache: ResourceCache, read: ReadonlyMap<string, ResourceFacts | null> | undefined, module: string, id: string): ResourceFacts | null | undefined {
+  const hit = read?.get(id)
+  return hit !== undefined ? hit : cache.cached(state.tenantId, module, id)
+}
+
+function fromProperties (state: TenantState, ref: ResourceRef & { properties: Record<string, unknown> }, pointer: string): ResourceFacts {
+  const policy = state.policy
+  if (policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
+  const converted = resourceFromProperties(policy, ref.type, ref.id, ref.properties, { strict: false })
+  if (!converted.ok) {
+    const details: ErrorDetail[] = converted.issues.map(i => ({ in: 'body', path: `${pointer}/properties${i.path}`, message: i.message, code: i.code }))
+    throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? 'unusable properties'}`, details)
+  }
+  return converted.resource
 }

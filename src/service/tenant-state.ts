@@ -70,6 +70,11 @@ export class TenantStates {
     }
   }
 
+  /** The state of a tenant already in memory, without waiting: `undefined` when it is not (then `get`). */
+  loadedState (tenantId: string): TenantState | undefined {
+    return this.#entries.get(tenantId)?.state
+  }
+
   /**
    * Applies a successful write of this process to the loaded state. A state still
    * loading may predate the write, so it is dropped instead and loaded again on next use.

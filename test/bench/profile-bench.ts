@@ -116,7 +116,7 @@ async function profileServer (opts: ProfileOptions, name: string, server: Starte
   }
   const file = readdirSync(dir).find(f => f.endsWith('.cpuprofile'))
   if (file === undefined) throw new Error(`${name} wrote no CPU profile (did it exit cleanly on SIGTERM?)`)
-  const h = hottest(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, ROOT, { top: 25, window })
+  const h = hottest(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, ROOT, { top: 300, window })
   const perRequest = (ms: number): number => ms * 1000 / requests
   return {
     requests,
@@ -128,11 +128,14 @@ async function profileServer (opts: ProfileOptions, name: string, server: Starte
 
 export function formatProfileReport (r: ProfileResult): string {
   const rows = (costs: Cost[], unit: string, n = TOP): string[][] => costs.slice(0, n).map(c => [`${sig(c.perUnit)} ${unit}`, `${sig(c.share * 100, 2)}%`, c.name])
-  const bareFiles = new Map(r.bare.files.map(f => [f.name, f.perUnit]))
-  const diff = r.gatehouse.files
-    .map(f => ({ name: f.name, g: f.perUnit, b: bareFiles.get(f.name) ?? 0 }))
-    .sort((x, y) => (y.g - y.b) - (x.g - x.b))
-    .slice(0, TOP)
+  const against = (mine: Cost[], bare: Cost[]): string[][] => {
+    const bareCost = new Map(bare.map(c => [c.name, c.perUnit]))
+    return mine
+      .map(c => ({ name: c.name, g: c.perUnit, b: bareCost.get(c.name) ?? 0 }))
+      .sort((x, y) => (y.g - y.b) - (x.g - x.b))
+      .slice(0, TOP)
+      .map(d => [`${sig(d.g)} µs`, `${sig(d.b)} µs`, `${sig(d.g - d.b)} µs`, d.name])
+  }
   return [
     `\`decide\` alone: ${sig(r.engine.nsPerDecision)} ns of CPU per decision (profiled, so slower than unprofiled), by function:`,
     table(['per decision', 'share', 'function'], rows(r.engine.functions, 'ns')),
@@ -144,7 +147,10 @@ export function formatProfileReport (r: ProfileResult): string {
       `(bare Fastify route: ${sig(r.bare.perRequestUs)} µs; ${int(r.gatehouse.requests)} and ${int(r.bare.requests)} requests profiled), by function:`,
     table(['per request', 'share', 'function'], rows(r.gatehouse.functions, 'µs', 25)),
     '',
+    'by function, against the bare route (largest difference first):',
+    table(['gatehouse', 'bare route', 'difference', 'function'], against(r.gatehouse.functions, r.bare.functions)),
+    '',
     'by file or package, against the bare route (largest difference first):',
-    table(['gatehouse', 'bare route', 'difference', 'file'], diff.map(d => [`${sig(d.g)} µs`, `${sig(d.b)} µs`, `${sig(d.g - d.b)} µs`, d.name]))
+    table(['gatehouse', 'bare route', 'difference', 'file'], against(r.gatehouse.files, r.bare.files))
   ].join('\n')
 }

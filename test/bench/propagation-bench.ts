@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto'
 import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createTestDatabase } from '../helpers/db.js'
-import { freePort, startPinned, TSX, waitReady, type Started } from './http/processes.js'
+import { builtService, freePort, startPinned, waitReady, type Started } from './http/processes.js'
 import { int, sig, table } from './lib/stats.js'
 
 export interface PropagationBenchOptions {
@@ -36,7 +36,6 @@ export interface PropagationBenchResult {
   targetMet: boolean
 }
 
-const MAIN = fileURLToPath(new URL('../../src/main.ts', import.meta.url))
 const TENANT = 'propagation'
 const TRIAL_TIMEOUT_MS = 10_000
 
@@ -68,7 +67,7 @@ async function startReplica (name: string, cpu: number, databaseUrl: string, roo
   const port = await freePort()
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, GATEHOUSE_ROOT_KEY: rootKey, LOG_LEVEL: 'warn' }
   delete env.GATEHOUSE_POLL_MS
-  const started = startPinned(name, cpu, process.execPath, ['--import', TSX, MAIN], env)
+  const started = startPinned(name, cpu, process.execPath, [builtService()], env)
   const base = `http://127.0.0.1:${port}`
   try {
     await waitReady(started, `${base}/readyz`)

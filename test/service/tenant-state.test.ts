@@ -28,6 +28,31 @@ await eachBackend(t, async (t, backend) => {
       await services.decisions.evaluateMany(tenant, { ...body, evaluations: [{}, { action: { name: 'edit' } }] })
     }
     t.same(calls, [], 'stored and absent resources, subjects and the policy all come from memory')
+    // The hot path allocates no promise once warm: decisions and key checks answer at once.
+    t.notOk(services.decisions.evaluate(tenant, body) instanceof Promise, 'a warm evaluation answers without a promise')
+    const { token, keyId, secretHash } = mintKey()
+    await store.createKey({ id: keyId, tenantId: tenant, secretHash, scopes: ['check'] })
+    t.ok(services.keys.authenticate(token) instanceof Promise, 'a key not yet read waits on the store')
+    t.match(await services.keys.authenticate(token), { kind: 'tenant', tenantId: tenant })
+    t.match(services.keys.authenticate(token), { kind: 'tenant', tenantId: tenant }, 'then answers at once')
+  })
+
+  await t.test('a resource cache too small for an ancestor chain still resolves it, reading each resource once', async t => {
+    const { store, calls } = countingStore(backend.store)
+    const writer = createServices({ store: backend.store, rootKey: undefined })
+    const tenant = fresh()
+    await writer.admin.putTenant(tenant, {})
+    await writer.admin.putPolicy(tenant, exampleBundle)
+    await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
+    await writer.admin.putResource(tenant, 'documents', 'd3', { acl: [] })
+    for (let i = 2; i >= 0; i--) await writer.admin.putResource(tenant, 'documents', `d${i}`, { parent: `d${i + 1}` })
+    const services = createServices({ store, rootKey: undefined, resourceCacheSize: 1 })
+    const body = evaluation('marie', 'view', 'documents', 'd0') as Parameters<typeof services.decisions.evaluate>[1]
+    await services.decisions.evaluate(tenant, evaluation('marie', 'view', 'documents', 'elsewhere') as Parameters<typeof services.decisions.evaluate>[1])
+    calls.length = 0
+    const answer = await services.decisions.evaluate(tenant, body)
+    t.equal(answer.context.reason.code, 'acl_deny', 'the ACL three levels up applies')
+    t.same(calls, ['getResource', 'getResource', 'getResource', 'getResource'], 'd0 to d3, each read once')
   })
 
   await t.test('forgetting a tenant rereads its cached resources and keys, and no other tenant\'s', async t => {

@@ -17,7 +17,9 @@ export function requestIdOf (req: IncomingMessage): string {
 }
 
 export const requestIdPlugin = fp(async function requestId (app: FastifyInstance) {
-  app.addHook('onRequest', async (request, reply) => {
+  // A callback hook, not an async one: no promise per request for one header.
+  app.addHook('onRequest', (request, reply, done) => {
     reply.header('x-request-id', request.id)
+    done()
   })
 }, { name: 'gatehouse-request-id', fastify: '5.x' })

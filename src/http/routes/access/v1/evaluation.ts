@@ -19,5 +19,5 @@ export async function evaluationRoutes (app: FastifyInstance): Promise<void> {
         ...errorResponses(...AUTHZEN_BODY_ERRORS, ...AUTH_ERRORS, 'tenant_not_found', 'no_policy')
       }
     }
-  }, async request => await app.services.decisions.evaluate(request.tenantId, request.body))
+  }, request => app.services.decisions.evaluate(request.tenantId, request.body))
 }
