@@ -8,7 +8,6 @@
  * else the local server) and dropped at the end.
  */
 import { randomBytes } from 'node:crypto'
-import { fileURLToPath } from 'node:url'
 import pg from 'pg'
 import { createTestDatabase } from '../helpers/db.js'
 import { builtService, freePort, startPinned, waitReady, type Started } from './http/processes.js'
