@@ -23,7 +23,7 @@ import type { ResourceCache } from './resource-cache.js'
 import { resolveResource } from './resource-lookup.js'
 import type { ResourceRef } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
-import { findCompiledSubject, findSubject } from './tenant-state.js'
+import { findCompiledSubject } from './tenant-state.js'
 
 export { MAX_PAGE_LIMIT as MAX_SEARCH_LIMIT }
 
@@ -114,7 +114,7 @@ export class SearchService {
     delete resourceless.id
     const cursor = openCursor(tenantId, 'resource', { ...input, resource: resourceless }, input.page)
     const policy = state.policy as NonNullable<TenantState['policy']>
-    const subject = findSubject(state, input.subject.id)
+    const subject = findCompiledSubject(state, policy, input.subject.id)
     const plan = policy.modules.has(type) && subject !== undefined
       ? planSearch(policy, subject, input.action.name, type, await this.#store.getSearchFacts(tenantId, type))
       : { kind: 'never' as const }
