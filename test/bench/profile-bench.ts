@@ -42,10 +42,19 @@ export interface ServerProfile {
   files: Cost[]
 }
 
+/** A function or file of the service's profile with the bare route's cost for it. */
+export interface Difference {
+  name: string
+  gatehouse: number
+  bare: number
+}
+
 export interface ProfileResult {
   engine: { nsPerDecision: number, functions: Cost[], files: Cost[] }
   gatehouse: ServerProfile
   bare: ServerProfile
+  /** Per request, µs, largest difference first: what the service spends beyond the bare route. */
+  againstBare: { functions: Difference[], files: Difference[] }
 }
 
 const TOP = 15
@@ -93,8 +102,9 @@ export async function runProfiles (opts: ProfileOptions): Promise<ProfileResult>
         functions: e.functions.map(h => ({ name: h.name, perUnit: perDecision(h.selfMs), share: h.share })),
         files: e.files.map(h => ({ name: h.name, perUnit: perDecision(h.selfMs), share: h.share }))
       },
-      gatehouse: g,
-      bare: b
+      gatehouse: trim(g),
+      bare: trim(b),
+      againstBare: { functions: against(g.functions, b.functions), files: against(g.files, b.files) }
     }
   } finally {
     rmSync(work, { recursive: true, force: true })
@@ -126,16 +136,23 @@ async function profileServer (opts: ProfileOptions, name: string, server: Starte
   }
 }
 
+/** The largest differences, computed over every function profiled (a function the bare route never ran costs it 0). */
+function against (mine: Cost[], bare: Cost[]): Difference[] {
+  const bareCost = new Map(bare.map(c => [c.name, c.perUnit]))
+  return mine
+    .map(c => ({ name: c.name, gatehouse: c.perUnit, bare: bareCost.get(c.name) ?? 0 }))
+    .sort((x, y) => (y.gatehouse - y.bare) - (x.gatehouse - x.bare))
+    .slice(0, TOP)
+}
+
+/** What is kept of a server's profile: its hottest functions and files (every one is used for `against`). */
+function trim (p: ServerProfile): ServerProfile {
+  return { ...p, functions: p.functions.slice(0, 25), files: p.files.slice(0, 25) }
+}
+
 export function formatProfileReport (r: ProfileResult): string {
   const rows = (costs: Cost[], unit: string, n = TOP): string[][] => costs.slice(0, n).map(c => [`${sig(c.perUnit)} ${unit}`, `${sig(c.share * 100, 2)}%`, c.name])
-  const against = (mine: Cost[], bare: Cost[]): string[][] => {
-    const bareCost = new Map(bare.map(c => [c.name, c.perUnit]))
-    return mine
-      .map(c => ({ name: c.name, g: c.perUnit, b: bareCost.get(c.name) ?? 0 }))
-      .sort((x, y) => (y.g - y.b) - (x.g - x.b))
-      .slice(0, TOP)
-      .map(d => [`${sig(d.g)} µs`, `${sig(d.b)} µs`, `${sig(d.g - d.b)} µs`, d.name])
-  }
+  const diffRows = (diffs: Difference[]): string[][] => diffs.map(d => [`${sig(d.gatehouse)} µs`, `${sig(d.bare)} µs`, `${sig(d.gatehouse - d.bare)} µs`, d.name])
   return [
     `\`decide\` alone: ${sig(r.engine.nsPerDecision)} ns of CPU per decision (profiled, so slower than unprofiled), by function:`,
     table(['per decision', 'share', 'function'], rows(r.engine.functions, 'ns')),
@@ -148,9 +165,9 @@ export function formatProfileReport (r: ProfileResult): string {
     table(['per request', 'share', 'function'], rows(r.gatehouse.functions, 'µs', 25)),
     '',
     'by function, against the bare route (largest difference first):',
-    table(['gatehouse', 'bare route', 'difference', 'function'], against(r.gatehouse.functions, r.bare.functions)),
+    table(['gatehouse', 'bare route', 'difference', 'function'], diffRows(r.againstBare.functions)),
     '',
     'by file or package, against the bare route (largest difference first):',
-    table(['gatehouse', 'bare route', 'difference', 'file'], against(r.gatehouse.files, r.bare.files))
+    table(['gatehouse', 'bare route', 'difference', 'file'], diffRows(r.againstBare.files))
   ].join('\n')
 }
