@@ -14,6 +14,16 @@ import type { Store } from '../store/store.js'
 import { ServiceError } from './errors.js'
 import { Lru } from './lru.js'
 
+/**
+ * The audit entity types a replica catches up with in place: a subject written or
+ * deleted (its entry carries the whole subject, as the writer applied it), and resources
+ * and keys, which a state does not hold (their caches are dropped per tenant on change).
+ */
+const APPLIED_IN_PLACE: ReadonlySet<string> = new Set(['subject', 'resource', 'key'])
+
+/** Most writes caught up with in place; a replica further behind reloads the tenant. */
+const CATCH_UP_LIMIT = 500
+
 export interface TenantState {
   readonly tenantId: string
   /** The tenant revision this state reflects (the highest written by this process since loading). */
@@ -91,18 +101,20 @@ export class TenantStates {
   }
 
   /**
-   * Loads the tenant again from the store and swaps the new state in when it is newer,
-   * while decisions keep answering from the current one (another replica wrote). Calls
-   * for the same tenant share one load. A tenant not in memory is left alone: its first
+   * Brings the tenant up to its stored revision (another replica wrote): the writes since
+   * are applied in place when they allow it (`#catchUp`), else the tenant is loaded again
+   * from the store and the new state swapped in when it is newer, while decisions keep
+   * answering from the current one. Calls for the same tenant share one refresh. A tenant not in memory is left alone: its first
    * use loads it fresh.
    */
   async refresh (tenantId: string): Promise<TenantState | undefined> {
-    const entry = this.#entries.peek(tenantId)
-    if (entry?.state === undefined) return undefined
+    const state = this.#entries.peek(tenantId)?.state
+    if (state === undefined) return undefined
     const pending = this.#refreshing.get(tenantId)
     if (pending !== undefined) return await pending
     const load = (async () => {
       try {
+        if (await this.#catchUp(state)) return state
         const fresh = await this.#load(tenantId)
         const current = this.#entries.peek(tenantId)
         if (current?.state === undefined) return fresh
@@ -146,6 +158,40 @@ export class TenantStates {
   /** Forgets every tenant (after a lost notification channel, for instance). */
   invalidateAll (): void {
     this.#entries.clear()
+  }
+
+  /**
+   * Brings a loaded state up to the stored revision by applying, in place, the writes made
+   * since (read from the audit log, where every write leaves one entry with the revision
+   * it produced), instead of reloading every subject. Only when each revision in between
+   * has its entry and each is of a kind that changes no more than one subject (or nothing
+   * a state holds); anything else (a policy change, a group, an ownership transfer, a gap,
+   * too many entries) answers `false`, and the caller reloads the tenant whole.
+   */
+  async #catchUp (state: TenantState): Promise<boolean> {
+    const from = state.revision
+    const stored = (await this.#store.getRevisions([state.tenantId])).get(state.tenantId)
+    if (stored === undefined) return false
+    if (stored <= from) return true
+    const { entries, hasMore } = await this.#store.listAudit(state.tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
+    if (hasMore) return false
+    let reached = from
+    for (const entry of entries) {
+      if (entry.revision !== reached + 1 || !APPLIED_IN_PLACE.has(entry.entityType)) return false
+      reached = entry.revision
+    }
+    if (reached < stored) return false
+    for (const entry of entries) {
+      if (entry.entityType !== 'subject') continue
+      const id = entry.entityId
+      // A write of this process applied meanwhile may be newer than the entry.
+      if ((state.subjectRevisions.get(id) ?? 0) > entry.revision) continue
+      unindexSubject(state, id)
+      if (entry.after !== null) indexSubject(state, entry.after as Subject)
+      state.subjectRevisions.set(id, entry.revision)
+    }
+    state.revision = Math.max(state.revision, reached)
+    return true
   }
 
   async #load (tenantId: string): Promise<TenantState> {
