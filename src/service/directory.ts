@@ -12,7 +12,8 @@ import type { Overrides, Subject } from '../engine/model.js'
 import type { Group, Store, WriteOptions } from '../store/store.js'
 import type { AdminService } from './admin.js'
 import { requirePolicy } from './admin.js'
-import { RevisionMismatchError, ServiceError } from './errors.js'
+import { conditionalEdit } from './conditional-edit.js'
+import { ServiceError } from './errors.js'
 import type { TenantStates } from './tenant-state.js'
 
 export const DEFAULT_SUBJECT_PAGE = 100
@@ -37,9 +38,6 @@ export interface GroupView extends Group {
   /** The subjects naming the group, by id. */
   members: string[]
 }
-
-/** How many times a write without `If-Match` is retried when another write moved the revision. */
-const MAX_ATTEMPTS = 8
 
 export class DirectoryService {
   readonly #store: Store
@@ -135,21 +133,15 @@ export class DirectoryService {
    * caller's (else 412); without, a raced write is retried on a fresh read.
    */
   async #rewriteSubject (tenantId: string, id: string, opts: WriteOptions, change: (subject: Subject) => Subject): Promise<{ revision: number }> {
-    for (let attempt = 1; ; attempt++) {
+    return await conditionalEdit(tenantId, opts.ifRevision, async readAt => {
       const tenant = await this.#store.getTenant(tenantId)
       if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
-      if (opts.ifRevision !== undefined && opts.ifRevision !== tenant.revision) {
-        throw new ServiceError('revision_mismatch', `tenant \`${tenantId}\` is at revision ${tenant.revision}, not ${opts.ifRevision}`)
-      }
+      readAt(tenant.revision)
       const stored = await this.#store.getSubject(tenantId, id)
       if (stored === undefined) throw new ServiceError('not_found', `subject \`${id}\` not found`)
       const { id: _id, ...body } = change(stored)
-      try {
-        return await this.#admin.putSubject(tenantId, id, body, { ...opts, ifRevision: tenant.revision })
-      } catch (err) {
-        if (!(err instanceof RevisionMismatchError) || opts.ifRevision !== undefined || attempt >= MAX_ATTEMPTS) throw err
-      }
-    }
+      return await this.#admin.putSubject(tenantId, id, body, { ...opts, ifRevision: tenant.revision })
+    })
   }
 }
 

@@ -21,16 +21,14 @@ import type { Issue } from '../engine/index.js'
 import type { Bundle } from '../engine/model.js'
 import type { Store, WriteOptions } from '../store/store.js'
 import type { AdminService } from './admin.js'
-import { RevisionMismatchError, ServiceError } from './errors.js'
+import { conditionalEdit } from './conditional-edit.js'
+import { ServiceError } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 
 export type PolicyPart = 'modules' | 'flags' | 'roles'
 
 /** The singular of each part, for messages. */
 const NOUN: Record<PolicyPart, string> = { modules: 'module', flags: 'flag', roles: 'role' }
-
-/** How many times an edit without `If-Match` is retried when another write moved the revision. */
-const MAX_ATTEMPTS = 8
 
 type Edit = (bundle: Bundle) => void
 
@@ -100,24 +98,17 @@ export class PolicyPartsService {
   }
 
   async #edit (tenantId: string, part: PolicyPart, name: string, opts: WriteOptions, edit: Edit): Promise<{ revision: number }> {
-    for (let attempt = 1; ; attempt++) {
+    return await conditionalEdit(tenantId, opts.ifRevision, async readAt => {
       const { bundle, revision } = await this.#read(tenantId)
-      if (opts.ifRevision !== undefined && opts.ifRevision !== revision) {
-        throw new ServiceError('revision_mismatch', `tenant \`${tenantId}\` is at revision ${revision}, not ${opts.ifRevision}`)
-      }
+      readAt(revision)
       const before = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
       edit(bundle)
       const after = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
       await this.#check(tenantId, bundle, part, name)
       // Written as the whole bundle, audited as the part that changed.
       const audited = { entityType: NOUN[part], entityId: name, action: after === null ? 'delete' as const : 'put' as const, before, after }
-      try {
-        return await this.#admin.putPolicy(tenantId, bundle, { ...opts, ifRevision: revision, audited })
-      } catch (err) {
-        const moved = err instanceof RevisionMismatchError || (err instanceof ServiceError && err.code === 'revision_mismatch')
-        if (!moved || opts.ifRevision !== undefined || attempt >= MAX_ATTEMPTS) throw err
-      }
-    }
+      return await this.#admin.putPolicy(tenantId, bundle, { ...opts, ifRevision: revision, audited })
+    })
   }
 
   /** Refuses a bundle that does not compile or that a stored subject no longer fits. */
