@@ -14,7 +14,7 @@ import type { KeyRing } from './keys.js'
 import { mintKey } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
-import { findSubject, indexSubject, unindexSubject } from './tenant-state.js'
+import { applySubjectWrite, findSubject, indexSubject, unindexSubject } from './tenant-state.js'
 import { parseYamlText } from './bundle-text.js'
 import { loadTemplate, templateList } from './templates.js'
 
@@ -181,12 +181,7 @@ export class AdminService {
     }
     guardSubjectChange(state, state.subjectsById.get(id), subject, opts)
     const written = await this.#store.putSubject(tenantId, subject, opts)
-    this.#states.afterWrite(tenantId, written.revision, s => {
-      if ((s.subjectRevisions.get(id) ?? 0) > written.revision) return
-      unindexSubject(s, id)
-      indexSubject(s, subject)
-      s.subjectRevisions.set(id, written.revision)
-    })
+    this.#states.afterWrite(tenantId, written.revision, s => { applySubjectWrite(s, id, subject, written.revision) })
     return { subject, created: written.created, revision: written.revision }
   }
 
@@ -236,11 +231,7 @@ export class AdminService {
     const before = state.subjectsById.get(id)
     if (before !== undefined) guardSubjectChange(state, before, undefined, opts)
     const written = await this.#store.deleteSubject(tenantId, id, opts)
-    this.#states.afterWrite(tenantId, written.revision, s => {
-      if ((s.subjectRevisions.get(id) ?? 0) > written.revision) return
-      unindexSubject(s, id)
-      s.subjectRevisions.set(id, written.revision)
-    })
+    this.#states.afterWrite(tenantId, written.revision, s => { applySubjectWrite(s, id, undefined, written.revision) })
     return { revision: written.revision }
   }
 

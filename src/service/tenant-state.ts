@@ -4,8 +4,8 @@
  * alias. Loaded once per tenant, then changed in place by this process's own writes,
  * so that a warm decision never waits on the store.
  *
- * Writes made by another process are not seen until `invalidate` is called for the
- * tenant (the hook a LISTEN/NOTIFY listener calls).
+ * Writes made by another process are not seen until `refresh` (or `invalidate`) is
+ * called for the tenant, which the change feed and the revision poll do.
  */
 import { compileBundle, compileSubject } from '../engine/index.js'
 import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
@@ -26,7 +26,7 @@ const CATCH_UP_LIMIT = 500
 
 export interface TenantState {
   readonly tenantId: string
-  /** The tenant revision this state reflects (the highest written by this process since loading). */
+  /** The tenant revision this state reflects: as loaded, then moved by this process's writes and by `refresh` catching up. */
   revision: number
   /** `undefined` until the tenant has a policy. */
   policy: CompiledPolicy | undefined
@@ -104,8 +104,8 @@ export class TenantStates {
    * Brings the tenant up to its stored revision (another replica wrote): the writes since
    * are applied in place when they allow it (`#catchUp`), else the tenant is loaded again
    * from the store and the new state swapped in when it is newer, while decisions keep
-   * answering from the current one. Calls for the same tenant share one refresh. A tenant not in memory is left alone: its first
-   * use loads it fresh.
+   * answering from the current one. Calls for the same tenant share one refresh. A
+   * tenant not in memory is left alone: its first use loads it fresh.
    */
   async refresh (tenantId: string): Promise<TenantState | undefined> {
     const state = this.#entries.peek(tenantId)?.state
@@ -182,13 +182,7 @@ export class TenantStates {
     }
     if (reached < stored) return false
     for (const entry of entries) {
-      if (entry.entityType !== 'subject') continue
-      const id = entry.entityId
-      // A write of this process applied meanwhile may be newer than the entry.
-      if ((state.subjectRevisions.get(id) ?? 0) > entry.revision) continue
-      unindexSubject(state, id)
-      if (entry.after !== null) indexSubject(state, entry.after as Subject)
-      state.subjectRevisions.set(id, entry.revision)
+      if (entry.entityType === 'subject') applySubjectWrite(state, entry.entityId, (entry.after ?? undefined) as Subject | undefined, entry.revision)
     }
     state.revision = Math.max(state.revision, reached)
     return true
@@ -240,6 +234,18 @@ export function unindexSubject (state: TenantState, id: string): void {
   for (const alias of previous.aliases ?? []) {
     if (state.subjectsByAlias.get(alias) === previous) state.subjectsByAlias.delete(alias)
   }
+}
+
+/**
+ * Applies a write of subject `id` made at `revision` (`undefined`: a delete), unless the
+ * state already holds a newer write of it: this process's own writes and the writes a
+ * catch-up reads may arrive in either order.
+ */
+export function applySubjectWrite (state: TenantState, id: string, subject: Subject | undefined, revision: number): void {
+  if ((state.subjectRevisions.get(id) ?? 0) > revision) return
+  unindexSubject(state, id)
+  if (subject !== undefined) indexSubject(state, subject)
+  state.subjectRevisions.set(id, revision)
 }
 
 /** The subject a request names: by id first, then by alias. */
