@@ -7,6 +7,7 @@ import { ConfigError, loadConfig } from './config.js'
 import type { Config } from './config.js'
 import { buildApp } from './http/app.js'
 import type { ServerTimeouts } from './http/app.js'
+import { createLogger } from './http/logger.js'
 import { ensureRootKey } from './service/index.js'
 import { openStore } from './store/connect.js'
 
@@ -42,11 +43,12 @@ if (generated !== undefined) {
   process.stdout.write(`gatehouse: generated root key (shown once, store it now; set GATEHOUSE_ROOT_KEY to use your own): ${generated}\n`)
 }
 
-const app = buildApp({ store, config, timeouts: TIMEOUTS })
+const logger = createLogger(config.logLevel)
+const app = buildApp({ store, config, logger, timeouts: TIMEOUTS })
 
-closeWithGrace({ delay: CLOSE_DELAY_MS, logger: app.log }, async ({ err, signal }) => {
-  if (err !== undefined) app.log.error({ err }, 'closing after an error')
-  else app.log.info({ signal }, 'closing')
+closeWithGrace({ delay: CLOSE_DELAY_MS, logger }, async ({ err, signal }) => {
+  if (err !== undefined) logger.error({ err }, 'closing after an error')
+  else logger.info({ signal }, 'closing')
   try {
     await app.close()
   } finally {
@@ -55,9 +57,10 @@ closeWithGrace({ delay: CLOSE_DELAY_MS, logger: app.log }, async ({ err, signal 
 })
 
 try {
-  await app.listen({ port: config.port, host: config.host })
+  const address = await app.listen({ port: config.port, host: config.host })
+  logger.info(`Server listening at ${address}`)
 } catch (err) {
-  app.log.error({ err }, 'cannot listen')
+  logger.error({ err }, 'cannot listen')
   await store.close()
   process.exit(1)
 }

@@ -6,11 +6,13 @@ import { existsSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
-import type { FastifyBaseLogger, FastifyInstance } from 'fastify'
+import type { FastifyInstance } from 'fastify'
 import type { Config } from '../config.js'
 import { createServices, filterJsonSchema, queryPlanJsonSchema } from '../service/index.js'
 import type { Services, Store } from '../service/index.js'
 import { errorsPlugin, sendError } from './errors.js'
+import { createLogger, loggingPlugin } from './logger.js'
+import type { Logger } from './logger.js'
 import { authPlugin } from './plugins/auth.js'
 import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
 import { servicesPlugin } from './plugins/services.js'
@@ -54,8 +56,8 @@ export interface AppDeps {
   /** Use these services instead of creating them over `store` (tests, the CLI). */
   services?: Services
   config: AppConfig
-  /** A pino logger; default: Fastify's pino at `config.logLevel`. */
-  logger?: FastifyBaseLogger
+  /** The service's logger; default: a new one at `config.logLevel` (see `logger.ts`). */
+  logger?: Logger
   /** Default: 30 s per request, 72 s keep-alive (above common load balancer idle times), no socket timeout. */
   timeouts?: ServerTimeouts
 }
@@ -65,10 +67,10 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { requestTimeout: 30_000, keepAl
 export function buildApp (deps: AppDeps): FastifyInstance {
   const { config } = deps
   const timeouts = deps.timeouts ?? DEFAULT_TIMEOUTS
+  const logger = deps.logger ?? createLogger(config.logLevel)
   const app = Fastify({
-    ...(deps.logger === undefined
-      ? { logger: { level: config.logLevel, redact: ['req.headers.authorization'] } }
-      : { loggerInstance: deps.logger }),
+    // gatehouse logs through its own logger, so that a request pays only for the lines it writes.
+    logger: false,
     bodyLimit: config.bodyLimit,
     genReqId: requestIdOf,
     requestIdHeader: false,
@@ -109,6 +111,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   })
 
   // Root plugins, in dependency order.
+  app.register(loggingPlugin, { logger })
   app.register(errorsPlugin)
   app.register(requestIdPlugin)
   app.register(servicesPlugin, { services })

@@ -10,6 +10,7 @@ import {
   ConflictError, NotFoundError, RevisionMismatchError, ServiceError, StoreError, StoreUnavailableError
 } from '../service/index.js'
 import type { ErrorDetail } from '../service/index.js'
+import { requestFields } from './logger.js'
 
 /** Code → status and the generic sentence used when there is nothing more specific to say. */
 export const ERROR_CATALOGUE = {
@@ -186,10 +187,11 @@ export function sendError (err: unknown, request: FastifyRequest, reply: Fastify
       { in: 'headers', path: '/content-type', message: 'must be `application/json`', code: 'content_type' }
     ])
   }
+  const { logger } = request.server
   if (t.serious) {
-    request.log.error({ err }, 'request failed')
-  } else {
-    request.log.info({ code: t.body.code, status: t.status }, t.body.message)
+    logger.error({ ...requestFields(request), err }, 'request failed')
+  } else if (logger.isLevelEnabled('info')) {
+    logger.info({ ...requestFields(request), code: t.body.code, status: t.status }, t.body.message)
   }
   if (t.headers !== undefined) reply.headers(t.headers)
   return reply.code(t.status).type('application/json; charset=utf-8').send(t.body)
@@ -202,4 +204,4 @@ export const errorsPlugin = fp(async function errors (app: FastifyInstance) {
     const path = request.url.split('?')[0] ?? request.url
     return sendError(new HttpError('not_found', `no route \`${request.method} ${path}\``), request, reply)
   })
-}, { name: 'gatehouse-errors', fastify: '5.x' })
+}, { name: 'gatehouse-errors', fastify: '5.x', dependencies: ['gatehouse-logging'] })
