@@ -42,14 +42,27 @@ export function mintKey (): { keyId: string, token: string, secretHash: string }
   return { keyId, token: `${TOKEN_PREFIX}${keyId}_${secret}`, secretHash: hashSecret(secret) }
 }
 
+/** Where a tenant key token's parts are: `gh_`, 24 hex digits, `_`, 43 base64url characters. */
+const KEY_ID_START = TOKEN_PREFIX.length
+const KEY_ID_END = KEY_ID_START + 24
+const SECRET_START = KEY_ID_END + 1
+const KEY_TOKEN_LENGTH = SECRET_START + 43
+
+/**
+ * The key id of a token shaped like a tenant key (length, prefix and separator only: the
+ * id is checked by the cache lookup, the secret by the comparison with the stored one).
+ */
+function keyIdOf (token: string): string | undefined {
+  return token.length === KEY_TOKEN_LENGTH && token.startsWith(TOKEN_PREFIX) && token.charCodeAt(KEY_ID_END) === 0x5f
+    ? token.slice(KEY_ID_START, KEY_ID_END)
+    : undefined
+}
+
 /** The key id and secret of a tenant key token, or `undefined` when the token has another shape. */
 export function parseKeyToken (token: string): { keyId: string, secret: string } | undefined {
-  if (!token.startsWith(TOKEN_PREFIX)) return undefined
-  const rest = token.slice(TOKEN_PREFIX.length)
-  const sep = rest.indexOf('_')
-  if (sep < 0) return undefined
-  const keyId = rest.slice(0, sep)
-  const secret = rest.slice(sep + 1)
+  const keyId = keyIdOf(token)
+  if (keyId === undefined) return undefined
+  const secret = token.slice(SECRET_START)
   if (!KEY_ID_PATTERN.test(keyId) || !SECRET_PATTERN.test(secret)) return undefined
   return { keyId, secret }
 }
@@ -85,11 +98,11 @@ interface CachedKey {
   /** The key's tenant generation when it was cached: an entry of an older one is reread. */
   readonly generation: number
   /**
-   * The presented secret whose hash matched, kept so that the next requests compare bytes
+   * The presented secret whose hash matched, kept so that the next requests compare it
    * in constant time instead of hashing again: one hash per key and process, not per
    * request. The process sees every secret in its requests anyway.
    */
-  verified?: Buffer
+  verified?: string
 }
 
 const ROOT: Principal = Object.freeze({ kind: 'root' })
@@ -99,15 +112,22 @@ function verify (cached: CachedKey, secret: string): Principal | undefined {
   if (cached.key.revokedAt !== null) return undefined
   if (cached.verified === undefined || !sameSecret(secret, cached.verified)) {
     if (!secretMatches(secret, cached.key.secretHash)) return undefined
-    cached.verified = Buffer.from(secret, 'utf8')
+    cached.verified = secret
   }
   return cached.principal
 }
 
-/** Constant-time comparison of a presented secret with one already verified. */
-function sameSecret (presented: string, verified: Buffer): boolean {
-  const bytes = Buffer.from(presented, 'utf8')
-  return bytes.length === verified.length && timingSafeEqual(bytes, verified)
+/**
+ * Constant-time comparison of a presented secret with one already verified: every
+ * character is compared whatever the first difference (only the length, which the key
+ * format makes public, can end it early). In JavaScript, to spare a buffer and a call
+ * into C++ on every request.
+ */
+function sameSecret (presented: string, verified: string): boolean {
+  if (presented.length !== verified.length) return false
+  let difference = 0
+  for (let i = 0; i < verified.length; i++) difference |= presented.charCodeAt(i) ^ verified.charCodeAt(i)
+  return difference === 0
 }
 
 /**
@@ -119,7 +139,7 @@ export class KeyRing {
   readonly #store: Store
   readonly #rootHash: string | undefined
   #storedRootHash: string | undefined
-  #verifiedRoot: Buffer | undefined
+  #verifiedRoot: string | undefined
   readonly #keys: Lru<string, CachedKey>
   readonly #generations = new TenantGenerations()
 
@@ -131,12 +151,16 @@ export class KeyRing {
 
   /** The principal of a token, or `undefined` when the token is not a valid, unrevoked key. */
   authenticate (token: string): Principal | undefined | Promise<Principal | undefined> {
-    const parsed = parseKeyToken(token)
-    if (parsed !== undefined) {
-      const cached = this.#keys.get(parsed.keyId)
-      if (cached === undefined || cached.generation !== this.#generations.of(cached.key.tenantId)) return this.#authenticateLater(token, parsed)
-      const tenant = verify(cached, parsed.secret)
-      if (tenant !== undefined) return tenant
+    const keyId = keyIdOf(token)
+    if (keyId !== undefined) {
+      const cached = this.#keys.get(keyId)
+      if (cached !== undefined && cached.generation === this.#generations.of(cached.key.tenantId)) {
+        const tenant = verify(cached, token.slice(SECRET_START))
+        if (tenant !== undefined) return tenant
+      } else {
+        const parsed = parseKeyToken(token)
+        if (parsed !== undefined) return this.#authenticateLater(token, parsed)
+      }
     }
     // A configured root key may have any shape, even a tenant key's.
     if (this.#verifiedRoot !== undefined && sameSecret(token, this.#verifiedRoot)) return ROOT
@@ -154,7 +178,7 @@ export class KeyRing {
     if (this.#verifiedRoot !== undefined && sameSecret(token, this.#verifiedRoot)) return ROOT
     const rootHash = this.#rootHash ?? await this.#loadStoredRootHash()
     if (rootHash === undefined || !secretMatches(token, rootHash)) return undefined
-    this.#verifiedRoot = Buffer.from(token, 'utf8')
+    this.#verifiedRoot = token
     return ROOT
   }
 

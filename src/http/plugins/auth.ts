@@ -21,12 +21,19 @@ declare module 'fastify' {
   }
 }
 
+const ONE_WORD = /^\S+$/
+
 /**
  * The key of an `Authorization` header: `Bearer <key>`, or a bare key (AuthZEN interop
  * harnesses send the key without a scheme). `undefined` when absent or malformed.
  */
 export function bearerToken (header: string | undefined): string | undefined {
   if (header === undefined) return undefined
+  // The usual `Bearer <key>`, without building a match.
+  if (header.startsWith('Bearer ')) {
+    const token = header.slice(7)
+    if (ONE_WORD.test(token)) return token
+  }
   const match = /^\s*(?:bearer\s+)?(\S+)\s*$/i.exec(header)
   return match?.[1]
 }
