@@ -95,7 +95,7 @@ export async function runProfiles (opts: ProfileOptions): Promise<ProfileResult>
     const port = await freePort()
     const bare = startPinned('bare Fastify', 0, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`, '--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port) })
     await waitReady(bare, `http://127.0.0.1:${port}/healthz`).catch(async (err: unknown) => { await bare.stop(); throw err })
-    const b = await profileServer(opts, 'bare Fastify', bare, bareDir, `http://127.0.0.1:${port}`, {}, gatehouse.singleBodies, work, log)
+    const b = await profileServer(opts, 'bare Fastify', bare, bareDir, `http://127.0.0.1:${port}`, gatehouse.headers, gatehouse.singleBodies, work, log)
     return {
       engine: {
         nsPerDecision: perDecision(e.busyMs),
