@@ -82,9 +82,9 @@ export interface Services {
 
 export function createServices (opts: ServicesOptions): Services {
   const { store } = opts
-  const states = new TenantStates({ store, maxTenants: opts.maxTenants })
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
   const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize })
+  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys } })
   const admin = new AdminService({ store, states, resources, keyRing: keys })
   const propagation = new Propagation({ store, states, resources, keys, pollMs: opts.pollMs })
   return {

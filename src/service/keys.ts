@@ -142,6 +142,8 @@ export class KeyRing {
   #verifiedRoot: string | undefined
   readonly #keys: Lru<string, CachedKey>
   readonly #generations = new TenantGenerations()
+  /** How many times cached keys were forgotten: a read that saw it change is not cached. */
+  #forgotten = 0
 
   constructor (opts: KeyRingOptions) {
     this.#store = opts.store
@@ -169,8 +171,11 @@ export class KeyRing {
 
   /** `authenticate` when the key must be read from the store first. */
   async #authenticateLater (token: string, parsed: { keyId: string, secret: string }): Promise<Principal | undefined> {
+    const forgotten = this.#forgotten
     const key = await this.#store.getKey(parsed.keyId)
-    const tenant = key === undefined ? undefined : verify(this.#cache(key), parsed.secret)
+    // A key forgotten while it was read (revoked elsewhere, say) may have been read before
+    // that write: it answers this request, which raced the write, but is not cached.
+    const tenant = key === undefined ? undefined : verify(forgotten === this.#forgotten ? this.#cache(key) : this.#entry(key), parsed.secret)
     return tenant ?? await this.#rootLater(token)
   }
 
@@ -184,16 +189,19 @@ export class KeyRing {
 
   /** Voids every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
   forgetTenant (tenantId: string): void {
+    this.#forgotten++
     this.#generations.bump(tenantId)
   }
 
   /** Drops every cached key (after missed notifications). */
   forgetAll (): void {
+    this.#forgotten++
     this.#keys.clear()
   }
 
   /** Drops a key from the cache (after a revocation), so that its next use rereads it. */
   forget (keyId: string): void {
+    this.#forgotten++
     this.#keys.delete(keyId)
   }
 
@@ -203,10 +211,14 @@ export class KeyRing {
   }
 
   #cache (key: ApiKey): CachedKey {
-    const principal: Principal = Object.freeze({ kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, actor: key.actor })
-    const cached = { key, principal, generation: this.#generations.of(key.tenantId) }
+    const cached = this.#entry(key)
     this.#keys.set(key.id, cached)
     return cached
+  }
+
+  #entry (key: ApiKey): CachedKey {
+    const principal: Principal = Object.freeze({ kind: 'tenant', keyId: key.id, tenantId: key.tenantId, scopes: key.scopes, actor: key.actor })
+    return { key, principal, generation: this.#generations.of(key.tenantId) }
   }
 
   async #loadStoredRootHash (): Promise<string | undefined> {

@@ -2,8 +2,9 @@
  * Keeps this process's caches in step with writes made by other replicas (ADR 0003):
  * the store's change feed (LISTEN/NOTIFY) says which tenant moved to which revision, and
  * a periodic revision poll catches what a lost notification or a dropped connection
- * missed. A tenant found behind is reloaded in the background and swapped in (decisions
- * keep answering from the state they have); its cached resources and keys are dropped.
+ * missed. A tenant found behind is brought up to date in the background (decisions keep
+ * answering from the state they have), and the cached resources and keys the writes
+ * changed are dropped (all of the tenant's, when it is reloaded whole).
  * After the feed comes back from an outage, every tenant in memory is checked.
  */
 import type { Store } from '../store/store.js'
@@ -68,14 +69,22 @@ export class Propagation {
     await stop?.()
   }
 
-  /** A write produced `revision` for the tenant: refresh what this process holds of it, if it is behind. */
+  /**
+   * A write produced `revision` for the tenant: refresh what this process holds of it, if
+   * it is behind. A tenant in memory is refreshed, which also makes the resource and key
+   * caches forget what the writes changed; of a tenant not in memory, only cached
+   * resources and keys may remain, and they are all forgotten.
+   */
   changed (tenantId: string, revision: number): void {
     const known = this.#states.revisionOf(tenantId)
     // This process's own writes are already applied (and so are older notifications).
     if (known !== undefined && known >= revision) return
+    if (known !== undefined) {
+      this.#states.refresh(tenantId).catch(() => {})
+      return
+    }
     this.#resources.invalidateTenant(tenantId)
     this.#keys.forgetTenant(tenantId)
-    if (known !== undefined) this.#states.refresh(tenantId).catch(() => {})
   }
 
   #resync (): void {

@@ -21,6 +21,8 @@ export class ResourceCache {
   readonly #store: Store
   readonly #entries: Lru<string, Entry>
   readonly #generations = new TenantGenerations()
+  /** How many single entries were forgotten: a read that saw it change may have read a stale resource. */
+  #forgotten = 0
 
   constructor (opts: { store: Store, size?: number }) {
     this.#store = opts.store
@@ -47,9 +49,14 @@ export class ResourceCache {
   async load (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined> {
     const key = cacheKey(tenantId, module, id)
     const generation = this.#generations.of(tenantId)
+    const forgotten = this.#forgotten
     const facts = await this.#store.getResource(tenantId, module, id)
-    // Placed with the generation read before the query: an invalidation meanwhile voids it.
-    if (this.#valid(tenantId, this.#entries.peek(key)) === undefined) this.#entries.set(key, { facts: facts ?? null, revision: 0, generation })
+    // Placed with the generation read before the query, so that a tenant invalidated
+    // meanwhile voids it; not placed at all when an entry was forgotten meanwhile (it may
+    // be this one, and what was read may predate the write that made it forgotten).
+    if (forgotten === this.#forgotten && this.#valid(tenantId, this.#entries.peek(key)) === undefined) {
+      this.#entries.set(key, { facts: facts ?? null, revision: 0, generation })
+    }
     return facts
   }
 
@@ -59,6 +66,12 @@ export class ResourceCache {
     const current = this.#valid(tenantId, this.#entries.peek(key))
     if (current !== undefined && current.revision > revision) return
     this.#entries.set(key, { facts, revision, generation: this.#generations.of(tenantId) })
+  }
+
+  /** Forgets one resource (another process wrote it): its next use reads the store. */
+  forget (tenantId: string, module: string, id: string): void {
+    this.#forgotten++
+    this.#entries.delete(cacheKey(tenantId, module, id))
   }
 
   /**

@@ -12,7 +12,9 @@ import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
 import type { Subject } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { ServiceError } from './errors.js'
+import type { KeyRing } from './keys.js'
 import { Lru } from './lru.js'
+import type { ResourceCache } from './resource-cache.js'
 
 /**
  * The audit entity types a replica catches up with in place: a subject written or
@@ -49,15 +51,25 @@ export interface TenantStatesOptions {
   store: Store
   /** How many tenants to keep in memory. */
   maxTenants?: number
+  /**
+   * The caches that hold a tenant's data outside its state: a refresh that brings in
+   * other processes' writes makes them forget what those writes changed (the resources
+   * and keys named, in place; everything of the tenant, after a whole reload) before the
+   * state reports the new revision, so that a decision at that revision never reads a
+   * resource or key older than it.
+   */
+  caches?: { resources: ResourceCache, keys: KeyRing }
 }
 
 export class TenantStates {
   readonly #store: Store
   readonly #entries: Lru<string, Entry>
+  readonly #caches: TenantStatesOptions['caches']
   readonly #refreshing = new Map<string, Promise<TenantState>>()
 
   constructor (opts: TenantStatesOptions) {
     this.#store = opts.store
+    this.#caches = opts.caches
     this.#entries = new Lru(opts.maxTenants ?? 10_000)
   }
 
@@ -97,7 +109,12 @@ export class TenantStates {
       return
     }
     apply?.(entry.state)
-    entry.state.revision = Math.max(entry.state.revision, revision)
+    // The revision says that every write up to it is applied, so only the write right
+    // after it moves it. One further ahead follows writes this process has not applied
+    // yet (another replica's, or its own still landing): a catch-up brings them in, and
+    // applies this one again, which changes nothing.
+    if (revision === entry.state.revision + 1) entry.state.revision = revision
+    else if (revision > entry.state.revision) this.refresh(tenantId).catch(() => {})
   }
 
   /**
@@ -116,6 +133,8 @@ export class TenantStates {
       try {
         if (await this.#catchUp(state)) return state
         const fresh = await this.#load(tenantId)
+        this.#caches?.resources.invalidateTenant(tenantId)
+        this.#caches?.keys.forgetTenant(tenantId)
         const current = this.#entries.peek(tenantId)
         if (current?.state === undefined) return fresh
         if (fresh.revision > current.state.revision) {
@@ -183,6 +202,12 @@ export class TenantStates {
     if (reached < stored) return false
     for (const entry of entries) {
       if (entry.entityType === 'subject') applySubjectWrite(state, entry.entityId, (entry.after ?? undefined) as Subject | undefined, entry.revision)
+      else if (entry.entityType === 'key') this.#caches?.keys.forget(entry.entityId)
+      else if (entry.entityType === 'resource') {
+        // `module/id`: module names have no `/`, ids may.
+        const slash = entry.entityId.indexOf('/')
+        this.#caches?.resources.forget(state.tenantId, entry.entityId.slice(0, slash), entry.entityId.slice(slash + 1))
+      }
     }
     state.revision = Math.max(state.revision, reached)
     return true

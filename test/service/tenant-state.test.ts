@@ -173,9 +173,60 @@ await eachBackend(t, async (t, backend) => {
     t.equal(after?.revision, reference.revision, 'at the stored revision')
     t.same(new Map(after?.subjectsById), reference.subjectsById, 'the same subjects as a fresh load')
     t.same(new Map(after?.subjectsByAlias), reference.subjectsByAlias, 'and the same aliases')
-    replica.resources.invalidateTenant(tenant)
     t.equal((await replica.decisions.evaluate(tenant, edit)).decision, true, 'decisions see the written subject')
     t.match(await replica.keys.authenticate(key.secret), { tenantId: tenant })
+  })
+
+  await t.test('a refresh makes the caches forget the resources and keys other processes wrote, before the new revision answers, and only those', async t => {
+    const writer = createServices({ store: backend.store, rootKey: undefined })
+    const { store, calls } = countingStore(backend.store)
+    const replica = createServices({ store, rootKey: undefined })
+    const tenant = fresh()
+    await writer.admin.putTenant(tenant, {})
+    await writer.admin.putPolicy(tenant, exampleBundle)
+    await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
+    await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
+    await writer.admin.putResource(tenant, 'jobs', 'job-2', { assignee: 'marie' })
+    const key = await writer.admin.createKey(tenant, ['check'])
+    const view = (id: string, context?: Record<string, unknown>): Parameters<typeof replica.decisions.evaluate>[1] =>
+      ({ ...evaluation('marie', 'view', 'jobs', id), ...(context === undefined ? {} : { context }) }) as Parameters<typeof replica.decisions.evaluate>[1]
+    t.equal((await replica.decisions.evaluate(tenant, view('job-1'))).decision, true)
+    t.equal((await replica.decisions.evaluate(tenant, view('job-2'))).decision, true)
+    t.match(await replica.keys.authenticate(key.secret), { tenantId: tenant })
+
+    // Another replica reassigns job-1 and revokes the key; this one has had no notification.
+    await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'paul' })
+    const { revision } = await writer.admin.revokeKey(tenant, key.id)
+    calls.length = 0
+    const after = await replica.decisions.evaluate(tenant, view('job-1', { min_revision: revision }))
+    t.equal(after.context.revision, revision, 'answered at the revision asked for')
+    t.equal(after.decision, false, 'with job-1 as written at that revision, not as cached before')
+    t.equal((await replica.decisions.evaluate(tenant, view('job-2'))).decision, true)
+    t.equal(await replica.keys.authenticate(key.secret), undefined, 'the revoked key is refused')
+    t.equal(calls.filter(c => c === 'getResource').length, 1, 'job-1 alone was read again; job-2 stayed cached')
+    t.equal(calls.filter(c => c === 'getKey').length, 1, 'the key was read again')
+    t.notOk(calls.includes('listSubjects') || calls.includes('getPolicy'), 'caught up in place')
+  })
+
+  await t.test('a write of this process that follows writes it has not seen leaves its revision behind until a catch-up brings them in', async t => {
+    const writer = createServices({ store: backend.store, rootKey: undefined })
+    const replica = createServices({ store: backend.store, rootKey: undefined })
+    const tenant = fresh()
+    await writer.admin.putTenant(tenant, {})
+    await writer.admin.putPolicy(tenant, exampleBundle)
+    const before = (await replica.states.get(tenant)).revision
+    const unseen = await writer.admin.putSubject(tenant, 'zoe', { roles: ['employee'] })
+    const own = await replica.admin.putSubject(tenant, 'marie', { roles: ['manager'] })
+    t.equal(own.revision, unseen.revision + 1)
+    t.ok((replica.states.revisionOf(tenant) ?? 0) < own.revision, 'the state does not claim the write it has not applied')
+    const state = await replica.states.refresh(tenant)
+    t.equal(state?.revision, own.revision, 'caught up to its own write')
+    t.ok(state?.subjectsById.has('zoe'), 'with the write it had not seen')
+    t.same(state?.subjectsById.get('marie')?.roles, ['manager'], 'and its own')
+    t.ok(before < unseen.revision)
+    // The notification of the unseen write, arriving late, changes nothing more.
+    replica.propagation.changed(tenant, unseen.revision)
+    t.equal(replica.states.revisionOf(tenant), own.revision)
   })
 
   await t.test('a policy change, or a gap in what a catch-up can apply, reloads the tenant whole', async t => {

@@ -1,0 +1,63 @@
+/**
+ * A store read that races a forget is not cached: what it read may predate the write
+ * that made the cache forget (the resource cache and the key ring alike). Stores here are
+ * stand-ins whose reads resolve when the test says, so that the interleaving is exact.
+ */
+import t from 'tap'
+import type { ResourceFacts } from '../../src/engine/model.js'
+import { KeyRing, mintKey } from '../../src/service/index.js'
+import { ResourceCache } from '../../src/service/resource-cache.js'
+import type { ApiKey, Store } from '../../src/store/store.js'
+
+/** A read held until `release` is called with what it returns; `reads` counts them. */
+function heldReads<T> (): { read: () => Promise<T>, release: (value: T) => void, reads: () => number } {
+  const pending: Array<(value: T) => void> = []
+  let count = 0
+  return {
+    read: async () => { count++; return await new Promise<T>(resolve => { pending.push(resolve) }) },
+    release: value => { pending.shift()?.(value) },
+    reads: () => count
+  }
+}
+
+const JOB: ResourceFacts = { module: 'jobs', id: 'j', relations: {} }
+
+t.test('a resource read that raced a forget is returned but not cached', async t => {
+  const held = heldReads<ResourceFacts | undefined>()
+  const cache = new ResourceCache({ store: { getResource: held.read } as unknown as Store })
+
+  const raced = cache.load('t', 'jobs', 'j')
+  cache.forget('t', 'jobs', 'j')
+  held.release(JOB)
+  t.same(await raced, JOB, 'the request that read it gets it')
+  t.equal(cache.cached('t', 'jobs', 'j'), undefined, 'not cached')
+
+  const calm = cache.load('t', 'jobs', 'j')
+  held.release(JOB)
+  await calm
+  t.same(cache.cached('t', 'jobs', 'j'), JOB, 'a read with no forget meanwhile is cached')
+  cache.forget('t', 'jobs', 'j')
+  t.equal(cache.cached('t', 'jobs', 'j'), undefined, 'and forgotten by name')
+  t.equal(held.reads(), 2)
+})
+
+t.test('a key read that raced a forget answers its request but is read again next time', async t => {
+  const { keyId, token, secretHash } = mintKey()
+  const key: ApiKey = { id: keyId, tenantId: 't', secretHash, scopes: ['check'], actor: 'optional', createdAt: new Date(), revokedAt: null }
+  const held = heldReads<ApiKey | undefined>()
+  const ring = new KeyRing({ store: { getKey: held.read } as unknown as Store, rootKey: 'configured-root-key-000' })
+
+  for (const forget of [() => { ring.forget(keyId) }, () => { ring.forgetTenant('t') }, () => { ring.forgetAll() }]) {
+    const raced = ring.authenticate(token)
+    forget()
+    held.release(key)
+    t.match(await raced, { kind: 'tenant', keyId }, 'the racing request is answered')
+    const next = ring.authenticate(token)
+    t.ok(next instanceof Promise, 'the next one reads the store again')
+    held.release(key)
+    t.match(await next, { kind: 'tenant', keyId })
+    t.match(ring.authenticate(token), { kind: 'tenant', keyId }, 'then it is cached')
+    ring.forget(keyId)
+  }
+  t.equal(held.reads(), 6)
+})
