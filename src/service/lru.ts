@@ -14,10 +14,13 @@ interface Slot<V> {
 export class Lru<K, V> {
   readonly #max: number
   readonly #map = new Map<K, Slot<V>>()
+  readonly #onEvict: ((key: K) => void) | undefined
 
-  constructor (max: number) {
+  /** `onEvict` is told of each entry dropped to make room (not of `delete` or `clear`). */
+  constructor (max: number, onEvict?: (key: K) => void) {
     if (!Number.isSafeInteger(max) || max < 1) throw new RangeError(`lru size must be a positive integer, not ${max}`)
     this.#max = max
+    this.#onEvict = onEvict
   }
 
   get size (): number {
@@ -42,7 +45,7 @@ export class Lru<K, V> {
   set (key: K, value: V): void {
     this.#map.delete(key)
     this.#map.set(key, { value, used: false })
-    while (this.#map.size > this.#max) this.#evictOne()
+    while (this.#map.size > this.#max) this.#evictOne(key)
   }
 
   delete (key: K): boolean {
@@ -59,14 +62,20 @@ export class Lru<K, V> {
   }
 
   /**
-   * Drops the oldest entry not used since it was last given a second chance. Terminates:
-   * each pass clears the marks it skips, so within one walk of the map an unmarked entry
-   * comes up (the entry just set is unmarked and at the young end).
+   * Drops the oldest entry not used since it was last given a second chance, never
+   * `spared` (the entry being set: when every other entry was used, the walk would
+   * otherwise come to it first). Terminates: each pass clears the marks it skips, so
+   * within two walks of the map an unmarked entry other than `spared` comes up (the map
+   * holds at least two entries when it is over a size of at least 1).
    */
-  #evictOne (): void {
+  #evictOne (spared: K): void {
     for (const [key, slot] of this.#map) {
+      if (key === spared) continue
       this.#map.delete(key)
-      if (!slot.used) return
+      if (!slot.used) {
+        this.#onEvict?.(key)
+        return
+      }
       slot.used = false
       this.#map.set(key, slot)
     }

@@ -47,3 +47,33 @@ t.test('a size below 1 is refused', async t => {
   t.throws(() => new Lru(0), RangeError)
   t.throws(() => new Lru(1.5), RangeError)
 })
+
+t.test('onEvict hears of each entry dropped to make room, and of no other', async t => {
+  const evicted: string[] = []
+  const lru = new Lru<string, number>(2, key => { evicted.push(key) })
+  lru.set('a', 1)
+  lru.set('b', 2)
+  lru.get('a')
+  lru.set('c', 3)
+  lru.delete('a')
+  lru.set('d', 4)
+  lru.clear()
+  t.same(evicted, ['b'], 'b made room for c; a was deleted, c and d cleared')
+})
+
+t.test('an entry being set is never the one dropped, even when every other was used', async t => {
+  const lru = new Lru<string, number>(2)
+  lru.set('a', 1)
+  lru.set('b', 2)
+  lru.get('a')
+  lru.get('b')
+  lru.set('c', 3)
+  t.equal(lru.has('c'), true, 'c is kept')
+  t.equal(lru.has('a'), false, 'the oldest, once its second chance is spent, makes room')
+  t.equal(lru.size, 2)
+  const one = new Lru<string, number>(1)
+  one.set('x', 1)
+  one.get('x')
+  one.set('y', 2)
+  t.same([one.has('x'), one.has('y')], [false, true], 'a cache of one keeps the newest')
+})
