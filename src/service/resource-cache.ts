@@ -17,16 +17,29 @@ interface Entry {
   readonly generation: number
 }
 
+/** One resource's place in the cache: the object the LRU is keyed by. */
+interface Key {
+  readonly tenantId: string
+  readonly module: string
+  readonly id: string
+}
+
 export class ResourceCache {
   readonly #store: Store
-  readonly #entries: Lru<string, Entry>
+  readonly #entries: Lru<Key, Entry>
+  /**
+   * tenant → module → id → key, holding exactly the keys in `#entries`. A lookup walks
+   * these maps instead of joining the three names into one string, which costs more than
+   * the lookups themselves on every decision (and on each ancestor).
+   */
+  readonly #keys = new Map<string, Map<string, Map<string, Key>>>()
   readonly #generations = new TenantGenerations()
   /** How many single entries were forgotten: a read that saw it change may have read a stale resource. */
   #forgotten = 0
 
   constructor (opts: { store: Store, size?: number }) {
     this.#store = opts.store
-    this.#entries = new Lru(opts.size ?? 50_000)
+    this.#entries = new Lru(opts.size ?? 50_000, key => { this.#unindex(key) })
   }
 
   /** The stored resource, or `undefined` when none is stored under that module and id. */
@@ -41,37 +54,40 @@ export class ResourceCache {
    * known that none is stored, `undefined` when the cache does not know (then `load`).
    */
   cached (tenantId: string, module: string, id: string): ResourceFacts | null | undefined {
-    const hit = this.#entries.get(cacheKey(tenantId, module, id))
+    const key = this.#keys.get(tenantId)?.get(module)?.get(id)
+    if (key === undefined) return undefined
+    const hit = this.#entries.get(key)
     return hit !== undefined && hit.generation === this.#generations.of(tenantId) ? hit.facts : undefined
   }
 
   /** Reads the resource from the store and caches what it read. */
   async load (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined> {
-    const key = cacheKey(tenantId, module, id)
     const generation = this.#generations.of(tenantId)
     const forgotten = this.#forgotten
     const facts = await this.#store.getResource(tenantId, module, id)
     // Placed with the generation read before the query, so that a tenant invalidated
     // meanwhile voids it; not placed at all when an entry was forgotten meanwhile (it may
     // be this one, and what was read may predate the write that made it forgotten).
-    if (forgotten === this.#forgotten && this.#valid(tenantId, this.#entries.peek(key)) === undefined) {
-      this.#entries.set(key, { facts: facts ?? null, revision: 0, generation })
+    if (forgotten === this.#forgotten && this.#valid(tenantId, this.#current(tenantId, module, id)) === undefined) {
+      this.#entries.set(this.#keyOf(tenantId, module, id), { facts: facts ?? null, revision: 0, generation })
     }
     return facts
   }
 
   /** Records a write (`null`: a delete) of this process at `revision`. */
   written (tenantId: string, module: string, id: string, facts: ResourceFacts | null, revision: number): void {
-    const key = cacheKey(tenantId, module, id)
-    const current = this.#valid(tenantId, this.#entries.peek(key))
+    const current = this.#valid(tenantId, this.#current(tenantId, module, id))
     if (current !== undefined && current.revision > revision) return
-    this.#entries.set(key, { facts, revision, generation: this.#generations.of(tenantId) })
+    this.#entries.set(this.#keyOf(tenantId, module, id), { facts, revision, generation: this.#generations.of(tenantId) })
   }
 
   /** Forgets one resource (another process wrote it): its next use reads the store. */
   forget (tenantId: string, module: string, id: string): void {
     this.#forgotten++
-    this.#entries.delete(cacheKey(tenantId, module, id))
+    const key = this.#keys.get(tenantId)?.get(module)?.get(id)
+    if (key === undefined) return
+    this.#entries.delete(key)
+    this.#unindex(key)
   }
 
   /**
@@ -82,12 +98,35 @@ export class ResourceCache {
     this.#generations.bump(tenantId)
   }
 
+  /** The entry of a resource, without counting as a use. */
+  #current (tenantId: string, module: string, id: string): Entry | undefined {
+    const key = this.#keys.get(tenantId)?.get(module)?.get(id)
+    return key === undefined ? undefined : this.#entries.peek(key)
+  }
+
   #valid (tenantId: string, entry: Entry | undefined): Entry | undefined {
     return entry !== undefined && entry.generation === this.#generations.of(tenantId) ? entry : undefined
   }
-}
 
-function cacheKey (tenantId: string, module: string, id: string): string {
-  // INVARIANT: tenant ids and module names contain no NUL, so keys cannot collide.
-  return `${tenantId}\u0000${module}\u0000${id}`
+  /** The key of a resource, made and indexed if it has none. */
+  #keyOf (tenantId: string, module: string, id: string): Key {
+    let modules = this.#keys.get(tenantId)
+    if (modules === undefined) this.#keys.set(tenantId, modules = new Map())
+    let ids = modules.get(module)
+    if (ids === undefined) modules.set(module, ids = new Map())
+    let key = ids.get(id)
+    if (key === undefined) ids.set(id, key = { tenantId, module, id })
+    return key
+  }
+
+  /** Removes a key no longer in the LRU from the index, and the maps it leaves empty. */
+  #unindex (key: Key): void {
+    const modules = this.#keys.get(key.tenantId)
+    const ids = modules?.get(key.module)
+    if (modules === undefined || ids === undefined) return
+    ids.delete(key.id)
+    if (ids.size > 0) return
+    modules.delete(key.module)
+    if (modules.size === 0) this.#keys.delete(key.tenantId)
+  }
 }
