@@ -9,6 +9,17 @@ import { countingStore } from './counting-store.js'
 const fresh = () => `s-${randomBytes(5).toString('hex')}`
 
 await eachBackend(t, async (t, backend) => {
+  /** Two processes' services over one store (no change feed between them): a writer, and a replica whose store calls are counted; a tenant with the example policy. */
+  async function twoReplicas (): Promise<{ writer: ReturnType<typeof createServices>, replica: ReturnType<typeof createServices>, calls: string[], tenant: string }> {
+    const writer = createServices({ store: backend.store, rootKey: undefined })
+    const { store, calls } = countingStore(backend.store)
+    const replica = createServices({ store, rootKey: undefined })
+    const tenant = fresh()
+    await writer.admin.putTenant(tenant, {})
+    await writer.admin.putPolicy(tenant, exampleBundle)
+    return { writer, replica, calls, tenant }
+  }
+
   await t.test('a warm decision makes no store call at all', async t => {
     const { store, calls } = countingStore(backend.store)
     const services = createServices({ store, rootKey: undefined })
@@ -147,12 +158,7 @@ await eachBackend(t, async (t, backend) => {
   })
 
   await t.test('a replica catches up with another\'s subject, resource and key writes in place, and ends as a fresh load', async t => {
-    const writer = createServices({ store: backend.store, rootKey: undefined })
-    const { store, calls } = countingStore(backend.store)
-    const replica = createServices({ store, rootKey: undefined })
-    const tenant = fresh()
-    await writer.admin.putTenant(tenant, {})
-    await writer.admin.putPolicy(tenant, exampleBundle)
+    const { writer, replica, calls, tenant } = await twoReplicas()
     await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'], aliases: ['m@x'] })
     await writer.admin.putSubject(tenant, 'paul', { roles: ['employee'] })
     await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
@@ -178,12 +184,7 @@ await eachBackend(t, async (t, backend) => {
   })
 
   await t.test('a refresh makes the caches forget the resources and keys other processes wrote, before the new revision answers, and only those', async t => {
-    const writer = createServices({ store: backend.store, rootKey: undefined })
-    const { store, calls } = countingStore(backend.store)
-    const replica = createServices({ store, rootKey: undefined })
-    const tenant = fresh()
-    await writer.admin.putTenant(tenant, {})
-    await writer.admin.putPolicy(tenant, exampleBundle)
+    const { writer, replica, calls, tenant } = await twoReplicas()
     await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
     await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
     await writer.admin.putResource(tenant, 'jobs', 'job-2', { assignee: 'marie' })
@@ -209,11 +210,7 @@ await eachBackend(t, async (t, backend) => {
   })
 
   await t.test('a write of this process that follows writes it has not seen leaves its revision behind until a catch-up brings them in', async t => {
-    const writer = createServices({ store: backend.store, rootKey: undefined })
-    const replica = createServices({ store: backend.store, rootKey: undefined })
-    const tenant = fresh()
-    await writer.admin.putTenant(tenant, {})
-    await writer.admin.putPolicy(tenant, exampleBundle)
+    const { writer, replica, tenant } = await twoReplicas()
     const before = (await replica.states.get(tenant)).revision
     const unseen = await writer.admin.putSubject(tenant, 'zoe', { roles: ['employee'] })
     const own = await replica.admin.putSubject(tenant, 'marie', { roles: ['manager'] })
@@ -230,11 +227,7 @@ await eachBackend(t, async (t, backend) => {
   })
 
   await t.test('a policy change, or a gap in what a catch-up can apply, reloads the tenant whole', async t => {
-    const writer = createServices({ store: backend.store, rootKey: undefined })
-    const replica = createServices({ store: backend.store, rootKey: undefined })
-    const tenant = fresh()
-    await writer.admin.putTenant(tenant, {})
-    await writer.admin.putPolicy(tenant, exampleBundle)
+    const { writer, replica, tenant } = await twoReplicas()
     await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
     const before = await replica.states.get(tenant)
     await writer.admin.putSubject(tenant, 'marie', { roles: ['manager'] })
