@@ -87,8 +87,14 @@ export class Propagation {
     this.#keys.forgetTenant(tenantId)
   }
 
+  /**
+   * After the feed was down: its notifications are lost. Tenants in memory are checked
+   * (and refreshed); keys and resources are all forgotten, since some may belong to
+   * tenants not in memory, which nothing else would check.
+   */
   #resync (): void {
     this.#keys.forgetAll()
+    this.#resources.clear()
     this.checkAll().catch(() => {})
   }
 

@@ -90,6 +90,13 @@ export class ResourceCache {
     this.#unindex(key)
   }
 
+  /** Forgets every resource (after notifications were lost: of tenants not in memory, nothing else would). */
+  clear (): void {
+    this.#forgotten++
+    this.#entries.clear()
+    this.#keys.clear()
+  }
+
   /**
    * Forgets every resource of a tenant (after another process changed it), in constant
    * time: its entries become void and age out of the cache like any other.

@@ -1,12 +1,15 @@
 /**
  * A store read that races a forget is not cached: what it read may predate the write
- * that made the cache forget (the resource cache and the key ring alike). Stores here are
- * stand-ins whose reads resolve when the test says, so that the interleaving is exact.
+ * that made the cache forget (the resource cache and the key ring alike); and after lost
+ * notifications nothing cached is trusted. Stores here are stand-ins whose reads resolve
+ * when the test says, so that the interleaving is exact.
  */
 import t from 'tap'
 import type { ResourceFacts } from '../../src/engine/model.js'
 import { KeyRing, mintKey } from '../../src/service/index.js'
+import { Propagation } from '../../src/service/propagation.js'
 import { ResourceCache } from '../../src/service/resource-cache.js'
+import { TenantStates } from '../../src/service/tenant-state.js'
 import type { ApiKey, Store } from '../../src/store/store.js'
 
 /** A read held until `release` is called with what it returns; `reads` counts them. */
@@ -60,4 +63,30 @@ t.test('a key read that raced a forget answers its request but is read again nex
     ring.forget(keyId)
   }
   t.equal(held.reads(), 6)
+})
+
+t.test('after the change feed was down, every cached resource and key is forgotten, of tenants in memory or not', async t => {
+  let handlers: Parameters<Store['watch']>[0] | undefined
+  const { keyId, token, secretHash } = mintKey()
+  const key: ApiKey = { id: keyId, tenantId: 'gone', secretHash, scopes: ['check'], actor: 'optional', createdAt: new Date(), revokedAt: null }
+  const reads: string[] = []
+  const store = {
+    watch: async (h: Parameters<Store['watch']>[0]) => { handlers = h; return async () => {} },
+    getRevisions: async () => new Map<string, number>(),
+    getResource: async (_t: string, module: string, id: string) => { reads.push(id); return { module, id, relations: {} } },
+    getKey: async () => { reads.push(keyId); return key }
+  } as unknown as Store
+  const resources = new ResourceCache({ store })
+  const keys = new KeyRing({ store, rootKey: 'configured-root-key-000' })
+  const propagation = new Propagation({ store, states: new TenantStates({ store }), resources, keys, pollMs: 0 })
+  await propagation.start()
+  handlers?.onStatus(true)
+  await resources.get('gone', 'jobs', 'j')
+  await keys.authenticate(token)
+  handlers?.onStatus(false)
+  t.ok(resources.cached('gone', 'jobs', 'j'), 'while the feed is down, the cache answers')
+  handlers?.onStatus(true)
+  t.equal(resources.cached('gone', 'jobs', 'j'), undefined, 'back up: the resource of a tenant not in memory is forgotten')
+  t.ok(keys.authenticate(token) instanceof Promise, 'and the key is read again')
+  await propagation.stop()
 })
