@@ -1,8 +1,8 @@
 /**
  * gatehouse's log: one pino logger owned by the app, not by Fastify. Fastify's request
  * logging builds a child logger for every request and listens for the end of every
- * response even when nothing is written at the configured level; on a decision endpoint
- * that is a tenth of the work of a request. Here a request pays only for the lines it
+ * response even when nothing is written at the configured level, a cost every decision
+ * paid (docs/benchmarks.md, "Where the time goes"). Here a request pays only for the lines it
  * writes: one `request completed` line per request when `info` is enabled, error lines
  * when something fails. Every request-scoped line names its request (`reqId`, the
  * `X-Request-ID` the caller sent or was sent back).

@@ -119,9 +119,9 @@ function verify (cached: CachedKey, secret: string): Principal | undefined {
 
 /**
  * Constant-time comparison of a presented secret with one already verified: every
- * character is compared whatever the first difference (only the length, which the key
- * format makes public, can end it early). In JavaScript, to spare a buffer and a call
- * into C++ on every request.
+ * character is compared whatever the first difference; only a difference in length ends
+ * it early, as with `timingSafeEqual`. In JavaScript, to spare a buffer and a call into
+ * C++ on every request.
  */
 function sameSecret (presented: string, verified: string): boolean {
   if (presented.length !== verified.length) return false
