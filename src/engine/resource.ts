@@ -43,18 +43,18 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
     return { ok: false, issues: sink.issues }
   }
   const props = properties === undefined ? {} : expectObject(sink, properties, '', 'the resource properties')
+  // Paths are built only for issues: inline properties are read on every decision that sends them.
   for (const [key, value] of Object.entries(props ?? {})) {
-    const at = child('', key)
     if (key === 'project' || key === 'parent') {
       if (typeof value === 'string' && value !== '') resource[key] = value
-      else sink.add(at, 'invalid_type', `\`${key}\` must be a non-empty string, not ${jsonType(value)}`)
+      else sink.add(child('', key), 'invalid_type', `\`${key}\` must be a non-empty string, not ${jsonType(value)}`)
     } else if (key === 'acl') {
       resource.acl = checkAcl(sink, policy, module, value)
     } else if (module.relations.includes(key)) {
-      const values = relationValues(sink, value, at, key)
+      const values = relationValues(sink, value, key)
       if (values !== undefined) resource.relations[key] = values
     } else if (strict) {
-      sink.add(at, 'unknown_property', `unknown property \`${key}\` in a resource of module \`${moduleName}\`: expected \`project\`, \`parent\`, \`acl\` or a relation of the module`)
+      sink.add(child('', key), 'unknown_property', `unknown property \`${key}\` in a resource of module \`${moduleName}\`: expected \`project\`, \`parent\`, \`acl\` or a relation of the module`)
     }
   }
   if (resource.parent === id) {
@@ -63,17 +63,17 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
   return sink.issues.length > 0 ? { ok: false, issues: sink.issues } : { ok: true, value: resource }
 }
 
-/** A relation's value: a non-empty string or a list of them, as a list. */
-function relationValues (sink: IssueSink, value: unknown, path: string, relation: string): string[] | undefined {
+/** A relation's value (property `relation`): a non-empty string or a list of them, as a list. */
+function relationValues (sink: IssueSink, value: unknown, relation: string): string[] | undefined {
   if (typeof value === 'string' && value !== '') return [value]
   if (!Array.isArray(value)) {
-    sink.add(path, 'invalid_type', `relation \`${relation}\` must be a non-empty string or a list of them, not ${jsonType(value)}`)
+    sink.add(child('', relation), 'invalid_type', `relation \`${relation}\` must be a non-empty string or a list of them, not ${jsonType(value)}`)
     return undefined
   }
   const values: string[] = []
   value.forEach((v: unknown, i) => {
     if (typeof v === 'string' && v !== '') values.push(v)
-    else sink.add(child(path, i), 'invalid_type', `values of relation \`${relation}\` must be non-empty strings, not ${jsonType(v)}`)
+    else sink.add(child(child('', relation), i), 'invalid_type', `values of relation \`${relation}\` must be non-empty strings, not ${jsonType(v)}`)
   })
   return values
 }
