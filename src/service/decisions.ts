@@ -8,6 +8,7 @@ import type { CompiledPolicy } from '../engine/index.js'
 import type { FieldAccess } from '../engine/model.js'
 import type { Reason } from '../engine/reasons.js'
 import { REASON_CODES } from '../engine/reasons.js'
+import { requirePolicy } from './admin.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import { resolveCached, resolveResource } from './resource-lookup.js'
@@ -111,7 +112,7 @@ export class DecisionService {
    */
   async evaluateMany (tenantId: string, input: EvaluationsInput): Promise<EvaluationsResult> {
     const state = this.#readyNow(tenantId, input.context) ?? await this.#ready(tenantId, input.context)
-    policyOf(state) // no policy: the whole call fails, as a single evaluation does
+    requirePolicy(state) // no policy: the whole call fails, as a single evaluation does
     const items = input.evaluations ?? []
     if (items.length === 0) {
       const missing = missingEntities(input)
@@ -185,22 +186,17 @@ export class DecisionService {
 
   /** The decision from memory, or `undefined` when a stored resource it needs is not cached. */
   #evaluateNow (state: TenantState, input: EvaluationInput): EvaluationResult | undefined {
-    const policy = policyOf(state)
+    const policy = requirePolicy(state)
     const r = resolveCached(state, this.#resources, input.resource)
     return r.kind === 'resolved' ? decideWith(state, policy, state.revision, input, r.resolved) : undefined
   }
 
   async #evaluateLoading (state: TenantState, input: EvaluationInput): Promise<EvaluationResult> {
     // Read before the store is: the decision and the revision it reports must match.
-    const policy = policyOf(state)
+    const policy = requirePolicy(state)
     const revision = state.revision
     return decideWith(state, policy, revision, input, await resolveResource(state, this.#resources, input.resource))
   }
-}
-
-function policyOf (state: TenantState): CompiledPolicy {
-  if (state.policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
-  return state.policy
 }
 
 function decideWith (state: TenantState, policy: CompiledPolicy, revision: number, input: EvaluationInput, { resource, ancestors }: ResolvedResource): EvaluationResult {

@@ -6,8 +6,8 @@
  */
 import { MAX_ANCESTOR_DEPTH, resourceFromProperties } from '../engine/index.js'
 import type { ResourceFacts } from '../engine/model.js'
-import { ServiceError, validationFailed } from './errors.js'
-import type { ErrorDetail } from './errors.js'
+import { issueDetails, requirePolicy } from './admin.js'
+import { validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState } from './tenant-state.js'
 
@@ -85,12 +85,9 @@ function known (state: TenantState, cache: ResourceCache, read: ReadonlyMap<stri
 }
 
 function fromProperties (state: TenantState, ref: ResourceRef & { properties: Record<string, unknown> }, pointer: string): ResourceFacts {
-  const policy = state.policy
-  if (policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
-  const converted = resourceFromProperties(policy, ref.type, ref.id, ref.properties, { strict: false })
+  const converted = resourceFromProperties(requirePolicy(state), ref.type, ref.id, ref.properties, { strict: false })
   if (!converted.ok) {
-    const details: ErrorDetail[] = converted.issues.map(i => ({ in: 'body', path: `${pointer}/properties${i.path}`, message: i.message, code: i.code }))
-    throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? 'unusable properties'}`, details)
+    throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? 'unusable properties'}`, issueDetails(converted.issues, `${pointer}/properties`))
   }
   return converted.resource
 }

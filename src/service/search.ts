@@ -18,7 +18,8 @@ import type { QueryPlan } from '../engine/index.js'
 import type { FieldAccess, Subject } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { MAX_PAGE_LIMIT } from '../store/store.js'
-import { ServiceError, validationFailed } from './errors.js'
+import { requirePolicy } from './admin.js'
+import { validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import { resolveResource } from './resource-lookup.js'
 import type { ResourceRef } from './resource-lookup.js'
@@ -194,7 +195,7 @@ export class SearchService {
 
   async #ready (tenantId: string): Promise<TenantState> {
     const state = await this.#states.get(tenantId)
-    if (state.policy === undefined) throw new ServiceError('no_policy', `tenant \`${tenantId}\` has no policy yet`)
+    requirePolicy(state)
     return state
   }
 }
