@@ -54,7 +54,7 @@ export class ResourceCache {
    * known that none is stored, `undefined` when the cache does not know (then `load`).
    */
   cached (tenantId: string, module: string, id: string): ResourceFacts | null | undefined {
-    const key = this.#keys.get(tenantId)?.get(module)?.get(id)
+    const key = this.#find(tenantId, module, id)
     if (key === undefined) return undefined
     const hit = this.#entries.get(key)
     return hit !== undefined && hit.generation === this.#generations.of(tenantId) ? hit.facts : undefined
@@ -84,7 +84,7 @@ export class ResourceCache {
   /** Forgets one resource (another process wrote it): its next use reads the store. */
   forget (tenantId: string, module: string, id: string): void {
     this.#forgotten++
-    const key = this.#keys.get(tenantId)?.get(module)?.get(id)
+    const key = this.#find(tenantId, module, id)
     if (key === undefined) return
     this.#entries.delete(key)
     this.#unindex(key)
@@ -107,8 +107,13 @@ export class ResourceCache {
 
   /** The entry of a resource, without counting as a use. */
   #current (tenantId: string, module: string, id: string): Entry | undefined {
-    const key = this.#keys.get(tenantId)?.get(module)?.get(id)
+    const key = this.#find(tenantId, module, id)
     return key === undefined ? undefined : this.#entries.peek(key)
+  }
+
+  /** The key of a resource in the cache, if any. */
+  #find (tenantId: string, module: string, id: string): Key | undefined {
+    return this.#keys.get(tenantId)?.get(module)?.get(id)
   }
 
   #valid (tenantId: string, entry: Entry | undefined): Entry | undefined {

@@ -19,7 +19,7 @@ import type { ResourceCache } from './resource-cache.js'
 /**
  * The audit entity types a replica catches up with in place: a subject written or
  * deleted (its entry carries the whole subject, as the writer applied it), and resources
- * and keys, which a state does not hold (their caches are dropped per tenant on change).
+ * and keys, which a state does not hold (the caches forget the ones named).
  */
 const APPLIED_IN_PLACE: ReadonlySet<string> = new Set(['subject', 'resource', 'key'])
 
