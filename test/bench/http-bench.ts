@@ -224,7 +224,7 @@ async function call (method: string, url: string, headers: Record<string, string
 }
 
 /** Tenant, key, policy, subjects and resources, all through the admin API; returns the tenant key. */
-export async function seed (base: string, rootKey: string, subjects: readonly Subject[], resources: readonly BenchResource[], log: (line: string) => void): Promise<string> {
+async function seed (base: string, rootKey: string, subjects: readonly Subject[], resources: readonly BenchResource[], log: (line: string) => void): Promise<string> {
   const root = { authorization: `Bearer ${rootKey}` }
   await call('PUT', `${base}/v1/tenants/${TENANT}`, root, { name: 'Benchmark service company' })
   const key = await call('POST', `${base}/v1/tenants/${TENANT}/keys`, root, { scopes: ['check', 'admin'] }) as { secret: string }
@@ -257,7 +257,7 @@ function properties (r: BenchResource): Record<string, unknown> {
   return props
 }
 
-export function gatehouseBody (q: BenchRequest, inline: boolean): unknown {
+function gatehouseBody (q: BenchRequest, inline: boolean): unknown {
   const resource: Record<string, unknown> = { type: q.resource.module, id: q.resource.id }
   if (inline) resource.properties = properties(q.resource)
   return { subject: { type: 'user', id: q.subject.id }, action: { name: q.action }, resource }
