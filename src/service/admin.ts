@@ -13,6 +13,7 @@ import type { ErrorDetail } from './errors.js'
 import type { KeyRing } from './keys.js'
 import { mintKey } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
+import type { SearchFactsCache } from './search-facts-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { applySubjectWrite, findSubject, indexSubject, unindexSubject } from './tenant-state.js'
 import { parseYamlText } from './bundle-text.js'
@@ -22,6 +23,8 @@ interface AdminDeps {
   store: Store
   states: TenantStates
   resources: ResourceCache
+  /** Forgets a module's search facts when this process writes one of its resources. */
+  searchFacts: SearchFactsCache
   keyRing: KeyRing
 }
 
@@ -64,12 +67,14 @@ export class AdminService {
   readonly #store: Store
   readonly #states: TenantStates
   readonly #resources: ResourceCache
+  readonly #searchFacts: SearchFactsCache
   readonly #keyRing: KeyRing
 
   constructor (deps: AdminDeps) {
     this.#store = deps.store
     this.#states = deps.states
     this.#resources = deps.resources
+    this.#searchFacts = deps.searchFacts
     this.#keyRing = deps.keyRing
   }
 
@@ -250,6 +255,7 @@ export class AdminService {
     const written = await this.#store.putResource(tenantId, converted.resource, opts)
     this.#states.afterWrite(tenantId, written.revision)
     this.#resources.written(tenantId, module, id, converted.resource, written.revision)
+    this.#searchFacts.forget(tenantId, module)
     return { resource: resourceView(converted.resource), created: written.created, revision: written.revision }
   }
 
@@ -267,6 +273,7 @@ export class AdminService {
     const written = await this.#store.deleteResource(tenantId, module, id, opts)
     this.#states.afterWrite(tenantId, written.revision)
     this.#resources.written(tenantId, module, id, null, written.revision)
+    this.#searchFacts.forget(tenantId, module)
     return { revision: written.revision }
   }
 

@@ -21,6 +21,7 @@ import { MAX_PAGE_LIMIT } from '../store/store.js'
 import { requirePolicy } from './admin.js'
 import { validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
+import type { SearchFactsCache } from './search-facts-cache.js'
 import { resolveResource } from './resource-lookup.js'
 import type { ResourceRef } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
@@ -98,11 +99,13 @@ type SearchKind = 'resource' | 'subject' | 'action'
 export class SearchService {
   readonly #states: TenantStates
   readonly #resources: ResourceCache
+  readonly #facts: SearchFactsCache
   readonly #store: Store
 
-  constructor (opts: { states: TenantStates, resources: ResourceCache, store: Store }) {
+  constructor (opts: { states: TenantStates, resources: ResourceCache, facts: SearchFactsCache, store: Store }) {
     this.#states = opts.states
     this.#resources = opts.resources
+    this.#facts = opts.facts
     this.#store = opts.store
   }
 
@@ -117,7 +120,7 @@ export class SearchService {
     const policy = state.policy as NonNullable<TenantState['policy']>
     const subject = findCompiledSubject(state, policy, input.subject.id)
     const plan = policy.modules.has(type) && subject !== undefined
-      ? planSearch(policy, subject, input.action.name, type, await this.#store.getSearchFacts(tenantId, type))
+      ? planSearch(policy, subject, input.action.name, type, await this.#facts.read(tenantId, type, revision, async () => await this.#store.getSearchFacts(tenantId, type)))
       : { kind: 'never' as const }
     const page = await this.#store.listResources(tenantId, type, plan, cursor.after === undefined ? { limit: cursor.limit } : { limit: cursor.limit, after: cursor.after })
     const last = page.ids[page.ids.length - 1]
