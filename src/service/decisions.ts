@@ -100,7 +100,7 @@ export class DecisionService {
   }
 
   async #evaluateLater (tenantId: string, input: EvaluationInput): Promise<EvaluationResult> {
-    const state = await this.#ready(tenantId, input.context)
+    const state = await stateForRequest(this.#states, tenantId, input.context)
     return this.#evaluateNow(state, input) ?? await this.#evaluateLoading(state, input)
   }
 
@@ -111,7 +111,7 @@ export class DecisionService {
    * evaluation of the top-level entities.
    */
   async evaluateMany (tenantId: string, input: EvaluationsInput): Promise<EvaluationsResult> {
-    const state = this.#readyNow(tenantId, input.context) ?? await this.#ready(tenantId, input.context)
+    const state = this.#readyNow(tenantId, input.context) ?? await stateForRequest(this.#states, tenantId, input.context)
     requirePolicy(state) // no policy: the whole call fails, as a single evaluation does
     const items = input.evaluations ?? []
     if (items.length === 0) {
@@ -155,33 +155,13 @@ export class DecisionService {
 
   /**
    * The tenant's state when it is in memory and new enough for the request's
-   * `context.min_revision`; `undefined` when that takes the store (then `#ready`).
+   * `context.min_revision`; `undefined` when that takes the store (then `stateForRequest`).
    */
   #readyNow (tenantId: string, context?: Record<string, unknown>): TenantState | undefined {
     const state = this.#states.loadedState(tenantId)
     if (state === undefined) return undefined
     const min = minRevision(context)
     return min === undefined || min <= state.revision ? state : undefined
-  }
-
-  /**
-   * The tenant's state, at least as new as `context.min_revision` when the request sends
-   * one (a consistency token: the revision a write answered). A state behind it is
-   * reloaded from the store before deciding; a revision the store has not reached is a
-   * `validation_failed` naming it.
-   */
-  async #ready (tenantId: string, context?: Record<string, unknown>): Promise<TenantState> {
-    let state = await this.#states.get(tenantId)
-    const min = minRevision(context)
-    if (min !== undefined) {
-      if (min > state.revision) state = await this.#states.refresh(tenantId) ?? await this.#states.get(tenantId)
-      if (min > state.revision) {
-        throw validationFailed(`tenant \`${tenantId}\` is at revision ${state.revision}, below \`context.min_revision\` ${min}`, [
-          { in: 'body', path: '/context/min_revision', message: `is ahead of the tenant's revision ${state.revision}`, code: 'revision_ahead' }
-        ])
-      }
-    }
-    return state
   }
 
   /** The decision from memory, or `undefined` when a stored resource it needs is not cached. */
@@ -205,6 +185,26 @@ function decideWith (state: TenantState, policy: CompiledPolicy, revision: numbe
   const context: DecisionContext = { reason: decision.reason, revision }
   if (decision.fields !== undefined) context.fields = decision.fields
   return { decision: decision.allowed, context }
+}
+
+/**
+ * The tenant's state for a request (a decision or a search), at least as new as its
+ * `context.min_revision` when it sends one (a consistency token: the revision a write
+ * answered). A state behind it is brought up to date from the store first; a revision the
+ * store has not reached is a `validation_failed` naming it.
+ */
+export async function stateForRequest (states: TenantStates, tenantId: string, context: Record<string, unknown> | undefined): Promise<TenantState> {
+  let state = await states.get(tenantId)
+  const min = minRevision(context)
+  if (min !== undefined) {
+    if (min > state.revision) state = await states.refresh(tenantId) ?? await states.get(tenantId)
+    if (min > state.revision) {
+      throw validationFailed(`tenant \`${tenantId}\` is at revision ${state.revision}, below \`context.min_revision\` ${min}`, [
+        { in: 'body', path: '/context/min_revision', message: `is ahead of the tenant's revision ${state.revision}`, code: 'revision_ahead' }
+      ])
+    }
+  }
+  return state
 }
 
 /** `context.min_revision`, checked: a non-negative integer, or absent. */

@@ -19,6 +19,7 @@ import type { FieldAccess, Subject } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { MAX_PAGE_LIMIT } from '../store/store.js'
 import { requirePolicy } from './admin.js'
+import { stateForRequest } from './decisions.js'
 import { validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { SearchFactsCache } from './search-facts-cache.js'
@@ -111,7 +112,7 @@ export class SearchService {
 
   /** The stored resources of `resource.type` the subject may do the action on; `resource.id` is ignored. */
   async resources (tenantId: string, input: ResourceSearchInput): Promise<ResourceSearchResult> {
-    const state = await this.#ready(tenantId)
+    const state = await this.#ready(tenantId, input.context)
     const revision = state.revision
     const { type } = input.resource
     const resourceless = { ...input.resource }
@@ -133,7 +134,7 @@ export class SearchService {
 
   /** The subjects that may do the action on the resource; `subject.id` is ignored, results carry the requested `subject.type`. */
   async subjects (tenantId: string, input: SubjectSearchInput): Promise<SubjectSearchResult> {
-    const state = await this.#ready(tenantId)
+    const state = await this.#ready(tenantId, input.context)
     const revision = state.revision
     const subjectless = { ...input.subject }
     delete subjectless.id
@@ -163,7 +164,7 @@ export class SearchService {
 
   /** The actions of the resource's module the subject may do on it, in declaration order. */
   async actions (tenantId: string, input: ActionSearchInput): Promise<ActionSearchResult> {
-    const state = await this.#ready(tenantId)
+    const state = await this.#ready(tenantId, input.context)
     const revision = state.revision
     const cursor = openCursor(tenantId, 'action', input, input.page)
     const policy = state.policy as NonNullable<TenantState['policy']>
@@ -196,8 +197,9 @@ export class SearchService {
     }
   }
 
-  async #ready (tenantId: string): Promise<TenantState> {
-    const state = await this.#states.get(tenantId)
+  /** The tenant's state, at least as new as the request's `context.min_revision`; it has a policy. */
+  async #ready (tenantId: string, context: Record<string, unknown> | undefined): Promise<TenantState> {
+    const state = await stateForRequest(this.#states, tenantId, context)
     requirePolicy(state)
     return state
   }

@@ -1259,7 +1259,7 @@ export interface operations {
                         /** @description any JSON object */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request; accepted and not used by gatehouse policies */
+                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
@@ -1432,7 +1432,7 @@ export interface operations {
                         /** @description any JSON object */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request; accepted and not used by gatehouse policies */
+                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     evaluations?: {
                         action?: {
@@ -1440,7 +1440,7 @@ export interface operations {
                             /** @description any JSON object */
                             properties?: Record<string, unknown>;
                         };
-                        /** @description the environment of the request; accepted and not used by gatehouse policies */
+                        /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                         context?: Record<string, unknown>;
                         /** @description the resource */
                         resource?: {
@@ -1632,7 +1632,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description the environment of the request; accepted and not used by gatehouse policies */
+                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -1812,7 +1812,7 @@ export interface operations {
                         /** @description any JSON object */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request; accepted and not used by gatehouse policies */
+                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -1989,7 +1989,7 @@ export interface operations {
                         /** @description any JSON object */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request; accepted and not used by gatehouse policies */
+                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {

@@ -209,6 +209,34 @@ await eachBackend(t, async (t, backend) => {
     t.notOk(calls.includes('listSubjects') || calls.includes('getPolicy'), 'caught up in place')
   })
 
+  await t.test('min_revision makes the three searches answer from a state at least that new', async t => {
+    const { writer, replica, tenant } = await twoReplicas()
+    await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
+    await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'paul' })
+    const user = { type: 'user', id: 'marie' }
+    const job = { type: 'jobs', id: 'job-1' }
+    const asked = (context?: Record<string, unknown>): { context?: Record<string, unknown> } => context === undefined ? {} : { context }
+    const resources = async (context?: Record<string, unknown>) => await replica.search.resources(tenant, { subject: user, action: { name: 'view' }, resource: { type: 'jobs' }, ...asked(context) })
+    const subjects = async (context?: Record<string, unknown>) => await replica.search.subjects(tenant, { subject: { type: 'user' }, action: { name: 'view' }, resource: job, ...asked(context) })
+    const actions = async (context?: Record<string, unknown>) => await replica.search.actions(tenant, { subject: user, resource: job, ...asked(context) })
+    t.same((await resources()).results, [], 'job-1 is paul\'s')
+    t.same((await subjects()).results, [])
+    t.same((await actions()).results, [])
+
+    // Another replica assigns job-1 to marie; this one has had no notification.
+    const { revision } = await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'marie' })
+    t.ok((await resources()).context.revision < revision, 'without min_revision the replica answers at its own revision')
+    const at = { min_revision: revision }
+    const found = await resources(at)
+    t.equal(found.context.revision, revision, 'search/resource answers at the revision asked for')
+    t.same(found.results, [job], 'with the write')
+    t.same((await subjects(at)).results, [user], 'search/subject too')
+    t.same((await actions(at)).results.map(a => a.name), ['view', 'note', 'punch'], 'search/action too: what an assignee may do')
+
+    await t.rejects(resources({ min_revision: revision + 1000 }), { code: 'validation_failed', details: [{ path: '/context/min_revision', code: 'revision_ahead' }] }, 'a revision the store has not reached is refused')
+    await t.rejects(actions({ min_revision: 'soon' }), { code: 'validation_failed', details: [{ path: '/context/min_revision', code: 'type' }] })
+  })
+
   await t.test('a write of this process that follows writes it has not seen leaves its revision behind until a catch-up brings them in', async t => {
     const { writer, replica, tenant } = await twoReplicas()
     const before = (await replica.states.get(tenant)).revision

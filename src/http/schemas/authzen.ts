@@ -48,7 +48,7 @@ const partialActionSchema = {
   }
 } as const
 
-const contextSchema = { type: 'object', description: 'the environment of the request; accepted and not used by gatehouse policies' } as const
+const contextSchema = { type: 'object', description: 'the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it' } as const
 
 export const evaluationBodySchema = {
   type: 'object',
