@@ -27,8 +27,8 @@ export interface Config {
   resourceCacheSize: number
   /** Tenant keys kept in memory. */
   keyCacheSize: number
-  /** Resource ids held by search's cached ACL facts, all tenants together; 0 keeps none. */
-  searchFactsCacheSize: number
+  /** MiB (estimated) of search's cached ACL facts, all tenants together; 0 keeps none. */
+  searchFactsCacheMb: number
 }
 
 /** Thrown by `loadConfig`; `problems` lists every bad variable, one line each. */
@@ -91,10 +91,10 @@ export function loadConfig (env: Env = process.env): Config {
   const maxTenants = readInteger(get('GATEHOUSE_MAX_TENANTS'), 'GATEHOUSE_MAX_TENANTS', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
   const resourceCacheSize = readInteger(get('GATEHOUSE_RESOURCE_CACHE'), 'GATEHOUSE_RESOURCE_CACHE', { min: 1, max: 100_000_000, fallback: 50_000 }, problems)
   const keyCacheSize = readInteger(get('GATEHOUSE_KEY_CACHE'), 'GATEHOUSE_KEY_CACHE', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
-  const searchFactsCacheSize = readInteger(get('GATEHOUSE_SEARCH_FACTS_CACHE'), 'GATEHOUSE_SEARCH_FACTS_CACHE', { min: 0, max: 100_000_000, fallback: 1_000_000 }, problems)
+  const searchFactsCacheMb = readInteger(get('GATEHOUSE_SEARCH_FACTS_MB'), 'GATEHOUSE_SEARCH_FACTS_MB', { min: 0, max: 1_000_000, fallback: 64 }, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, maxTenants, resourceCacheSize, keyCacheSize, searchFactsCacheSize }
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, maxTenants, resourceCacheSize, keyCacheSize, searchFactsCacheMb }
 }
 
 function readInteger (raw: string | undefined, name: string, opts: { min: number, max: number, fallback: number }, problems: string[]): number {

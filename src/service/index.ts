@@ -13,7 +13,7 @@ import { PolicyPartsService } from './policy-parts.js'
 import { PolicyToolsService } from './policy-tools.js'
 import { ResourceCache } from './resource-cache.js'
 import { SearchService } from './search.js'
-import { DEFAULT_SEARCH_FACTS_CACHE_SIZE, SearchFactsCache } from './search-facts-cache.js'
+import { DEFAULT_SEARCH_FACTS_MB, SearchFactsCache } from './search-facts-cache.js'
 import { Propagation } from './propagation.js'
 import { TenantStates } from './tenant-state.js'
 
@@ -59,8 +59,8 @@ export interface ServicesOptions {
   resourceCacheSize?: number
   /** Tenant keys kept in memory (default 10,000). */
   keyCacheSize?: number
-  /** Resource ids held by search's cached ACL facts, all tenants together (default 1,000,000; 0: none). */
-  searchFactsCacheSize?: number
+  /** MiB (estimated) of search's cached ACL facts, all tenants together (default 64; 0: none). */
+  searchFactsCacheMb?: number
   /** How often tenants in memory are checked against the store, in ms (default 5,000; 0: never). */
   pollMs?: number
 }
@@ -88,7 +88,7 @@ export function createServices (opts: ServicesOptions): Services {
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
   const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize })
   const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys } })
-  const searchFacts = new SearchFactsCache(opts.searchFactsCacheSize ?? DEFAULT_SEARCH_FACTS_CACHE_SIZE)
+  const searchFacts = new SearchFactsCache((opts.searchFactsCacheMb ?? DEFAULT_SEARCH_FACTS_MB) * 2 ** 20)
   const admin = new AdminService({ store, states, resources, searchFacts, keyRing: keys })
   const propagation = new Propagation({ store, states, resources, keys, pollMs: opts.pollMs })
   return {

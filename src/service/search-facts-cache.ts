@@ -12,39 +12,38 @@
  * behind such a write (when it has not yet applied another replica's earlier one), and the
  * caller must still see its own write. A read that raced a `forget` is not kept.
  *
- * Bounded by weight, all tenants together: the resource ids an entry holds, plus one for
- * the entry itself (a module without ACLs holds none); the least recently used entry goes
- * first. Search is not on the decision path, so a plain `Map` reordered on every hit
- * will do.
+ * Bounded by the heap its entries take, estimated from their shape (`bytesOf`), all
+ * tenants together; the least recently used entry goes first. Search is not on the
+ * decision path, so a plain `Map` reordered on every hit will do.
  */
 import type { SearchFacts } from '../engine/index.js'
 
-/** About 50 MB of ids at most: a module with a million ACL-governed resources still fits. */
-export const DEFAULT_SEARCH_FACTS_CACHE_SIZE = 1_000_000
+/** Enough for a module of a million ACL-governed resources in shared folders (40 MB). */
+export const DEFAULT_SEARCH_FACTS_MB = 64
 
 interface Entry {
   revision: number
   facts: SearchFacts
-  /** The entry's share of the bound: see `weightOf`. */
-  weight: number
+  /** Estimated heap bytes: see `bytesOf`. */
+  bytes: number
 }
 
 export class SearchFactsCache {
-  readonly #maxWeight: number
+  readonly #maxBytes: number
   /** Keyed `tenant \0 module`; least recently used first. */
   readonly #entries = new Map<string, Entry>()
-  #weight = 0
+  #bytes = 0
   #forgets = 0
 
-  /** `maxWeight`: the sum of the entries' weights (`weightOf`); 0 keeps nothing. */
-  constructor (maxWeight: number) {
-    if (!Number.isSafeInteger(maxWeight) || maxWeight < 0) throw new RangeError(`the search facts cache size must be a non-negative integer, not ${maxWeight}`)
-    this.#maxWeight = maxWeight
+  /** `maxBytes`: estimated heap bytes of all entries (`bytesOf`); 0 keeps nothing. */
+  constructor (maxBytes: number) {
+    if (!Number.isSafeInteger(maxBytes) || maxBytes < 0) throw new RangeError(`the search facts cache size must be a non-negative integer, not ${maxBytes}`)
+    this.#maxBytes = maxBytes
   }
 
-  /** The sum of the weights of the entries held now. */
-  get weight (): number {
-    return this.#weight
+  /** Estimated heap bytes of the entries held now. */
+  get bytes (): number {
+    return this.#bytes
   }
 
   /**
@@ -75,13 +74,13 @@ export class SearchFactsCache {
   #keep (key: string, revision: number, facts: SearchFacts): void {
     const held = this.#entries.get(key)
     if (held !== undefined && held.revision > revision) return
-    const weight = weightOf(facts)
-    if (weight > this.#maxWeight) return
+    const bytes = bytesOf(facts)
+    if (bytes > this.#maxBytes) return
     this.#drop(key)
-    this.#entries.set(key, { revision, facts, weight })
-    this.#weight += weight
+    this.#entries.set(key, { revision, facts, bytes })
+    this.#bytes += bytes
     for (const oldest of this.#entries.keys()) {
-      if (this.#weight <= this.#maxWeight) break
+      if (this.#bytes <= this.#maxBytes) break
       this.#drop(oldest)
     }
   }
@@ -90,7 +89,7 @@ export class SearchFactsCache {
     const entry = this.#entries.get(key)
     if (entry === undefined) return
     this.#entries.delete(key)
-    this.#weight -= entry.weight
+    this.#bytes -= entry.bytes
   }
 }
 
@@ -99,9 +98,13 @@ function keyOf (tenantId: string, module: string): string {
   return `${tenantId}\0${module}`
 }
 
-/** One for the entry, plus the resource ids its groups hold. */
-function weightOf (facts: SearchFacts): number {
-  let weight = 1
-  for (const group of facts.aclGroups) weight += group.ids.length
-  return weight
+/**
+ * The heap an entry takes, estimated: measured on Node 20 (x64) with facts shaped as the
+ * driver returns them, about 40 bytes per resource id, 145 per group (its object, holder,
+ * project and id list) and 105 per ACL entry; 100 for the entry and its key.
+ */
+export function bytesOf (facts: SearchFacts): number {
+  let bytes = 100
+  for (const group of facts.aclGroups) bytes += 145 + 40 * group.ids.length + 105 * group.entries.length
+  return bytes
 }

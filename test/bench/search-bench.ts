@@ -19,7 +19,7 @@ import pg from 'pg'
 import { compileBundle, planSearch } from '../../src/engine/index.js'
 import type { Bundle, Subject } from '../../src/engine/model.js'
 import type { QueryPlan, SearchFacts } from '../../src/engine/plan.js'
-import { DEFAULT_SEARCH_FACTS_CACHE_SIZE, SearchFactsCache } from '../../src/service/search-facts-cache.js'
+import { DEFAULT_SEARCH_FACTS_MB, SearchFactsCache } from '../../src/service/search-facts-cache.js'
 import { openStore } from '../../src/store/connect.js'
 import type { Store } from '../../src/store/store.js'
 import { createTestDatabase } from '../helpers/db.js'
@@ -169,7 +169,7 @@ export async function runSearchBench (opts: SearchBenchOptions): Promise<SearchB
     const s = store
     // Nothing is written while timing: every search is at the same tenant revision.
     const revision = (await s.getRevisions([TENANT])).get(TENANT) ?? 0
-    const kept = new SearchFactsCache(DEFAULT_SEARCH_FACTS_CACHE_SIZE)
+    const kept = new SearchFactsCache(DEFAULT_SEARCH_FACTS_MB * 2 ** 20)
     for (const { name, module, subject } of subjects) {
       const search = async (after?: string, keep = false): Promise<{ ids: string[], hasMore: boolean, plan: QueryPlan }> => {
         const read = async (): Promise<SearchFacts> => await s.getSearchFacts(TENANT, module)

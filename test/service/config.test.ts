@@ -15,7 +15,7 @@ t.test('defaults', async t => {
     maxTenants: 10_000,
     resourceCacheSize: 50_000,
     keyCacheSize: 10_000,
-    searchFactsCacheSize: 1_000_000
+    searchFactsCacheMb: 64
   })
 })
 
@@ -33,9 +33,9 @@ t.test('every variable is read; empty ones count as unset', async t => {
     GATEHOUSE_MAX_TENANTS: '20',
     GATEHOUSE_RESOURCE_CACHE: '300',
     GATEHOUSE_KEY_CACHE: '40',
-    GATEHOUSE_SEARCH_FACTS_CACHE: '0'
+    GATEHOUSE_SEARCH_FACTS_MB: '0'
   })
-  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, searchFactsCacheSize: 0 })
+  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, searchFactsCacheMb: 0 })
   t.equal(config.publicUrl, 'https://pdp.example.com/acme', 'no trailing slash')
   t.equal(loadConfig({ PORT: '9001', GATEHOUSE_ROOT_KEY: '  ' }).publicUrl, 'http://localhost:9001', 'the default public url follows the port')
   t.equal(loadConfig({ GATEHOUSE_ROOT_KEY: '' }).rootKey, undefined)
@@ -64,7 +64,7 @@ t.test('bad values stop start-up, all of them named at once', async t => {
     })()
     t.match(problems, [new RegExp(`\`${name}\` must be an integer from 1`)], `${name} must be at least 1`)
   }
-  t.throws(() => loadConfig({ GATEHOUSE_SEARCH_FACTS_CACHE: '-1' }), ConfigError, 'the search facts cache may be 0 (off), not less')
+  t.throws(() => loadConfig({ GATEHOUSE_SEARCH_FACTS_MB: '-1' }), ConfigError, 'the search facts cache may be 0 (off), not less')
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'ftp://x' }), ConfigError)
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:pw@x.example.com' }), ConfigError)
 })

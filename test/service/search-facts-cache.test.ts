@@ -9,7 +9,7 @@ import t from 'tap'
 import type { SearchFacts } from '../../src/engine/index.js'
 import { createServices } from '../../src/service/index.js'
 import type { SearchPageInput } from '../../src/service/search.js'
-import { SearchFactsCache } from '../../src/service/search-facts-cache.js'
+import { bytesOf, SearchFactsCache } from '../../src/service/search-facts-cache.js'
 import type { Store } from '../../src/store/store.js'
 import { eachBackend } from '../helpers/build-app.js'
 import { exampleBundle } from '../http/fixtures.js'
@@ -28,7 +28,7 @@ async function read (cache: SearchFactsCache, tenant: string, module: string, re
 }
 
 t.test('the cache keeps facts for the revision they were read at', async t => {
-  const cache = new SearchFactsCache(100)
+  const cache = new SearchFactsCache(10_000)
   const facts = factsOf('a', 'b')
   t.same(await read(cache, 't', 'docs', 7, facts), { facts, loaded: true }, 'read from the store first')
   t.equal((await read(cache, 't', 'docs', 7, factsOf('other'))).facts, facts, 'then served at the same revision')
@@ -44,7 +44,7 @@ t.test('the cache keeps facts for the revision they were read at', async t => {
 })
 
 t.test('a read that raced a forget is not kept; forget drops the module only', async t => {
-  const cache = new SearchFactsCache(100)
+  const cache = new SearchFactsCache(10_000)
   await read(cache, 't', 'jobs', 3, factsOf('j'))
   await read(cache, 't', 'docs', 3, factsOf('d'))
   cache.forget('t', 'docs')
@@ -61,20 +61,25 @@ t.test('a read that raced a forget is not kept; forget drops the module only', a
   t.notOk((await read(cache, 't', 'docs', 3, factsOf('other'))).loaded, 'a read with no forget meanwhile is')
 })
 
-t.test('the bound counts ids and entries; the least recently used entry goes first', async t => {
-  // Weights: 1 per entry + its ids, so 3 for two ids.
-  const cache = new SearchFactsCache(9)
+t.test('the bound is the estimated heap of the entries; the least recently used entry goes first', async t => {
+  const two = bytesOf(factsOf('1', '2'))
+  const one = bytesOf(factsOf('1'))
+  const empty = bytesOf(factsOf())
+  t.ok(empty < one && one < two, 'more ids weigh more')
+  t.ok(bytesOf({ aclGroups: [{ holder: 'h', entries: [{ who: 'u', allow: ['view'] }], ids: ['h'] }] }) > one, 'and so do ACL entries')
+  const cache = new SearchFactsCache(3 * two)
   for (const module of ['a', 'b', 'c']) await read(cache, 't', module, 1, factsOf('1', '2'))
-  t.equal(cache.weight, 9)
+  t.equal(cache.bytes, 3 * two, 'full')
   t.notOk((await read(cache, 't', 'a', 1, factsOf())).loaded, 'a is used, so b is now the least recently used')
   await read(cache, 't', 'd', 1, factsOf('1'))
-  t.equal(cache.weight, 8, 'b made room')
+  t.equal(cache.bytes, 2 * two + one, 'b made room')
   for (const module of ['c', 'd', 'a']) t.notOk((await read(cache, 't', module, 1, factsOf())).loaded, `${module} stays`)
   t.ok((await read(cache, 't', 'b', 1, factsOf())).loaded, 'b is read again')
+  t.equal(cache.bytes, 2 * two + one + empty, 'and fits beside them')
 
-  const before = cache.weight
+  const before = cache.bytes
   await read(cache, 't', 'huge', 1, factsOf(...Array.from({ length: 9 }, (_, i) => String(i))))
-  t.equal(cache.weight, before, 'facts heavier than the whole bound are not kept, and evict nothing')
+  t.equal(cache.bytes, before, 'facts heavier than the whole bound are not kept, and evict nothing')
   t.ok((await read(cache, 't', 'huge', 1, factsOf())).loaded)
 
   const none = new SearchFactsCache(0)
