@@ -1,8 +1,8 @@
 /**
  * The ACL facts of resource search (the store's `getSearchFacts`), kept per tenant and
- * module. Reading them scans every ACL-governed resource of the module (241 ms for 20,000
- * of them in docs/benchmarks.md, "Search"), and paging through one result asks for the
- * same facts again and again.
+ * module. Reading them scans every ACL-governed resource of the module (about 165 ms of a
+ * 202 ms page for 20,000 of them in docs/benchmarks.md, "Search"), and paging through one
+ * result asks for the same facts again and again.
  *
  * An entry is tagged with the tenant state's revision seen before the read. The store is
  * never behind a state that reflects it, so the facts are at least that new, and they
