@@ -10,7 +10,7 @@
 import { compileBundle, compileSubject } from '../engine/index.js'
 import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
 import type { Subject } from '../engine/model.js'
-import type { Store } from '../store/store.js'
+import type { AuditEntry, Store } from '../store/store.js'
 import { ServiceError } from './errors.js'
 import type { KeyRing } from './keys.js'
 import { Lru } from './lru.js'
@@ -54,9 +54,10 @@ export interface TenantStatesOptions {
   /**
    * The caches that hold a tenant's data outside its state: a refresh that brings in
    * other processes' writes makes them forget what those writes changed (the resources
-   * and keys named, in place; everything of the tenant, after a whole reload) before the
-   * state reports the new revision, so that a decision at that revision never reads a
-   * resource or key older than it.
+   * and keys the audit log names, whether the state is caught up in place or reloaded
+   * whole; everything of the tenant when the log cannot name them all) before the state
+   * reports the new revision, so that a decision at that revision never reads a resource
+   * or key older than it.
    */
   caches?: { resources: ResourceCache, keys: KeyRing }
 }
@@ -133,8 +134,7 @@ export class TenantStates {
       try {
         if (await this.#catchUp(state)) return state
         const fresh = await this.#load(tenantId)
-        this.#caches?.resources.invalidateTenant(tenantId)
-        this.#caches?.keys.forgetTenant(tenantId)
+        await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision)
         const current = this.#entries.peek(tenantId)
         if (current?.state === undefined) return fresh
         if (fresh.revision > current.state.revision) {
@@ -202,15 +202,38 @@ export class TenantStates {
     if (reached < stored) return false
     for (const entry of entries) {
       if (entry.entityType === 'subject') applySubjectWrite(state, entry.entityId, (entry.after ?? undefined) as Subject | undefined, entry.revision)
-      else if (entry.entityType === 'key') this.#caches?.keys.forget(entry.entityId)
-      else if (entry.entityType === 'resource') {
-        // `module/id`: module names have no `/`, ids may.
-        const slash = entry.entityId.indexOf('/')
-        this.#caches?.resources.forget(state.tenantId, entry.entityId.slice(0, slash), entry.entityId.slice(slash + 1))
-      }
+      else this.#forgetNamed(state.tenantId, entry)
     }
     state.revision = Math.max(state.revision, reached)
     return true
+  }
+
+  /**
+   * Before a state reloaded whole at revision `to` replaces one at `from`: the caches
+   * forget the resources and keys written in between, as the audit log names them (a
+   * policy, subject or group write changes neither). When the log cannot list every
+   * revision in between at once, they forget all of the tenant's.
+   */
+  async #forgetWrittenSince (tenantId: string, from: number, to: number): Promise<void> {
+    if (this.#caches === undefined || to <= from) return
+    const { entries, hasMore } = await this.#store.listAudit(tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
+    const complete = !hasMore && entries.every((entry, i) => entry.revision === from + 1 + i) && (entries.at(-1)?.revision ?? from) >= to
+    if (!complete) {
+      this.#caches.resources.invalidateTenant(tenantId)
+      this.#caches.keys.forgetTenant(tenantId)
+      return
+    }
+    for (const entry of entries) this.#forgetNamed(tenantId, entry)
+  }
+
+  /** The caches forget the resource or key an audit entry names, if it names one. */
+  #forgetNamed (tenantId: string, entry: AuditEntry): void {
+    if (entry.entityType === 'key') this.#caches?.keys.forget(entry.entityId)
+    else if (entry.entityType === 'resource') {
+      // `module/id`: module names have no `/`, ids may.
+      const slash = entry.entityId.indexOf('/')
+      this.#caches?.resources.forget(tenantId, entry.entityId.slice(0, slash), entry.entityId.slice(slash + 1))
+    }
   }
 
   async #load (tenantId: string): Promise<TenantState> {

@@ -1,8 +1,9 @@
 /**
  * A store read that races a forget is not cached: what it read may predate the write
- * that made the cache forget (the resource cache and the key ring alike); and after lost
- * notifications nothing cached is trusted. Stores here are stand-ins whose reads resolve
- * when the test says, so that the interleaving is exact.
+ * that made the cache forget (the resource cache and the key ring alike); after lost
+ * notifications nothing cached is trusted, nor after a reload whose writes the audit log
+ * cannot name at once. Stores here are stand-ins whose reads resolve when the test says,
+ * so that the interleaving is exact.
  */
 import t from 'tap'
 import type { ResourceFacts } from '../../src/engine/model.js'
@@ -10,7 +11,7 @@ import { KeyRing, mintKey } from '../../src/service/index.js'
 import { Propagation } from '../../src/service/propagation.js'
 import { ResourceCache } from '../../src/service/resource-cache.js'
 import { TenantStates } from '../../src/service/tenant-state.js'
-import type { ApiKey, Store } from '../../src/store/store.js'
+import type { ApiKey, AuditEntry, Store } from '../../src/store/store.js'
 
 /** A read held until `release` is called with what it returns; `reads` counts them. */
 function heldReads<T> (): { read: () => Promise<T>, release: (value: T) => void, reads: () => number } {
@@ -89,4 +90,37 @@ t.test('after the change feed was down, every cached resource and key is forgott
   t.equal(resources.cached('gone', 'jobs', 'j'), undefined, 'back up: the resource of a tenant not in memory is forgotten')
   t.ok(keys.authenticate(token) instanceof Promise, 'and the key is read again')
   await propagation.stop()
+})
+
+t.test('a whole reload after more writes than the audit log lists at once forgets all of the tenant\'s cached resources and keys', async t => {
+  let revision = 1
+  const { keyId, token, secretHash } = mintKey()
+  const key: ApiKey = { id: keyId, tenantId: 't', secretHash, scopes: ['check'], actor: 'optional', createdAt: new Date(), revokedAt: null }
+  const entry = (r: number, entityType: string, entityId: string): AuditEntry =>
+    ({ revision: r, entityType, entityId, action: 'put', before: null, after: null, at: new Date(), keyId: null, actor: null })
+  // The writes since revision 1: a policy edit (so no catch-up in place), then more than one listing holds.
+  const audit = [entry(2, 'policy', 't'), ...Array.from({ length: 3 }, (_, i) => entry(3 + i, 'subject', `s${i}`))]
+  let listed = 0
+  const store = {
+    getTenant: async (id: string) => ({ id, name: id, revision, createdAt: new Date() }),
+    getPolicy: async () => undefined,
+    listSubjects: async () => [],
+    getRevisions: async (ids: string[]) => new Map(ids.map(id => [id, revision])),
+    listAudit: async () => { listed++; return { entries: audit.slice(0, 2), hasMore: true } },
+    getResource: async (_t: string, module: string, id: string) => ({ module, id, relations: {} }),
+    getKey: async () => key
+  } as unknown as Store
+  const resources = new ResourceCache({ store })
+  const keys = new KeyRing({ store, rootKey: 'configured-root-key-000' })
+  const states = new TenantStates({ store, caches: { resources, keys } })
+  await states.get('t')
+  await resources.get('t', 'jobs', 'j')
+  await resources.get('other', 'jobs', 'j')
+  await keys.authenticate(token)
+  revision = 5
+  t.equal((await states.refresh('t'))?.revision, 5, 'reloaded whole')
+  t.equal(listed, 2, 'the catch-up and the reload each listed the log')
+  t.equal(resources.cached('t', 'jobs', 'j'), undefined, 'the writes could not all be named: every resource of the tenant is forgotten')
+  t.ok(keys.authenticate(token) instanceof Promise, 'and so is every key')
+  t.ok(resources.cached('other', 'jobs', 'j'), 'another tenant\'s stay')
 })

@@ -266,6 +266,32 @@ await eachBackend(t, async (t, backend) => {
     t.same(after?.subjectsById.get('marie')?.roles, ['manager'], 'and the subject written before it')
   })
 
+  await t.test('a whole reload makes the caches forget the resources and keys written since, and only those', async t => {
+    const { writer, replica, calls, tenant } = await twoReplicas()
+    await writer.admin.putSubject(tenant, 'marie', { roles: ['employee'] })
+    for (const id of ['job-1', 'job-2']) await writer.admin.putResource(tenant, 'jobs', id, { assignee: 'marie' })
+    const kept = await writer.admin.createKey(tenant, ['check'])
+    const revoked = await writer.admin.createKey(tenant, ['check'])
+    const view = (id: string): Parameters<typeof replica.decisions.evaluate>[1] => evaluation('marie', 'view', 'jobs', id) as Parameters<typeof replica.decisions.evaluate>[1]
+    for (const id of ['job-1', 'job-2']) t.equal((await replica.decisions.evaluate(tenant, view(id))).decision, true)
+    for (const key of [kept, revoked]) t.match(await replica.keys.authenticate(key.secret), { tenantId: tenant })
+
+    // Another replica reassigns job-1, revokes a key, then edits the policy: no catch-up in place.
+    await writer.admin.putResource(tenant, 'jobs', 'job-1', { assignee: 'paul' })
+    await writer.admin.revokeKey(tenant, revoked.id)
+    const policy = await writer.admin.putPolicy(tenant, { ...exampleBundle, flags: { ...exampleBundle.flags, night_shift: 'Works nights' } })
+    calls.length = 0
+    const state = await replica.states.refresh(tenant)
+    t.equal(state?.revision, policy.revision)
+    t.ok(calls.includes('getPolicy') && calls.includes('listSubjects'), 'reloaded whole')
+    calls.length = 0
+    t.equal((await replica.decisions.evaluate(tenant, view('job-1'))).decision, false, 'job-1 as written since')
+    t.equal((await replica.decisions.evaluate(tenant, view('job-2'))).decision, true)
+    t.equal(await replica.keys.authenticate(revoked.secret), undefined, 'the revoked key is refused')
+    t.match(replica.keys.authenticate(kept.secret), { tenantId: tenant }, 'the other key answers from memory')
+    t.same(calls.filter(c => c === 'getResource' || c === 'getKey'), ['getResource', 'getKey'], 'only job-1 and the revoked key were read again')
+  })
+
   await t.test('invalidate makes the next use read the store again', async t => {
     const states = new TenantStates({ store: backend.store })
     const tenant = fresh()
