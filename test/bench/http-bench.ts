@@ -18,7 +18,7 @@ import type { Decision, Subject } from '../../src/engine/index.js'
 import { resourceFacts } from './engines/gatehouse.js'
 import type { LoadJob, LoadResult } from './http/load.js'
 import type { SchedTimes, Started } from './http/processes.js'
-import { builtService, freePort, hasTaskset, schedTimes, startPinned, TSX, waitReady } from './http/processes.js'
+import { builtService, freePort, hasTaskset, schedTimes, startPinned, TSX, waitReady, wakeIpis } from './http/processes.js'
 import { int, ratio, sig, table } from './lib/stats.js'
 import type { BenchRequest, BenchResource, Workload } from './lib/workload.js'
 import { buildWorkload, loadTemplate, TEMPLATE } from './lib/workload.js'
@@ -28,6 +28,10 @@ import { translate } from './translate/translation.js'
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url))
 const TENANT = 'bench'
+/** Busy work per request of the calibration route, in µs: about what gatehouse's own code adds per request. */
+const CALIBRATION_US = 5
+/** The core the load generator is pinned to (the servers run on core 0). */
+const GENERATOR_CPU = 1
 
 export interface HttpBenchOptions {
   subjects: number
@@ -51,6 +55,11 @@ export interface HttpFigure {
   /** The same two shares for the load generator (autocannon, on core 1). */
   generatorCpu: number | null
   generatorWait: number | null
+  /**
+   * Wake-up IPIs received by the load generator's core per request (`wakeIpis`): how
+   * often a response found the generator asleep. `null` where they cannot be read.
+   */
+  generatorIpisPerRequest: number | null
   /** Requests per second of server CPU time: what the server would do with its core to itself. */
   requestsPerCpuSecond: number | null
   requestsPerSecond: number
@@ -74,7 +83,7 @@ export interface HttpBenchResult {
   figures: HttpFigure[]
   cerbos: { ran: boolean, version?: string, skipped?: string }
   /** Ratios of requests/s (batches: decisions/s), and of requests per server CPU-second (`perCpu`). */
-  ratios: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, perCpu: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
+  ratios: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, calibrationOverBare: number, perCpu: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
   targets: Array<{ target: string, measured: string, met: boolean }>
 }
 
@@ -165,17 +174,22 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       await gatehouse.process.stop()
     }
 
-    // bare Fastify
-    const barePort = await freePort()
-    const bare = startPinned('bare Fastify', 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(barePort) })
-    try {
-      const base = `http://127.0.0.1:${barePort}`
-      await waitReady(bare, `${base}/healthz`)
-      // The very requests gatehouse got, bodies (a quarter with inline properties) and
-      // headers (the key, which the bare route ignores), so both parse the same bytes.
-      figures.push(await measure(opts, 'bare Fastify', 'same requests and body schema, constant decision', bare, base, '/access/v1/evaluation', headers, singleBodies, 1, work, log))
-    } finally {
-      await bare.stop()
+    // The bare route, then the same route with a few µs of busy work per request: how much
+    // a little CPU per request costs on this machine (see docs/benchmarks.md, "the host").
+    for (const busyUs of [0, CALIBRATION_US]) {
+      const name = busyUs === 0 ? 'bare Fastify' : `bare Fastify + ${busyUs} µs`
+      const port = await freePort()
+      const bare = startPinned(name, 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BUSY_US: String(busyUs) })
+      try {
+        const base = `http://127.0.0.1:${port}`
+        await waitReady(bare, `${base}/healthz`)
+        // The very requests gatehouse got, bodies (a quarter with inline properties) and
+        // headers (the key, which the bare route ignores), so both parse the same bytes.
+        const what = busyUs === 0 ? 'same requests and body schema, constant decision' : `the bare route, spinning ${busyUs} µs per request`
+        figures.push(await measure(opts, name, what, bare, base, '/access/v1/evaluation', headers, singleBodies, 1, work, log))
+      } finally {
+        await bare.stop()
+      }
     }
 
     // Cerbos
@@ -190,6 +204,7 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       gatehouseOverBare: rate('gatehouse', false) / rate('bare Fastify', false),
       gatehouseOverCerbos: rate('gatehouse', false) / rate('Cerbos', false),
       batchGatehouseOverCerbos: rate('gatehouse evaluations', false) / rate('Cerbos batch', false),
+      calibrationOverBare: rate(`bare Fastify + ${CALIBRATION_US} µs`, false) / rate('bare Fastify', false),
       perCpu: {
         gatehouseOverBare: rate('gatehouse', true) / rate('bare Fastify', true),
         gatehouseOverCerbos: rate('gatehouse', true) / rate('Cerbos', true),
@@ -292,12 +307,15 @@ export async function measure (opts: Pick<HttpBenchOptions, 'connections' | 'sec
   const file = join(work, `load-${target.replaceAll(/\W+/g, '-')}.json`)
   writeFileSync(file, JSON.stringify(job))
   let schedStart: SchedTimes | undefined
+  let ipisStart: number | undefined
   const startedAt = { t: 0 }
   const r = await runLoad(file, () => {
     schedStart = schedTimes(server.child.pid)
+    ipisStart = hasTaskset() ? wakeIpis(GENERATOR_CPU) : undefined
     startedAt.t = performance.now()
   })
   const schedEnd = schedTimes(server.child.pid)
+  const ipisEnd = hasTaskset() ? wakeIpis(GENERATOR_CPU) : undefined
   const wall = (performance.now() - startedAt.t) / 1000
   const serverCpu = schedStart === undefined || schedEnd === undefined ? null : (schedEnd.cpu - schedStart.cpu) / wall
   const serverWait = schedStart === undefined || schedEnd === undefined ? null : (schedEnd.wait - schedStart.wait) / wall
@@ -311,6 +329,7 @@ export async function measure (opts: Pick<HttpBenchOptions, 'connections' | 'sec
     serverWait,
     generatorCpu: r.generatorCpu,
     generatorWait: r.generatorWait,
+    generatorIpisPerRequest: ipisStart === undefined || ipisEnd === undefined || r.requests === 0 ? null : (ipisEnd - ipisStart) / r.requests,
     requestsPerCpuSecond: serverCpu === null || serverCpu === 0 ? null : r.requestsPerSecond / serverCpu,
     requestsPerSecond: r.requestsPerSecond,
     decisionsPerSecond: r.requestsPerSecond * perRequest,
@@ -319,14 +338,14 @@ export async function measure (opts: Pick<HttpBenchOptions, 'connections' | 'sec
     latencyMaxMs: r.latencyMaxMs,
     requests: r.requests
   }
-  log(`${target}: ${int(figure.requestsPerSecond)} requests/s, p50 ${sig(figure.latencyP50Ms)} ms, p99 ${sig(figure.latencyP99Ms)} ms, server CPU ${serverCpu === null ? 'n/a' : `${sig(serverCpu * 100)}%`}, waiting for a CPU ${serverWait === null ? 'n/a' : `${sig(serverWait * 100)}%`}; load generator CPU ${r.generatorCpu === null ? 'n/a' : `${sig(r.generatorCpu * 100)}%`}, waiting ${r.generatorWait === null ? 'n/a' : `${sig(r.generatorWait * 100)}%`}`)
+  log(`${target}: ${int(figure.requestsPerSecond)} requests/s, p50 ${sig(figure.latencyP50Ms)} ms, p99 ${sig(figure.latencyP99Ms)} ms, server CPU ${serverCpu === null ? 'n/a' : `${sig(serverCpu * 100)}%`}, waiting for a CPU ${serverWait === null ? 'n/a' : `${sig(serverWait * 100)}%`}; load generator CPU ${r.generatorCpu === null ? 'n/a' : `${sig(r.generatorCpu * 100)}%`}, waiting ${r.generatorWait === null ? 'n/a' : `${sig(r.generatorWait * 100)}%`}, ${figure.generatorIpisPerRequest === null ? 'n/a' : sig(figure.generatorIpisPerRequest)} wake-up IPIs per request`)
   return figure
 }
 
 /** Runs the load generator in its own process on core 1; `onStart` runs when its measured run begins. */
 async function runLoad (jobFile: string, onStart: () => void): Promise<LoadResult> {
   const args = ['--import', TSX, join(ROOT, 'test/bench/http/load.ts'), jobFile]
-  const [cmd, argv] = hasTaskset() ? ['taskset', ['-c', '1', process.execPath, ...args]] : [process.execPath, args]
+  const [cmd, argv] = hasTaskset() ? ['taskset', ['-c', String(GENERATOR_CPU), process.execPath, ...args]] : [process.execPath, args]
   return await new Promise((resolve, reject) => {
     const child = spawn(cmd, argv, { stdio: ['ignore', 'pipe', 'pipe'] })
     let out = ''
@@ -474,7 +493,7 @@ export function formatHttpReport (r: HttpBenchResult): string {
   const pct = (x: number | null): string => x === null ? 'n/a' : `${sig(x * 100)}%`
   const rows = r.figures.map(f => [
     f.target, int(f.requestsPerSecond), int(f.decisionsPerSecond), sig(f.latencyP50Ms), sig(f.latencyP99Ms), sig(f.latencyMaxMs),
-    pct(f.serverCpu), pct(f.serverWait), `${pct(f.generatorCpu)} / ${pct(f.generatorWait)}`, f.requestsPerCpuSecond === null ? 'n/a' : int(f.requestsPerCpuSecond), f.what
+    pct(f.serverCpu), pct(f.serverWait), `${pct(f.generatorCpu)} / ${pct(f.generatorWait)}`, f.generatorIpisPerRequest === null ? 'n/a' : sig(f.generatorIpisPerRequest), f.requestsPerCpuSecond === null ? 'n/a' : int(f.requestsPerCpuSecond), f.what
   ])
   const cerbos = (x: number): string => r.cerbos.ran ? ratio(x) : 'n/a'
   return [
@@ -482,9 +501,10 @@ export function formatHttpReport (r: HttpBenchResult): string {
       `${r.connections} connections, ${r.seconds} s per target; ${r.pinned ? 'server on core 0, load generator on core 1 (taskset)' : 'UNPINNED (no taskset)'}` +
       (r.cerbos.ran ? `; Cerbos ${r.cerbos.version ?? ''}` : `; Cerbos skipped: ${r.cerbos.skipped ?? ''}`),
     '',
-    table(['target', 'requests/s', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'CPU wait', 'generator CPU / wait', 'requests/CPU-s', 'what'], rows),
+    table(['target', 'requests/s', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'CPU wait', 'generator CPU / wait', 'IPIs/request', 'requests/CPU-s', 'what'], rows),
     '',
     `requests/s:      gatehouse ÷ bare Fastify ${pct(r.ratios.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch (decisions/s) ${cerbos(r.ratios.batchGatehouseOverCerbos)}`,
+    `calibration:     bare Fastify + ${CALIBRATION_US} µs of work per request ÷ bare Fastify ${pct(r.ratios.calibrationOverBare)} (what a few µs per request cost on this machine)`,
     `per CPU-second:  gatehouse ÷ bare Fastify ${pct(r.ratios.perCpu.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.perCpu.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch ${cerbos(r.ratios.perCpu.batchGatehouseOverCerbos)}`,
     '',
     table(['target', 'measured', 'met'], r.targets.map(t => [t.target, t.measured, t.met ? 'yes' : 'NO']))

@@ -2,7 +2,8 @@
  * The ceiling of the HTTP benchmark: a bare Fastify route on `POST /access/v1/evaluation`
  * that validates gatehouse's own AuthZEN body schema (same ajv options) and serializes
  * gatehouse's response schema, answering a constant decision. No authentication, no
- * logger. Listens on `PORT` at 127.0.0.1; `GET /healthz` answers when ready.
+ * logger. Listens on `PORT` at 127.0.0.1; `GET /healthz` answers when ready. With
+ * `BUSY_US`, it spins that many µs per request first: the benchmark's calibration row.
  */
 import Fastify from 'fastify'
 import { evaluationBodySchema, evaluationResponseSchema } from '../../../src/http/schemas/authzen.js'
@@ -12,6 +13,9 @@ const app = Fastify({
   ajv: { customOptions: { removeAdditional: false, allErrors: false, coerceTypes: false, useDefaults: false } }
 })
 
+/** Busy work per request, in ms: what a little extra CPU costs the route on the machine in use. */
+const BUSY_MS = Number(process.env.BUSY_US ?? '0') / 1000
+
 const decision = {
   decision: true,
   context: { reason: { code: 'role_grant', message: 'role `manager` grants `view` on `jobs` to `u00001`' }, revision: 1 }
@@ -20,7 +24,13 @@ const decision = {
 app.get('/healthz', async () => ({ status: 'ok' }))
 app.post('/access/v1/evaluation', {
   schema: { body: evaluationBodySchema, response: { 200: evaluationResponseSchema } }
-}, async () => decision)
+}, async () => {
+  if (BUSY_MS > 0) {
+    const until = performance.now() + BUSY_MS
+    while (performance.now() < until) { /* spin */ }
+  }
+  return decision
+})
 
 const port = Number(process.env.PORT ?? '0')
 await app.listen({ port, host: '127.0.0.1' })

@@ -69,6 +69,31 @@ export function schedTimes (pid: number | undefined): SchedTimes | undefined {
   }
 }
 
+/**
+ * Inter-processor interrupts received so far by one CPU: the "function call" and
+ * "rescheduling" rows of `/proc/interrupts`, through which Linux wakes a task sleeping on
+ * another CPU (`undefined` where they cannot be read). Under a hypervisor each one sent
+ * can exit to the host, so a server whose responses keep waking an idle load generator
+ * pays for them in its own `writev`.
+ */
+export function wakeIpis (cpu: number): number | undefined {
+  try {
+    let sum = 0
+    let found = false
+    for (const line of readFileSync('/proc/interrupts', 'utf8').split('\n')) {
+      const cells = line.trim().split(/\s+/)
+      if (cells[0] !== 'CAL:' && cells[0] !== 'RES:') continue
+      const count = Number(cells[cpu + 1])
+      if (!Number.isFinite(count)) return undefined
+      sum += count
+      found = true
+    }
+    return found ? sum : undefined
+  } catch {
+    return undefined
+  }
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
