@@ -19,7 +19,7 @@ import { resourceFacts } from './engines/gatehouse.js'
 import type { LoadJob, LoadResult } from './http/load.js'
 import type { SchedTimes, Started } from './http/processes.js'
 import { builtService, freePort, hasTaskset, schedTimes, startPinned, TSX, waitReady, wakeIpis } from './http/processes.js'
-import { int, ratio, sig, table } from './lib/stats.js'
+import { int, median, ratio, sig, table } from './lib/stats.js'
 import type { BenchRequest, BenchResource, Workload } from './lib/workload.js'
 import { buildWorkload, loadTemplate, TEMPLATE } from './lib/workload.js'
 import { cerbosPolicies, cerbosPrincipal, cerbosResource } from './translate/cerbos.js'
@@ -40,7 +40,15 @@ export interface HttpBenchOptions {
   batches: number
   batchSize: number
   connections: number
+  /** Measured seconds of each run of the load generator. */
   seconds: number
+  /**
+   * Rounds of the compared routes (gatehouse, the bare route, the calibration route),
+   * each round running them one after another in a rotated order; figures are the median
+   * round's and ratios the medians of per-round ratios, so that a burst of load elsewhere
+   * on the machine moves one round, not the ratio.
+   */
+  rounds: number
   warmupSeconds: number
   log: (line: string) => void
 }
@@ -63,6 +71,8 @@ export interface HttpFigure {
   /** Requests per second of server CPU time: what the server would do with its core to itself. */
   requestsPerCpuSecond: number | null
   requestsPerSecond: number
+  /** Requests/s of each round, in round order, for the compared routes (see `rounds`). */
+  roundsRequestsPerSecond?: number[]
   decisionsPerSecond: number
   latencyP50Ms: number
   latencyP99Ms: number
@@ -79,6 +89,7 @@ export interface HttpBenchResult {
   pinned: boolean
   connections: number
   seconds: number
+  rounds: number
   seedSeconds: number
   figures: HttpFigure[]
   cerbos: { ran: boolean, version?: string, skipped?: string }
@@ -167,29 +178,27 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
   try {
     const gatehouse = await startGatehouse(work, prepared, log)
     const { seeded, seedSeconds, singleBodies, headers } = gatehouse
+    const compared: Compared[] = [{ name: 'gatehouse', what: `evaluation, ${singles.length} bodies (25% with inline properties)`, process: gatehouse.process, base: gatehouse.base }]
+    const perRound: HttpFigure[][] = []
     try {
-      figures.push(await measure(opts, 'gatehouse', `evaluation, ${singles.length} bodies (25% with inline properties)`, gatehouse.process, gatehouse.base, '/access/v1/evaluation', gatehouse.headers, gatehouse.singleBodies, 1, work, log))
+      // The bare route, and the same route with a few µs of busy work per request: how much
+      // a little CPU per request costs on this machine (docs/benchmarks.md, "The machine").
+      // All three run at once, each idle while another is measured.
+      for (const busyUs of [0, CALIBRATION_US]) compared.push(await startBare(busyUs))
+      for (let r = 0; r < opts.rounds; r++) {
+        for (let k = 0; k < compared.length; k++) {
+          const i = (k + r) % compared.length
+          const c = compared[i] as Compared
+          // The very requests gatehouse got, bodies (a quarter with inline properties) and
+          // headers (the key, which the bare routes ignore), so all parse the same bytes.
+          const figure = await measure(opts, c.name, c.what, c.process, c.base, '/access/v1/evaluation', headers, singleBodies, 1, work, line => { log(`round ${r + 1} of ${opts.rounds}: ${line}`) })
+          ;(perRound[i] ??= []).push(figure)
+        }
+      }
+      figures.push(...perRound.map(medianRound))
       figures.push(await measure(opts, 'gatehouse evaluations', `evaluations, ${opts.batchSize} checks per request`, gatehouse.process, gatehouse.base, '/access/v1/evaluations', gatehouse.headers, gatehouse.batchBodies, opts.batchSize, work, log))
     } finally {
-      await gatehouse.process.stop()
-    }
-
-    // The bare route, then the same route with a few µs of busy work per request: how much
-    // a little CPU per request costs on this machine (see docs/benchmarks.md, "the host").
-    for (const busyUs of [0, CALIBRATION_US]) {
-      const name = busyUs === 0 ? 'bare Fastify' : `bare Fastify + ${busyUs} µs`
-      const port = await freePort()
-      const bare = startPinned(name, 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BUSY_US: String(busyUs) })
-      try {
-        const base = `http://127.0.0.1:${port}`
-        await waitReady(bare, `${base}/healthz`)
-        // The very requests gatehouse got, bodies (a quarter with inline properties) and
-        // headers (the key, which the bare route ignores), so both parse the same bytes.
-        const what = busyUs === 0 ? 'same requests and body schema, constant decision' : `the bare route, spinning ${busyUs} µs per request`
-        figures.push(await measure(opts, name, what, bare, base, '/access/v1/evaluation', headers, singleBodies, 1, work, log))
-      } finally {
-        await bare.stop()
-      }
+      for (const c of compared) await c.process.stop()
     }
 
     // Cerbos
@@ -200,13 +209,15 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       const f = fig(name)
       return (perCpu ? f?.requestsPerCpuSecond : f?.requestsPerSecond) ?? Number.NaN
     }
+    // Against the bare route: medians of the per-round ratios (`perRound` is in `compared` order).
+    const [gatehouseRounds, bareRounds, calibrationRounds] = perRound as [HttpFigure[], HttpFigure[], HttpFigure[]]
     const ratios = {
-      gatehouseOverBare: rate('gatehouse', false) / rate('bare Fastify', false),
+      gatehouseOverBare: roundRatio(gatehouseRounds, bareRounds, false),
       gatehouseOverCerbos: rate('gatehouse', false) / rate('Cerbos', false),
       batchGatehouseOverCerbos: rate('gatehouse evaluations', false) / rate('Cerbos batch', false),
-      calibrationOverBare: rate(`bare Fastify + ${CALIBRATION_US} µs`, false) / rate('bare Fastify', false),
+      calibrationOverBare: roundRatio(calibrationRounds, bareRounds, false),
       perCpu: {
-        gatehouseOverBare: rate('gatehouse', true) / rate('bare Fastify', true),
+        gatehouseOverBare: roundRatio(gatehouseRounds, bareRounds, true),
         gatehouseOverCerbos: rate('gatehouse', true) / rate('Cerbos', true),
         batchGatehouseOverCerbos: rate('gatehouse evaluations', true) / rate('Cerbos batch', true)
       }
@@ -221,10 +232,47 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       },
       { target: 'gatehouse p99 < 10 ms', measured: `${sig(g?.latencyP99Ms ?? Number.NaN)} ms`, met: (g?.latencyP99Ms ?? Number.POSITIVE_INFINITY) < 10 }
     ]
-    return { template: TEMPLATE, subjects: prepared.w.subjects.length, seeded, pinned, connections: opts.connections, seconds: opts.seconds, seedSeconds, figures, cerbos, ratios, targets }
+    return { template: TEMPLATE, subjects: prepared.w.subjects.length, seeded, pinned, connections: opts.connections, seconds: opts.seconds, rounds: opts.rounds, seedSeconds, figures, cerbos, ratios, targets }
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+/** A server of the compared routes, running. */
+interface Compared {
+  name: string
+  what: string
+  process: Started
+  base: string
+}
+
+/** Starts the bare route (spinning `busyUs` per request when above 0) pinned to core 0. */
+async function startBare (busyUs: number): Promise<Compared> {
+  const name = busyUs === 0 ? 'bare Fastify' : `bare Fastify + ${busyUs} µs`
+  const port = await freePort()
+  const bare = startPinned(name, 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BUSY_US: String(busyUs) })
+  const base = `http://127.0.0.1:${port}`
+  try {
+    await waitReady(bare, `${base}/healthz`)
+  } catch (err) {
+    await bare.stop()
+    throw err
+  }
+  const what = busyUs === 0 ? 'same requests and body schema, constant decision' : `the bare route, spinning ${busyUs} µs per request`
+  return { name, what, process: bare, base }
+}
+
+/** The round with the median requests/s, carrying every round's requests/s. */
+function medianRound (rounds: readonly HttpFigure[]): HttpFigure {
+  const sorted = [...rounds].sort((a, b) => a.requestsPerSecond - b.requestsPerSecond)
+  const mid = sorted[(sorted.length - 1) >> 1] as HttpFigure
+  return { ...mid, roundsRequestsPerSecond: rounds.map(f => f.requestsPerSecond) }
+}
+
+/** The median over rounds of `a`'s requests/s (or requests per CPU-second) ÷ `b`'s in the same round. */
+function roundRatio (a: readonly HttpFigure[], b: readonly HttpFigure[], perCpu: boolean): number {
+  const of = (f: HttpFigure | undefined): number => (perCpu ? f?.requestsPerCpuSecond : f?.requestsPerSecond) ?? Number.NaN
+  return median(a.map((f, r) => of(f) / of(b[r])))
 }
 
 async function call (method: string, url: string, headers: Record<string, string>, body?: unknown, contentType = 'application/json'): Promise<unknown> {
@@ -498,11 +546,12 @@ export function formatHttpReport (r: HttpBenchResult): string {
   const cerbos = (x: number): string => r.cerbos.ran ? ratio(x) : 'n/a'
   return [
     `HTTP: template \`${r.template}\`, ${int(r.seeded.subjects)} subjects and ${int(r.seeded.resources)} resources seeded through the API (${sig(r.seedSeconds)} s); ` +
-      `${r.connections} connections, ${r.seconds} s per target; ${r.pinned ? 'server on core 0, load generator on core 1 (taskset)' : 'UNPINNED (no taskset)'}` +
+      `${r.connections} connections, ${r.seconds} s per run, ${r.rounds} ${r.rounds === 1 ? 'round' : 'rounds'} of the compared routes; ${r.pinned ? 'server on core 0, load generator on core 1 (taskset)' : 'UNPINNED (no taskset)'}` +
       (r.cerbos.ran ? `; Cerbos ${r.cerbos.version ?? ''}` : `; Cerbos skipped: ${r.cerbos.skipped ?? ''}`),
     '',
     table(['target', 'requests/s', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'CPU wait', 'generator CPU / wait', 'IPIs/request', 'requests/CPU-s', 'what'], rows),
     '',
+    `rounds:          ${r.figures.filter(f => f.roundsRequestsPerSecond !== undefined).map(f => `${f.target} ${(f.roundsRequestsPerSecond ?? []).map(int).join(' / ')}`).join('; ')} requests/s (the table shows each route's median round; ratios to the bare route are medians of per-round ratios)`,
     `requests/s:      gatehouse ÷ bare Fastify ${pct(r.ratios.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch (decisions/s) ${cerbos(r.ratios.batchGatehouseOverCerbos)}`,
     `calibration:     bare Fastify + ${CALIBRATION_US} µs of work per request ÷ bare Fastify ${pct(r.ratios.calibrationOverBare)} (what a few µs per request cost on this machine)`,
     `per CPU-second:  gatehouse ÷ bare Fastify ${pct(r.ratios.perCpu.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.perCpu.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch ${cerbos(r.ratios.perCpu.batchGatehouseOverCerbos)}`,

@@ -92,7 +92,8 @@ async function main (): Promise<void> {
         batches: args.quick ? 5 : 20,
         batchSize: 100,
         connections: 50,
-        seconds: args.seconds ?? (args.quick ? 3 : 10),
+        seconds: args.seconds ?? (args.quick ? 3 : 6),
+        rounds: args.quick ? 1 : 3,
         warmupSeconds: args.quick ? 1 : 2,
         log
       })
