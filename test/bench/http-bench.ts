@@ -18,7 +18,7 @@ import type { Decision, Subject } from '../../src/engine/index.js'
 import { resourceFacts } from './engines/gatehouse.js'
 import type { LoadJob, LoadResult } from './http/load.js'
 import type { SchedTimes, Started } from './http/processes.js'
-import { builtService, freePort, hasTaskset, schedTimes, startPinned, TSX, waitReady, wakeIpis } from './http/processes.js'
+import { builtService, freePort, hasTaskset, schedTimes, startPinned, startServer, TSX, waitReady, wakeIpis } from './http/processes.js'
 import { int, median, ratio, sig, table } from './lib/stats.js'
 import type { BenchRequest, BenchResource, Workload } from './lib/workload.js'
 import { buildWorkload, loadTemplate, TEMPLATE } from './lib/workload.js'
@@ -250,16 +250,9 @@ interface Compared {
 async function startBare (busyUs: number): Promise<Compared> {
   const name = busyUs === 0 ? 'bare Fastify' : `bare Fastify + ${busyUs} µs`
   const port = await freePort()
-  const bare = startPinned(name, 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BUSY_US: String(busyUs) })
-  const base = `http://127.0.0.1:${port}`
-  try {
-    await waitReady(bare, `${base}/healthz`)
-  } catch (err) {
-    await bare.stop()
-    throw err
-  }
+  const bare = await startServer(name, 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BUSY_US: String(busyUs) }, port, '/healthz')
   const what = busyUs === 0 ? 'same requests and body schema, constant decision' : `the bare route, spinning ${busyUs} µs per request`
-  return { name, what, process: bare, base }
+  return { name, what, ...bare }
 }
 
 /** The round with the median requests/s, carrying every round's requests/s. */

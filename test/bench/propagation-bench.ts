@@ -10,7 +10,7 @@
 import { randomBytes } from 'node:crypto'
 import pg from 'pg'
 import { createTestDatabase } from '../helpers/db.js'
-import { builtService, freePort, startPinned, waitReady, type Started } from './http/processes.js'
+import { builtService, freePort, startServer, type Started } from './http/processes.js'
 import { int, sig, table } from './lib/stats.js'
 
 export interface PropagationBenchOptions {
@@ -66,15 +66,7 @@ async function startReplica (name: string, cpu: number, databaseUrl: string, roo
   const port = await freePort()
   const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', DATABASE_URL: databaseUrl, GATEHOUSE_ROOT_KEY: rootKey, LOG_LEVEL: 'warn' }
   delete env.GATEHOUSE_POLL_MS
-  const started = startPinned(name, cpu, process.execPath, [builtService()], env)
-  const base = `http://127.0.0.1:${port}`
-  try {
-    await waitReady(started, `${base}/readyz`)
-  } catch (err) {
-    await started.stop()
-    throw err
-  }
-  return { base, process: started }
+  return await startServer(name, cpu, process.execPath, [builtService()], env, port, '/readyz')
 }
 
 export async function runPropagationBench (opts: PropagationBenchOptions): Promise<PropagationBenchResult> {

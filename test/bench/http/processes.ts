@@ -94,6 +94,22 @@ export function wakeIpis (cpu: number): number | undefined {
   }
 }
 
+/**
+ * `startPinned` for a server listening on `port` at 127.0.0.1, then `waitReady` on
+ * `readyPath`; stopped again when it never gets ready.
+ */
+export async function startServer (name: string, cpu: number, command: string, args: string[], env: NodeJS.ProcessEnv, port: number, readyPath: string): Promise<{ process: Started, base: string }> {
+  const started = startPinned(name, cpu, command, args, env)
+  const base = `http://127.0.0.1:${port}`
+  try {
+    await waitReady(started, `${base}${readyPath}`)
+  } catch (err) {
+    await started.stop()
+    throw err
+  }
+  return { process: started, base }
+}
+
 /** A TCP port free on 127.0.0.1 right now. */
 export async function freePort (): Promise<number> {
   return await new Promise((resolve, reject) => {
