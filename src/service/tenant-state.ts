@@ -26,6 +26,12 @@ const APPLIED_IN_PLACE: ReadonlySet<string> = new Set(['subject', 'resource', 'k
 /** Most writes caught up with in place; a replica further behind reloads the tenant. */
 const CATCH_UP_LIMIT = 500
 
+/** A page of a tenant's audit log, as the store lists it. */
+type AuditListing = Awaited<ReturnType<Store['listAudit']>>
+
+/** `#catchUp`'s answer: caught up in place, or not, with the log it read (if it read it). */
+type CatchUp = { caughtUp: true } | { caughtUp: false, listed: AuditListing | undefined }
+
 export interface TenantState {
   readonly tenantId: string
   /** The tenant revision this state reflects: as loaded, then moved by this process's writes and by `refresh` catching up. */
@@ -132,9 +138,10 @@ export class TenantStates {
     if (pending !== undefined) return await pending
     const load = (async () => {
       try {
-        if (await this.#catchUp(state)) return state
+        const caught = await this.#catchUp(state)
+        if (caught.caughtUp) return state
         const fresh = await this.#load(tenantId)
-        await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision)
+        await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision, caught.listed)
         const current = this.#entries.peek(tenantId)
         if (current?.state === undefined) return fresh
         if (fresh.revision > current.state.revision) {
@@ -185,38 +192,42 @@ export class TenantStates {
    * it produced), instead of reloading every subject. Only when each revision in between
    * has its entry and each is of a kind that changes no more than one subject (or nothing
    * a state holds); anything else (a policy change, a group, an ownership transfer, a gap,
-   * too many entries) answers `false`, and the caller reloads the tenant whole.
+   * too many entries) answers not caught up, with the audit entries it read, and the caller
+   * reloads the tenant whole.
    */
-  async #catchUp (state: TenantState): Promise<boolean> {
+  async #catchUp (state: TenantState): Promise<CatchUp> {
     const from = state.revision
     const stored = (await this.#store.getRevisions([state.tenantId])).get(state.tenantId)
-    if (stored === undefined) return false
-    if (stored <= from) return true
-    const { entries, hasMore } = await this.#store.listAudit(state.tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
-    if (hasMore) return false
+    if (stored === undefined) return { caughtUp: false, listed: undefined }
+    if (stored <= from) return { caughtUp: true }
+    const listed = await this.#store.listAudit(state.tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
+    const { entries, hasMore } = listed
+    if (hasMore) return { caughtUp: false, listed }
     let reached = from
     for (const entry of entries) {
-      if (entry.revision !== reached + 1 || !APPLIED_IN_PLACE.has(entry.entityType)) return false
+      if (entry.revision !== reached + 1 || !APPLIED_IN_PLACE.has(entry.entityType)) return { caughtUp: false, listed }
       reached = entry.revision
     }
-    if (reached < stored) return false
+    if (reached < stored) return { caughtUp: false, listed }
     for (const entry of entries) {
       if (entry.entityType === 'subject') applySubjectWrite(state, entry.entityId, (entry.after ?? undefined) as Subject | undefined, entry.revision)
       else this.#forgetNamed(state.tenantId, entry)
     }
     state.revision = Math.max(state.revision, reached)
-    return true
+    return { caughtUp: true }
   }
 
   /**
    * Before a state reloaded whole at revision `to` replaces one at `from`: the caches
    * forget the resources and keys written in between, as the audit log names them (a
    * policy, subject or group write changes neither). When the log cannot list every
-   * revision in between at once, they forget all of the tenant's.
+   * revision in between at once, they forget all of the tenant's. `listed`: the log after
+   * `from` as the failed catch-up read it, listed again only when writes came after it.
    */
-  async #forgetWrittenSince (tenantId: string, from: number, to: number): Promise<void> {
+  async #forgetWrittenSince (tenantId: string, from: number, to: number, listed: AuditListing | undefined): Promise<void> {
     if (this.#caches === undefined || to <= from) return
-    const { entries, hasMore } = await this.#store.listAudit(tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
+    const current = listed !== undefined && (listed.hasMore || (listed.entries.at(-1)?.revision ?? from) >= to)
+    const { entries, hasMore } = current ? listed : await this.#store.listAudit(tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
     const complete = !hasMore && entries.every((entry, i) => entry.revision === from + 1 + i) && (entries.at(-1)?.revision ?? from) >= to
     if (!complete) {
       this.#caches.resources.invalidateTenant(tenantId)
