@@ -1,5 +1,6 @@
-# gatehouse: build the TypeScript once, run the compiled JavaScript on Node 20.
-FROM node:20-bookworm-slim AS build
+# gatehouse: build the TypeScript once, run the compiled JavaScript on Node 22 LTS
+# (Node 20 reached its end of life on 2026-04-30; the tests still run on 20 and 22).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
@@ -7,7 +8,7 @@ COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
 RUN npm run build && npm prune --omit=dev
 
-FROM node:20-bookworm-slim
+FROM node:22-bookworm-slim
 ENV NODE_ENV=production PORT=8080 HOST=0.0.0.0 GATEHOUSE_DATA_DIR=/data
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules

@@ -39,8 +39,9 @@ const store = await openStore({ databaseUrl: config.databaseUrl, dataDir: config
 
 const { generated } = await ensureRootKey(store, config.rootKey)
 if (generated !== undefined) {
-  // Printed once, on the start that generated it; only its hash is stored.
-  process.stdout.write(`gatehouse: generated root key (shown once, store it now; set GATEHOUSE_ROOT_KEY to use your own): ${generated}\n`)
+  // Printed once, on the start that generated it; only its hash is stored. On stderr, so
+  // that it never lands in the JSON log stream (stdout) that log shippers keep.
+  process.stderr.write(`gatehouse: generated root key (shown once, store it now; set GATEHOUSE_ROOT_KEY to use your own): ${generated}\n`)
 }
 
 const logger = createLogger(config.logLevel)

@@ -15,6 +15,8 @@ interface Started {
   rootKey: string | undefined
   stop: (signal?: NodeJS.Signals) => Promise<number | null>
   output: () => string
+  /** What the process wrote on stdout alone (its JSON log stream). */
+  stdout: () => string
 }
 
 /** Starts the service and resolves once it listens (or rejects when it exits first). */
@@ -24,6 +26,7 @@ async function start (env: Record<string, string>): Promise<Started> {
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
+  let stdout = ''
   const exited = new Promise<number | null>(resolve => child.once('exit', code => resolve(code)))
   return await new Promise<Started>((resolve, reject) => {
     let rootKey: string | undefined
@@ -32,15 +35,19 @@ async function start (env: Record<string, string>): Promise<Started> {
       rootKey ??= /generated root key[^:]*: (\S+)/.exec(out)?.[1]
       const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
       if (listening?.[1] !== undefined) {
-        resolve({
-          port: Number(listening[1]),
+        const port = Number(listening[1])
+        // The key is written to stderr before the listening line reaches stdout, so its
+        // chunk is read in the same poll of the pipes at the latest: settle after it.
+        setImmediate(() => resolve({
+          port,
           rootKey,
           output: () => out,
+          stdout: () => stdout,
           stop: async (signal = 'SIGTERM') => { child.kill(signal); return await exited }
-        })
+        }))
       }
     }
-    child.stdout.on('data', onData)
+    child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString(); onData(chunk) })
     child.stderr.on('data', onData)
     exited.then(code => reject(new Error(`exited with ${String(code)} before listening: ${out}`)), () => {})
   })
@@ -69,6 +76,7 @@ t.test('first start generates and prints the root key once; a restart keeps it; 
 
   const first = await start({ GATEHOUSE_DATA_DIR: dataDir })
   t.match(first.rootKey, /^gh_root_[A-Za-z0-9_-]{43}$/, 'the generated root key is printed')
+  t.notOk(first.stdout().includes(first.rootKey ?? 'no key'), 'the root key is on stderr, never in the log stream on stdout')
   const base = `http://127.0.0.1:${first.port}`
   t.equal((await fetch(`${base}/readyz`)).status, 200)
   const created = await fetch(`${base}/v1/tenants/acme`, { method: 'PUT', headers: { authorization: `Bearer ${first.rootKey ?? ''}` } })
