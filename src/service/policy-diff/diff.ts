@@ -4,8 +4,8 @@
  * policies and subjects always give the same report, in the same order.
  */
 import type { CompiledModule, CompiledPolicy, FieldMode, Subject } from '../../engine/index.js'
-import { LEVELS } from '../../engine/index.js'
-import { bitSet, compareNames, rolePermission, roleFieldMode, samePermission, unionActions, unionSorted } from './role-permissions.js'
+import { LEVELS, roleFieldMode, roleFlags, rolePermission } from '../../engine/index.js'
+import { compareNames, samePermission, unionActions, unionSorted } from './role-permissions.js'
 import { NOT_ALLOWED, sameReach, subjectReach } from './subject-reach.js'
 import type {
   ActionDefinition, DeclaredNames, DefinitionChange, DiffOptions, FieldChange, ModuleDefinition, PermissionChange,
@@ -154,8 +154,8 @@ function actionDefinition (module: CompiledModule, action: string): ActionDefini
 
 function roleDefinition (policy: CompiledPolicy, name: string): RoleDefinition | undefined {
   const role = policy.roles.get(name)
-  if (role === undefined) return undefined
-  const flags = [...policy.flagIndex].filter(([, i]) => bitSet(role.flags, i)).map(([flag]) => flag)
+  const flags = roleFlags(policy, name)
+  if (role === undefined || flags === undefined) return undefined
   return { all: role.all, protected: role.protected, flags: sortedNames(flags) }
 }
 
