@@ -2,7 +2,7 @@
  * Whether one grant grants one action: DESIGN.md §1, step 5, and
  * docs/decisions/0001-decision-semantics.md ("A grant grants an action"). This is the one
  * place that rule is written; decisions (`decide.ts`), search plans (`plan.ts`) and the
- * role view (`role-view.ts`) all weigh grants through `grantStanding`, so that a new
+ * role view (`policy-view.ts`) all weigh grants through `grantStanding`, so that a new
  * ingredient of the rule reaches every one of them at once.
  *
  * The grant is a compiled one, a role grant or a per-user override's own grant, with the

@@ -25,8 +25,10 @@ export { resourceFromProperties } from './resource.js'
 export { effectiveProject } from './context.js'
 export type { AclGroup, Filter, PlanResource, QueryPlan, SearchFacts } from './plan.js'
 export { MAX_ANCESTOR_DEPTH, filterJsonSchema, matchesPlan, planSearch, queryPlanJsonSchema } from './plan.js'
-export type { RolePermission, RoleScope } from './role-view.js'
-export { roleFieldMode, roleFlags, rolePermission } from './role-view.js'
+export type {
+  ActionDeclaration, FieldDeclaration, ModuleDeclaration, PolicyDeclarations, RoleDeclaration, RolePermission, RoleScope
+} from './policy-view.js'
+export { moduleDeclaration, policyDeclarations, roleFieldMode, rolePermission } from './policy-view.js'
 export type { PermissionCell, PermissionMatrix } from './permissions.js'
 export { permissionMatrix } from './permissions.js'
 export type { SubjectChange, SubjectChangeRefusal, SubjectChangeRefusalCode } from './actor.js'

@@ -3,7 +3,7 @@
  * is the engine's role view (`rolePermission`, `roleFieldMode`): the diff never reads
  * compiled grants or bitsets itself. Pure.
  */
-import type { CompiledModule } from '../../engine/index.js'
+import type { ModuleDeclaration } from '../../engine/index.js'
 import type { RolePermission } from './types.js'
 
 /** Whether two role permissions say the same. */
@@ -22,8 +22,8 @@ export function unionSorted (a: Iterable<string>, b: Iterable<string>): string[]
 }
 
 /** Actions of a module on both sides: the new declaration order, then those only the old side declares, in its order. */
-export function unionActions (before: CompiledModule | undefined, after: CompiledModule | undefined): string[] {
-  const names = [...(after?.actions ?? [])]
-  for (const a of before?.actions ?? []) if (!names.includes(a)) names.push(a)
+export function unionActions (before: ModuleDeclaration | undefined, after: ModuleDeclaration | undefined): string[] {
+  const names = (after?.actions ?? []).map(a => a.name)
+  for (const { name } of before?.actions ?? []) if (!names.includes(name)) names.push(name)
   return names
 }

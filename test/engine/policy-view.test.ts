@@ -1,11 +1,11 @@
 /**
- * The role view (what one role alone gives), every branch, and its agreement with
- * decisions: a role's permission is granted exactly when a subject holding that role
+ * The policy view: declarations, and what one role alone gives, every branch, and its
+ * agreement with decisions: a role's permission is granted exactly when a subject holding that role
  * alone, with every flag, is allowed on some resource.
  */
 import t from 'tap'
 import type { Bundle, ResourceFacts, RolePermission } from '../../src/engine/index.js'
-import { compileBundle, decide, roleFieldMode, roleFlags, rolePermission } from '../../src/engine/index.js'
+import { compileBundle, decide, moduleDeclaration, policyDeclarations, roleFieldMode, rolePermission } from '../../src/engine/index.js'
 import { richBundle } from './fixtures/rich-bundle.js'
 
 const bundle: Bundle = {
@@ -78,10 +78,32 @@ t.test('roleFieldMode: every kind of answer', async t => {
   for (const [name, role, module, field, expected] of cases) t.equal(roleFieldMode(policy, role, module, field), expected, name)
 })
 
-t.test('roleFlags: the flags a role holds itself', async t => {
-  t.same(roleFlags(policy, 'worker'), ['delete_entities'])
-  t.same(roleFlags(policy, 'boss'), [])
-  t.equal(roleFlags(policy, 'ghost'), undefined)
+t.test('policyDeclarations: what the policy declares, defaults resolved', async t => {
+  const declared = policyDeclarations(policy)
+  t.same(declared.flags, ['delete_entities', 'manage_prices', 'view_costs'])
+  t.same([...declared.roles.values()].map(r => [r.name, r.all, r.protected, r.flags]), [
+    ['boss', true, false, []], ['keeper', false, false, []], ['worker', false, false, ['delete_entities']],
+    ['viewer', false, false, ['manage_prices']], ['blind', false, false, []], ['nobody', false, false, []]
+  ])
+  t.same(declared.modules.get('jobs'), {
+    name: 'jobs',
+    relations: ['assignee', 'responsible', 'creator'],
+    assigned: ['responsible', 'assignee'],
+    actions: [
+      { name: 'view', level: 'limited', flags: [] },
+      { name: 'edit', level: 'management', flags: [] },
+      { name: 'close', level: 'management', flags: [] },
+      { name: 'delete', level: 'full', flags: ['manage_prices', 'delete_entities'] }
+    ],
+    fields: [{ name: 'notes', flags: [] }, { name: 'price', flags: ['manage_prices'] }, { name: 'secret', flags: [] }]
+  })
+  const bare = compileBundle({ version: 1, modules: { tickets: { relations: ['requester', 'watcher'], actions: { view: { level: 'full' } } } }, roles: { r: { protected: true } } })
+  if (!bare.ok) throw new Error(JSON.stringify(bare.issues))
+  t.same(moduleDeclaration(bare.policy, 'tickets'), {
+    name: 'tickets', relations: ['requester', 'watcher'], assigned: ['requester', 'watcher'], actions: [{ name: 'view', level: 'full', flags: [] }], fields: []
+  }, 'assigned defaults to every relation')
+  t.same(policyDeclarations(bare.policy).roles.get('r'), { name: 'r', all: false, protected: true, flags: [] })
+  t.equal(moduleDeclaration(policy, 'ghosts'), undefined)
 })
 
 t.test('a role\'s permission agrees with decisions for a subject holding it alone, every flag held', async t => {

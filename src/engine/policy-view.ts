@@ -1,17 +1,18 @@
 /**
- * What one role, by itself, gives: on one action (`rolePermission`), on one field
- * (`roleFieldMode`), and the flags it holds (`roleFlags`). The role-level reading of
- * DESIGN.md §1 without a subject or a resource, for reports that compare policies role by
- * role (the policy diff). Grants are weighed by `grantStanding`, as decisions weigh
- * them, so that this view and decisions cannot drift apart; compiled types and bitsets
- * stay inside the engine. Pure.
+ * A compiled policy as reports read it, for those that compare policies (the policy
+ * diff): what it declares (`policyDeclarations`), and what one role, by itself, gives on
+ * one action (`rolePermission`) or one field (`roleFieldMode`), the role-level reading of
+ * DESIGN.md §1 without a subject or a resource. Grants are weighed by `grantStanding`, as
+ * decisions weigh them, so that this view and decisions cannot drift apart; compiled
+ * types and bitsets stay inside the engine. Pure.
  */
 import { hasBit } from './bits.js'
 import { fieldMode } from './fields.js'
 import { GRANTS_IN_SCOPE, grantScope, grantStanding } from './grant.js'
-import type { FieldMode } from './model.js'
+import type { FieldMode, Level } from './model.js'
+import { LEVELS } from './model.js'
 import { listOf } from './own.js'
-import type { CompiledPolicy, CompiledRole, CompiledScope } from './policy.js'
+import type { CompiledModule, CompiledPolicy, CompiledRole, CompiledScope } from './policy.js'
 
 /**
  * Which resources a role's grant reaches for one action:
@@ -43,6 +44,71 @@ export type RoleScope =
 export type RolePermission =
   | { granted: false }
   | { granted: true, scope: RoleScope, flags: string[], missingFlags: string[] }
+
+/** An action: the level it needs and the flags it needs, in declaration order. */
+export interface ActionDeclaration {
+  name: string
+  level: Level
+  flags: readonly string[]
+}
+
+/** A field and the flags needed to see it. */
+export interface FieldDeclaration {
+  name: string
+  flags: readonly string[]
+}
+
+/** A module: its relations, those access `assigned` means (resolved: all of them by default), its actions in declaration order, its fields sorted by name. */
+export interface ModuleDeclaration {
+  name: string
+  relations: readonly string[]
+  assigned: readonly string[]
+  actions: readonly ActionDeclaration[]
+  fields: readonly FieldDeclaration[]
+}
+
+/** A role: `all`, `protected`, and the flags it holds itself, in the policy's flag order. */
+export interface RoleDeclaration {
+  name: string
+  all: boolean
+  protected: boolean
+  flags: readonly string[]
+}
+
+/** What a policy declares: flags, modules and roles, each in declaration order. */
+export interface PolicyDeclarations {
+  flags: readonly string[]
+  modules: ReadonlyMap<string, ModuleDeclaration>
+  roles: ReadonlyMap<string, RoleDeclaration>
+}
+
+/** What `policy` declares, defaults resolved as decisions read them. */
+export function policyDeclarations (policy: CompiledPolicy): PolicyDeclarations {
+  const modules = new Map<string, ModuleDeclaration>()
+  for (const module of policy.modules.values()) modules.set(module.name, declareModule(module))
+  const roles = new Map<string, RoleDeclaration>()
+  for (const role of policy.roles.values()) {
+    const flags = [...policy.flagIndex].filter(([, i]) => hasBit(role.flags, i)).map(([flag]) => flag)
+    roles.set(role.name, { name: role.name, all: role.all, protected: role.protected, flags })
+  }
+  return { flags: [...policy.flagIndex.keys()], modules, roles }
+}
+
+/** What `policy` declares of module `name`; `undefined` when it has no such module. */
+export function moduleDeclaration (policy: CompiledPolicy, name: string): ModuleDeclaration | undefined {
+  const module = policy.modules.get(name)
+  return module === undefined ? undefined : declareModule(module)
+}
+
+function declareModule (module: CompiledModule): ModuleDeclaration {
+  return {
+    name: module.name,
+    relations: module.relations,
+    assigned: module.assigned,
+    actions: module.actions.map((name, i) => ({ name, level: LEVELS[module.actionRank[i] as number] as Level, flags: listOf(module.actionFlagNames[i]) })),
+    fields: module.fields.map(f => ({ name: f.name, flags: f.flagNames }))
+  }
+}
 
 const NOT_GRANTED: RolePermission = Object.freeze({ granted: false })
 
@@ -84,13 +150,6 @@ export function roleFieldMode (policy: CompiledPolicy, roleName: string, moduleN
   if (grant.admin) return 'edit'
   if (!field.flagNames.every(f => holds(policy, role, f))) return 'hidden'
   return fieldMode(grant, field.name)
-}
-
-/** The flags the role holds itself, in declaration order; `undefined` when the policy has no such role. */
-export function roleFlags (policy: CompiledPolicy, roleName: string): string[] | undefined {
-  const role = policy.roles.get(roleName)
-  if (role === undefined) return undefined
-  return [...policy.flagIndex].filter(([, i]) => hasBit(role.flags, i)).map(([flag]) => flag)
 }
 
 /** Whether the role holds `flag` itself; an undeclared flag is never held. */
