@@ -18,7 +18,6 @@ import { GRANTS, grantStanding } from './grant.js'
 import type { DecisionRequest, FieldAccess, ResourceFacts, Subject } from './model.js'
 import { listOf } from './own.js'
 import type { CompiledGrant, CompiledPolicy } from './policy.js'
-import type { GrantFailure } from './reason-text.js'
 import {
   AclReason, ActionReason, GRANT_FAILURES, GrantFailureReason, ModuleUnknownReason, RoleReason,
   SubjectRefusedReason, SubjectUnknownReason
@@ -145,7 +144,7 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
     // Step 6 with nothing tried: no role that applies has a grant on the module, and there is no override.
     return deny(new ActionReason('no_grant', cs.id, action, module.name))
   }
-  return deny(new GrantFailureReason(GRANT_FAILURES[worst as GrantFailureRank] as GrantFailure, cs.id, ctx, index, grants[worstAt] as CandidateGrant))
+  return deny(new GrantFailureReason(GRANT_FAILURES[worst as GrantFailureRank], cs.id, ctx, index, grants[worstAt] as CandidateGrant))
 }
 
 /** The first granting role grant (from `first` on) that also grants without the override, or -1. */

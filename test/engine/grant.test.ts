@@ -14,6 +14,7 @@ import {
 } from '../../src/engine/grant.js'
 import type { Bundle, CompiledGrant, CompiledModule, Grant, ModuleOverride } from '../../src/engine/index.js'
 import { compileBundle, compileSubject } from '../../src/engine/index.js'
+import { GRANT_FAILURES } from '../../src/engine/reason-text.js'
 
 const bundle: Bundle = {
   version: 1,
@@ -164,4 +165,8 @@ t.test('grantScope: the per-action scope, else the access; every resource under 
   t.same(grantScope(grant, view), { kind: 'relations', access: 'assigned', relations: ['assignee', 'responsible'] })
   t.same(grantScope(grant, close), { kind: 'relations', access: ['creator'], relations: ['creator'] })
   t.same(grantScope(roleGrant({ admin: true, access: 'none' }), view), { kind: 'all', access: 'all' })
+})
+
+t.test('each failure standing indexes the reason code decide gives for it', async t => {
+  t.same([ACTION_DENIED, LEVEL_INSUFFICIENT, FLAG_MISSING, NOT_IN_SCOPE].map(i => GRANT_FAILURES[i]), ['action_denied', 'level_insufficient', 'flag_missing', 'not_in_scope'])
 })
