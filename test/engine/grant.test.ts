@@ -12,7 +12,8 @@ import type { GrantStanding } from '../../src/engine/grant.js'
 import {
   ACTION_DENIED, FLAG_MISSING, GRANTS, GRANTS_IN_SCOPE, LEVEL_INSUFFICIENT, NOT_IN_SCOPE, grantScope, grantStanding
 } from '../../src/engine/grant.js'
-import type { Bundle, CompiledGrant, CompiledModule, Grant, ModuleOverride } from '../../src/engine/index.js'
+import type { Bundle, CompiledModule, Grant, ModuleOverride } from '../../src/engine/index.js'
+import type { CompiledGrant } from '../../src/engine/policy.js'
 import { compileBundle, compileSubject } from '../../src/engine/index.js'
 import { GRANT_FAILURES } from '../../src/engine/reason-text.js'
 
