@@ -117,7 +117,8 @@ export class CompiledSubject {
     this.#overrides ??= moduleOverrides(this.subject)
     if (!this.#shared) return new SubjectProfile(this.policy, applied, this.#overrides)
     const memo = this.policy.profiles
-    const key = profileKey(applied, this.#overrides)
+    const key = profileKey(applied, this.subject.overrides)
+    if (key === undefined) return new SubjectProfile(this.policy, applied, this.#overrides)
     let profile = memo.get(key)
     if (profile === undefined) {
       profile = new SubjectProfile(this.policy, applied, this.#overrides)
@@ -154,31 +155,48 @@ export function refusalOf (subject: Subject): SubjectRefusal | undefined {
 }
 
 /**
- * A key that determines a profile under one policy: the roles that apply (in order),
- * the flags held, and each override as the contexts read it (`access` and `level` as
- * `compileGrant` reads them, the string items of `allow` and `deny`). Equal keys give
- * equal contexts; unequal keys may too (fewer shared profiles, never a wrong one).
+ * A key that determines a profile under one policy: the roles that apply (in order) and
+ * the subject's whole `overrides` document, serialized canonically (`canonical`). The
+ * flags held follow from both. Nothing here names an override field, so a field that
+ * overrides gain is part of the key the day it exists: two subjects that differ in any
+ * override never share a profile. Equal keys give equal contexts; unequal keys may too
+ * (fewer shared profiles, never a wrong one). `undefined` when the overrides cannot be
+ * serialized (a cycle, a function): such a subject shares nothing.
  */
-function profileKey (applied: AppliedRoles, overrides: ReadonlyMap<string, ModuleOverride>): string {
-  // Role names are names (no `,` or `|`); flags are numbers.
-  let key = `${applied.roles.map(r => r.name).join(',')}|${Array.from(applied.flags).join(',')}`
-  for (const [module, o] of overrides) {
-    key += `|${JSON.stringify([module, accessKey(o.access), levelKey(o.level), o.allow, o.deny])}`
+function profileKey (applied: AppliedRoles, overrides: unknown): string | undefined {
+  const serialized = canonical(overrides, [])
+  // Role names are names (no `,` or `|`).
+  return serialized === undefined ? undefined : `${applied.roles.map(r => r.name).join(',')}|${serialized}`
+}
+
+/**
+ * `value` as a string that is equal for two values exactly when a reader of own
+ * properties cannot tell them apart: object keys sorted (non-enumerable ones included,
+ * as `Object.getOwnPropertyNames` reads them), every primitive marked with its type
+ * (`1`, `"1"`, `-0`, `NaN`, `undefined` and `null` all differ). `undefined` for what has
+ * no such form: a cycle (`ancestors`: the objects being serialized), a function, a symbol.
+ */
+function canonical (value: unknown, ancestors: object[]): string | undefined {
+  switch (typeof value) {
+    case 'string': return JSON.stringify(value)
+    case 'number': return Object.is(value, -0) ? '-0' : String(value)
+    case 'boolean': return String(value)
+    case 'bigint': return `${value}n`
+    case 'undefined': return 'undefined'
+    case 'object': break
+    default: return undefined
   }
-  return key
-}
-
-/** `access` as `compileScope` reads it: absent, a string, the string items of a list, or anything else (reaches nothing). */
-function accessKey (access: unknown): unknown {
-  if (access === undefined) return 0
-  if (typeof access === 'string') return access
-  if (Array.isArray(access)) return ['list', ...access.filter(r => typeof r === 'string')]
-  return 1
-}
-
-/** `level` as `compileGrant` reads it: absent, a string (a level or a rank-less one), or anything else (no rank). */
-function levelKey (level: unknown): unknown {
-  if (level === undefined) return 0
-  if (typeof level === 'string') return level
-  return 1
+  if (value === null) return 'null'
+  if (ancestors.includes(value)) return undefined
+  ancestors.push(value)
+  const parts: string[] = []
+  const array = Array.isArray(value)
+  const keys = array ? Array.from(value, (_, i) => String(i)) : Object.getOwnPropertyNames(value).sort()
+  for (const key of keys) {
+    const part = canonical((value as Record<string, unknown>)[key], ancestors)
+    if (part === undefined) return undefined
+    parts.push(array ? part : `${JSON.stringify(key)}:${part}`)
+  }
+  ancestors.pop()
+  return array ? `[${parts.join(',')}]` : `{${parts.join(',')}}`
 }

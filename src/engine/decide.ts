@@ -8,36 +8,25 @@
  * lists are shared frozen ones, and reason messages are built only when read.
  */
 import { aclAllower, aclAnyMatches, aclDenier, aclHolder } from './acl.js'
-import type { Bits } from './bits.js'
-import { covers, hasBit } from './bits.js'
 import type { CompiledSubject } from './compiled-subject.js'
 import { refusalOf, subjectFor } from './compiled-subject.js'
 import type { CandidateGrant, DecisionContext } from './context.js'
 import { effectiveProject, MAX_MASKED_GRANTS } from './context.js'
 import { grantFields } from './fields.js'
+import type { GrantFailureRank, GrantStanding } from './grant.js'
+import { GRANTS, grantStanding } from './grant.js'
 import type { DecisionRequest, FieldAccess, ResourceFacts, Subject } from './model.js'
 import { listOf } from './own.js'
-import type { CompiledGrant, CompiledPolicy, CompiledScope } from './policy.js'
-import type { GrantFailure } from './reason-text.js'
+import type { CompiledGrant, CompiledPolicy } from './policy.js'
 import {
   AclReason, ActionReason, GRANT_FAILURES, GrantFailureReason, ModuleUnknownReason, RoleReason,
   SubjectRefusedReason, SubjectUnknownReason
 } from './reason-text.js'
 import type { Decision, Reason } from './reasons.js'
-import { inScope } from './scope.js'
 
 const allow = (reason: Reason, fields: FieldAccess | undefined): Decision =>
   fields === undefined ? { allowed: true, reason } : { allowed: true, reason, fields }
 const deny = (reason: Reason): Decision => ({ allowed: false, reason })
-
-/** `grantFailure`'s answer when the grant grants the action. */
-const GRANTS = -1
-/** `grantFailure`'s answers: `GRANTS`, or an index into `GRANT_FAILURES` (higher is more specific). */
-type FailureRank = number
-const ACTION_DENIED = 0
-const LEVEL_INSUFFICIENT = 1
-const FLAG_MISSING = 2
-const NOT_IN_SCOPE = 3
 
 /**
  * Decides whether the request's subject may do its action on its resource.
@@ -118,12 +107,9 @@ function decideByAcl (cs: CompiledSubject, ctx: DecisionContext, holder: Resourc
   return deny(new AclReason(outcome, '', holder.id, resource.id, inherited, cs.id, action, module.name))
 }
 
-/** Why a grant does not grant the action at `index` on `resource`, or `GRANTS` when it grants it. */
-function grantFailure (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, grant: CompiledGrant, index: number): FailureRank {
-  if (!hasBit(grant.granted, index)) return hasBit(grant.deny, index) ? ACTION_DENIED : LEVEL_INSUFFICIENT
-  if (!covers(ctx.flags, ctx.module.actionFlags[index] as Bits)) return FLAG_MISSING
-  if (!inScope(grant.scopes[index] as CompiledScope, resource.relations, names)) return NOT_IN_SCOPE
-  return GRANTS
+/** How `grant` stands for the action at `index` on `resource`, the subject's flags known. */
+function standing (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, grant: CompiledGrant, index: number): GrantStanding {
+  return grantStanding(grant, ctx.module, index, ctx.flags, resource.relations, names)
 }
 
 /** Step 5 (any granting grant allows) and step 6 (deny with the most specific reason). */
@@ -134,10 +120,10 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
   // Granting grants as a bitmask over `grants` (exact while there are at most MAX_MASKED_GRANTS).
   let granting = 0
   let first = -1
-  let worst: FailureRank = GRANTS
+  let worst: GrantStanding = GRANTS
   let worstAt = -1
   for (let g = 0; g < grants.length; g++) {
-    const failure = grantFailure(names, ctx, resource, (grants[g] as CandidateGrant).grant, index)
+    const failure = standing(names, ctx, resource, (grants[g] as CandidateGrant).grant, index)
     if (failure === GRANTS) {
       if (first < 0) first = g
       if (g < MAX_MASKED_GRANTS) granting |= 1 << g
@@ -158,7 +144,7 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
     // Step 6 with nothing tried: no role that applies has a grant on the module, and there is no override.
     return deny(new ActionReason('no_grant', cs.id, action, module.name))
   }
-  return deny(new GrantFailureReason(GRANT_FAILURES[worst] as GrantFailure, cs.id, ctx, index, grants[worstAt] as CandidateGrant))
+  return deny(new GrantFailureReason(GRANT_FAILURES[worst as GrantFailureRank], cs.id, ctx, index, grants[worstAt] as CandidateGrant))
 }
 
 /** The first granting role grant (from `first` on) that also grants without the override, or -1. */
@@ -166,7 +152,7 @@ function plainGrant (names: ReadonlySet<string>, ctx: DecisionContext, resource:
   for (let g = first; g < ctx.grants.length; g++) {
     const { grant, original } = ctx.grants[g] as CandidateGrant
     if (original === undefined) continue
-    if (grantFailure(names, ctx, resource, grant, index) === GRANTS && grantFailure(names, ctx, resource, original, index) === GRANTS) return g
+    if (standing(names, ctx, resource, grant, index) === GRANTS && standing(names, ctx, resource, original, index) === GRANTS) return g
   }
   return -1
 }
@@ -175,6 +161,6 @@ function plainGrant (names: ReadonlySet<string>, ctx: DecisionContext, resource:
 function grantedFields (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, index: number, granting: number): FieldAccess {
   if (ctx.grants.length <= MAX_MASKED_GRANTS) return ctx.fieldsOfGranting(granting)
   const grants: CompiledGrant[] = []
-  for (const { grant } of ctx.grants) if (grantFailure(names, ctx, resource, grant, index) === GRANTS) grants.push(grant)
+  for (const { grant } of ctx.grants) if (standing(names, ctx, resource, grant, index) === GRANTS) grants.push(grant)
   return grantFields(ctx.module, grants, ctx.flags)
 }

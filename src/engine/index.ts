@@ -13,7 +13,9 @@ export type { Issue, IssueCode } from './issues.js'
 export { ISSUE_CODES, child, jsonType, show } from './issues.js'
 export { isRecord } from './own.js'
 export { NAME_PATTERN, NAME_REGEXP, isName } from './names.js'
-export type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole, CompiledScope, Rank } from './policy.js'
+// The compiled form is the engine's own: other layers hold a policy as a handle and read
+// it through the functions below (decisions, plans, the policy view), never its grants or bitsets.
+export type { CompiledModule, CompiledPolicy } from './policy.js'
 export { compileBundle, exportBundle } from './compile.js'
 export { bundleJsonSchema } from './bundle-schema.js'
 export { allowedActions, decide } from './decide.js'
@@ -25,6 +27,10 @@ export { resourceFromProperties } from './resource.js'
 export { effectiveProject } from './context.js'
 export type { AclGroup, Filter, PlanResource, QueryPlan, SearchFacts } from './plan.js'
 export { MAX_ANCESTOR_DEPTH, filterJsonSchema, matchesPlan, planSearch, queryPlanJsonSchema } from './plan.js'
+export type {
+  ActionDeclaration, FieldDeclaration, ModuleDeclaration, PolicyDeclarations, RoleDeclaration, RolePermission, RoleScope
+} from './policy-view.js'
+export { moduleDeclaration, policyDeclarations, roleFieldMode, rolePermission } from './policy-view.js'
 export type { PermissionCell, PermissionMatrix } from './permissions.js'
 export { permissionMatrix } from './permissions.js'
 export type { SubjectChange, SubjectChangeRefusal, SubjectChangeRefusalCode } from './actor.js'

@@ -9,14 +9,13 @@
 import type { ApplicableAcl } from './acl.js'
 import { aclVerdict } from './acl.js'
 import { assertNever } from './assert.js'
-import type { Bits } from './bits.js'
-import { covers, hasBit } from './bits.js'
 import type { CompiledSubject } from './compiled-subject.js'
 import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
+import { GRANTS, GRANTS_IN_SCOPE, grantScope, grantStanding } from './grant.js'
 import type { AclEntry, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
-import type { CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
+import type { CompiledModule, CompiledPolicy } from './policy.js'
 
 /**
  * How many `parent` links are followed from a resource: its ancestors are at most this
@@ -102,7 +101,7 @@ export function planSearch (policy: CompiledPolicy, subject: Subject | CompiledS
   const contexts = new Contexts(cs, mod, index)
   const base = contexts.of(undefined)
   // Step 3: a per-user override that denies the action (the same for every resource).
-  if (listOf(base.ctx.override?.deny).includes(action)) return NEVER
+  if (base.ctx.overrideDenied(index)) return NEVER
 
   // For a resource r with effective project P and context c = contexts.of(P):
   //   allowed(r) = super(c) ∨ (r governed ∧ acl allows) ∨ (r not governed ∧ grants(c, r))
@@ -197,18 +196,22 @@ class Contexts {
   }
 }
 
-/** Step 5 for one action, whatever the resource: mirrors `grantFailure` in decide.ts. */
+/** Step 5 for one action, whatever the resource: each grant weighed as a decision weighs it, the resource left open. */
 function grantsReach (ctx: DecisionContext, index: number): GrantsReach {
-  if (!covers(ctx.flags, ctx.module.actionFlags[index] as Bits)) return false
   const relations = new Set<string>()
   for (const { grant } of ctx.grants) {
-    if (!hasBit(grant.granted, index)) continue
-    const scope = grant.scopes[index] as CompiledScope
+    const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
+    if (standing === GRANTS) return true
+    if (standing !== GRANTS_IN_SCOPE) continue
+    const scope = grantScope(grant, index)
     if (scope.kind === 'all') return true
     if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
   }
   return relations.size === 0 ? false : [...relations].sort()
 }
+
+/** Names are only read where the resource is known. */
+const NO_NAMES: ReadonlySet<string> = new Set()
 
 function grantsTerm (reach: GrantsReach, names: ReadonlySet<string>): Term {
   if (typeof reach === 'boolean') return reach

@@ -1,5 +1,5 @@
 import t from 'tap'
-import type { Bundle, DecisionRequest, ResourceFacts, Subject } from '../../src/engine/index.js'
+import type { Bundle, DecisionRequest, ModuleOverride, Overrides, ResourceFacts, Subject } from '../../src/engine/index.js'
 import { allowedActions, compileBundle, compileSubject, decide, planSearch } from '../../src/engine/index.js'
 import { MAX_SHARED_PROFILES } from '../../src/engine/compiled-subject.js'
 import { ancestorsOf } from '../search/oracle.js'
@@ -155,4 +155,66 @@ t.test('profiles tell apart overrides that decide differently, unvalidated ones 
     }
   }
   t.equal(differing, 0)
+})
+
+/** Two values of each field of a type: typed so that a field added to the type fails to compile here until it gets its pair. */
+type FieldPairs<T> = { [K in keyof Required<T>]: [T[K], T[K]] }
+
+t.test('two subjects that differ in any single override field never share a profile', async t => {
+  const policy = richPolicy()
+  const jobs = policy.modules.get('jobs')
+  if (jobs === undefined) throw new Error('no jobs module')
+  const base: ModuleOverride = { access: 'assigned', level: 'limited', allow: ['close'], deny: ['note'] }
+  const moduleFields: FieldPairs<ModuleOverride> = {
+    access: ['all', ['creator']],
+    level: ['management', 'full'],
+    allow: [['edit'], ['edit', 'close']],
+    deny: [['view'], ['note', 'view']]
+  }
+  const topFields: FieldPairs<Overrides> = {
+    flags: [{ manage_prices: true }, { manage_prices: false }],
+    modules: [{ jobs: base, tickets: {} }, { jobs: base, invoices: { access: 'all' } }]
+  }
+  const contextOf = (overrides: unknown): unknown =>
+    compileSubject(policy, sub('u1', ['employee'], { overrides } as Partial<Subject>)).context(jobs, undefined)
+  const baseContext = contextOf({ modules: { jobs: base } })
+  for (const [field, values] of Object.entries(moduleFields)) {
+    const [a, b] = values.map(v => contextOf({ modules: { jobs: { ...base, [field]: v } } }))
+    t.not(a, baseContext, `module override \`${field}\`: another profile than the base`)
+    t.not(a, b, `module override \`${field}\`: two values, two profiles`)
+  }
+  for (const [field, values] of Object.entries(topFields)) {
+    const [a, b] = values.map(v => contextOf({ modules: { jobs: base }, [field]: v }))
+    t.not(a, b, `overrides \`${field}\`: two values, two profiles`)
+  }
+  // A field the engine does not read today (conditions will be one): it is in the key already.
+  t.not(contextOf({ modules: { jobs: { ...base, when: { edit: 'a' } } } }), contextOf({ modules: { jobs: { ...base, when: { edit: 'b' } } } }), 'a field not known yet')
+  t.not(contextOf({ modules: { jobs: base }, acl: 1 }), contextOf({ modules: { jobs: base }, acl: 2 }), 'a top-level field not known yet')
+  t.equal(contextOf({ modules: { jobs: { deny: ['note'], allow: ['close'], level: 'limited', access: 'assigned' } } }), baseContext, 'the same overrides written in another key order: one profile')
+})
+
+t.test('override values of every type are told apart; overrides that cannot be serialized share nothing and still decide', async t => {
+  const policy = richPolicy()
+  const jobs = policy.modules.get('jobs')
+  if (jobs === undefined) throw new Error('no jobs module')
+  const subjectWith = (level: unknown): Subject => sub('u1', ['employee'], { overrides: { modules: { jobs: { level } } } } as Partial<Subject>)
+  const levels: unknown[] = ['1', 1, 0, -0, Number.NaN, null, undefined, true, false, 1n, [1], ['1'], [], {}, { a: 1 }, { b: 1 }, [undefined], [null]]
+  const contexts = levels.map(level => compileSubject(policy, subjectWith(level)).context(jobs, undefined))
+  t.equal(new Set(contexts).size, levels.length, 'one profile per value')
+  t.equal(compileSubject(policy, subjectWith([1])).context(jobs, undefined), contexts[10], 'equal values share one')
+
+  const cyclic: Record<string, unknown> = { access: 'all', level: 'full' }
+  cyclic.self = cyclic
+  const repeated = { access: 'all' }
+  const unserializable: unknown[] = [cyclic, { level: () => 'full' }, { level: Symbol('full') }]
+  for (const jobsOverride of unserializable) {
+    const subject = sub('u1', ['employee'], { overrides: { modules: { jobs: jobsOverride } } } as Partial<Subject>)
+    const a = compileSubject(policy, subject)
+    const b = compileSubject(policy, subject)
+    t.not(a.context(jobs, undefined), b.context(jobs, undefined), 'no shared profile')
+    for (const action of jobs.actions) t.equal(wire({ subject: a, action, resource: job() }, policy), wire({ subject, action, resource: job() }, policy), `decides as the plain subject: ${action}`)
+  }
+  // The same object twice is not a cycle.
+  const twice = sub('u1', ['employee'], { overrides: { modules: { jobs: repeated, tickets: repeated } } } as Partial<Subject>)
+  t.equal(compileSubject(policy, twice).context(jobs, undefined), compileSubject(policy, twice).context(jobs, undefined), 'a value met twice is shared')
 })

@@ -3,9 +3,9 @@
  * report (see types.ts and docs/policy-diff.md). Pure and deterministic: the same two
  * policies and subjects always give the same report, in the same order.
  */
-import type { CompiledModule, CompiledPolicy, FieldMode, Subject } from '../../engine/index.js'
-import { LEVELS } from '../../engine/index.js'
-import { bitSet, compareNames, rolePermission, roleFieldMode, samePermission, unionActions, unionSorted } from './role-permissions.js'
+import type { CompiledPolicy, FieldMode, ModuleDeclaration, PolicyDeclarations, Subject } from '../../engine/index.js'
+import { policyDeclarations, roleFieldMode, rolePermission } from '../../engine/index.js'
+import { compareNames, samePermission, unionActions, unionSorted } from './role-permissions.js'
 import { NOT_ALLOWED, sameReach, subjectReach } from './subject-reach.js'
 import type {
   ActionDefinition, DeclaredNames, DefinitionChange, DiffOptions, FieldChange, ModuleDefinition, PermissionChange,
@@ -20,14 +20,16 @@ import type {
  * role names grant nothing), so validate them first.
  */
 export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, options: DiffOptions = {}): PolicyDiff {
-  const roles = unionSorted(before.roles.keys(), after.roles.keys())
-  const modules = unionSorted(before.modules.keys(), after.modules.keys())
-  const permissions = permissionChanges(before, after, roles, modules)
-  const fields = fieldChanges(before, after, roles, modules)
-  const added = declaredOnlyIn(after, before)
-  const removed = declaredOnlyIn(before, after)
-  const definitions = definitionChanges(before, after, modules)
-  const subjects = options.subjects === undefined ? undefined : subjectImpacts(before, after, modules, options.subjects)
+  const was = { policy: before, declared: policyDeclarations(before) }
+  const is = { policy: after, declared: policyDeclarations(after) }
+  const roles = unionSorted(was.declared.roles.keys(), is.declared.roles.keys())
+  const modules = unionSorted(was.declared.modules.keys(), is.declared.modules.keys())
+  const permissions = permissionChanges(was, is, roles, modules)
+  const fields = fieldChanges(was, is, roles, modules)
+  const added = declaredOnlyIn(is.declared, was.declared)
+  const removed = declaredOnlyIn(was.declared, is.declared)
+  const definitions = definitionChanges(was.declared, is.declared, modules)
+  const subjects = options.subjects === undefined ? undefined : subjectImpacts(was, is, modules, options.subjects)
 
   const count = (kind: PermissionChangeKind): number => permissions.filter(p => p.change === kind).length
   const namesCount = (n: DeclaredNames): number => n.flags.length + n.modules.length + n.actions.length + n.fields.length + n.roles.length
@@ -52,15 +54,21 @@ export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, opt
   return report
 }
 
+/** One side of the comparison: the policy, and what it declares (read once). */
+interface Side {
+  policy: CompiledPolicy
+  declared: PolicyDeclarations
+}
+
 // --- roles ----------------------------------------------------------------------------
 
-function permissionChanges (before: CompiledPolicy, after: CompiledPolicy, roles: string[], modules: string[]): PermissionChange[] {
+function permissionChanges (before: Side, after: Side, roles: string[], modules: string[]): PermissionChange[] {
   const changes: PermissionChange[] = []
   for (const role of roles) {
     for (const module of modules) {
-      for (const action of unionActions(before.modules.get(module), after.modules.get(module))) {
-        const was = rolePermission(before, role, module, action)
-        const is = rolePermission(after, role, module, action)
+      for (const action of unionActions(before.declared.modules.get(module), after.declared.modules.get(module))) {
+        const was = rolePermission(before.policy, role, module, action)
+        const is = rolePermission(after.policy, role, module, action)
         if (samePermission(was, is)) continue
         const change: PermissionChangeKind = !was.granted ? 'gained' : !is.granted ? 'lost' : 'changed'
         changes.push({ role, module, action, change, before: was, after: is })
@@ -70,14 +78,14 @@ function permissionChanges (before: CompiledPolicy, after: CompiledPolicy, roles
   return changes
 }
 
-function fieldChanges (before: CompiledPolicy, after: CompiledPolicy, roles: string[], modules: string[]): FieldChange[] {
+function fieldChanges (before: Side, after: Side, roles: string[], modules: string[]): FieldChange[] {
   const changes: FieldChange[] = []
   for (const role of roles) {
     for (const module of modules) {
-      const names = unionSorted(fieldNames(before.modules.get(module)), fieldNames(after.modules.get(module)))
+      const names = unionSorted(fieldNames(before.declared.modules.get(module)), fieldNames(after.declared.modules.get(module)))
       for (const field of names) {
-        const was: FieldMode = roleFieldMode(before, role, module, field)
-        const is: FieldMode = roleFieldMode(after, role, module, field)
+        const was: FieldMode = roleFieldMode(before.policy, role, module, field)
+        const is: FieldMode = roleFieldMode(after.policy, role, module, field)
         if (was !== is) changes.push({ role, module, field, before: was, after: is })
       }
     }
@@ -85,33 +93,33 @@ function fieldChanges (before: CompiledPolicy, after: CompiledPolicy, roles: str
   return changes
 }
 
-function fieldNames (module: CompiledModule | undefined): string[] {
+function fieldNames (module: ModuleDeclaration | undefined): string[] {
   return (module?.fields ?? []).map(f => f.name)
 }
 
 // --- declarations ---------------------------------------------------------------------
 
 /** What `policy` declares and `other` does not. */
-function declaredOnlyIn (policy: CompiledPolicy, other: CompiledPolicy): DeclaredNames {
+function declaredOnlyIn (policy: PolicyDeclarations, other: PolicyDeclarations): DeclaredNames {
   const missing = (names: Iterable<string>, has: (name: string) => boolean): string[] => [...names].filter(n => !has(n)).sort(compareNames)
   const names: DeclaredNames = {
-    flags: missing(policy.flagIndex.keys(), f => other.flagIndex.has(f)),
+    flags: missing(policy.flags, f => other.flags.includes(f)),
     modules: missing(policy.modules.keys(), m => other.modules.has(m)),
     actions: [],
     fields: [],
     roles: missing(policy.roles.keys(), r => other.roles.has(r))
   }
   for (const name of [...policy.modules.keys()].sort(compareNames)) {
-    const module = policy.modules.get(name) as CompiledModule
+    const module = policy.modules.get(name) as ModuleDeclaration
     const counterpart = other.modules.get(name)
     if (counterpart === undefined) continue
-    for (const action of module.actions) if (!counterpart.actionIndex.has(action)) names.actions.push({ module: name, action })
+    for (const { name: action } of module.actions) if (!counterpart.actions.some(a => a.name === action)) names.actions.push({ module: name, action })
     for (const field of fieldNames(module)) if (!counterpart.fields.some(f => f.name === field)) names.fields.push({ module: name, field })
   }
   return names
 }
 
-function definitionChanges (before: CompiledPolicy, after: CompiledPolicy, modules: string[]): DefinitionChange[] {
+function definitionChanges (before: PolicyDeclarations, after: PolicyDeclarations, modules: string[]): DefinitionChange[] {
   const changes: DefinitionChange[] = []
   const same = (a: unknown, b: unknown): boolean => JSON.stringify(a) === JSON.stringify(b)
   for (const name of modules) {
@@ -122,16 +130,17 @@ function definitionChanges (before: CompiledPolicy, after: CompiledPolicy, modul
     const isDef = moduleDefinition(is)
     if (!same(wasDef, isDef)) changes.push({ kind: 'module', module: name, before: wasDef, after: isDef })
     for (const action of is.actions) {
-      if (!was.actionIndex.has(action)) continue
-      const a = actionDefinition(was, action)
-      const b = actionDefinition(is, action)
-      if (!same(a, b)) changes.push({ kind: 'action', module: name, action, before: a, after: b })
+      const old = was.actions.find(a => a.name === action.name)
+      if (old === undefined) continue
+      const a = actionDefinition(old)
+      const b = actionDefinition(action)
+      if (!same(a, b)) changes.push({ kind: 'action', module: name, action: action.name, before: a, after: b })
     }
     for (const field of is.fields) {
       const old = was.fields.find(f => f.name === field.name)
       if (old === undefined) continue
-      const a = { flags: sortedNames(old.flagNames) }
-      const b = { flags: sortedNames(field.flagNames) }
+      const a = { flags: sortedNames(old.flags) }
+      const b = { flags: sortedNames(field.flags) }
       if (!same(a, b)) changes.push({ kind: 'field', module: name, field: field.name, before: a, after: b })
     }
   }
@@ -143,20 +152,18 @@ function definitionChanges (before: CompiledPolicy, after: CompiledPolicy, modul
   return changes
 }
 
-function moduleDefinition (module: CompiledModule): ModuleDefinition {
+function moduleDefinition (module: ModuleDeclaration): ModuleDefinition {
   return { relations: sortedNames(module.relations), assigned: sortedNames(module.assigned) }
 }
 
-function actionDefinition (module: CompiledModule, action: string): ActionDefinition {
-  const i = module.actionIndex.get(action) as number
-  return { level: LEVELS[module.actionRank[i] ?? 0], flags: sortedNames(module.actionFlagNames[i] ?? []) }
+function actionDefinition (action: ModuleDeclaration['actions'][number]): ActionDefinition {
+  return { level: action.level, flags: sortedNames(action.flags) }
 }
 
-function roleDefinition (policy: CompiledPolicy, name: string): RoleDefinition | undefined {
+function roleDefinition (policy: PolicyDeclarations, name: string): RoleDefinition | undefined {
   const role = policy.roles.get(name)
   if (role === undefined) return undefined
-  const flags = [...policy.flagIndex].filter(([, i]) => bitSet(role.flags, i)).map(([flag]) => flag)
-  return { all: role.all, protected: role.protected, flags: sortedNames(flags) }
+  return { all: role.all, protected: role.protected, flags: sortedNames(role.flags) }
 }
 
 function sortedNames (names: readonly string[]): string[] {
@@ -165,7 +172,7 @@ function sortedNames (names: readonly string[]): string[] {
 
 // --- subjects -------------------------------------------------------------------------
 
-function subjectImpacts (before: CompiledPolicy, after: CompiledPolicy, modules: string[], subjects: readonly Subject[]): SubjectImpact[] {
+function subjectImpacts (before: Side, after: Side, modules: string[], subjects: readonly Subject[]): SubjectImpact[] {
   const impacts: SubjectImpact[] = []
   const ordered = [...subjects].sort((a, b) => compareNames(a.id, b.id))
   const reaches = new ReachCache()
@@ -209,16 +216,16 @@ interface ReachPair {
 
 /** Every (module, action) with its reach on both sides, keyed `module\naction`, and the changes among them. */
 function reachChanges (
-  reaches: ReachCache, before: CompiledPolicy, after: CompiledPolicy, modules: string[], subject: Subject, project: string | undefined
+  reaches: ReachCache, before: Side, after: Side, modules: string[], subject: Subject, project: string | undefined
 ): { all: Map<string, ReachPair>, changes: SubjectChange[] } {
   const all = new Map<string, ReachPair>()
   const changes: SubjectChange[] = []
   const profile = profileKey(subject, project)
   for (const module of modules) {
-    const was = before.modules.get(module)
-    const is = after.modules.get(module)
-    const wasReach = was === undefined ? NO_REACH : reaches.get(before, subject, was, project, profile)
-    const isReach = is === undefined ? NO_REACH : reaches.get(after, subject, is, project, profile)
+    const was = before.declared.modules.get(module)
+    const is = after.declared.modules.get(module)
+    const wasReach = was === undefined ? NO_REACH : reaches.get(before.policy, subject, was, project, profile)
+    const isReach = is === undefined ? NO_REACH : reaches.get(after.policy, subject, is, project, profile)
     for (const action of unionActions(was, is)) {
       const pair: ReachPair = { ref: { module, action }, before: wasReach.get(action) ?? NOT_ALLOWED, after: isReach.get(action) ?? NOT_ALLOWED }
       all.set(`${module}\n${action}`, pair)
@@ -242,7 +249,7 @@ class ReachCache {
   readonly #byPolicy = new Map<CompiledPolicy, Map<string, ReadonlyMap<string, SubjectReach>>>()
 
   /** `profile` is `profileKey(subject, project)`, computed once per subject and project by the caller. */
-  get (policy: CompiledPolicy, subject: Subject, module: CompiledModule, project: string | undefined, profile: string): ReadonlyMap<string, SubjectReach> {
+  get (policy: CompiledPolicy, subject: Subject, module: ModuleDeclaration, project: string | undefined, profile: string): ReadonlyMap<string, SubjectReach> {
     let cache = this.#byPolicy.get(policy)
     if (cache === undefined) this.#byPolicy.set(policy, cache = new Map())
     const key = `${module.name}\n${profile}`

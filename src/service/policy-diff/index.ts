@@ -10,7 +10,7 @@ export { DIFF_FORMATS, describePermission, describeReach, describeRoleScope, for
 export type { DiffFormat, DiffLabels } from './format.js'
 export { DIFF_ISSUE_CODES, loadBundleText, loadSubjectsText, loadSubjectsValue } from './load.js'
 export type { BundleLoadResult, DiffIssue, SubjectsLoadResult } from './load.js'
-export { roleFieldMode, rolePermission } from './role-permissions.js'
+export { roleFieldMode, rolePermission } from '../../engine/index.js'
 export { subjectReach } from './subject-reach.js'
 export { policyDiffJsonSchema } from './schema.js'
 export type {

@@ -5,8 +5,8 @@
  * flags, overrides (`access`, `level`, `allow`, `deny`, `flags`), `admin`, `all` and the
  * owner count exactly as in a decision. Resource ACLs are data, not policy: probes have none.
  */
-import type { CompiledModule, CompiledPolicy, ResourceFacts, Subject } from '../../engine/index.js'
-import { allowedActions, decide } from '../../engine/index.js'
+import type { CompiledPolicy, ResourceFacts, Subject } from '../../engine/index.js'
+import { allowedActions, decide, moduleDeclaration } from '../../engine/index.js'
 import { compareNames } from './role-permissions.js'
 import type { SubjectReach } from './types.js'
 
@@ -16,15 +16,19 @@ const NOT_ALLOWED: SubjectReach = Object.freeze({ allowed: false })
 const PROBE_ID = '(policy-diff probe)'
 
 /**
- * The subject's reach for every action of `module`, on resources of `project` (`undefined`:
- * resources of no project, where only its tenant-wide roles apply).
+ * The subject's reach for every action of `module` (a module of `policy`, or anything
+ * naming one: its declaration, its compiled form), on resources of `project`
+ * (`undefined`: resources of no project, where only its tenant-wide roles apply). Empty
+ * when the policy has no such module.
  *
  * A resource is in a grant's scope when the scope is `all` or one of the scope's
  * relations names the subject, so one probe with no relation values (allowed: every
  * resource) and one probe per relation naming only the subject's id (allowed: the
  * resources where it appears in that relation) give the reach exactly.
  */
-export function subjectReach (policy: CompiledPolicy, subject: Subject, module: CompiledModule, project: string | undefined): Map<string, SubjectReach> {
+export function subjectReach (policy: CompiledPolicy, subject: Subject, { name }: { readonly name: string }, project: string | undefined): Map<string, SubjectReach> {
+  const module = moduleDeclaration(policy, name)
+  if (module === undefined) return new Map()
   const probe = (relations: Record<string, string[]>): ResourceFacts => {
     const resource: ResourceFacts = { module: module.name, id: PROBE_ID, relations }
     if (project !== undefined) resource.project = project
@@ -46,7 +50,7 @@ export function subjectReach (policy: CompiledPolicy, subject: Subject, module: 
     }
   }
   const reach = new Map<string, SubjectReach>()
-  for (const action of module.actions) {
+  for (const { name: action } of module.actions) {
     const relations = byRelation.get(action)
     if (onAll.has(action)) {
       reach.set(action, { allowed: true, scope: { kind: 'all' }, custom: isCustom(everywhere, action) })

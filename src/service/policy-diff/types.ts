@@ -4,38 +4,10 @@
  * `gatehouse diff` and the HTTP route `POST /v1/tenants/{tenant}/policy/diff`; the JSON
  * output of both is exactly `PolicyDiff`.
  */
-import type { FieldMode, Subject } from '../../engine/index.js'
+import type { FieldMode, RolePermission, RoleScope, Subject } from '../../engine/index.js'
 
-/**
- * Which resources a role's grant reaches for one action:
- * - `none`: no resource (access `none`, or an empty relation list);
- * - `all`: every resource of the module;
- * - `assigned`: those where the subject appears in one of `relations` (the module's
- *   `assigned` relations, resolved, so that a change of `assigned` shows);
- * - `relations`: those where the subject appears in one of the listed relations;
- * - `admin`: the grant is `admin: true`: every action on every resource, ACLs, levels and
- *   flags ignored;
- * - `all-role`: the role is `all: true`: every action of every module.
- * Relation lists are sorted.
- */
-export type RoleScope =
-  | { kind: 'none' }
-  | { kind: 'all' }
-  | { kind: 'assigned', relations: string[] }
-  | { kind: 'relations', relations: string[] }
-  | { kind: 'admin' }
-  | { kind: 'all-role' }
-
-/**
- * A role's permission on one action of one module. `granted`: the role's grant gives the
- * action (by level or `allow`, and not in `deny`; or `admin`, or `all: true`). A granted
- * action also needs `flags` (the action's flags, sorted; none under `admin` and `all`),
- * held through any role of the subject or an override: `missingFlags` are those the role
- * does not hold itself. An action, module or role that does not exist is not granted.
- */
-export type RolePermission =
-  | { granted: false }
-  | { granted: true, scope: RoleScope, flags: string[], missingFlags: string[] }
+/** A role's permission on one action and the resources it reaches: the engine's role view (`rolePermission`), documented there. */
+export type { RolePermission, RoleScope }
 
 /** `gained`: not granted before, granted after; `lost`: the reverse; `changed`: granted on both sides with another scope or flags. */
 export type PermissionChangeKind = 'gained' | 'lost' | 'changed'
