@@ -104,9 +104,11 @@ export const authPlugin = fp(async function auth (app: FastifyInstance, opts: Au
   /**
    * Limited clients → when their window ends (ms since the epoch). Kept beside the counts
    * so that a request is checked without a promise, and while no client is limited, by
-   * one size test: the decision path costs what it did.
+   * one size test: the decision path costs what it did. Emptied once the last window
+   * ends, so that a client who never comes back does not keep every request looking.
    */
   const limited = new Lru<string, number>(CLIENTS)
+  let lastLimitEnds = 0
   if (opts.failureLimit > 0) {
     await app.register(rateLimit, { global: false, max: opts.failureLimit, timeWindow: opts.failureWindowMs, cache: CLIENTS, keyGenerator: clientOf })
     const counter = app.createRateLimit()
@@ -139,7 +141,10 @@ export const authPlugin = fp(async function auth (app: FastifyInstance, opts: Au
       return
     }
     countFailure(request).then(until => {
-      if (until !== undefined) limited.set(clientOf(request), until)
+      if (until !== undefined) {
+        limited.set(clientOf(request), until)
+        lastLimitEnds = Math.max(lastLimitEnds, until)
+      }
       done(unauthorized)
     }, done)
   }
@@ -163,10 +168,14 @@ export const authPlugin = fp(async function auth (app: FastifyInstance, opts: Au
   function authenticateFor (rule: AccessRule | undefined): onRequestHookHandler {
     return function authenticate (request: FastifyRequest, reply: FastifyReply, done: HookHandlerDoneFunction): void {
       if (limited.size !== 0) {
-        const limit = limitOf(request, reply)
-        if (limit !== undefined) {
-          done(limit)
-          return
+        if (Date.now() >= lastLimitEnds) {
+          limited.clear()
+        } else {
+          const limit = limitOf(request, reply)
+          if (limit !== undefined) {
+            done(limit)
+            return
+          }
         }
       }
       const header = request.headers.authorization
