@@ -2,6 +2,7 @@
  * Configuration from the environment, validated once at start-up. A bad value stops
  * the process with a message naming the variable; nothing reads `process.env` after this.
  */
+import { isIP } from 'node:net'
 
 export const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const
 export type LogLevel = typeof LOG_LEVELS[number]
@@ -27,6 +28,18 @@ export interface Config {
   resourceCacheSize: number
   /** Tenant keys kept in memory. */
   keyCacheSize: number
+  /** Unknown key ids remembered (10 s each), so that a repeated one costs no query. */
+  unknownKeyCacheSize: number
+  /** Failed authentications a client may make per `authFailureWindowMs` before it gets 429s; 0: no limit. */
+  authFailureLimit: number
+  /** The window of `authFailureLimit`, in ms. */
+  authFailureWindowMs: number
+  /**
+   * Which peers' `X-Forwarded-For` names the client (Fastify's `trustProxy`): `false`, the
+   * TCP peer is the client; `true`, every peer is trusted; or addresses and CIDR ranges of
+   * the proxies (and `loopback`, `linklocal`, `uniquelocal`).
+   */
+  trustProxy: boolean | string[]
   /** MiB (estimated) of search's cached ACL facts, all tenants together; 0 keeps none. */
   searchFactsCacheMb: number
 }
@@ -91,10 +104,42 @@ export function loadConfig (env: Env = process.env): Config {
   const maxTenants = readInteger(get('GATEHOUSE_MAX_TENANTS'), 'GATEHOUSE_MAX_TENANTS', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
   const resourceCacheSize = readInteger(get('GATEHOUSE_RESOURCE_CACHE'), 'GATEHOUSE_RESOURCE_CACHE', { min: 1, max: 100_000_000, fallback: 50_000 }, problems)
   const keyCacheSize = readInteger(get('GATEHOUSE_KEY_CACHE'), 'GATEHOUSE_KEY_CACHE', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
+  const unknownKeyCacheSize = readInteger(get('GATEHOUSE_UNKNOWN_KEY_CACHE'), 'GATEHOUSE_UNKNOWN_KEY_CACHE', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
+  const authFailureLimit = readInteger(get('GATEHOUSE_AUTH_FAILURES'), 'GATEHOUSE_AUTH_FAILURES', { min: 0, max: 1_000_000, fallback: DEFAULT_AUTH_FAILURE_LIMIT }, problems)
+  const authFailureWindowMs = readInteger(get('GATEHOUSE_AUTH_FAILURE_WINDOW_MS'), 'GATEHOUSE_AUTH_FAILURE_WINDOW_MS', { min: 1000, max: 86_400_000, fallback: DEFAULT_AUTH_FAILURE_WINDOW_MS }, problems)
+  const trustProxy = readTrustProxy(get('GATEHOUSE_TRUST_PROXY'), problems)
   const searchFactsCacheMb = readInteger(get('GATEHOUSE_SEARCH_FACTS_MB'), 'GATEHOUSE_SEARCH_FACTS_MB', { min: 0, max: 1_000_000, fallback: 64 }, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, maxTenants, resourceCacheSize, keyCacheSize, searchFactsCacheMb }
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, maxTenants, resourceCacheSize, keyCacheSize, unknownKeyCacheSize, authFailureLimit, authFailureWindowMs, trustProxy, searchFactsCacheMb }
+}
+
+/** Failed authentications per client and window: enough for a mistyped key, too few to guess anything. */
+export const DEFAULT_AUTH_FAILURE_LIMIT = 20
+export const DEFAULT_AUTH_FAILURE_WINDOW_MS = 60_000
+
+const PROXY_NAMES = new Set(['loopback', 'linklocal', 'uniquelocal'])
+
+/** `GATEHOUSE_TRUST_PROXY`: `true`, `false`, or a comma-separated list of addresses, CIDR ranges and proxy-addr's names. */
+function readTrustProxy (raw: string | undefined, problems: string[]): boolean | string[] {
+  if (raw === undefined || raw === 'false') return false
+  if (raw === 'true') return true
+  const entries = raw.split(',').map(entry => entry.trim())
+  const bad = entries.filter(entry => !PROXY_NAMES.has(entry) && !isAddressOrRange(entry))
+  if (bad.length > 0) {
+    problems.push(`\`GATEHOUSE_TRUST_PROXY\` must be \`true\`, \`false\` or a comma-separated list of addresses, CIDR ranges, \`loopback\`, \`linklocal\` or \`uniquelocal\`, not \`${bad.join(', ')}\``)
+    return false
+  }
+  return entries
+}
+
+function isAddressOrRange (entry: string): boolean {
+  const [address = '', prefix, ...rest] = entry.split('/')
+  const family = isIP(address)
+  if (family === 0 || rest.length > 0) return false
+  if (prefix === undefined) return true
+  // A mask in prefix length only: proxy-addr's dotted masks are rarely what is meant.
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128)
 }
 
 function readInteger (raw: string | undefined, name: string, opts: { min: number, max: number, fallback: number }, problems: string[]): number {

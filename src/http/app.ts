@@ -7,6 +7,7 @@ import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import Fastify from 'fastify'
 import type { FastifyInstance } from 'fastify'
+import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_MS } from '../config.js'
 import type { Config } from '../config.js'
 import { createServices, filterJsonSchema, queryPlanJsonSchema } from '../service/index.js'
 import type { Services, Store } from '../service/index.js'
@@ -36,7 +37,7 @@ import { tenantRoutes } from './routes/v1/tenants/tenant.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import './types.js'
 
-export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & Partial<Pick<Config, 'pollMs' | 'maxTenants' | 'resourceCacheSize' | 'keyCacheSize' | 'searchFactsCacheMb'>>
+export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & Partial<Pick<Config, 'pollMs' | 'maxTenants' | 'resourceCacheSize' | 'keyCacheSize' | 'unknownKeyCacheSize' | 'searchFactsCacheMb' | 'authFailureLimit' | 'authFailureWindowMs' | 'trustProxy'>>
 
 export interface ServerTimeouts {
   /** Whole request, headers and body (Node `server.requestTimeout`). */
@@ -76,6 +77,8 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     requestIdHeader: false,
     ...timeouts,
     return503OnClosing: true,
+    // Who the client is, for the failed-authentication limit (`plugins/auth.ts`).
+    trustProxy: config.trustProxy ?? false,
     // Errors raised before routing (a malformed URL) get the same JSON body as the rest.
     frameworkErrors: (err, request, reply) => sendError(err, request, reply),
     ajv: {
@@ -89,7 +92,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
       }
     }
   })
-  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, pollMs: config.pollMs, maxTenants: config.maxTenants, resourceCacheSize: config.resourceCacheSize, keyCacheSize: config.keyCacheSize, searchFactsCacheMb: config.searchFactsCacheMb }))
+  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, pollMs: config.pollMs, maxTenants: config.maxTenants, resourceCacheSize: config.resourceCacheSize, keyCacheSize: config.keyCacheSize, unknownKeyCacheSize: config.unknownKeyCacheSize, searchFactsCacheMb: config.searchFactsCacheMb }))
   // Other replicas' writes reach this one's caches through the store's change feed.
   if (services !== undefined) {
     const { propagation } = services
@@ -122,7 +125,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   // The query plan of resource search (ADR 0002).
   app.addSchema(filterJsonSchema)
   app.addSchema(queryPlanJsonSchema)
-  app.register(authPlugin)
+  app.register(authPlugin, { failureLimit: config.authFailureLimit ?? DEFAULT_AUTH_FAILURE_LIMIT, failureWindowMs: config.authFailureWindowMs ?? DEFAULT_AUTH_FAILURE_WINDOW_MS })
 
   // Public routes.
   app.register(healthRoutes)

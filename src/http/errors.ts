@@ -27,6 +27,7 @@ export const ERROR_CATALOGUE = {
   revision_mismatch: { status: 412, message: 'the tenant revision does not match `if-match`' },
   payload_too_large: { status: 413, message: 'the body is too large' },
   unsupported_media_type: { status: 415, message: 'unsupported content type: send `application/json`' },
+  too_many_failed_authentications: { status: 429, message: 'too many failed authentications from this client: retry after `retry-after` seconds' },
   internal: { status: 500, message: 'internal error' },
   unavailable: { status: 503, message: 'the service is unavailable, retry later' }
 } as const satisfies Record<string, { status: number, message: string }>

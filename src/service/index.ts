@@ -59,6 +59,8 @@ export interface ServicesOptions {
   resourceCacheSize?: number
   /** Tenant keys kept in memory (default 10,000). */
   keyCacheSize?: number
+  /** Unknown key ids remembered, for 10 s each (default 10,000). */
+  unknownKeyCacheSize?: number
   /** MiB (estimated) of search's cached ACL facts, all tenants together (default 64; 0: none). */
   searchFactsCacheMb?: number
   /** How often tenants in memory are checked against the store, in ms (default 5,000; 0: never). */
@@ -86,7 +88,7 @@ export interface Services {
 export function createServices (opts: ServicesOptions): Services {
   const { store } = opts
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
-  const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize })
+  const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize, unknownCacheSize: opts.unknownKeyCacheSize })
   const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys } })
   const searchFacts = new SearchFactsCache((opts.searchFactsCacheMb ?? DEFAULT_SEARCH_FACTS_MB) * 2 ** 20)
   const admin = new AdminService({ store, states, resources, searchFacts, keyRing: keys })

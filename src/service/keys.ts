@@ -82,12 +82,21 @@ export async function ensureRootKey (store: Store, configured: string | undefine
   return stored === hash ? { generated: token } : {}
 }
 
+/** How long a key id found unknown is answered from memory (ms): the bound on how late a key created elsewhere may be seen when no change reached this process. */
+export const UNKNOWN_KEY_TTL_MS = 10_000
+
 export interface KeyRingOptions {
   store: Store
   /** `GATEHOUSE_ROOT_KEY`; when unset, the stored hash of the generated root key is used. */
   rootKey: string | undefined
   /** How many tenant keys to keep in memory. */
   cacheSize?: number
+  /** How many unknown key ids to remember (default 10,000). */
+  unknownCacheSize?: number
+  /** How long an unknown key id is remembered, in ms (default `UNKNOWN_KEY_TTL_MS`). */
+  unknownTtlMs?: number
+  /** The clock of the unknown ids' expiry, in ms (tests); default `performance.now`. */
+  now?: () => number
 }
 
 /** A key as cached: the stored record, and the secret once a request has proved it. */
@@ -106,6 +115,18 @@ interface CachedKey {
 }
 
 const ROOT: Principal = Object.freeze({ kind: 'root' })
+
+/**
+ * Hashed against the secret presented with an unknown key id, so that refusing it does
+ * the same work as refusing a known id's wrong secret (no key's secret hashes to it).
+ */
+const NO_KEY_HASH = hashSecret(randomBytes(32).toString('base64url'))
+
+/** An unknown key id as remembered: until when, and under which epoch of `forgetTenant`/`forgetAll`. */
+interface UnknownKey {
+  readonly expires: number
+  readonly epoch: number
+}
 
 /** The key's principal when `secret` is its secret and it is not revoked, else `undefined`. */
 function verify (cached: CachedKey, secret: string): Principal | undefined {
@@ -132,8 +153,22 @@ function sameSecret (presented: string, verified: string): boolean {
 
 /**
  * Authenticates bearer tokens. Keys are cached by id once read (id → tenant, scopes,
- * hash), so a warm check never waits on the store. Unknown key ids are not cached: a
- * key created by another replica must be usable at once.
+ * hash), so a warm check never waits on the store.
+ *
+ * Key ids the store does not hold are remembered too, a bounded number for a short time
+ * (`unknownTtlMs`), so that a token presented again and again costs one query, not one
+ * per request (unauthenticated traffic must not be able to load the database). A key
+ * created elsewhere with a remembered id is still usable at once: ids are 96 random bits
+ * minted at creation, so only someone who presented the id before it existed can have
+ * made it remembered, and the creation's change (`forget(id)` from the caught-up audit
+ * log, `forgetTenant` or `forgetAll` when the writes are not known one by one) voids the
+ * entry; without any change reaching this process the entry lapses after `unknownTtlMs`.
+ *
+ * Timing: a refused id answers from memory when it is in memory, known or not, and after
+ * one query when it is not; both refusals hash the presented secret once. What timing
+ * can still tell is whether an id was presented to this process lately, one probe per id
+ * and TTL, within the failed-authentication limit; it cannot find an id (96 random bits),
+ * and a known id still needs its 256-bit secret.
  */
 export class KeyRing {
   readonly #store: Store
@@ -144,11 +179,27 @@ export class KeyRing {
   readonly #generations = new TenantGenerations()
   /** How many times cached keys were forgotten: a read that saw it change is not cached. */
   #forgotten = 0
+  readonly #unknown: Lru<string, UnknownKey>
+  readonly #unknownTtlMs: number
+  readonly #now: () => number
+  /**
+   * Bumped by `forgetTenant` and `forgetAll`: an unknown id has no tenant, so a tenant's
+   * key writes void every remembered unknown id, by one increment instead of a walk.
+   */
+  #unknownEpoch = 0
 
   constructor (opts: KeyRingOptions) {
     this.#store = opts.store
     this.#rootHash = opts.rootKey === undefined ? undefined : hashSecret(opts.rootKey)
     this.#keys = new Lru(opts.cacheSize ?? 10_000)
+    this.#unknown = new Lru(opts.unknownCacheSize ?? 10_000)
+    this.#unknownTtlMs = opts.unknownTtlMs ?? UNKNOWN_KEY_TTL_MS
+    this.#now = opts.now ?? (() => performance.now())
+  }
+
+  /** How many unknown key ids are remembered (bounded by `unknownCacheSize`). */
+  get unknownCount (): number {
+    return this.#unknown.size
   }
 
   /** The principal of a token, or `undefined` when the token is not a valid, unrevoked key. */
@@ -159,6 +210,8 @@ export class KeyRing {
       if (cached !== undefined && cached.generation === this.#generations.of(cached.key.tenantId)) {
         const tenant = verify(cached, token.slice(SECRET_START))
         if (tenant !== undefined) return tenant
+      } else if (cached === undefined && this.#isUnknown(keyId)) {
+        secretMatches(token.slice(SECRET_START), NO_KEY_HASH)
       } else {
         const parsed = parseKeyToken(token)
         if (parsed !== undefined) return this.#authenticateLater(token, parsed)
@@ -174,9 +227,22 @@ export class KeyRing {
     const forgotten = this.#forgotten
     const key = await this.#store.getKey(parsed.keyId)
     // A key forgotten while it was read (revoked elsewhere, say) may have been read before
-    // that write: it answers this request, which raced the write, but is not cached.
+    // that write: it answers this request, which raced the write, but is not cached. So
+    // with an unknown id: a creation learnt of during the read may have come after it.
+    if (key === undefined && forgotten === this.#forgotten) {
+      this.#unknown.set(parsed.keyId, { expires: this.#now() + this.#unknownTtlMs, epoch: this.#unknownEpoch })
+    }
     const tenant = key === undefined ? undefined : verify(forgotten === this.#forgotten ? this.#cache(key) : this.#entry(key), parsed.secret)
     return tenant ?? await this.#rootLater(token)
+  }
+
+  /** Whether the store was found not to hold `keyId` lately (an expired or voided entry is dropped). */
+  #isUnknown (keyId: string): boolean {
+    const unknown = this.#unknown.get(keyId)
+    if (unknown === undefined) return false
+    if (unknown.epoch === this.#unknownEpoch && unknown.expires > this.#now()) return true
+    this.#unknown.delete(keyId)
+    return false
   }
 
   async #rootLater (token: string): Promise<Principal | undefined> {
@@ -187,26 +253,38 @@ export class KeyRing {
     return ROOT
   }
 
-  /** Voids every cached key of a tenant (another replica changed its keys), so that each is reread on its next use. */
+  /**
+   * Voids every cached key of a tenant (another replica changed its keys), so that each is
+   * reread on its next use; and every remembered unknown id, since one may be a key just
+   * created in that tenant.
+   */
   forgetTenant (tenantId: string): void {
     this.#forgotten++
     this.#generations.bump(tenantId)
+    this.#unknownEpoch++
   }
 
-  /** Drops every cached key (after missed notifications). */
+  /** Drops every cached key and unknown id (after missed notifications). */
   forgetAll (): void {
     this.#forgotten++
     this.#keys.clear()
+    this.#unknownEpoch++
+    this.#unknown.clear()
   }
 
-  /** Drops a key from the cache (after a revocation), so that its next use rereads it. */
+  /**
+   * Drops a key id from the cache, known or unknown (after a write to that key here or
+   * elsewhere: a revocation, a creation), so that its next use rereads it.
+   */
   forget (keyId: string): void {
     this.#forgotten++
     this.#keys.delete(keyId)
+    this.#unknown.delete(keyId)
   }
 
   /** Records a key this process just wrote, so its first use needs no query. */
   remember (key: ApiKey): void {
+    this.#unknown.delete(key.id)
     this.#cache(key)
   }
 

@@ -732,7 +732,7 @@ export interface components {
              * @description stable lower_snake code; see the response descriptions for the code of each status
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "payload_too_large" | "unsupported_media_type" | "internal" | "unavailable";
+            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "payload_too_large" | "unsupported_media_type" | "too_many_failed_authentications" | "internal" | "unavailable";
             details?: {
                 code?: string;
                 col?: number;
@@ -1370,6 +1370,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -1587,6 +1596,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -1749,6 +1767,15 @@ export interface operations {
             };
             /** @description `payload_too_large`: the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1936,6 +1963,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2101,6 +2137,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2237,6 +2282,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2311,6 +2365,16 @@ export interface operations {
             };
             /** @description `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2399,6 +2463,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2551,6 +2624,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2693,6 +2775,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2779,6 +2870,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2856,6 +2956,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3013,6 +3122,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3118,6 +3236,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3204,6 +3331,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3283,6 +3419,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3444,6 +3589,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3539,6 +3693,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3648,6 +3811,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3806,6 +3978,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3916,6 +4097,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3999,6 +4189,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -4073,6 +4272,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4277,6 +4485,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -4382,6 +4599,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -4458,6 +4684,16 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4656,6 +4892,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -4826,6 +5071,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/markdown": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5035,6 +5290,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -5127,6 +5391,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5326,6 +5599,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -5421,6 +5703,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -5504,6 +5795,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -5578,6 +5878,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5754,6 +6063,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -5852,6 +6170,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6007,6 +6334,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -6115,6 +6451,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6389,6 +6734,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -6475,6 +6829,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6571,6 +6934,15 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6754,6 +7126,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -6840,6 +7221,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7010,6 +7400,16 @@ export interface operations {
                     "text/csv": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -7103,6 +7503,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
                 headers: {
                     [name: string]: unknown;
                 };

@@ -25,6 +25,9 @@ export function testConfig (overrides: Partial<AppConfig> = {}): AppConfig & { r
     logLevel: 'silent',
     publicUrl: 'https://pdp.example.com',
     bodyLimit: 1024 * 1024,
+    // Every injected request comes from 127.0.0.1: suites that refuse many keys on purpose
+    // would meet the production limit (20); `test/http/auth-failures.test.ts` tests it.
+    authFailureLimit: 100_000,
     ...overrides
   } as AppConfig & { rootKey: string }
 }

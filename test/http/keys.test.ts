@@ -1,7 +1,8 @@
 /** Keys over HTTP: listed without secrets, revoked with immediate effect, never across tenants. */
 import t from 'tap'
-import { parseKeyToken } from '../../src/service/index.js'
+import { mintKey, parseKeyToken } from '../../src/service/index.js'
 import { buildTestApp, call, eachBackend, revisionOf, setupTenant } from '../helpers/build-app.js'
+import { countingStore } from '../service/counting-store.js'
 import { evaluation, exampleBundle, exampleSubjects } from './fixtures.js'
 
 await eachBackend(t, async (t, backend) => {
@@ -62,6 +63,24 @@ await eachBackend(t, async (t, backend) => {
     const stale = await call(app, 'DELETE', `/v1/tenants/${a.tenant}/keys/${a.checkKey.split('_')[1] as string}`, { key: a.adminKey, headers: { 'if-match': `"${before - 1}"` } })
     t.equal(stale.statusCode, 412, 'a stale if-match revokes nothing')
     t.equal((await call(app, 'POST', '/access/v1/evaluation', { key: a.checkKey, body: evaluation('marie', 'view', 'jobs', 'job-1') })).statusCode, 200, 'the key still works')
+  })
+
+  await t.test('an unknown key id costs one store query, then none; a malformed key none at all; a key created here works at once', async t => {
+    const { store, calls } = countingStore(backend.store)
+    const counted = await buildTestApp(t, store)
+    const { tenant } = await setupTenant(t, counted.app, counted.rootKey, data)
+    const getKeys = (): number => calls.filter(c => c === 'getKey').length
+    const refusedWith = async (key: string): Promise<number> => (await call(counted.app, 'GET', `/v1/tenants/${tenant}`, { key })).statusCode
+    const unknown = mintKey().token
+    const before = getKeys()
+    for (let i = 0; i < 20; i++) t.equal(await refusedWith(unknown), 401) || t.fail('the unknown key')
+    t.equal(getKeys(), before + 1, '20 requests with one unknown id: one query')
+    for (const malformed of ['gh_nothex_short', `gh_${'z'.repeat(24)}_${'A'.repeat(43)}`, `${unknown}x`, `gh_${'0'.repeat(24)}:${'A'.repeat(43)}`]) {
+      t.equal(await refusedWith(malformed), 401) || t.fail(malformed)
+    }
+    t.equal(getKeys(), before + 1, 'malformed keys: no query')
+    const created = await call(counted.app, 'POST', `/v1/tenants/${tenant}/keys`, { key: counted.rootKey, body: { scopes: ['admin'] } })
+    t.equal(await refusedWith(created.json().secret as string), 200, 'a key created here works at once')
   })
 
   await t.test('an admin key may revoke itself; the root key may revoke any tenant key', async t => {

@@ -15,6 +15,10 @@ t.test('defaults', async t => {
     maxTenants: 10_000,
     resourceCacheSize: 50_000,
     keyCacheSize: 10_000,
+    unknownKeyCacheSize: 10_000,
+    authFailureLimit: 20,
+    authFailureWindowMs: 60_000,
+    trustProxy: false,
     searchFactsCacheMb: 64
   })
 })
@@ -33,9 +37,17 @@ t.test('every variable is read; empty ones count as unset', async t => {
     GATEHOUSE_MAX_TENANTS: '20',
     GATEHOUSE_RESOURCE_CACHE: '300',
     GATEHOUSE_KEY_CACHE: '40',
+    GATEHOUSE_UNKNOWN_KEY_CACHE: '50',
+    GATEHOUSE_AUTH_FAILURES: '5',
+    GATEHOUSE_AUTH_FAILURE_WINDOW_MS: '30000',
+    GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, loopback,fd00::1',
     GATEHOUSE_SEARCH_FACTS_MB: '0'
   })
-  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, searchFactsCacheMb: 0 })
+  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, unknownKeyCacheSize: 50, authFailureLimit: 5, authFailureWindowMs: 30_000, searchFactsCacheMb: 0 })
+  t.same(config.trustProxy, ['10.0.0.0/8', 'loopback', 'fd00::1'])
+  t.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'true' }).trustProxy, true)
+  t.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'false' }).trustProxy, false)
+  t.equal(loadConfig({ GATEHOUSE_AUTH_FAILURES: '0' }).authFailureLimit, 0, 'the limit may be switched off')
   t.equal(config.publicUrl, 'https://pdp.example.com/acme', 'no trailing slash')
   t.equal(loadConfig({ PORT: '9001', GATEHOUSE_ROOT_KEY: '  ' }).publicUrl, 'http://localhost:9001', 'the default public url follows the port')
   t.equal(loadConfig({ GATEHOUSE_ROOT_KEY: '' }).rootKey, undefined)
@@ -64,6 +76,15 @@ t.test('bad values stop start-up, all of them named at once', async t => {
     })()
     t.match(problems, [new RegExp(`\`${name}\` must be an integer from 1`)], `${name} must be at least 1`)
   }
+  const problemsOf = (env: Record<string, string>): string[] => {
+    try { loadConfig(env) } catch (e) { return (e as ConfigError).problems }
+    return []
+  }
+  for (const proxy of ['1', 'yes', '10.0.0.0/33', '300.1.1.1', '10.0.0.1/8/8', 'fd00::/129', '10.0.0.1,']) {
+    t.match(problemsOf({ GATEHOUSE_TRUST_PROXY: proxy }), [/`GATEHOUSE_TRUST_PROXY` must be/], `GATEHOUSE_TRUST_PROXY=${proxy}`)
+  }
+  t.match(problemsOf({ GATEHOUSE_AUTH_FAILURE_WINDOW_MS: '999' }), [/`GATEHOUSE_AUTH_FAILURE_WINDOW_MS` must be an integer from 1000/])
+  t.match(problemsOf({ GATEHOUSE_UNKNOWN_KEY_CACHE: '0' }), [/`GATEHOUSE_UNKNOWN_KEY_CACHE` must be an integer from 1/])
   t.throws(() => loadConfig({ GATEHOUSE_SEARCH_FACTS_MB: '-1' }), ConfigError, 'the search facts cache may be 0 (off), not less')
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'ftp://x' }), ConfigError)
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:pw@x.example.com' }), ConfigError)

@@ -77,3 +77,30 @@ t.test('an entry being set is never the one dropped, even when every other was u
   one.set('y', 2)
   t.same([one.has('x'), one.has('y')], [false, true], 'a cache of one keeps the newest')
 })
+
+t.test('under churn the cache keeps its size, drops each cold entry once, and never an entry read since the hand last passed', async t => {
+  let evicted = 0
+  const lru = new Lru<string, number>(1000, () => { evicted++ })
+  lru.set('hot', 0)
+  let hotLost = 0
+  let inserted = 1
+  let removed = 0
+  for (let i = 0; i < 100_000; i++) {
+    lru.set(`k${i}`, i)
+    inserted++
+    if (lru.get('hot') === undefined) hotLost++
+    // Entries deleted or cleared by hand while the hand is mid-walk.
+    if (i % 97 === 0 && lru.delete(`k${i - 10}`)) removed++
+    if (i === 50_000) {
+      removed += lru.size
+      lru.clear()
+      lru.set('hot', 0)
+      inserted++
+    }
+  }
+  t.equal(hotLost, 0, 'the entry read after every insertion stayed')
+  t.equal(lru.size, 1000)
+  t.ok(lru.has('k99999') && lru.has('k99001'), 'the newest entries are there')
+  t.notOk(lru.has('k98000'), 'older cold ones are not')
+  t.equal(evicted, inserted - removed - lru.size, 'every other entry was evicted, each once')
+})

@@ -62,7 +62,7 @@ export function errorResponses (...codes: ErrorCode[]): Record<number, { descrip
 }
 
 /** The error codes every authenticated route can answer. */
-export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'unavailable']
+export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'too_many_failed_authentications', 'unavailable']
 /** The error codes of a route with a JSON body. */
 export const BODY_ERRORS: ErrorCode[] = ['validation_failed', 'invalid_json', 'payload_too_large', 'unsupported_media_type']
 /** The same on AuthZEN routes, which answer a non-JSON content type with 400 `validation_failed` (certification scenario). */
