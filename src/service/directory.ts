@@ -6,6 +6,7 @@
  * Reads come from the tenant's in-memory state; writes go through AdminService, so that
  * a change here is validated and applied exactly as a subject write is.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { permissionMatrix } from '../engine/index.js'
 import type { PermissionMatrix } from '../engine/index.js'
 import type { Overrides, Subject } from '../engine/model.js'
@@ -139,7 +140,10 @@ export class DirectoryService {
       readAt(tenant.revision)
       const stored = await this.#store.getSubject(tenantId, id)
       if (stored === undefined) throw new ServiceError('not_found', `subject \`${id}\` not found`)
-      const { id: _id, ...body } = change(stored)
+      const changed = change(stored)
+      // A write that changes nothing writes nothing: no revision, no audit entry.
+      if (isDeepStrictEqual(changed, stored)) return { revision: tenant.revision }
+      const { id: _id, ...body } = changed
       return await this.#admin.putSubject(tenantId, id, body, { ...opts, ifRevision: tenant.revision })
     })
   }

@@ -16,7 +16,9 @@
  * or subject and its path). `cascade` (modules and flags) also removes the references the
  * bundle itself holds; subjects are never changed behind the caller's back.
  */
-import { checkSubject, compileBundle } from '../engine/index.js'
+import { isDeepStrictEqual } from 'node:util'
+import { checkSubject, compileBundle, isName } from '../engine/index.js'
+import { getOwn } from '../engine/own.js'
 import type { Issue } from '../engine/index.js'
 import type { Bundle } from '../engine/model.js'
 import type { Store, WriteOptions } from '../store/store.js'
@@ -50,18 +52,25 @@ export class PolicyPartsService {
   /** One definition; ServiceError `not_found` when the bundle has none by that name. */
   async get (tenantId: string, part: PolicyPart, name: string): Promise<{ value: unknown, revision: number }> {
     const { bundle, revision } = await this.#read(tenantId)
-    const value = (bundle[part] as Record<string, unknown> | undefined)?.[name]
+    const value = definitionOf(bundle, part, name)
     if (value === undefined) throw notFound(tenantId, part, name)
     return { value, revision }
   }
 
   /** Creates or replaces one definition. */
   async put (tenantId: string, part: PolicyPart, name: string, value: unknown, opts: WriteOptions = {}): Promise<{ value: unknown, created: boolean, revision: number }> {
+    if (!isName(name)) {
+      // `__proto__` matches the name pattern but is reserved (src/engine/names.ts): it is
+      // the path's name that is wrong, not the body.
+      throw new ServiceError('validation_failed', `\`${name}\` cannot name a ${NOUN[part]}: it is reserved`, [
+        { in: 'params', path: '/name', message: 'is a reserved name', code: 'invalid_name' }
+      ])
+    }
     let created = false
     const { revision } = await this.#edit(tenantId, part, name, opts, bundle => {
       const items = { ...(bundle[part] ?? {}) } as Record<string, unknown>
-      created = !(name in items)
-      items[name] = value
+      created = !Object.hasOwn(items, name)
+      setOwn(items, name, value)
       ;(bundle as unknown as Record<string, unknown>)[part] = items
     })
     return { value, created, revision }
@@ -80,7 +89,7 @@ export class PolicyPartsService {
     }
     return await this.#edit(tenantId, part, name, opts, bundle => {
       const items = { ...(bundle[part] ?? {}) } as Record<string, unknown>
-      if (!(name in items)) throw notFound(tenantId, part, name)
+      if (!Object.hasOwn(items, name)) throw notFound(tenantId, part, name)
       delete items[name]
       ;(bundle as unknown as Record<string, unknown>)[part] = items
       if (opts.cascade === true) removeReferences(bundle, part, name)
@@ -101,9 +110,12 @@ export class PolicyPartsService {
     return await conditionalEdit(tenantId, opts.ifRevision, async readAt => {
       const { bundle, revision } = await this.#read(tenantId)
       readAt(revision)
-      const before = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
+      const unedited = structuredClone(bundle)
+      const before = definitionOf(bundle, part, name) ?? null
       edit(bundle)
-      const after = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
+      const after = definitionOf(bundle, part, name) ?? null
+      // A write that changes nothing writes nothing: no revision, no audit entry.
+      if (isDeepStrictEqual(bundle, unedited)) return { revision }
       await this.#check(tenantId, bundle, part, name)
       // Written as the whole bundle, audited as the part that changed.
       const audited = { entityType: NOUN[part], entityId: name, action: after === null ? 'delete' as const : 'put' as const, before, after }
@@ -130,6 +142,19 @@ export class PolicyPartsService {
     }
     if (users.length > 0) throw inUse(part, name, users)
   }
+}
+
+/**
+ * The definition named `name`, an own property only: a name such as `constructor` or
+ * `toString` is a definition the bundle has, never a member of `Object.prototype`.
+ */
+function definitionOf (bundle: Bundle, part: PolicyPart, name: string): unknown {
+  return getOwn(bundle[part] as Record<string, unknown> | undefined, name)
+}
+
+/** Sets an own property, `__proto__` included (an assignment would replace the prototype). */
+function setOwn (record: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function notFound (tenantId: string, part: PolicyPart, name: string): ServiceError {
