@@ -111,7 +111,7 @@ export class DirectoryService {
   async putGroup (tenantId: string, group: Group, opts: WriteOptions = {}): Promise<{ group: GroupView, created: boolean, revision: number }> {
     const state = await this.#states.get(tenantId)
     const written = await this.#store.putGroup(tenantId, group, opts)
-    this.#states.afterWrite(tenantId, written.revision)
+    this.#states.apply(tenantId, written.entry)
     return { group: { ...group, members: membersOf(state.subjectsById.values(), group.id) }, created: written.created, revision: written.revision }
   }
 
@@ -124,7 +124,7 @@ export class DirectoryService {
         members.map(m => ({ in: 'body', path: `/subjects/${m}/groups`, message: `subject \`${m}\` is in group \`${id}\``, code: 'in_use' })))
     }
     const written = await this.#store.deleteGroup(tenantId, id, opts)
-    this.#states.afterWrite(tenantId, written.revision)
+    this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
   }
 

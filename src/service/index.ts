@@ -87,9 +87,9 @@ export function createServices (opts: ServicesOptions): Services {
   const { store } = opts
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
   const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize })
-  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys } })
   const searchFacts = new SearchFactsCache((opts.searchFactsCacheMb ?? DEFAULT_SEARCH_FACTS_MB) * 2 ** 20)
-  const admin = new AdminService({ store, states, resources, searchFacts, keyRing: keys })
+  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys, searchFacts } })
+  const admin = new AdminService({ store, states, resources })
   const propagation = new Propagation({ store, states, resources, keys, pollMs: opts.pollMs })
   return {
     store,

@@ -30,7 +30,7 @@ import type { ErrorDetail } from './errors.js'
 export type PolicyPart = 'modules' | 'flags' | 'roles'
 
 /** The singular of each part, for messages. */
-const NOUN: Record<PolicyPart, string> = { modules: 'module', flags: 'flag', roles: 'role' }
+const NOUN = { modules: 'module', flags: 'flag', roles: 'role' } as const satisfies Record<PolicyPart, string>
 
 type Edit = (bundle: Bundle) => void
 
@@ -118,7 +118,7 @@ export class PolicyPartsService {
       if (isDeepStrictEqual(bundle, unedited)) return { revision }
       await this.#check(tenantId, bundle, part, name)
       // Written as the whole bundle, audited as the part that changed.
-      const audited = { entityType: NOUN[part], entityId: name, action: after === null ? 'delete' as const : 'put' as const, before, after }
+      const audited = { entity: { type: NOUN[part], name }, action: after === null ? 'delete' as const : 'put' as const, before, after }
       return await this.#admin.putPolicy(tenantId, bundle, { ...opts, ifRevision: revision, audited })
     })
   }
