@@ -5,10 +5,12 @@
  * entry the write returned (`TenantStates.apply`, src/service/apply.ts) to the in-memory
  * state and caches, so that the next decision sees the write without a query.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
 import type { Issue } from '../engine/index.js'
-import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
+import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions, Written } from '../store/store.js'
+import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import { mintKey } from './keys.js'
@@ -157,22 +159,33 @@ export class AdminService {
    */
   async putSubject (tenantId: string, id: string, body: SubjectBody, opts: WriteOptions = {}): Promise<{ subject: Subject, created: boolean, revision: number }> {
     const state = await this.#states.get(tenantId)
-    if (body.id !== undefined && body.id !== id) {
-      throw validationFailed(`body \`/id\` must equal the subject id of the path, \`${id}\``, [
-        { in: 'body', path: '/id', message: `must equal \`${id}\``, code: 'const' }
-      ])
-    }
-    const subject: Subject = { ...body, id, roles: body.roles ?? [] }
-    if (state.policy !== undefined) {
-      const issues = checkSubject(state.policy, subject)
-      if (issues.length > 0) {
-        throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
-      }
-    }
-    guardSubjectChange(state, state.subjectsById.get(id), subject, opts)
+    const subject = checkedSubject(state, id, body, state.subjectsById.get(id), opts)
     const written = await this.#store.putSubject(tenantId, subject, opts)
     this.#states.apply(tenantId, written.entry)
     return { subject, created: written.created, revision: written.revision }
+  }
+
+  /**
+   * Rewrites a stored subject with `change`, checked as `putSubject` checks a subject,
+   * under the tenant's lock (src/service/conditional-edit.ts): concurrent edits queue, a
+   * stale `If-Match` is a 412, and a change that changes nothing writes nothing.
+   * ServiceError `not_found` for an unknown subject.
+   */
+  async editSubject (tenantId: string, id: string, opts: WriteOptions, change: (subject: Subject) => Subject): Promise<{ revision: number }> {
+    const state = await this.#states.get(tenantId)
+    const { by } = opts
+    const done = await conditionalEdit<{ revision: number, written?: Written }>(this.#store, tenantId, opts.ifRevision, async (tx, revision) => {
+      const stored = await tx.getSubject(tenantId, id)
+      if (stored === undefined) throw new ServiceError('not_found', `subject \`${id}\` not found`)
+      const changed = change(stored)
+      // A write that changes nothing writes nothing: no revision, no audit entry.
+      if (isDeepStrictEqual(changed, stored)) return { revision }
+      const subject = checkedSubject(state, id, changed, stored, opts)
+      const written = await tx.putSubject(tenantId, subject, by === undefined ? {} : { by })
+      return { revision: written.revision, written }
+    })
+    if (done.written !== undefined) this.#states.apply(tenantId, done.written.entry)
+    return { revision: done.revision }
   }
 
   /** Throws ServiceError `not_found` when the tenant has no subject with that id (aliases do not count). */
@@ -265,6 +278,28 @@ export class AdminService {
     }
     return await this.putPolicy(tenantId, parseYamlText(template.text), opts)
   }
+}
+
+/**
+ * The subject `body` describes, checked against the tenant's current policy when there is
+ * one (`validation_failed`) and against the rules for changing subjects (`forbidden`,
+ * `guardSubjectChange`); `before` is the subject it replaces.
+ */
+function checkedSubject (state: TenantState, id: string, body: SubjectBody, before: Subject | undefined, opts: WriteOptions): Subject {
+  if (body.id !== undefined && body.id !== id) {
+    throw validationFailed(`body \`/id\` must equal the subject id of the path, \`${id}\``, [
+      { in: 'body', path: '/id', message: `must equal \`${id}\``, code: 'const' }
+    ])
+  }
+  const subject: Subject = { ...body, id, roles: body.roles ?? [] }
+  if (state.policy !== undefined) {
+    const issues = checkSubject(state.policy, subject)
+    if (issues.length > 0) {
+      throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
+    }
+  }
+  guardSubjectChange(state, before, subject, opts)
+  return subject
 }
 
 /**

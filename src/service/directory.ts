@@ -6,14 +6,12 @@
  * Reads come from the tenant's in-memory state; writes go through AdminService, so that
  * a change here is validated and applied exactly as a subject write is.
  */
-import { isDeepStrictEqual } from 'node:util'
 import { permissionMatrix } from '../engine/index.js'
 import type { PermissionMatrix } from '../engine/index.js'
 import type { Overrides, Subject } from '../engine/model.js'
 import type { Group, Store, WriteOptions } from '../store/store.js'
 import type { AdminService } from './admin.js'
 import { requirePolicy } from './admin.js'
-import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError } from './errors.js'
 import type { TenantStates } from './tenant-state.js'
 
@@ -73,7 +71,7 @@ export class DirectoryService {
   /** Replaces a subject's overrides (`undefined`: removes them), checked as a subject write is. */
   async putOverrides (tenantId: string, id: string, overrides: Overrides | undefined, opts: WriteOptions = {}): Promise<{ overrides: Overrides, revision: number }> {
     try {
-      const { revision } = await this.#rewriteSubject(tenantId, id, opts, subject => {
+      const { revision } = await this.#admin.editSubject(tenantId, id, opts, subject => {
         const { overrides: _old, ...rest } = subject
         return overrides === undefined ? rest : { ...rest, overrides }
       })
@@ -126,26 +124,6 @@ export class DirectoryService {
     const written = await this.#store.deleteGroup(tenantId, id, opts)
     this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
-  }
-
-  /**
-   * Rewrites a stored subject through AdminService (validation, state update) only if the
-   * tenant revision it read is still current: with `If-Match`, that revision must be the
-   * caller's (else 412); without, a raced write is retried on a fresh read.
-   */
-  async #rewriteSubject (tenantId: string, id: string, opts: WriteOptions, change: (subject: Subject) => Subject): Promise<{ revision: number }> {
-    return await conditionalEdit(tenantId, opts.ifRevision, async readAt => {
-      const tenant = await this.#store.getTenant(tenantId)
-      if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
-      readAt(tenant.revision)
-      const stored = await this.#store.getSubject(tenantId, id)
-      if (stored === undefined) throw new ServiceError('not_found', `subject \`${id}\` not found`)
-      const changed = change(stored)
-      // A write that changes nothing writes nothing: no revision, no audit entry.
-      if (isDeepStrictEqual(changed, stored)) return { revision: tenant.revision }
-      const { id: _id, ...body } = changed
-      return await this.#admin.putSubject(tenantId, id, body, { ...opts, ifRevision: tenant.revision })
-    })
   }
 }
 

@@ -100,7 +100,7 @@ export function createServices (opts: ServicesOptions): Services {
     search: new SearchService({ states, resources, facts: searchFacts, store }),
     admin,
     policyTools: new PolicyToolsService({ states, resources }),
-    policyParts: new PolicyPartsService({ store, admin }),
+    policyParts: new PolicyPartsService({ store, states }),
     directory: new DirectoryService({ store, states, admin }),
     audit: new AuditService({ store, states }),
     propagation,

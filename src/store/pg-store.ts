@@ -159,6 +159,13 @@ function keyFromRow (row: KeyRow): ApiKey {
   return { id: row.id, tenantId: row.tenantId, secretHash: row.secretHash, scopes: row.scopes, actor: row.actor, createdAt: row.createdAt, revokedAt: row.revokedAt }
 }
 
+/** What an edit (`editTenant`) threw itself, carried through the store's error mapping untouched. */
+class EditAborted extends StoreError {
+  constructor (readonly reason: unknown) {
+    super('internal', 'internal', 'the edit threw')
+  }
+}
+
 async function pause (attempt: number): Promise<void> {
   await new Promise(resolve => setTimeout(resolve, 5 * attempt + Math.floor(Math.random() * 10)))
 }
@@ -672,6 +679,30 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
     async watch (handlers) {
       if (closed) throw new StoreUnavailableError('the store is closed')
       return await opts.listen(handlers)
+    },
+
+    async editTenant (tenantId, edit) {
+      try {
+        // A retryable failure (deadlock, serialization) runs the whole edit again, reads included.
+        return await run(() => db.transaction(async tx => {
+          const rows = await tx.select({ revision: tenants.revision }).from(tenants).where(eq(tenants.id, tenantId)).for('update')
+          if (rows[0] === undefined) throw new NotFoundError('tenant', tenantId)
+          // The same store over the transaction: its writes nest as savepoints and bump the
+          // row this transaction already holds.
+          const scoped = createPgStore(tx as unknown as StoreDb, {
+            close: async () => {},
+            listen: async () => { throw new StoreError('internal', 'internal', 'an edit has no change feed') }
+          })
+          try {
+            return await edit(scoped, rows[0].revision)
+          } catch (err) {
+            throw err instanceof StoreError || isRetryable(err) ? err : new EditAborted(err)
+          }
+        }))
+      } catch (err) {
+        if (err instanceof EditAborted) throw err.reason
+        throw err
+      }
     },
 
     async getRevisions (tenantIds) {

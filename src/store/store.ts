@@ -274,6 +274,22 @@ export interface KeyWriter {
   revokeKey (tenantId: string, keyId: string, opts?: WriteOptions): Promise<Written>
 }
 
+/** The store as an edit sees it: every reader and writer, inside the edit's transaction. */
+export type EditStore = Omit<Store, keyof Lifecycle | keyof TenantEditor>
+
+export interface TenantEditor {
+  /**
+   * Runs `edit` in one transaction that first locks the tenant's row (`SELECT ... FOR
+   * UPDATE`), passing it the tenant's revision and a store whose reads and writes run in
+   * that transaction: a read-modify-write made through it serializes with every other
+   * write of the tenant (on every replica), so it needs neither a precondition nor a
+   * retry. Its writes commit when `edit` resolves and roll back when it throws; what it
+   * throws is rethrown as is. Throws NotFoundError for an unknown tenant. The store given
+   * is valid only during `edit`.
+   */
+  editTenant<T> (tenantId: string, edit: (tx: EditStore, revision: number) => Promise<T>): Promise<T>
+}
+
 export interface SystemSettings {
   /** The hash of the generated root key, if one was generated; `undefined` before the first start. */
   getRootKeyHash (): Promise<string | undefined>
@@ -306,5 +322,6 @@ export type Store =
   ResourceReader & ResourceWriter & ResourceSearcher &
   KeyReader & KeyWriter &
   AuditReader &
+  TenantEditor &
   SystemSettings &
   Lifecycle

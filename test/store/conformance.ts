@@ -162,6 +162,31 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
     })
 
     t.test('revisions', async t => {
+      t.test('editTenant: reads and writes under the tenant lock, no lost update; what the edit throws rolls back and is rethrown as is', async t => {
+        const tenant = await newTenant(store)
+        t.equal(await store.editTenant(tenant, async (tx, revision) => {
+          t.equal(revision, 1, 'the edit gets the tenant revision')
+          return (await tx.putSubject(tenant, { id: 'a', roles: [] })).revision
+        }), 2)
+        const refused = new Error('no')
+        const thrown = await store.editTenant(tenant, async tx => {
+          await tx.putSubject(tenant, { id: 'b', roles: [] })
+          throw refused
+        }).catch((err: unknown) => err)
+        t.equal(thrown, refused, 'the edit\'s own error, not a store error')
+        t.equal(await store.getSubject(tenant, 'b'), undefined, 'its write rolled back')
+        t.equal((await store.getTenant(tenant))?.revision, 2, 'and so did the revision')
+        await t.rejects(store.editTenant(freshId('nobody'), async () => 1), NotFoundError)
+        const n = 12
+        await store.putSubject(tenant, { id: 'c', roles: [] })
+        await Promise.all(Array.from({ length: n }, async (_, i) => await store.editTenant(tenant, async tx => {
+          const c = await tx.getSubject(tenant, 'c')
+          await tx.putSubject(tenant, { id: 'c', roles: [...(c?.roles ?? []), `r${i}`] })
+        })))
+        t.equal((await store.getSubject(tenant, 'c'))?.roles.length, n, 'concurrent read-modify-writes queue: none is lost')
+        t.equal((await store.getTenant(tenant))?.revision, 3 + n)
+      })
+
       t.test('every write bumps the tenant revision by one and returns it', async t => {
         const tenant = await newTenant(store)
         const keyId = freshId('key')
