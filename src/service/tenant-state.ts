@@ -12,6 +12,7 @@ import type { Subject } from '../engine/model.js'
 import type { AuditEntry, Store } from '../store/store.js'
 import { applyToCaches, applyToState, appliesInPlace, forgetTenant } from './apply.js'
 import type { Caches, Known } from './apply.js'
+import type { Background } from './background.js'
 import { ServiceError } from './errors.js'
 import { Lru } from './lru.js'
 
@@ -57,6 +58,8 @@ export interface TenantStatesOptions {
    * or key older than it.
    */
   caches?: Caches
+  /** Told of every refresh that fails and of the state being current again (src/service/background.ts). */
+  background?: Background
 }
 
 export class TenantStates {
@@ -64,11 +67,14 @@ export class TenantStates {
   readonly #entries: Lru<string, Entry>
   readonly #caches: Caches | undefined
   readonly #refreshing = new Map<string, Promise<TenantState>>()
+  readonly #background: Background | undefined
 
   constructor (opts: TenantStatesOptions) {
     this.#store = opts.store
     this.#caches = opts.caches
-    this.#entries = new Lru(opts.maxTenants ?? 10_000)
+    this.#background = opts.background
+    // An evicted state answers nothing any more, stale or not.
+    this.#entries = new Lru(opts.maxTenants ?? 10_000, tenantId => { this.#background?.refreshed(tenantId) })
   }
 
   /**
@@ -116,12 +122,16 @@ export class TenantStates {
     // yet (another replica's, or its own still landing): a catch-up brings them in, and
     // applies this one again, which changes nothing.
     if (applied && entry.revision === state.revision + 1) state.revision = entry.revision
-    else if (entry.revision > state.revision) this.#refreshInBackground(tenantId)
+    else if (entry.revision > state.revision) this.refreshInBackground(tenantId)
   }
 
-  /** A refresh nobody waits for. */
-  #refreshInBackground (tenantId: string): void {
-    this.refresh(tenantId).catch(() => {})
+  /**
+   * A refresh nobody waits for (the change feed's, the poll's, a write's that found the
+   * state behind). Its failure is not lost: `refresh` reports every failure to the
+   * background monitor (logged, counted, and `/readyz` once it lasts).
+   */
+  refreshInBackground (tenantId: string): void {
+    this.refresh(tenantId).catch(() => { /* reported by `refresh` */ })
   }
 
   /**
@@ -138,21 +148,18 @@ export class TenantStates {
     if (pending !== undefined) return await pending
     const load = (async () => {
       try {
-        const caught = await this.#catchUp(state)
-        if (caught.caughtUp) return state
-        const fresh = await this.#load(tenantId)
-        await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision, caught.listed)
-        const current = this.#entries.peek(tenantId)
-        if (current?.state === undefined) return fresh
-        if (fresh.revision > current.state.revision) {
-          this.#entries.set(tenantId, { promise: Promise.resolve(fresh), state: fresh })
-          return fresh
-        }
-        return current.state
+        const refreshed = await this.#bringUpToDate(tenantId, state)
+        this.#background?.refreshed(tenantId)
+        return refreshed
       } catch (err) {
-        // A tenant deleted elsewhere, or the store down: forget it, so that the next use
-        // reports the truth instead of a stale state.
-        if (err instanceof ServiceError && err.code === 'tenant_not_found') this.#entries.delete(tenantId)
+        if (err instanceof ServiceError && err.code === 'tenant_not_found') {
+          // A tenant deleted elsewhere: forget it, so that the next use reports the truth.
+          this.#entries.delete(tenantId)
+          this.#background?.refreshed(tenantId)
+        } else {
+          // The store down, or a bug: the state keeps answering as it is, now known stale.
+          this.#background?.refreshFailed(tenantId, err)
+        }
         throw err
       } finally {
         this.#refreshing.delete(tenantId)
@@ -160,6 +167,20 @@ export class TenantStates {
     })()
     this.#refreshing.set(tenantId, load)
     return await load
+  }
+
+  async #bringUpToDate (tenantId: string, state: TenantState): Promise<TenantState> {
+    const caught = await this.#catchUp(state)
+    if (caught.caughtUp) return state
+    const fresh = await this.#load(tenantId)
+    await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision, caught.listed)
+    const current = this.#entries.peek(tenantId)
+    if (current?.state === undefined) return fresh
+    if (fresh.revision > current.state.revision) {
+      this.#entries.set(tenantId, { promise: Promise.resolve(fresh), state: fresh })
+      return fresh
+    }
+    return current.state
   }
 
   /** The tenants in memory with the revision each reflects. */
@@ -179,11 +200,13 @@ export class TenantStates {
   /** Forgets a tenant; the next use loads it again from the store. */
   invalidate (tenantId: string): void {
     this.#entries.delete(tenantId)
+    this.#background?.refreshed(tenantId)
   }
 
   /** Forgets every tenant (after a lost notification channel, for instance). */
   invalidateAll (): void {
     this.#entries.clear()
+    this.#background?.allDropped()
   }
 
   /**

@@ -162,7 +162,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers */
+        /**
+         * Readiness: the store answers and the data in memory is current
+         * @description 503 `unavailable` with `Retry-After` when the store does not answer, the change feed is down, or a tenant state refresh or the revision poll has kept failing for longer than `GATEHOUSE_STALE_AFTER_MS` (default 30 s): `message` and `details` say which.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
