@@ -7,6 +7,7 @@
  * a change here is validated and applied exactly as a subject write is.
  */
 import { permissionMatrix } from '../engine/index.js'
+import { getOwn } from '../engine/own.js'
 import type { PermissionMatrix } from '../engine/index.js'
 import type { Overrides, Subject } from '../engine/model.js'
 import type { Group, Store, WriteOptions } from '../store/store.js'
@@ -129,7 +130,7 @@ export class DirectoryService {
 
 function matches (subject: Subject, filter: SubjectFilter): boolean {
   if (filter.group !== undefined && !(subject.groups ?? []).includes(filter.group)) return false
-  if (filter.project !== undefined && (subject.projects?.[filter.project] ?? []).length === 0) return false
+  if (filter.project !== undefined && (getOwn(subject.projects, filter.project) ?? []).length === 0) return false
   if (filter.role !== undefined) {
     const role = filter.role
     const held = subject.roles.includes(role) || Object.values(subject.projects ?? {}).some(roles => roles.includes(role))

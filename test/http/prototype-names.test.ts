@@ -109,6 +109,20 @@ await eachBackend(t, async (t, backend) => {
     }
   })
 
+  await t.test('the subject list filtered by a prototype name matches no subject', async t => {
+    const created = await call(app, 'PUT', `/v1/tenants/${tenant}/subjects/pia`, { key: adminKey, body: { roles: [], projects: { p1: ['employee'] } } })
+    t.equal(created.statusCode, 201, 'a subject with projects', { body: created.body })
+    t.same((await call(app, 'GET', `/v1/tenants/${tenant}/subjects?project=p1`, { key: adminKey })).json().subjects.map((s: { id: string }) => s.id), ['pia'])
+    for (const name of NAMES) {
+      for (const filter of ['project', 'role', 'group']) {
+        const res = await call(app, 'GET', `/v1/tenants/${tenant}/subjects?${filter}=${name}`, { key: adminKey })
+        if (res.statusCode === 400) continue
+        t.equal(res.statusCode, 200, `?${filter}=${name}`, { body: res.body })
+        t.same(res.json().subjects, [], `?${filter}=${name} matches nobody`)
+      }
+    }
+  })
+
   await t.test('overrides rewritten identically write nothing and answer the current revision', async t => {
     const url = `/v1/tenants/${tenant}/subjects/marie/overrides`
     const overrides = { flags: { delete_entities: true } }
