@@ -22,6 +22,8 @@ export interface Config {
   bodyLimit: number
   /** How often tenants in memory are checked against the database, in ms (the safety net under LISTEN/NOTIFY); 0 disables it. */
   pollMs: number
+  /** How long a tenant state refresh or the revision poll may keep failing before `/readyz` answers 503, in ms. */
+  staleAfterMs: number
   /** Tenants whose state (policy and subjects) is kept in memory. */
   maxTenants: number
   /** Stored resources kept in memory, all tenants together. */
@@ -100,6 +102,7 @@ export function loadConfig (env: Env = process.env): Config {
   const bodyLimit = readInteger(get('BODY_LIMIT'), 'BODY_LIMIT', { min: 1024, max: 64 * 1024 * 1024, fallback: 1024 * 1024 }, problems)
 
   const pollMs = readInteger(get('GATEHOUSE_POLL_MS'), 'GATEHOUSE_POLL_MS', { min: 0, max: 3_600_000, fallback: 5000 }, problems)
+  const staleAfterMs = readInteger(get('GATEHOUSE_STALE_AFTER_MS'), 'GATEHOUSE_STALE_AFTER_MS', { min: 1000, max: 3_600_000, fallback: 30_000 }, problems)
 
   const maxTenants = readInteger(get('GATEHOUSE_MAX_TENANTS'), 'GATEHOUSE_MAX_TENANTS', { min: 1, max: 10_000_000, fallback: 10_000 }, problems)
   const resourceCacheSize = readInteger(get('GATEHOUSE_RESOURCE_CACHE'), 'GATEHOUSE_RESOURCE_CACHE', { min: 1, max: 100_000_000, fallback: 50_000 }, problems)
@@ -111,7 +114,7 @@ export function loadConfig (env: Env = process.env): Config {
   const searchFactsCacheMb = readInteger(get('GATEHOUSE_SEARCH_FACTS_MB'), 'GATEHOUSE_SEARCH_FACTS_MB', { min: 0, max: 1_000_000, fallback: 64 }, problems)
 
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, maxTenants, resourceCacheSize, keyCacheSize, unknownKeyCacheSize, authFailureLimit, authFailureWindowMs, trustProxy, searchFactsCacheMb }
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, staleAfterMs, maxTenants, resourceCacheSize, keyCacheSize, unknownKeyCacheSize, authFailureLimit, authFailureWindowMs, trustProxy, searchFactsCacheMb }
 }
 
 /** Failed authentications per client and window: enough for a mistyped key, too few to guess anything. */

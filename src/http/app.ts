@@ -37,7 +37,7 @@ import { tenantRoutes } from './routes/v1/tenants/tenant.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import './types.js'
 
-export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & Partial<Pick<Config, 'pollMs' | 'maxTenants' | 'resourceCacheSize' | 'keyCacheSize' | 'unknownKeyCacheSize' | 'searchFactsCacheMb' | 'authFailureLimit' | 'authFailureWindowMs' | 'trustProxy'>>
+export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & Partial<Pick<Config, 'pollMs' | 'staleAfterMs' | 'maxTenants' | 'resourceCacheSize' | 'keyCacheSize' | 'unknownKeyCacheSize' | 'searchFactsCacheMb' | 'authFailureLimit' | 'authFailureWindowMs' | 'trustProxy'>>
 
 export interface ServerTimeouts {
   /** Whole request, headers and body (Node `server.requestTimeout`). */
@@ -92,7 +92,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
       }
     }
   })
-  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, pollMs: config.pollMs, maxTenants: config.maxTenants, resourceCacheSize: config.resourceCacheSize, keyCacheSize: config.keyCacheSize, unknownKeyCacheSize: config.unknownKeyCacheSize, searchFactsCacheMb: config.searchFactsCacheMb }))
+  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, logger, pollMs: config.pollMs, staleAfterMs: config.staleAfterMs, maxTenants: config.maxTenants, resourceCacheSize: config.resourceCacheSize, keyCacheSize: config.keyCacheSize, unknownKeyCacheSize: config.unknownKeyCacheSize, searchFactsCacheMb: config.searchFactsCacheMb }))
   // Other replicas' writes reach this one's caches through the store's change feed.
   if (services !== undefined) {
     const { propagation } = services

@@ -1,21 +1,22 @@
 /**
  * The administration use cases: tenants, keys, the policy bundle, subjects and stored
  * resources. Each validates against the tenant's current policy, writes through the
- * store (which bumps the revision and honours `ifRevision`), then updates the
- * in-memory state, so that the next decision sees the write without a query.
+ * store (which bumps the revision and honours `ifRevision`), then applies the audit
+ * entry the write returned (`TenantStates.apply`, src/service/apply.ts) to the in-memory
+ * state and caches, so that the next decision sees the write without a query.
  */
+import { isDeepStrictEqual } from 'node:util'
 import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
 import type { Issue } from '../engine/index.js'
-import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
+import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions, Written } from '../store/store.js'
+import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
-import type { KeyRing } from './keys.js'
 import { mintKey } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
-import type { SearchFactsCache } from './search-facts-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
-import { applySubjectWrite, findSubject, indexSubject, unindexSubject } from './tenant-state.js'
+import { findSubject } from './tenant-state.js'
 import { parseYamlText } from './bundle-text.js'
 import { loadTemplate, templateList } from './templates.js'
 
@@ -23,9 +24,6 @@ interface AdminDeps {
   store: Store
   states: TenantStates
   resources: ResourceCache
-  /** Forgets a module's search facts when this process writes one of its resources. */
-  searchFacts: SearchFactsCache
-  keyRing: KeyRing
 }
 
 /** A subject as written through the API: the stored shape without its id. */
@@ -67,21 +65,17 @@ export class AdminService {
   readonly #store: Store
   readonly #states: TenantStates
   readonly #resources: ResourceCache
-  readonly #searchFacts: SearchFactsCache
-  readonly #keyRing: KeyRing
 
   constructor (deps: AdminDeps) {
     this.#store = deps.store
     this.#states = deps.states
     this.#resources = deps.resources
-    this.#searchFacts = deps.searchFacts
-    this.#keyRing = deps.keyRing
   }
 
   /** Creates the tenant (revision 1) or renames it. */
   async putTenant (tenantId: string, data: { name?: string }, opts: WriteOptions = {}): Promise<{ tenant: Tenant, created: boolean }> {
     const written = await this.#store.putTenant(tenantId, { name: data.name ?? tenantId }, opts)
-    this.#states.afterWrite(tenantId, written.revision)
+    this.#states.apply(tenantId, written.entry)
     const tenant = await this.#store.getTenant(tenantId)
     if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
     return { tenant, created: written.created }
@@ -107,8 +101,7 @@ export class AdminService {
     const { keyId, token, secretHash } = mintKey()
     const actor = opts.actor ?? 'optional'
     const written = await this.#store.createKey({ id: keyId, tenantId, secretHash, scopes: unique, actor }, opts)
-    this.#states.afterWrite(tenantId, written.revision)
-    this.#keyRing.remember({ id: keyId, tenantId, secretHash, scopes: unique, actor, createdAt: new Date(), revokedAt: null })
+    this.#states.apply(tenantId, written.entry)
     return { id: keyId, tenant: tenantId, scopes: unique, actor, secret: token, revision: written.revision }
   }
 
@@ -130,8 +123,7 @@ export class AdminService {
     await this.#states.get(tenantId)
     // NotFoundError (`key`) for a key of another tenant too: a tenant learns nothing of others' keys.
     const written = await this.#store.revokeKey(tenantId, keyId, opts)
-    this.#keyRing.forget(keyId)
-    this.#states.afterWrite(tenantId, written.revision)
+    this.#states.apply(tenantId, written.entry)
     const key = (await this.#store.listKeys(tenantId)).find(k => k.id === keyId)
     if (key === undefined) throw new ServiceError('not_found', `tenant \`${tenantId}\` has no key \`${keyId}\``)
     return { key: keyView(key), revision: written.revision }
@@ -149,12 +141,7 @@ export class AdminService {
       throw new ServiceError('policy_invalid', `the policy bundle has ${n} ${n === 1 ? 'problem' : 'problems'}: ${compiled.issues[0]?.message ?? ''}`, issueDetails(compiled.issues, ''))
     }
     const written = await this.#store.putPolicy(tenantId, input as Bundle, opts)
-    this.#states.afterWrite(tenantId, written.revision, state => {
-      if (written.revision > state.policyRevision) {
-        state.policy = compiled.policy
-        state.policyRevision = written.revision
-      }
-    })
+    this.#states.apply(tenantId, written.entry, { policy: compiled.policy })
     return { revision: written.revision }
   }
 
@@ -172,22 +159,33 @@ export class AdminService {
    */
   async putSubject (tenantId: string, id: string, body: SubjectBody, opts: WriteOptions = {}): Promise<{ subject: Subject, created: boolean, revision: number }> {
     const state = await this.#states.get(tenantId)
-    if (body.id !== undefined && body.id !== id) {
-      throw validationFailed(`body \`/id\` must equal the subject id of the path, \`${id}\``, [
-        { in: 'body', path: '/id', message: `must equal \`${id}\``, code: 'const' }
-      ])
-    }
-    const subject: Subject = { ...body, id, roles: body.roles ?? [] }
-    if (state.policy !== undefined) {
-      const issues = checkSubject(state.policy, subject)
-      if (issues.length > 0) {
-        throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
-      }
-    }
-    guardSubjectChange(state, state.subjectsById.get(id), subject, opts)
+    const subject = checkedSubject(state, id, body, state.subjectsById.get(id), opts)
     const written = await this.#store.putSubject(tenantId, subject, opts)
-    this.#states.afterWrite(tenantId, written.revision, s => { applySubjectWrite(s, id, subject, written.revision) })
+    this.#states.apply(tenantId, written.entry)
     return { subject, created: written.created, revision: written.revision }
+  }
+
+  /**
+   * Rewrites a stored subject with `change`, checked as `putSubject` checks a subject,
+   * under the tenant's lock (src/service/conditional-edit.ts): concurrent edits queue, a
+   * stale `If-Match` is a 412, and a change that changes nothing writes nothing.
+   * ServiceError `not_found` for an unknown subject.
+   */
+  async editSubject (tenantId: string, id: string, opts: WriteOptions, change: (subject: Subject) => Subject): Promise<{ revision: number }> {
+    const state = await this.#states.get(tenantId)
+    const { by } = opts
+    const done = await conditionalEdit<{ revision: number, written?: Written }>(this.#store, tenantId, opts.ifRevision, async (tx, revision) => {
+      const stored = await tx.getSubject(tenantId, id)
+      if (stored === undefined) throw new ServiceError('not_found', `subject \`${id}\` not found`)
+      const changed = change(stored)
+      // A write that changes nothing writes nothing: no revision, no audit entry.
+      if (isDeepStrictEqual(changed, stored)) return { revision }
+      const subject = checkedSubject(state, id, changed, stored, opts)
+      const written = await tx.putSubject(tenantId, subject, by === undefined ? {} : { by })
+      return { revision: written.revision, written }
+    })
+    if (done.written !== undefined) this.#states.apply(tenantId, done.written.entry)
+    return { revision: done.revision }
   }
 
   /** Throws ServiceError `not_found` when the tenant has no subject with that id (aliases do not count). */
@@ -219,14 +217,7 @@ export class AdminService {
     }
     if (target.id === owner.id) return { revision: state.revision }
     const written = await this.#store.transferOwnership(tenantId, owner.id, to, opts)
-    this.#states.afterWrite(tenantId, written.revision, s => {
-      const { owner: _was, ...former } = owner
-      for (const subject of [former, { ...target, owner: true }]) {
-        unindexSubject(s, subject.id)
-        indexSubject(s, subject)
-        s.subjectRevisions.set(subject.id, written.revision)
-      }
-    })
+    this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
   }
 
@@ -236,7 +227,7 @@ export class AdminService {
     const before = state.subjectsById.get(id)
     if (before !== undefined) guardSubjectChange(state, before, undefined, opts)
     const written = await this.#store.deleteSubject(tenantId, id, opts)
-    this.#states.afterWrite(tenantId, written.revision, s => { applySubjectWrite(s, id, undefined, written.revision) })
+    this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
   }
 
@@ -253,9 +244,7 @@ export class AdminService {
       throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? ''}`, issueDetails(converted.issues, ''))
     }
     const written = await this.#store.putResource(tenantId, converted.resource, opts)
-    this.#states.afterWrite(tenantId, written.revision)
-    this.#resources.written(tenantId, module, id, converted.resource, written.revision)
-    this.#searchFacts.forget(tenantId, module)
+    this.#states.apply(tenantId, written.entry)
     return { resource: resourceView(converted.resource), created: written.created, revision: written.revision }
   }
 
@@ -271,9 +260,7 @@ export class AdminService {
   async deleteResource (tenantId: string, module: string, id: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
     await this.#states.get(tenantId)
     const written = await this.#store.deleteResource(tenantId, module, id, opts)
-    this.#states.afterWrite(tenantId, written.revision)
-    this.#resources.written(tenantId, module, id, null, written.revision)
-    this.#searchFacts.forget(tenantId, module)
+    this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
   }
 
@@ -291,6 +278,28 @@ export class AdminService {
     }
     return await this.putPolicy(tenantId, parseYamlText(template.text), opts)
   }
+}
+
+/**
+ * The subject `body` describes, checked against the tenant's current policy when there is
+ * one (`validation_failed`) and against the rules for changing subjects (`forbidden`,
+ * `guardSubjectChange`); `before` is the subject it replaces.
+ */
+function checkedSubject (state: TenantState, id: string, body: SubjectBody, before: Subject | undefined, opts: WriteOptions): Subject {
+  if (body.id !== undefined && body.id !== id) {
+    throw validationFailed(`body \`/id\` must equal the subject id of the path, \`${id}\``, [
+      { in: 'body', path: '/id', message: `must equal \`${id}\``, code: 'const' }
+    ])
+  }
+  const subject: Subject = { ...body, id, roles: body.roles ?? [] }
+  if (state.policy !== undefined) {
+    const issues = checkSubject(state.policy, subject)
+    if (issues.length > 0) {
+      throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
+    }
+  }
+  guardSubjectChange(state, before, subject, opts)
+  return subject
 }
 
 /**

@@ -7,12 +7,12 @@
  * a change here is validated and applied exactly as a subject write is.
  */
 import { permissionMatrix } from '../engine/index.js'
+import { getOwn } from '../engine/own.js'
 import type { PermissionMatrix } from '../engine/index.js'
 import type { Overrides, Subject } from '../engine/model.js'
 import type { Group, Store, WriteOptions } from '../store/store.js'
 import type { AdminService } from './admin.js'
 import { requirePolicy } from './admin.js'
-import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError } from './errors.js'
 import type { TenantStates } from './tenant-state.js'
 
@@ -72,7 +72,7 @@ export class DirectoryService {
   /** Replaces a subject's overrides (`undefined`: removes them), checked as a subject write is. */
   async putOverrides (tenantId: string, id: string, overrides: Overrides | undefined, opts: WriteOptions = {}): Promise<{ overrides: Overrides, revision: number }> {
     try {
-      const { revision } = await this.#rewriteSubject(tenantId, id, opts, subject => {
+      const { revision } = await this.#admin.editSubject(tenantId, id, opts, subject => {
         const { overrides: _old, ...rest } = subject
         return overrides === undefined ? rest : { ...rest, overrides }
       })
@@ -110,7 +110,7 @@ export class DirectoryService {
   async putGroup (tenantId: string, group: Group, opts: WriteOptions = {}): Promise<{ group: GroupView, created: boolean, revision: number }> {
     const state = await this.#states.get(tenantId)
     const written = await this.#store.putGroup(tenantId, group, opts)
-    this.#states.afterWrite(tenantId, written.revision)
+    this.#states.apply(tenantId, written.entry)
     return { group: { ...group, members: membersOf(state.subjectsById.values(), group.id) }, created: written.created, revision: written.revision }
   }
 
@@ -123,31 +123,14 @@ export class DirectoryService {
         members.map(m => ({ in: 'body', path: `/subjects/${m}/groups`, message: `subject \`${m}\` is in group \`${id}\``, code: 'in_use' })))
     }
     const written = await this.#store.deleteGroup(tenantId, id, opts)
-    this.#states.afterWrite(tenantId, written.revision)
+    this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
-  }
-
-  /**
-   * Rewrites a stored subject through AdminService (validation, state update) only if the
-   * tenant revision it read is still current: with `If-Match`, that revision must be the
-   * caller's (else 412); without, a raced write is retried on a fresh read.
-   */
-  async #rewriteSubject (tenantId: string, id: string, opts: WriteOptions, change: (subject: Subject) => Subject): Promise<{ revision: number }> {
-    return await conditionalEdit(tenantId, opts.ifRevision, async readAt => {
-      const tenant = await this.#store.getTenant(tenantId)
-      if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
-      readAt(tenant.revision)
-      const stored = await this.#store.getSubject(tenantId, id)
-      if (stored === undefined) throw new ServiceError('not_found', `subject \`${id}\` not found`)
-      const { id: _id, ...body } = change(stored)
-      return await this.#admin.putSubject(tenantId, id, body, { ...opts, ifRevision: tenant.revision })
-    })
   }
 }
 
 function matches (subject: Subject, filter: SubjectFilter): boolean {
   if (filter.group !== undefined && !(subject.groups ?? []).includes(filter.group)) return false
-  if (filter.project !== undefined && (subject.projects?.[filter.project] ?? []).length === 0) return false
+  if (filter.project !== undefined && (getOwn(subject.projects, filter.project) ?? []).length === 0) return false
   if (filter.role !== undefined) {
     const role = filter.role
     const held = subject.roles.includes(role) || Object.values(subject.projects ?? {}).some(roles => roles.includes(role))

@@ -4,7 +4,10 @@
  */
 import type { Store } from '../store/store.js'
 import { StoreUnavailableError } from '../store/errors.js'
+import { ServiceError } from './errors.js'
 import { AdminService } from './admin.js'
+import { Background } from './background.js'
+import type { BackgroundLog } from './background.js'
 import { DecisionService } from './decisions.js'
 import { KeyRing } from './keys.js'
 import { AuditService } from './audit.js'
@@ -35,6 +38,8 @@ export { formatBundle, parseYamlText } from './bundle-text.js'
 export type { BundleFormat } from './bundle-text.js'
 export { DecisionService, EVALUATIONS_SEMANTICS } from './decisions.js'
 export { DEFAULT_POLL_MS, Propagation } from './propagation.js'
+export { Background, DEFAULT_STALE_AFTER_MS } from './background.js'
+export type { BackgroundCounters, BackgroundLog } from './background.js'
 export { MAX_SEARCH_LIMIT, SearchService } from './search.js'
 export type { ActionSearchInput, ResourceSearchInput, SubjectSearchInput } from './search.js'
 export type {
@@ -65,6 +70,10 @@ export interface ServicesOptions {
   searchFactsCacheMb?: number
   /** How often tenants in memory are checked against the store, in ms (default 5,000; 0: never). */
   pollMs?: number
+  /** How long a tenant refresh or the poll may keep failing before `ready` says not ready, in ms (default 30,000). */
+  staleAfterMs?: number
+  /** Where background failures (refreshes, poll, change feed) are logged; the app passes its logger. */
+  logger?: BackgroundLog
 }
 
 export interface Services {
@@ -81,7 +90,13 @@ export interface Services {
   readonly resources: ResourceCache
   /** Follows other replicas' writes; started and stopped by the app. */
   readonly propagation: Propagation
-  /** Resolves when the store answers; throws StoreUnavailableError otherwise. */
+  /** Failures of the work nobody waits for: counters for metrics, and what makes `ready` fail. */
+  readonly background: Background
+  /**
+   * Resolves when the store answers, the change feed is up and no tenant state or poll has
+   * been failing for longer than `staleAfterMs`; throws StoreUnavailableError or
+   * ServiceError `unavailable` (one detail per problem) otherwise.
+   */
   ready: () => Promise<void>
 }
 
@@ -89,10 +104,11 @@ export function createServices (opts: ServicesOptions): Services {
   const { store } = opts
   const resources = new ResourceCache({ store, size: opts.resourceCacheSize })
   const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize, unknownCacheSize: opts.unknownKeyCacheSize })
-  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys } })
   const searchFacts = new SearchFactsCache((opts.searchFactsCacheMb ?? DEFAULT_SEARCH_FACTS_MB) * 2 ** 20)
-  const admin = new AdminService({ store, states, resources, searchFacts, keyRing: keys })
-  const propagation = new Propagation({ store, states, resources, keys, pollMs: opts.pollMs })
+  const background = new Background({ ...(opts.logger === undefined ? {} : { log: opts.logger }), ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }) })
+  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys, searchFacts }, background })
+  const admin = new AdminService({ store, states, resources })
+  const propagation = new Propagation({ store, states, resources, keys, background, pollMs: opts.pollMs })
   return {
     store,
     keys,
@@ -102,14 +118,19 @@ export function createServices (opts: ServicesOptions): Services {
     search: new SearchService({ states, resources, facts: searchFacts, store }),
     admin,
     policyTools: new PolicyToolsService({ states, resources }),
-    policyParts: new PolicyPartsService({ store, admin }),
+    policyParts: new PolicyPartsService({ store, states }),
     directory: new DirectoryService({ store, states, admin }),
     audit: new AuditService({ store, states }),
     propagation,
+    background,
     ready: async () => {
       await store.ping()
       const feed = propagation.status
       if (!feed.up) throw new StoreUnavailableError(`the change feed is down${feed.since === undefined ? '' : ` since ${feed.since}`}: decisions answer from the last state in memory`)
+      const problems = background.problems()
+      if (problems.length > 0) {
+        throw new ServiceError('unavailable', `not ready: ${problems.join('; ')}`, problems.map(message => ({ path: '', message, code: 'stale_state' })))
+      }
     }
   }
 }

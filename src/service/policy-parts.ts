@@ -4,10 +4,10 @@
  * export reflects it, the same validation applies) and the bundle stays the one source
  * of truth.
  *
- * An edit reads the tenant revision, then the bundle, applies the change and writes the
- * bundle back only if the revision has not moved. A caller that sent `If-Match` gets 412
- * when it has; a caller that did not is retried here on a fresh read, so that two ops
- * engineers editing different roles at once both land and neither change is lost.
+ * An edit reads the bundle, applies the change and writes the bundle back under the
+ * tenant's row lock (src/service/conditional-edit.ts), so that two ops engineers editing
+ * different roles at once both land and neither change is lost; a caller that sent
+ * `If-Match` gets 412 when the revision moved, one that did not never does.
  *
  * Referential integrity: after the change the whole bundle must compile and every stored
  * subject must still be valid. A problem inside the edited part is the caller's input
@@ -16,29 +16,31 @@
  * or subject and its path). `cascade` (modules and flags) also removes the references the
  * bundle itself holds; subjects are never changed behind the caller's back.
  */
-import { checkSubject, compileBundle } from '../engine/index.js'
-import type { Issue } from '../engine/index.js'
+import { isDeepStrictEqual } from 'node:util'
+import { checkSubject, compileBundle, isName } from '../engine/index.js'
+import { getOwn } from '../engine/own.js'
+import type { CompiledPolicy, Issue } from '../engine/index.js'
 import type { Bundle } from '../engine/model.js'
-import type { Store, WriteOptions } from '../store/store.js'
-import type { AdminService } from './admin.js'
+import type { EditStore, Store, WriteOptions, Written } from '../store/store.js'
 import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError } from './errors.js'
 import type { ErrorDetail } from './errors.js'
+import type { TenantStates } from './tenant-state.js'
 
 export type PolicyPart = 'modules' | 'flags' | 'roles'
 
 /** The singular of each part, for messages. */
-const NOUN: Record<PolicyPart, string> = { modules: 'module', flags: 'flag', roles: 'role' }
+const NOUN = { modules: 'module', flags: 'flag', roles: 'role' } as const satisfies Record<PolicyPart, string>
 
 type Edit = (bundle: Bundle) => void
 
 export class PolicyPartsService {
   readonly #store: Store
-  readonly #admin: AdminService
+  readonly #states: TenantStates
 
-  constructor (opts: { store: Store, admin: AdminService }) {
+  constructor (opts: { store: Store, states: TenantStates }) {
     this.#store = opts.store
-    this.#admin = opts.admin
+    this.#states = opts.states
   }
 
   /** Every definition of the part, by name. */
@@ -50,18 +52,25 @@ export class PolicyPartsService {
   /** One definition; ServiceError `not_found` when the bundle has none by that name. */
   async get (tenantId: string, part: PolicyPart, name: string): Promise<{ value: unknown, revision: number }> {
     const { bundle, revision } = await this.#read(tenantId)
-    const value = (bundle[part] as Record<string, unknown> | undefined)?.[name]
+    const value = definitionOf(bundle, part, name)
     if (value === undefined) throw notFound(tenantId, part, name)
     return { value, revision }
   }
 
   /** Creates or replaces one definition. */
   async put (tenantId: string, part: PolicyPart, name: string, value: unknown, opts: WriteOptions = {}): Promise<{ value: unknown, created: boolean, revision: number }> {
+    if (!isName(name)) {
+      // `__proto__` matches the name pattern but is reserved (src/engine/names.ts): it is
+      // the path's name that is wrong, not the body.
+      throw new ServiceError('validation_failed', `\`${name}\` cannot name a ${NOUN[part]}: it is reserved`, [
+        { in: 'params', path: '/name', message: 'is a reserved name', code: 'invalid_name' }
+      ])
+    }
     let created = false
     const { revision } = await this.#edit(tenantId, part, name, opts, bundle => {
       const items = { ...(bundle[part] ?? {}) } as Record<string, unknown>
-      created = !(name in items)
-      items[name] = value
+      created = !Object.hasOwn(items, name)
+      setOwn(items, name, value)
       ;(bundle as unknown as Record<string, unknown>)[part] = items
     })
     return { value, created, revision }
@@ -80,39 +89,48 @@ export class PolicyPartsService {
     }
     return await this.#edit(tenantId, part, name, opts, bundle => {
       const items = { ...(bundle[part] ?? {}) } as Record<string, unknown>
-      if (!(name in items)) throw notFound(tenantId, part, name)
+      if (!Object.hasOwn(items, name)) throw notFound(tenantId, part, name)
       delete items[name]
       ;(bundle as unknown as Record<string, unknown>)[part] = items
       if (opts.cascade === true) removeReferences(bundle, part, name)
     })
   }
 
-  async #read (tenantId: string): Promise<{ bundle: Bundle, revision: number }> {
-    // The tenant revision first: a write landing between the two reads makes the edit's
-    // conditional write fail (and retry) instead of overwriting it.
-    const tenant = await this.#store.getTenant(tenantId)
+  async #read (tenantId: string, store: EditStore = this.#store): Promise<{ bundle: Bundle, revision: number }> {
+    // The tenant revision first: the policy read after it is at least as new.
+    const tenant = await store.getTenant(tenantId)
     if (tenant === undefined) throw new ServiceError('tenant_not_found', `tenant \`${tenantId}\` not found`)
-    const stored = await this.#store.getPolicy(tenantId)
+    const stored = await store.getPolicy(tenantId)
     const bundle: Bundle = stored === undefined ? { version: 1, modules: {}, roles: {} } : structuredClone(stored.bundle)
     return { bundle, revision: tenant.revision }
   }
 
+  /**
+   * Reads the bundle, edits it, checks it and writes it back, all under the tenant's lock
+   * (`conditionalEdit`), then applies the write to this process's state.
+   */
   async #edit (tenantId: string, part: PolicyPart, name: string, opts: WriteOptions, edit: Edit): Promise<{ revision: number }> {
-    return await conditionalEdit(tenantId, opts.ifRevision, async readAt => {
-      const { bundle, revision } = await this.#read(tenantId)
-      readAt(revision)
-      const before = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
+    const { by } = opts
+    const done = await conditionalEdit<{ revision: number, written?: Written, policy?: CompiledPolicy }>(this.#store, tenantId, opts.ifRevision, async (tx, revision) => {
+      const { bundle } = await this.#read(tenantId, tx)
+      const unedited = structuredClone(bundle)
+      const before = definitionOf(bundle, part, name) ?? null
       edit(bundle)
-      const after = (bundle[part] as Record<string, unknown> | undefined)?.[name] ?? null
-      await this.#check(tenantId, bundle, part, name)
+      const after = definitionOf(bundle, part, name) ?? null
+      // A write that changes nothing writes nothing: no revision, no audit entry.
+      if (isDeepStrictEqual(bundle, unedited)) return { revision }
+      const policy = await this.#check(tx, tenantId, bundle, part, name)
       // Written as the whole bundle, audited as the part that changed.
-      const audited = { entityType: NOUN[part], entityId: name, action: after === null ? 'delete' as const : 'put' as const, before, after }
-      return await this.#admin.putPolicy(tenantId, bundle, { ...opts, ifRevision: revision, audited })
+      const audited = { entity: { type: NOUN[part], name }, action: after === null ? 'delete' as const : 'put' as const, before, after }
+      const written = await tx.putPolicy(tenantId, bundle, { ...(by === undefined ? {} : { by }), audited })
+      return { revision: written.revision, written, policy }
     })
+    if (done.written !== undefined) this.#states.apply(tenantId, done.written.entry, { policy: done.policy })
+    return { revision: done.revision }
   }
 
-  /** Refuses a bundle that does not compile or that a stored subject no longer fits. */
-  async #check (tenantId: string, bundle: Bundle, part: PolicyPart, name: string): Promise<void> {
+  /** Refuses a bundle that does not compile or that a stored subject no longer fits; returns it compiled. */
+  async #check (tx: EditStore, tenantId: string, bundle: Bundle, part: PolicyPart, name: string): Promise<CompiledPolicy> {
     const own = `/${part}/${name}`
     const compiled = compileBundle(bundle)
     if (!compiled.ok) {
@@ -123,13 +141,27 @@ export class PolicyPartsService {
       }
       throw inUse(part, name, compiled.issues.map(i => ({ in: 'body', path: i.path, message: `used by the policy: ${i.message}`, code: i.code })))
     }
-    const subjects = await this.#store.listSubjects(tenantId)
+    const subjects = await tx.listSubjects(tenantId)
     const users: ErrorDetail[] = []
     for (const subject of subjects.sort((a, b) => (a.id < b.id ? -1 : 1))) {
       for (const issue of checkSubject(compiled.policy, subject)) users.push(subjectDetail(subject.id, issue))
     }
     if (users.length > 0) throw inUse(part, name, users)
+    return compiled.policy
   }
+}
+
+/**
+ * The definition named `name`, an own property only: a name such as `constructor` or
+ * `toString` is a definition the bundle has, never a member of `Object.prototype`.
+ */
+function definitionOf (bundle: Bundle, part: PolicyPart, name: string): unknown {
+  return getOwn(bundle[part] as Record<string, unknown> | undefined, name)
+}
+
+/** Sets an own property, `__proto__` included (an assignment would replace the prototype). */
+function setOwn (record: Record<string, unknown>, name: string, value: unknown): void {
+  Object.defineProperty(record, name, { value, enumerable: true, writable: true, configurable: true })
 }
 
 function notFound (tenantId: string, part: PolicyPart, name: string): ServiceError {

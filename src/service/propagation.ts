@@ -8,6 +8,7 @@
  * After the feed comes back from an outage, every tenant in memory is checked.
  */
 import type { Store } from '../store/store.js'
+import type { Background } from './background.js'
 import type { KeyRing } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantStates } from './tenant-state.js'
@@ -29,11 +30,14 @@ export class Propagation {
   readonly #now: () => Date
   #stop: (() => Promise<void>) | undefined
   #poll: NodeJS.Timeout | undefined
+  readonly #background: Background | undefined
   #status: FeedStatus = { up: false, since: undefined }
   #everUp = false
 
-  constructor (opts: { store: Store, states: TenantStates, resources: ResourceCache, keys: KeyRing, pollMs?: number, now?: () => Date }) {
+  /** `background`: told of every failure of the poll and the feed, and of the poll succeeding again. */
+  constructor (opts: { store: Store, states: TenantStates, resources: ResourceCache, keys: KeyRing, background?: Background, pollMs?: number, now?: () => Date }) {
     this.#store = opts.store
+    this.#background = opts.background
     this.#states = opts.states
     this.#resources = opts.resources
     this.#keys = opts.keys
@@ -54,10 +58,11 @@ export class Propagation {
         // Notifications sent while the feed was down are lost: check every tenant in memory.
         if (up && this.#everUp) this.#resync()
         if (up) this.#everUp = true
-      }
+      },
+      onError: err => { this.#background?.feedFailed(err) }
     })
     if (this.#pollMs > 0) {
-      this.#poll = setInterval(() => { this.checkAll().catch(() => {}) }, this.#pollMs)
+      this.#poll = setInterval(() => { this.#checkInBackground() }, this.#pollMs)
       this.#poll.unref()
     }
   }
@@ -80,7 +85,7 @@ export class Propagation {
     // This process's own writes are already applied (and so are older notifications).
     if (known !== undefined && known >= revision) return
     if (known !== undefined) {
-      this.#states.refresh(tenantId).catch(() => {})
+      this.#states.refreshInBackground(tenantId)
       return
     }
     this.#resources.invalidateTenant(tenantId)
@@ -95,14 +100,29 @@ export class Propagation {
   #resync (): void {
     this.#keys.forgetAll()
     this.#resources.clear()
-    this.checkAll().catch(() => {})
+    this.#checkInBackground()
+  }
+
+  /** The poll nobody waits for: its failure is reported (checkAll), never dropped. */
+  #checkInBackground (): void {
+    this.checkAll().catch(() => { /* reported by `checkAll` */ })
   }
 
   /** Compares every tenant in memory with its stored revision: the poll's work, run every `pollMs`. */
   async checkAll (): Promise<void> {
     const loaded = this.#states.loaded()
-    if (loaded.length === 0) return
-    const revisions = await this.#store.getRevisions(loaded.map(l => l.tenantId))
+    if (loaded.length === 0) {
+      this.#background?.polled()
+      return
+    }
+    let revisions: Map<string, number>
+    try {
+      revisions = await this.#store.getRevisions(loaded.map(l => l.tenantId))
+    } catch (err) {
+      this.#background?.pollFailed(err)
+      throw err
+    }
+    this.#background?.polled()
     for (const { tenantId } of loaded) {
       const stored = revisions.get(tenantId)
       if (stored === undefined) this.#states.invalidate(tenantId)

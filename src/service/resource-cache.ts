@@ -1,8 +1,9 @@
 /**
  * A bounded cache of stored resources, shared by every tenant, in front of the store.
  * Absent resources are cached too (as `null`): AuthZEN clients check ids that no one
- * stored, and those checks must not query the store each time. This process's resource
- * writes update the entry; a read never overwrites an entry a write placed meanwhile.
+ * stored, and those checks must not query the store each time. Every resource write,
+ * this process's or another replica's, makes it forget the entry (src/service/apply.ts);
+ * a read that raced a forget is returned but not kept.
  */
 import type { ResourceFacts } from '../engine/model.js'
 import type { Store } from '../store/store.js'
@@ -11,8 +12,6 @@ import { TenantGenerations } from './tenant-generations.js'
 
 interface Entry {
   readonly facts: ResourceFacts | null
-  /** The tenant revision of the write that placed the entry; 0 for an entry read from the store. */
-  readonly revision: number
   /** The tenant's generation when the entry was placed: an entry of an older one is void. */
   readonly generation: number
 }
@@ -69,19 +68,12 @@ export class ResourceCache {
     // meanwhile voids it; not placed at all when an entry was forgotten meanwhile (it may
     // be this one, and what was read may predate the write that made it forgotten).
     if (forgotten === this.#forgotten && this.#valid(tenantId, this.#current(tenantId, module, id)) === undefined) {
-      this.#entries.set(this.#keyOf(tenantId, module, id), { facts: facts ?? null, revision: 0, generation })
+      this.#entries.set(this.#keyOf(tenantId, module, id), { facts: facts ?? null, generation })
     }
     return facts
   }
 
-  /** Records a write (`null`: a delete) of this process at `revision`. */
-  written (tenantId: string, module: string, id: string, facts: ResourceFacts | null, revision: number): void {
-    const current = this.#valid(tenantId, this.#current(tenantId, module, id))
-    if (current !== undefined && current.revision > revision) return
-    this.#entries.set(this.#keyOf(tenantId, module, id), { facts, revision, generation: this.#generations.of(tenantId) })
-  }
-
-  /** Forgets one resource (another process wrote it): its next use reads the store. */
+  /** Forgets one resource (a write changed it, src/service/apply.ts): its next use reads the store. */
   forget (tenantId: string, module: string, id: string): void {
     this.#forgotten++
     const key = this.#find(tenantId, module, id)

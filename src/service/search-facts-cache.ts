@@ -7,10 +7,11 @@
  * An entry is tagged with the tenant state's revision seen before the read. The store is
  * never behind a state that reflects it, so the facts are at least that new, and they
  * serve only searches made at that same revision. Another replica's write moves the
- * state's revision (after the catch-up that applies it), so nothing needs dropping by hand
- * for it. This process's own resource writes call `forget`: the state's revision may lag
- * behind such a write (when it has not yet applied another replica's earlier one), and the
- * caller must still see its own write. A read that raced a `forget` is not kept.
+ * state's revision (after the catch-up that applies it). Every resource write, this
+ * process's or another's, also makes it `forget` the module (src/service/apply.ts): the
+ * state's revision may lag behind this process's own write (when it has not yet applied
+ * another replica's earlier one), and the caller must still see its own write. A read
+ * that raced a `forget` is not kept.
  *
  * Bounded by the heap its entries take, estimated from their shape (`bytesOf`), all
  * tenants together; the least recently used entry goes first. Search is not on the

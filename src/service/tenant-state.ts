@@ -1,27 +1,20 @@
 /**
  * What a decision needs of a tenant, held in memory: the revision, the compiled policy
  * (compiled when the policy changes, never per check) and every subject by id and by
- * alias. Loaded once per tenant, then changed in place by this process's own writes,
- * so that a warm decision never waits on the store.
- *
- * Writes made by another process are not seen until `refresh` (or `invalidate`) is
- * called for the tenant, which the change feed and the revision poll do.
+ * alias. Loaded once per tenant, then changed in place by every write's audit entry
+ * (src/service/apply.ts), so that a warm decision never waits on the store: this
+ * process's writes through `apply`, other processes' through `refresh`, which the
+ * change feed and the revision poll call, reading their entries from the audit log.
  */
 import { compileBundle, compileSubject } from '../engine/index.js'
 import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
 import type { Subject } from '../engine/model.js'
 import type { AuditEntry, Store } from '../store/store.js'
+import { applyToCaches, applyToState, appliesInPlace, forgetTenant } from './apply.js'
+import type { Caches, Known } from './apply.js'
+import type { Background } from './background.js'
 import { ServiceError } from './errors.js'
-import type { KeyRing } from './keys.js'
 import { Lru } from './lru.js'
-import type { ResourceCache } from './resource-cache.js'
-
-/**
- * The audit entity types a replica catches up with in place: a subject written or
- * deleted (its entry carries the whole subject, as the writer applied it), and resources
- * and keys, which a state does not hold (the caches forget the ones named).
- */
-const APPLIED_IN_PLACE: ReadonlySet<string> = new Set(['subject', 'resource', 'key'])
 
 /** Most writes caught up with in place; a replica further behind reloads the tenant. */
 const CATCH_UP_LIMIT = 500
@@ -58,26 +51,30 @@ export interface TenantStatesOptions {
   /** How many tenants to keep in memory. */
   maxTenants?: number
   /**
-   * The caches that hold a tenant's data outside its state: a refresh that brings in
-   * other processes' writes makes them forget what those writes changed (the resources
-   * and keys the audit log names, whether the state is caught up in place or reloaded
-   * whole; everything of the tenant when the log cannot name them all) before the state
+   * The caches that hold a tenant's data outside its state: every write applied, this
+   * process's or (on refresh) another's, is applied to them too (`applyToCaches`; all of
+   * the tenant's are forgotten when the log cannot name every write), before the state
    * reports the new revision, so that a decision at that revision never reads a resource
    * or key older than it.
    */
-  caches?: { resources: ResourceCache, keys: KeyRing }
+  caches?: Caches
+  /** Told of every refresh that fails and of the state being current again (src/service/background.ts). */
+  background?: Background
 }
 
 export class TenantStates {
   readonly #store: Store
   readonly #entries: Lru<string, Entry>
-  readonly #caches: TenantStatesOptions['caches']
+  readonly #caches: Caches | undefined
   readonly #refreshing = new Map<string, Promise<TenantState>>()
+  readonly #background: Background | undefined
 
   constructor (opts: TenantStatesOptions) {
     this.#store = opts.store
     this.#caches = opts.caches
-    this.#entries = new Lru(opts.maxTenants ?? 10_000)
+    this.#background = opts.background
+    // An evicted state answers nothing any more, stale or not.
+    this.#entries = new Lru(opts.maxTenants ?? 10_000, tenantId => { this.#background?.refreshed(tenantId) })
   }
 
   /**
@@ -105,23 +102,36 @@ export class TenantStates {
   }
 
   /**
-   * Applies a successful write of this process to the loaded state. A state still
-   * loading may predate the write, so it is dropped instead and loaded again on next use.
+   * Applies a successful write of this process, by the audit entry it returned: to the
+   * caches, then to the loaded state (`known`: what the writer holds, src/service/apply.ts).
+   * A state still loading may predate the write, so it is dropped instead and loaded
+   * again on next use; a write the state cannot apply in place makes it refresh.
    */
-  afterWrite (tenantId: string, revision: number, apply?: (state: TenantState) => void): void {
-    const entry = this.#entries.peek(tenantId)
-    if (entry === undefined) return
-    if (entry.state === undefined) {
+  apply (tenantId: string, entry: AuditEntry, known?: Known): void {
+    applyToCaches(this.#caches, tenantId, entry)
+    const held = this.#entries.peek(tenantId)
+    if (held === undefined) return
+    if (held.state === undefined) {
       this.#entries.delete(tenantId)
       return
     }
-    apply?.(entry.state)
+    const state = held.state
+    const applied = applyToState(state, entry, known)
     // The revision says that every write up to it is applied, so only the write right
     // after it moves it. One further ahead follows writes this process has not applied
     // yet (another replica's, or its own still landing): a catch-up brings them in, and
     // applies this one again, which changes nothing.
-    if (revision === entry.state.revision + 1) entry.state.revision = revision
-    else if (revision > entry.state.revision) this.refresh(tenantId).catch(() => {})
+    if (applied && entry.revision === state.revision + 1) state.revision = entry.revision
+    else if (entry.revision > state.revision) this.refreshInBackground(tenantId)
+  }
+
+  /**
+   * A refresh nobody waits for (the change feed's, the poll's, a write's that found the
+   * state behind). Its failure is not lost: `refresh` reports every failure to the
+   * background monitor (logged, counted, and `/readyz` once it lasts).
+   */
+  refreshInBackground (tenantId: string): void {
+    this.refresh(tenantId).catch(() => { /* reported by `refresh` */ })
   }
 
   /**
@@ -138,21 +148,18 @@ export class TenantStates {
     if (pending !== undefined) return await pending
     const load = (async () => {
       try {
-        const caught = await this.#catchUp(state)
-        if (caught.caughtUp) return state
-        const fresh = await this.#load(tenantId)
-        await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision, caught.listed)
-        const current = this.#entries.peek(tenantId)
-        if (current?.state === undefined) return fresh
-        if (fresh.revision > current.state.revision) {
-          this.#entries.set(tenantId, { promise: Promise.resolve(fresh), state: fresh })
-          return fresh
-        }
-        return current.state
+        const refreshed = await this.#bringUpToDate(tenantId, state)
+        this.#background?.refreshed(tenantId)
+        return refreshed
       } catch (err) {
-        // A tenant deleted elsewhere, or the store down: forget it, so that the next use
-        // reports the truth instead of a stale state.
-        if (err instanceof ServiceError && err.code === 'tenant_not_found') this.#entries.delete(tenantId)
+        if (err instanceof ServiceError && err.code === 'tenant_not_found') {
+          // A tenant deleted elsewhere: forget it, so that the next use reports the truth.
+          this.#entries.delete(tenantId)
+          this.#background?.refreshed(tenantId)
+        } else {
+          // The store down, or a bug: the state keeps answering as it is, now known stale.
+          this.#background?.refreshFailed(tenantId, err)
+        }
         throw err
       } finally {
         this.#refreshing.delete(tenantId)
@@ -160,6 +167,20 @@ export class TenantStates {
     })()
     this.#refreshing.set(tenantId, load)
     return await load
+  }
+
+  async #bringUpToDate (tenantId: string, state: TenantState): Promise<TenantState> {
+    const caught = await this.#catchUp(state)
+    if (caught.caughtUp) return state
+    const fresh = await this.#load(tenantId)
+    await this.#forgetWrittenSince(tenantId, state.revision, fresh.revision, caught.listed)
+    const current = this.#entries.peek(tenantId)
+    if (current?.state === undefined) return fresh
+    if (fresh.revision > current.state.revision) {
+      this.#entries.set(tenantId, { promise: Promise.resolve(fresh), state: fresh })
+      return fresh
+    }
+    return current.state
   }
 
   /** The tenants in memory with the revision each reflects. */
@@ -179,21 +200,23 @@ export class TenantStates {
   /** Forgets a tenant; the next use loads it again from the store. */
   invalidate (tenantId: string): void {
     this.#entries.delete(tenantId)
+    this.#background?.refreshed(tenantId)
   }
 
   /** Forgets every tenant (after a lost notification channel, for instance). */
   invalidateAll (): void {
     this.#entries.clear()
+    this.#background?.allDropped()
   }
 
   /**
    * Brings a loaded state up to the stored revision by applying, in place, the writes made
    * since (read from the audit log, where every write leaves one entry with the revision
-   * it produced), instead of reloading every subject. Only when each revision in between
-   * has its entry and each is of a kind that changes no more than one subject (or nothing
-   * a state holds); anything else (a policy change, a group, an ownership transfer, a gap,
-   * too many entries) answers not caught up, with the audit entries it read, and the caller
-   * reloads the tenant whole.
+   * it produced), instead of reloading every subject: the same `applyToState` and
+   * `applyToCaches` as this process's own writes. Only when each revision in between has
+   * its entry and each applies in place (`appliesInPlace`); anything else (a policy
+   * change, a gap, too many entries) answers not caught up, with the audit entries it
+   * read, and the caller reloads the tenant whole.
    */
   async #catchUp (state: TenantState): Promise<CatchUp> {
     const from = state.revision
@@ -205,24 +228,27 @@ export class TenantStates {
     if (hasMore) return { caughtUp: false, listed }
     let reached = from
     for (const entry of entries) {
-      if (entry.revision !== reached + 1 || !APPLIED_IN_PLACE.has(entry.entityType)) return { caughtUp: false, listed }
+      if (entry.revision !== reached + 1 || !appliesInPlace(entry)) return { caughtUp: false, listed }
       reached = entry.revision
     }
     if (reached < stored) return { caughtUp: false, listed }
     for (const entry of entries) {
-      if (entry.entityType === 'subject') applySubjectWrite(state, entry.entityId, (entry.after ?? undefined) as Subject | undefined, entry.revision)
-      else this.#forgetNamed(state.tenantId, entry)
+      applyToCaches(this.#caches, state.tenantId, entry)
+      // In revision order, each after the ones before it, as `apply` does. One that cannot
+      // (a transfer naming a subject the state lacks) leaves the rest to a reload, which
+      // replaces what was applied so far.
+      if (!applyToState(state, entry)) return { caughtUp: false, listed }
+      state.revision = Math.max(state.revision, entry.revision)
     }
-    state.revision = Math.max(state.revision, reached)
     return { caughtUp: true }
   }
 
   /**
    * Before a state reloaded whole at revision `to` replaces one at `from`: the caches
-   * forget the resources and keys written in between, as the audit log names them (a
-   * policy, subject or group write changes neither). When the log cannot list every
-   * revision in between at once, they forget all of the tenant's. `listed`: the log after
-   * `from` as the failed catch-up read it, listed again only when writes came after it.
+   * apply the writes in between, as the audit log lists them. When the log cannot list
+   * every revision in between at once, they forget all of the tenant's. `listed`: the
+   * log after `from` as the failed catch-up read it, listed again only when writes came
+   * after it.
    */
   async #forgetWrittenSince (tenantId: string, from: number, to: number, listed: AuditListing | undefined): Promise<void> {
     if (this.#caches === undefined || to <= from) return
@@ -230,21 +256,10 @@ export class TenantStates {
     const { entries, hasMore } = current ? listed : await this.#store.listAudit(tenantId, { afterRevision: from, limit: CATCH_UP_LIMIT })
     const complete = !hasMore && entries.every((entry, i) => entry.revision === from + 1 + i) && (entries.at(-1)?.revision ?? from) >= to
     if (!complete) {
-      this.#caches.resources.invalidateTenant(tenantId)
-      this.#caches.keys.forgetTenant(tenantId)
+      forgetTenant(this.#caches, tenantId)
       return
     }
-    for (const entry of entries) this.#forgetNamed(tenantId, entry)
-  }
-
-  /** The caches forget the resource or key an audit entry names, if it names one. */
-  #forgetNamed (tenantId: string, entry: AuditEntry): void {
-    if (entry.entityType === 'key') this.#caches?.keys.forget(entry.entityId)
-    else if (entry.entityType === 'resource') {
-      // `module/id`: module names have no `/`, ids may.
-      const slash = entry.entityId.indexOf('/')
-      this.#caches?.resources.forget(tenantId, entry.entityId.slice(0, slash), entry.entityId.slice(slash + 1))
-    }
+    for (const entry of entries) applyToCaches(this.#caches, tenantId, entry)
   }
 
   async #load (tenantId: string): Promise<TenantState> {

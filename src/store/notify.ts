@@ -24,6 +24,8 @@ export interface ChangeHandlers {
   onChange: (tenantId: string, revision: number) => void
   /** The feed went down (`up: false`) or came up (`up: true`, also after every reconnect: notifications may have been missed). */
   onStatus: (up: boolean) => void
+  /** Why the connection was lost or could not be made (it is retried); for the caller to log and count. */
+  onError?: (err: unknown) => void
 }
 
 export type StopFeed = () => Promise<void>
@@ -51,16 +53,19 @@ export async function listenPostgres (config: pg.ClientConfig, handlers: ChangeH
   let heartbeat: NodeJS.Timeout | undefined
   let backoff = MIN_BACKOFF_MS
 
-  const lost = (client: pg.Client): void => {
+  const lost = (client: pg.Client, err?: unknown): void => {
     // INVARIANT: one listener at a time. A failed connect also emits `end`, so only the
     // current client's loss schedules a reconnect, and only one is ever pending.
     if (stopped || client !== current) return
+    handlers.onError?.(err ?? new Error('the listener connection ended'))
     current = undefined
     clearInterval(heartbeat)
     handlers.onStatus(false)
+    // Closing a connection already lost: its own failure says nothing more.
     client.end().catch(() => {})
     retry ??= setTimeout(() => {
       retry = undefined
+      // `connect` reports its failures through `lost` and never rejects.
       connect().catch(() => {})
     }, backoff)
     backoff = Math.min(backoff * 2, MAX_BACKOFF_MS)
@@ -70,7 +75,7 @@ export async function listenPostgres (config: pg.ClientConfig, handlers: ChangeH
     if (stopped) return
     const client = new pg.Client({ ...config, keepAlive: true, application_name: 'gatehouse-listener' })
     current = client
-    client.on('error', () => lost(client))
+    client.on('error', err => lost(client, err))
     client.on('end', () => lost(client))
     client.on('notification', message => {
       const change = parse(message.payload)
@@ -79,13 +84,13 @@ export async function listenPostgres (config: pg.ClientConfig, handlers: ChangeH
     try {
       await client.connect()
       await client.query(`LISTEN ${CHANGES_CHANNEL}`)
-    } catch {
-      lost(client)
+    } catch (err) {
+      lost(client, err)
       return
     }
     if (stopped || client !== current) return
     backoff = MIN_BACKOFF_MS
-    heartbeat = setInterval(() => { client.query('select 1').catch(() => lost(client)) }, HEARTBEAT_MS)
+    heartbeat = setInterval(() => { client.query('select 1').catch((err: unknown) => lost(client, err)) }, HEARTBEAT_MS)
     heartbeat.unref()
     handlers.onStatus(true)
   }

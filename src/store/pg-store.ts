@@ -11,7 +11,7 @@ import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
 import { SETTING_ROOT_KEY_HASH, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
-import type { ApiKey, AuditedChange, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
+import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
 import { MAX_PAGE_LIMIT } from './store.js'
 
 /** A drizzle database on either driver (node-postgres or PGlite), created with `casing: 'snake_case'`. */
@@ -113,8 +113,57 @@ function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanS
   return { id: 'resources.id', project: 'resources.effective_project', relations }
 }
 
+/**
+ * How an entity is stored in `audit_log`: the type, and one id string (a resource's is
+ * `module/id`; an ownership transfer's is the tenant, its subjects are in before/after).
+ */
+function entityColumns (tenantId: string, entity: AuditedEntity): { entityType: string, entityId: string } {
+  switch (entity.type) {
+    case 'tenant': case 'subject': case 'group': case 'key': return { entityType: entity.type, entityId: entity.id }
+    case 'policy': case 'ownership': return { entityType: entity.type, entityId: tenantId }
+    case 'role': case 'module': case 'flag': return { entityType: entity.type, entityId: entity.name }
+    case 'resource': return { entityType: 'resource', entityId: `${entity.module}/${entity.id}` }
+    case 'other': return { entityType: entity.entityType, entityId: entity.entityId }
+    default: return unreachable(entity)
+  }
+}
+
+/** The entity a stored audit row names: `entityColumns` read back. */
+function entityOf (entityType: string, entityId: string, before: unknown, after: unknown): AuditedEntity {
+  const other: AuditedEntity = { type: 'other', entityType, entityId }
+  switch (entityType) {
+    case 'tenant': case 'subject': case 'group': case 'key': return { type: entityType, id: entityId }
+    case 'policy': return { type: 'policy' }
+    case 'role': case 'module': case 'flag': return { type: entityType, name: entityId }
+    case 'resource': {
+      // Read from the facts written, not by splitting `module/id`: both may hold a `/`.
+      const facts = (after ?? before) as { module?: unknown, id?: unknown } | null
+      const module = facts?.module
+      const id = facts?.id
+      return typeof module === 'string' && typeof id === 'string' && `${module}/${id}` === entityId ? { type: 'resource', module, id } : other
+    }
+    case 'ownership': {
+      const from = (before as { owner?: unknown } | null)?.owner
+      const to = (after as { owner?: unknown } | null)?.owner
+      return typeof from === 'string' && typeof to === 'string' ? { type: 'ownership', from, to } : other
+    }
+    default: return other
+  }
+}
+
+function unreachable (value: never): never {
+  throw new StoreError('internal', 'internal', `unknown audited entity ${JSON.stringify(value)}`)
+}
+
 function keyFromRow (row: KeyRow): ApiKey {
   return { id: row.id, tenantId: row.tenantId, secretHash: row.secretHash, scopes: row.scopes, actor: row.actor, createdAt: row.createdAt, revokedAt: row.revokedAt }
+}
+
+/** What an edit (`editTenant`) threw itself, carried through the store's error mapping untouched. */
+class EditAborted extends StoreError {
+  constructor (readonly reason: unknown) {
+    super('internal', 'internal', 'the edit threw')
+  }
 }
 
 async function pause (attempt: number): Promise<void> {
@@ -176,24 +225,37 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
     return run(() => db.transaction(async tx => {
       const revision = await bump(tx, tenantId, wopts?.ifRevision)
       const { audit, ...result } = await change(tx, revision)
-      await appendAudit(tx, tenantId, revision, wopts, audit)
-      return { ...(result as unknown as R), revision }
+      const entry = await appendAudit(tx, tenantId, revision, wopts, audit)
+      return { ...(result as unknown as R), revision, entry }
     }))
   }
 
-  async function appendAudit (tx: Tx, tenantId: string, revision: number, wopts: WriteOptions | undefined, change: AuditedChange): Promise<void> {
+  async function appendAudit (tx: Tx, tenantId: string, revision: number, wopts: WriteOptions | undefined, change: AuditedChange): Promise<AuditEntry> {
     const entry = wopts?.audited ?? change
-    await tx.insert(auditLog).values({
+    const { entityType, entityId } = entityColumns(tenantId, entry.entity)
+    const rows = await tx.insert(auditLog).values({
       tenantId,
       revision,
       keyId: wopts?.by?.keyId ?? null,
       actor: wopts?.by?.actor ?? null,
       action: entry.action,
-      entityType: entry.entityType,
-      entityId: entry.entityId,
+      entityType,
+      entityId,
       before: entry.before ?? null,
       after: entry.after ?? null
-    })
+    }).returning({ at: auditLog.at })
+    return {
+      revision,
+      at: rows[0]?.at ?? new Date(),
+      keyId: wopts?.by?.keyId ?? null,
+      actor: wopts?.by?.actor ?? null,
+      action: entry.action,
+      entity: entry.entity,
+      entityType,
+      entityId,
+      before: entry.before ?? null,
+      after: entry.after ?? null
+    }
   }
 
   /**
@@ -279,16 +341,16 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           const inserted = await tx.insert(tenants).values({ id: tenantId, name: data.name }).onConflictDoNothing().returning({ revision: tenants.revision })
           if (inserted[0] !== undefined) {
             await tx.execute(sql`select pg_notify(${CHANGES_CHANNEL}, ${changePayload(tenantId, inserted[0].revision)})`)
-            await appendAudit(tx, tenantId, inserted[0].revision, wopts, { action: 'create', entityType: 'tenant', entityId: tenantId, before: null, after: { name: data.name } })
-            return { revision: inserted[0].revision, created: true }
+            const entry = await appendAudit(tx, tenantId, inserted[0].revision, wopts, { action: 'create', entity: { type: 'tenant', id: tenantId }, before: null, after: { name: data.name } })
+            return { revision: inserted[0].revision, created: true, entry }
           }
         }
         try {
           const old = await tx.select({ name: tenants.name }).from(tenants).where(eq(tenants.id, tenantId))
           // ifRevision 0 means "only if absent": the tenant exists, so bump reports the mismatch.
           const revision = await bump(tx, tenantId, ifRevision, data.name)
-          await appendAudit(tx, tenantId, revision, wopts, { action: 'put', entityType: 'tenant', entityId: tenantId, before: { name: old[0]?.name }, after: { name: data.name } })
-          return { revision, created: false }
+          const entry = await appendAudit(tx, tenantId, revision, wopts, { action: 'put', entity: { type: 'tenant', id: tenantId }, before: { name: old[0]?.name }, after: { name: data.name } })
+          return { revision, created: false, entry }
         } catch (err) {
           // If-Match on a tenant that does not exist: the precondition fails (revision 0).
           if (err instanceof NotFoundError && ifRevision !== undefined) throw new RevisionMismatchError(tenantId, ifRevision, 0)
@@ -315,7 +377,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         const old = await tx.select({ bundle: policies.bundle }).from(policies).where(eq(policies.tenantId, tenantId))
         await tx.insert(policies).values({ tenantId, bundle, revision })
           .onConflictDoUpdate({ target: policies.tenantId, set: { bundle, revision } })
-        return { audit: { action: 'put', entityType: 'policy', entityId: tenantId, before: old[0]?.bundle ?? null, after: bundle } }
+        return { audit: { action: 'put', entity: { type: 'policy' }, before: old[0]?.bundle ?? null, after: bundle } }
       })
     },
 
@@ -349,7 +411,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           await tx.insert(subjectAliases).values(aliases.map(alias => ({ tenantId, alias, subjectId: subject.id })))
         }
         const before = old[0] === undefined ? null : subjectFromRow(old[0])
-        return { created: !exists, audit: { action: 'put', entityType: 'subject', entityId: subject.id, before, after: subject } }
+        return { created: !exists, audit: { action: 'put', entity: { type: 'subject', id: subject.id }, before, after: subject } }
       })
     },
 
@@ -358,7 +420,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         // subject_aliases rows go with the subject (ON DELETE CASCADE).
         const rows = await tx.delete(subjects).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, id))).returning()
         if (rows[0] === undefined) throw new NotFoundError('subject', id)
-        return { audit: { action: 'delete', entityType: 'subject', entityId: id, before: subjectFromRow(rows[0]), after: null } }
+        return { audit: { action: 'delete', entity: { type: 'subject', id }, before: subjectFromRow(rows[0]), after: null } }
       })
     },
 
@@ -372,7 +434,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         if (source.owner !== true) throw new ConflictError('duplicate', `subject \`${from}\` is not the owner`)
         await tx.update(subjects).set({ owner: null }).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, from)))
         await tx.update(subjects).set({ owner: true }).where(and(eq(subjects.tenantId, tenantId), eq(subjects.id, to)))
-        return { audit: { action: 'put', entityType: 'ownership', entityId: tenantId, before: { owner: from }, after: { owner: to } } }
+        return { audit: { action: 'put', entity: { type: 'ownership', from, to }, before: { owner: from }, after: { owner: to } } }
       })
     },
 
@@ -392,7 +454,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       return write(tenantId, wopts, async tx => {
         const where = and(eq(groups.tenantId, tenantId), eq(groups.id, group.id))
         const old = await tx.select({ id: groups.id, description: groups.description }).from(groups).where(where)
-        const audit: AuditedChange = { action: 'put', entityType: 'group', entityId: group.id, before: old[0] ?? null, after: group }
+        const audit: AuditedChange = { action: 'put', entity: { type: 'group', id: group.id }, before: old[0] ?? null, after: group }
         if (old[0] !== undefined) {
           await tx.update(groups).set({ description: group.description }).where(where)
           return { created: false, audit }
@@ -406,7 +468,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       return write(tenantId, wopts, async tx => {
         const rows = await tx.delete(groups).where(and(eq(groups.tenantId, tenantId), eq(groups.id, id))).returning({ id: groups.id, description: groups.description })
         if (rows[0] === undefined) throw new NotFoundError('group', id)
-        return { audit: { action: 'delete', entityType: 'group', entityId: id, before: rows[0], after: null } }
+        return { audit: { action: 'delete', entity: { type: 'group', id }, before: rows[0], after: null } }
       })
     },
 
@@ -447,7 +509,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         const unchanged = old !== undefined && old.project === columns.project && old.parent === columns.parent && old.hasAcl === (columns.acl !== null)
         if (!unchanged) await refreshDerived(tx, tenantId, resource.module, resource.id)
         const audit: AuditedChange = {
-          action: 'put', entityType: 'resource', entityId: `${resource.module}/${resource.id}`, before: oldRow === undefined ? null : resourceFromRow(oldRow), after: resource
+          action: 'put', entity: { type: 'resource', module: resource.module, id: resource.id }, before: oldRow === undefined ? null : resourceFromRow(oldRow), after: resource
         }
         return { created: old === undefined, audit }
       })
@@ -462,7 +524,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         if (rows[0] === undefined) throw new NotFoundError('resource', `${module}/${id}`)
         // Its descendants' chains now stop where it was.
         await refreshDerived(tx, tenantId, module, id)
-        return { audit: { action: 'delete', entityType: 'resource', entityId: `${module}/${id}`, before: resourceFromRow(rows[0]), after: null } }
+        return { audit: { action: 'delete', entity: { type: 'resource', module, id }, before: resourceFromRow(rows[0]), after: null } }
       })
     },
 
@@ -538,7 +600,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         return await write(key.tenantId, wopts, async tx => {
           await tx.insert(apiKeys).values({ tenantId: key.tenantId, id: key.id, secretHash: key.secretHash, scopes: key.scopes, actor: key.actor ?? 'optional' })
           // Never the hash: the audit log is readable with the audit scope.
-          return { audit: { action: 'create', entityType: 'key', entityId: key.id, before: null, after: { id: key.id, scopes: key.scopes, actor: key.actor ?? 'optional' } } }
+          return { audit: { action: 'create', entity: { type: 'key', id: key.id }, before: null, after: { id: key.id, scopes: key.scopes, actor: key.actor ?? 'optional' } } }
         })
       } catch (err) {
         // Key ids are unique across tenants (api_keys_id_idx), so the tenant lock does not
@@ -557,7 +619,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         const rows = await tx.update(apiKeys).set({ revokedAt: sql`coalesce(${apiKeys.revokedAt}, now())` }).where(where)
           .returning({ revokedAt: apiKeys.revokedAt })
         const view = (revokedAt: Date | null | undefined) => ({ id: keyId, scopes: old[0]?.scopes, revokedAt: revokedAt?.toISOString() ?? null })
-        return { audit: { action: 'revoke', entityType: 'key', entityId: keyId, before: view(old[0].revokedAt), after: view(rows[0]?.revokedAt) } }
+        return { audit: { action: 'revoke', entity: { type: 'key', id: keyId }, before: view(old[0].revokedAt), after: view(rows[0]?.revokedAt) } }
       })
     },
 
@@ -584,6 +646,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           keyId: r.keyId,
           actor: r.actor,
           action: r.action,
+          entity: entityOf(r.entityType, r.entityId, r.before, r.after),
           entityType: r.entityType,
           entityId: r.entityId,
           before: r.before,
@@ -616,6 +679,30 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
     async watch (handlers) {
       if (closed) throw new StoreUnavailableError('the store is closed')
       return await opts.listen(handlers)
+    },
+
+    async editTenant (tenantId, edit) {
+      try {
+        // A retryable failure (deadlock, serialization) runs the whole edit again, reads included.
+        return await run(() => db.transaction(async tx => {
+          const rows = await tx.select({ revision: tenants.revision }).from(tenants).where(eq(tenants.id, tenantId)).for('update')
+          if (rows[0] === undefined) throw new NotFoundError('tenant', tenantId)
+          // The same store over the transaction: its writes nest as savepoints and bump the
+          // row this transaction already holds.
+          const scoped = createPgStore(tx as unknown as StoreDb, {
+            close: async () => {},
+            listen: async () => { throw new StoreError('internal', 'internal', 'an edit has no change feed') }
+          })
+          try {
+            return await edit(scoped, rows[0].revision)
+          } catch (err) {
+            throw err instanceof StoreError || isRetryable(err) ? err : new EditAborted(err)
+          }
+        }))
+      } catch (err) {
+        if (err instanceof EditAborted) throw err.reason
+        throw err
+      }
     },
 
     async getRevisions (tenantIds) {

@@ -5,7 +5,7 @@ import type { ChangeHandlers, StopFeed } from './notify.js'
 /**
  * The storage contract. Every method is scoped by tenant id first; no method can read
  * or change another tenant's rows. Every write bumps the tenant's revision in the same
- * transaction and returns the new revision; a write to an unknown tenant throws
+ * transaction and returns the new revision with the audit entry it appended; a write to an unknown tenant throws
  * NotFoundError, and a write that fails writes nothing (revision included).
  * Ids, aliases and names are compared exactly (case-sensitive).
  *
@@ -25,7 +25,7 @@ export interface WriteOptions {
   /**
    * What the audit entry names, when the write changes a part of what it stores: a role
    * edit is written as the whole bundle but audited as the role. Default: the entity the
-   * method writes (tenant, policy, subject, group, resource, key), before and after.
+   * method writes (tenant, policy, subject, ownership, group, resource, key), before and after.
    */
   audited?: AuditedChange
 }
@@ -37,9 +37,30 @@ export interface AuditAuthor {
   actor?: string
 }
 
+/**
+ * What a write changed, typed: the one description of a write that the audit log stores
+ * and that every cache is brought up to date from (src/service/apply.ts), for this
+ * process's writes and other replicas' alike. `role`, `module` and `flag` are policy
+ * edits audited as the part they change (the store writes the whole bundle).
+ * `other` is an entity type this version does not know (written by a newer replica):
+ * whoever applies it must assume it changed anything of the tenant.
+ */
+export type AuditedEntity =
+  | { type: 'tenant', id: string }
+  | { type: 'policy' }
+  | { type: 'role' | 'module' | 'flag', name: string }
+  | { type: 'subject', id: string }
+  | { type: 'ownership', from: string, to: string }
+  | { type: 'group', id: string }
+  | { type: 'resource', module: string, id: string }
+  | { type: 'key', id: string }
+  | { type: 'other', entityType: string, entityId: string }
+
+/** Every entity type a write of this version produces. */
+export const ENTITY_TYPES = ['tenant', 'policy', 'role', 'module', 'flag', 'subject', 'ownership', 'group', 'resource', 'key'] as const satisfies ReadonlyArray<AuditedEntity['type']>
+
 export interface AuditedChange {
-  entityType: string
-  entityId: string
+  entity: AuditedEntity
   action: AuditAction
   before: unknown
   after: unknown
@@ -47,12 +68,18 @@ export interface AuditedChange {
 
 export type AuditAction = 'put' | 'delete' | 'create' | 'revoke'
 
-/** One audit entry: who changed what, when, and the revision the change produced. */
+/**
+ * One audit entry: who changed what, when, and the revision the change produced.
+ * `entityType` and `entityId` are `entity` as stored and listed (a resource is
+ * `module/id`, an ownership transfer the tenant id).
+ */
 export interface AuditEntry extends AuditedChange {
   revision: number
   at: Date
   keyId: string | null
   actor: string | null
+  entityType: string
+  entityId: string
 }
 
 export interface AuditQuery {
@@ -76,6 +103,8 @@ export interface AuditReader {
 export interface Written {
   /** The tenant's revision after the write. */
   revision: number
+  /** The audit entry the write appended (at `revision`): what it changed, for the caches to apply. */
+  entry: AuditEntry
 }
 
 export interface Tenant {
@@ -245,6 +274,22 @@ export interface KeyWriter {
   revokeKey (tenantId: string, keyId: string, opts?: WriteOptions): Promise<Written>
 }
 
+/** The store as an edit sees it: every reader and writer, inside the edit's transaction. */
+export type EditStore = Omit<Store, keyof Lifecycle | keyof TenantEditor>
+
+export interface TenantEditor {
+  /**
+   * Runs `edit` in one transaction that first locks the tenant's row (`SELECT ... FOR
+   * UPDATE`), passing it the tenant's revision and a store whose reads and writes run in
+   * that transaction: a read-modify-write made through it serializes with every other
+   * write of the tenant (on every replica), so it needs neither a precondition nor a
+   * retry. Its writes commit when `edit` resolves and roll back when it throws; what it
+   * throws is rethrown as is. Throws NotFoundError for an unknown tenant. The store given
+   * is valid only during `edit`.
+   */
+  editTenant<T> (tenantId: string, edit: (tx: EditStore, revision: number) => Promise<T>): Promise<T>
+}
+
 export interface SystemSettings {
   /** The hash of the generated root key, if one was generated; `undefined` before the first start. */
   getRootKeyHash (): Promise<string | undefined>
@@ -277,5 +322,6 @@ export type Store =
   ResourceReader & ResourceWriter & ResourceSearcher &
   KeyReader & KeyWriter &
   AuditReader &
+  TenantEditor &
   SystemSettings &
   Lifecycle

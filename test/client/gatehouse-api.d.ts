@@ -162,7 +162,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Readiness: the store answers */
+        /**
+         * Readiness: the store answers and the data in memory is current
+         * @description 503 `unavailable` with `Retry-After` when the store does not answer, the change feed is down, or a tenant state refresh or the revision poll has kept failing for longer than `GATEHOUSE_STALE_AFTER_MS` (default 30 s): `message` and `details` say which.
+         */
         get: operations["getReadiness"];
         put?: never;
         post?: never;
@@ -281,7 +284,7 @@ export interface paths {
         get: operations["getFlag"];
         /**
          * Create or replace a flag of the tenant's policy
-         * @description The same as importing the bundle with this flag changed: an invalid flag is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Without `If-Match`, an edit that races another write is retried on the new revision, so that concurrent edits of different parts all land.
+         * @description The same as importing the bundle with this flag changed: an invalid flag is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).
          */
         put: operations["putFlag"];
         post?: never;
@@ -403,7 +406,7 @@ export interface paths {
         get: operations["getModule"];
         /**
          * Create or replace a module of the tenant's policy
-         * @description The same as importing the bundle with this module changed: an invalid module is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Without `If-Match`, an edit that races another write is retried on the new revision, so that concurrent edits of different parts all land.
+         * @description The same as importing the bundle with this module changed: an invalid module is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).
          */
         put: operations["putModule"];
         post?: never;
@@ -531,7 +534,7 @@ export interface paths {
         get: operations["getRole"];
         /**
          * Create or replace a role of the tenant's policy
-         * @description The same as importing the bundle with this role changed: an invalid role is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Without `If-Match`, an edit that races another write is retried on the new revision, so that concurrent edits of different parts all land.
+         * @description The same as importing the bundle with this role changed: an invalid role is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).
          */
         put: operations["putRole"];
         post?: never;

@@ -11,7 +11,7 @@ import { KeyRing, mintKey } from '../../src/service/index.js'
 import { Propagation } from '../../src/service/propagation.js'
 import { ResourceCache } from '../../src/service/resource-cache.js'
 import { TenantStates } from '../../src/service/tenant-state.js'
-import type { ApiKey, AuditEntry, Store } from '../../src/store/store.js'
+import type { ApiKey, AuditedEntity, AuditEntry, Store } from '../../src/store/store.js'
 
 /** A read held until `release` is called with what it returns; `reads` counts them. */
 function heldReads<T> (): { read: () => Promise<T>, release: (value: T) => void, reads: () => number } {
@@ -92,12 +92,19 @@ t.test('after the change feed was down, every cached resource and key is forgott
   await propagation.stop()
 })
 
+/** An entry as the store lists it; `entityId` names the entity as the log stores it. */
+function entry (r: number, entityType: 'policy' | 'subject' | 'resource', entityId: string): AuditEntry {
+  const slash = entityId.indexOf('/')
+  const entity: AuditedEntity = entityType === 'policy'
+    ? { type: 'policy' }
+    : entityType === 'subject' ? { type: 'subject', id: entityId } : { type: 'resource', module: entityId.slice(0, slash), id: entityId.slice(slash + 1) }
+  return { revision: r, entity, entityType, entityId, action: 'put', before: null, after: null, at: new Date(), keyId: null, actor: null }
+}
+
 t.test('a whole reload after more writes than the audit log lists at once forgets all of the tenant\'s cached resources and keys', async t => {
   let revision = 1
   const { keyId, token, secretHash } = mintKey()
   const key: ApiKey = { id: keyId, tenantId: 't', secretHash, scopes: ['check'], actor: 'optional', createdAt: new Date(), revokedAt: null }
-  const entry = (r: number, entityType: string, entityId: string): AuditEntry =>
-    ({ revision: r, entityType, entityId, action: 'put', before: null, after: null, at: new Date(), keyId: null, actor: null })
   // The writes since revision 1: a policy edit (so no catch-up in place), then more than one listing holds.
   const audit = [entry(2, 'policy', 't'), ...Array.from({ length: 3 }, (_, i) => entry(3 + i, 'subject', `s${i}`))]
   let listed = 0
@@ -127,8 +134,6 @@ t.test('a whole reload after more writes than the audit log lists at once forget
 
 t.test('a whole reload that loads writes made after the catch-up listed the log lists it again, and forgets what they name', async t => {
   let revision = 1
-  const entry = (r: number, entityType: string, entityId: string): AuditEntry =>
-    ({ revision: r, entityType, entityId, action: 'put', before: null, after: null, at: new Date(), keyId: null, actor: null })
   const audit = [entry(2, 'policy', 't'), entry(3, 'resource', 'jobs/j1')]
   let listed = 0
   const store = {

@@ -12,6 +12,7 @@ t.test('defaults', async t => {
     publicUrl: 'http://localhost:8080',
     bodyLimit: 1024 * 1024,
     pollMs: 5000,
+    staleAfterMs: 30_000,
     maxTenants: 10_000,
     resourceCacheSize: 50_000,
     keyCacheSize: 10_000,
@@ -34,6 +35,7 @@ t.test('every variable is read; empty ones count as unset', async t => {
     GATEHOUSE_PUBLIC_URL: 'https://pdp.example.com/acme/',
     BODY_LIMIT: '2048',
     GATEHOUSE_POLL_MS: '250',
+    GATEHOUSE_STALE_AFTER_MS: '1500',
     GATEHOUSE_MAX_TENANTS: '20',
     GATEHOUSE_RESOURCE_CACHE: '300',
     GATEHOUSE_KEY_CACHE: '40',
@@ -43,7 +45,7 @@ t.test('every variable is read; empty ones count as unset', async t => {
     GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, loopback,fd00::1',
     GATEHOUSE_SEARCH_FACTS_MB: '0'
   })
-  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, unknownKeyCacheSize: 50, authFailureLimit: 5, authFailureWindowMs: 30_000, searchFactsCacheMb: 0 })
+  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, staleAfterMs: 1500, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, unknownKeyCacheSize: 50, authFailureLimit: 5, authFailureWindowMs: 30_000, searchFactsCacheMb: 0 })
   t.same(config.trustProxy, ['10.0.0.0/8', 'loopback', 'fd00::1'])
   t.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'true' }).trustProxy, true)
   t.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'false' }).trustProxy, false)
@@ -69,6 +71,7 @@ t.test('bad values stop start-up, all of them named at once', async t => {
   }
   t.notMatch((err as ConfigError).message, /short/, 'the root key value is never echoed')
   t.throws(() => loadConfig({ PORT: '-1' }), ConfigError)
+  t.throws(() => loadConfig({ GATEHOUSE_STALE_AFTER_MS: '10' }), ConfigError, 'a bound under a second would flap')
   for (const name of ['GATEHOUSE_MAX_TENANTS', 'GATEHOUSE_RESOURCE_CACHE', 'GATEHOUSE_KEY_CACHE']) {
     const problems = (() => {
       try { loadConfig({ [name]: '0' }) } catch (e) { return (e as ConfigError).problems }

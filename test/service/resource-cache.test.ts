@@ -32,8 +32,8 @@ t.test('an evicted resource is read again and cached again; the others stay', as
   t.ok(cache.cached('t1', 'jobs', 'a'), 'and cached again')
   t.equal(names.filter(([tenant, module, id]) => cache.cached(tenant, module, id) !== undefined).length, 3, 'still three in all')
 
-  cache.written('t3', 'jobs', 'w', { module: 'jobs', id: 'w', relations: {} }, 5)
-  t.ok(cache.cached('t3', 'jobs', 'w'), 'a write of this process is cached')
+  await cache.get('t3', 'jobs', 'w')
+  t.ok(cache.cached('t3', 'jobs', 'w'), 'a read is cached')
   cache.forget('t3', 'jobs', 'w')
   t.equal(cache.cached('t3', 'jobs', 'w'), undefined, 'and forgotten by name')
 })

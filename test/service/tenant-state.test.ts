@@ -150,7 +150,7 @@ await eachBackend(t, async (t, backend) => {
     await backend.store.putTenant(tenant, { name: 'x' })
     const loading = states.get(tenant)
     const written = await backend.store.putSubject(tenant, { id: 'late', roles: [] })
-    states.afterWrite(tenant, written.revision, s => { s.subjectsById.set('late', { id: 'late', roles: [] }) })
+    states.apply(tenant, written.entry)
     await loading
     const state = await states.get(tenant)
     t.ok(state.subjectsById.has('late'))

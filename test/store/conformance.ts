@@ -11,8 +11,8 @@ import type { Bundle, ResourceFacts, Subject } from '../../src/engine/model.js'
 import type { QueryPlan, SearchFacts } from '../../src/engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../../src/engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError } from '../../src/store/errors.js'
-import type { Store } from '../../src/store/store.js'
-import { MAX_PAGE_LIMIT } from '../../src/store/store.js'
+import type { Store, Written } from '../../src/store/store.js'
+import { ENTITY_TYPES, MAX_PAGE_LIMIT } from '../../src/store/store.js'
 import type { BackendHarness } from '../helpers/db.js'
 import { searchFactsOf, sortedFacts } from '../search/oracle.js'
 
@@ -117,11 +117,11 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
     t.test('tenants', async t => {
       t.test('putTenant creates a tenant at revision 1, and a rename bumps the revision', async t => {
         const id = freshId('tenant')
-        t.same(await store.putTenant(id, { name: 'Acme' }), { revision: 1, created: true })
+        t.match(await store.putTenant(id, { name: 'Acme' }), { revision: 1, created: true })
         const created = await store.getTenant(id)
         t.match(created, { id, name: 'Acme', revision: 1 })
         t.type(created?.createdAt, Date)
-        t.same(await store.putTenant(id, { name: 'Acme Ltd' }), { revision: 2, created: false })
+        t.match(await store.putTenant(id, { name: 'Acme Ltd' }), { revision: 2, created: false })
         t.match(await store.getTenant(id), { id, name: 'Acme Ltd', revision: 2, createdAt: created?.createdAt })
       })
 
@@ -131,7 +131,7 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
 
       t.test('putTenant with ifRevision 0 creates the tenant only when it is absent', async t => {
         const id = freshId('tenant')
-        t.same(await store.putTenant(id, { name: 'First' }, { ifRevision: 0 }), { revision: 1, created: true })
+        t.match(await store.putTenant(id, { name: 'First' }, { ifRevision: 0 }), { revision: 1, created: true })
         const err = await store.putTenant(id, { name: 'Second' }, { ifRevision: 0 }).catch((e: unknown) => e)
         t.type(err, RevisionMismatchError)
         t.match(err, { kind: 'revision_mismatch', expected: 0, actual: 1 })
@@ -143,7 +143,7 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         await store.putTenant(id, { name: 'Renamed' })
         await t.rejects(store.putTenant(id, { name: 'Stale' }, { ifRevision: 1 }), { code: 'revision_mismatch', expected: 1, actual: 2 })
         t.match(await store.getTenant(id), { name: 'Renamed', revision: 2 })
-        t.same(await store.putTenant(id, { name: 'Fresh' }, { ifRevision: 2 }), { revision: 3, created: false })
+        t.match(await store.putTenant(id, { name: 'Fresh' }, { ifRevision: 2 }), { revision: 3, created: false })
       })
 
       t.test('putTenant with ifRevision on an unknown tenant fails at revision 0 and creates nothing', async t => {
@@ -155,13 +155,38 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
       t.test('tenant ids are compared exactly (case-sensitive, no trimming)', async t => {
         const id = freshId('Tenant')
         await store.putTenant(id, { name: 'Upper' })
-        t.same(await store.putTenant(id.toLowerCase(), { name: 'Lower' }), { revision: 1, created: true })
+        t.match(await store.putTenant(id.toLowerCase(), { name: 'Lower' }), { revision: 1, created: true })
         t.equal(await store.getTenant(` ${id}`), undefined)
         t.match(await store.getTenant(id), { name: 'Upper' })
       })
     })
 
     t.test('revisions', async t => {
+      t.test('editTenant: reads and writes under the tenant lock, no lost update; what the edit throws rolls back and is rethrown as is', async t => {
+        const tenant = await newTenant(store)
+        t.equal(await store.editTenant(tenant, async (tx, revision) => {
+          t.equal(revision, 1, 'the edit gets the tenant revision')
+          return (await tx.putSubject(tenant, { id: 'a', roles: [] })).revision
+        }), 2)
+        const refused = new Error('no')
+        const thrown = await store.editTenant(tenant, async tx => {
+          await tx.putSubject(tenant, { id: 'b', roles: [] })
+          throw refused
+        }).catch((err: unknown) => err)
+        t.equal(thrown, refused, 'the edit\'s own error, not a store error')
+        t.equal(await store.getSubject(tenant, 'b'), undefined, 'its write rolled back')
+        t.equal((await store.getTenant(tenant))?.revision, 2, 'and so did the revision')
+        await t.rejects(store.editTenant(freshId('nobody'), async () => 1), NotFoundError)
+        const n = 12
+        await store.putSubject(tenant, { id: 'c', roles: [] })
+        await Promise.all(Array.from({ length: n }, async (_, i) => await store.editTenant(tenant, async tx => {
+          const c = await tx.getSubject(tenant, 'c')
+          await tx.putSubject(tenant, { id: 'c', roles: [...(c?.roles ?? []), `r${i}`] })
+        })))
+        t.equal((await store.getSubject(tenant, 'c'))?.roles.length, n, 'concurrent read-modify-writes queue: none is lost')
+        t.equal((await store.getTenant(tenant))?.revision, 3 + n)
+      })
+
       t.test('every write bumps the tenant revision by one and returns it', async t => {
         const tenant = await newTenant(store)
         const keyId = freshId('key')
@@ -188,8 +213,8 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
 
       t.test('a write with the current ifRevision succeeds', async t => {
         const tenant = await newTenant(store)
-        t.same(await store.putSubject(tenant, { id: 'u1', roles: [] }, { ifRevision: 1 }), { revision: 2, created: true })
-        t.same(await store.putPolicy(tenant, BUNDLE, { ifRevision: 2 }), { revision: 3 })
+        t.match(await store.putSubject(tenant, { id: 'u1', roles: [] }, { ifRevision: 1 }), { revision: 2, created: true })
+        t.match(await store.putPolicy(tenant, BUNDLE, { ifRevision: 2 }), { revision: 3 })
       })
 
       t.test('a write with a stale ifRevision throws RevisionMismatchError with the current revision and writes nothing', async t => {
@@ -417,7 +442,7 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         await store.putSubject(tenant, { id: 'marie', roles: ['b'] })
         await t.rejects(store.putSubject(tenant, { id: 'paul', roles: [] }, { ifRevision: 1 }), RevisionMismatchError)
         await store.createKey({ id: freshId('key').replace(/[^0-9a-f]/g, '').padEnd(24, '0').slice(0, 24), tenantId: tenant, secretHash: 'h'.repeat(64), scopes: ['check'] })
-        await store.putPolicy(tenant, BUNDLE, { audited: { entityType: 'role', entityId: 'x', action: 'put', before: null, after: { all: true } } })
+        await store.putPolicy(tenant, BUNDLE, { audited: { entity: { type: 'role', name: 'x' }, action: 'put', before: null, after: { all: true } } })
         await store.deleteSubject(tenant, 'marie')
         const { entries, hasMore } = await store.listAudit(tenant, { limit: MAX_PAGE_LIMIT })
         t.notOk(hasMore)
@@ -430,6 +455,44 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         t.match(entries[4], { entityType: 'role', entityId: 'x', after: { all: true } }, 'a service may audit a part of what it writes')
         t.match(entries[5], { action: 'delete', entityType: 'subject', after: null, before: { roles: ['b'] } })
         t.ok(entries.every(e => e.at instanceof Date))
+      })
+
+      t.test('every write returns the entry it appended, its entity typed, exactly as listAudit reads it back; every entity type', async t => {
+        const tenant = freshId('tenant')
+        const keyId = freshId('key').replace(/[^0-9a-f]/g, '').padEnd(24, '0').slice(0, 24)
+        const written: Written[] = [
+          await store.putTenant(tenant, { name: 'Typed' }),
+          await store.putTenant(tenant, { name: 'Renamed' }),
+          await store.putPolicy(tenant, BUNDLE, { by: { keyId: 'k1', actor: 'boss' } })
+        ]
+        for (const type of ['role', 'module', 'flag'] as const) {
+          written.push(await store.putPolicy(tenant, BUNDLE, { audited: { entity: { type, name: `${type}.x` }, action: 'put', before: null, after: { all: true } } }))
+        }
+        written.push(
+          await store.putSubject(tenant, { id: 'a', roles: [], owner: true }),
+          await store.putSubject(tenant, { id: 'b/c', roles: [] }),
+          await store.transferOwnership(tenant, 'a', 'b/c'),
+          await store.putGroup(tenant, { id: 'g', description: '' }),
+          await store.deleteGroup(tenant, 'g'),
+          // A `/` in the id: the entity is not found by splitting `module/id`.
+          await store.putResource(tenant, { module: 'jobs', id: 'x/y', relations: {} }),
+          await store.deleteResource(tenant, 'jobs', 'x/y'),
+          await store.createKey({ id: keyId, tenantId: tenant, secretHash: 'h'.repeat(64), scopes: ['check'] }),
+          await store.revokeKey(tenant, keyId),
+          await store.deleteSubject(tenant, 'a')
+        )
+        t.same(written.map(w => w.entry.revision), written.map(w => w.revision), 'each entry is at its write\'s revision')
+        const { entries } = await store.listAudit(tenant, { limit: MAX_PAGE_LIMIT })
+        t.same(entries, written.map(w => w.entry), 'what the writes returned is what the log holds')
+        t.same(written.map(w => w.entry.entity), [
+          { type: 'tenant', id: tenant }, { type: 'tenant', id: tenant }, { type: 'policy' },
+          { type: 'role', name: 'role.x' }, { type: 'module', name: 'module.x' }, { type: 'flag', name: 'flag.x' },
+          { type: 'subject', id: 'a' }, { type: 'subject', id: 'b/c' }, { type: 'ownership', from: 'a', to: 'b/c' },
+          { type: 'group', id: 'g' }, { type: 'group', id: 'g' },
+          { type: 'resource', module: 'jobs', id: 'x/y' }, { type: 'resource', module: 'jobs', id: 'x/y' },
+          { type: 'key', id: keyId }, { type: 'key', id: keyId }, { type: 'subject', id: 'a' }
+        ])
+        t.same([...new Set(written.map(w => w.entry.entity.type))].sort(), [...ENTITY_TYPES].sort(), 'every entity type a write produces is covered')
       })
 
       t.test('listAudit filters by entity and time, and pages by revision', async t => {

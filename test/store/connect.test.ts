@@ -94,7 +94,7 @@ t.test('postgres', { skip: server.skip }, async t => {
     t.ok(errors.length > 0, 'the pool reported the dropped connections instead of crashing')
     t.match(errors[0], { code: '57P01' })
     await t.resolves(store.ping(), 'new connections are opened')
-    t.same(await store.putTenant('acme', { name: 'Acme' }), { revision: 1, created: true })
+    t.match(await store.putTenant('acme', { name: 'Acme' }), { revision: 1, created: true })
   })
 
   t.test('a guarded pool survives a checked-out connection dropping between statements', async t => {

@@ -98,8 +98,9 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
         summary: `Create or replace a ${noun} of the tenant's policy`,
         description: `The same as importing the bundle with this ${noun} changed: an invalid ${noun} is a 400 \`policy_invalid\` naming each problem ` +
           '(paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject ' +
-          'override on a dropped action) is a 409 `conflict` naming each user. Without `If-Match`, an edit that races another write is retried on ' +
-          'the new revision, so that concurrent edits of different parts all land.',
+          'override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant\'s lock, so that ' +
+          'concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and ' +
+          'writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).',
         params: paramsSchema(part),
         headers: writeHeadersSchema,
         body: bodySchema(part),
