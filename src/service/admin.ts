@@ -6,7 +6,7 @@
  */
 import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
-import type { Issue } from '../engine/index.js'
+import type { Issue, SubjectWrite } from '../engine/index.js'
 import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
@@ -184,7 +184,7 @@ export class AdminService {
         throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
       }
     }
-    guardSubjectChange(state, state.subjectsById.get(id), subject, opts)
+    guardSubjectChange(state, { before: state.subjectsById.get(id), after: subject }, opts)
     const written = await this.#store.putSubject(tenantId, subject, opts)
     this.#states.afterWrite(tenantId, written.revision, s => { applySubjectWrite(s, id, subject, written.revision) })
     return { subject, created: written.created, revision: written.revision }
@@ -234,7 +234,7 @@ export class AdminService {
   async deleteSubject (tenantId: string, id: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
     const state = await this.#states.get(tenantId)
     const before = state.subjectsById.get(id)
-    if (before !== undefined) guardSubjectChange(state, before, undefined, opts)
+    if (before !== undefined) guardSubjectChange(state, { before, after: undefined }, opts)
     const written = await this.#store.deleteSubject(tenantId, id, opts)
     this.#states.afterWrite(tenantId, written.revision, s => { applySubjectWrite(s, id, undefined, written.revision) })
     return { revision: written.revision }
@@ -298,12 +298,11 @@ export class AdminService {
  * owner's rules or, when the write names an acting user, the tenant's own rules for
  * changing users (src/engine/actor.ts, docs/admin-rules.md).
  */
-export function guardSubjectChange (state: TenantState, before: Subject | undefined, after: Subject | undefined, opts: WriteOptions): void {
+export function guardSubjectChange (state: TenantState, write: SubjectWrite, opts: WriteOptions): void {
   const owners = [...state.subjectsById.values()].filter(s => s.owner === true).map(s => s.id)
   const actorId = opts.by?.actor
   const refusal = checkSubjectChange(state.policy, {
-    before,
-    after,
+    ...write,
     owners,
     ...(actorId === undefined ? {} : { actor: { id: actorId, subject: findSubject(state, actorId) } })
   })
