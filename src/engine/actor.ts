@@ -32,11 +32,15 @@ export interface SubjectChangeRefusal {
   message: string
 }
 
-export interface SubjectChange {
-  /** The subject as stored before the write; `undefined` when it is created. */
-  before: Subject | undefined
-  /** The subject as the write leaves it; `undefined` when it is deleted. */
-  after: Subject | undefined
+/**
+ * A write of one subject: created (`before` undefined), changed, or deleted (`after`
+ * undefined). A write with neither is not one, so the type leaves it out.
+ */
+export type SubjectWrite =
+  | { before: undefined, after: Subject }
+  | { before: Subject, after: Subject | undefined }
+
+export type SubjectChange = SubjectWrite & {
   /** Ids of the tenant's current owners (before the write). */
   owners: readonly string[]
   /** The acting user the write names, if any: its id, and the stored subject (`undefined` when unknown). */
@@ -46,14 +50,15 @@ export interface SubjectChange {
 /** `undefined` when the change is allowed, else the first rule it breaks. */
 export function checkSubjectChange (policy: CompiledPolicy | undefined, change: SubjectChange): SubjectChangeRefusal | undefined {
   const { before, after } = change
-  const id = before?.id ?? after?.id ?? ''
+  const id = change.before === undefined ? change.after.id : change.before.id
   if (before?.owner === true) {
     if (after === undefined) return refuse('owner_protected', `\`${id}\` is the account owner and cannot be deleted; transfer ownership first`)
     if (after.owner !== true) return refuse('owner_protected', `\`${id}\` is the account owner and cannot be demoted; ownership moves only by a transfer`)
     if (refuseSubject(after) !== undefined) return refuse('owner_protected', `\`${id}\` is the account owner and cannot be deactivated or barred from logging in`)
   }
-  if (after?.owner === true && before?.owner !== true && change.owners.length > 0) {
-    return refuse('owner_transfer_required', `the tenant has an owner (\`${change.owners[0] ?? ''}\`): ownership moves only by a transfer done by the owner`)
+  const [currentOwner] = change.owners
+  if (after?.owner === true && before?.owner !== true && currentOwner !== undefined) {
+    return refuse('owner_transfer_required', `the tenant has an owner (\`${currentOwner}\`): ownership moves only by a transfer done by the owner`)
   }
   if (change.actor === undefined) return undefined
 
@@ -67,9 +72,9 @@ export function checkSubjectChange (policy: CompiledPolicy | undefined, change: 
   const action = before === undefined ? 'create' : after === undefined ? 'delete' : 'edit'
   const decision = decide(policy, { subject: actor, action, resource: { module: USERS_MODULE, id, relations: {} } })
   if (!decision.allowed) return refuse('users_permission', `\`${actor.id}\` may not \`${action}\` users: ${decision.reason.message}`)
-  const guarded = [...protectedRoles(policy, before), ...protectedRoles(policy, after)]
-  if (guarded.length > 0 && actor.owner !== true && protectedRoles(policy, actor).length === 0) {
-    return refuse('protected_role', `\`${id}\` holds or receives the protected role \`${guarded[0] ?? ''}\`: only a holder of a protected role may change it`)
+  const [guarded] = [...protectedRoles(policy, before), ...protectedRoles(policy, after)]
+  if (guarded !== undefined && actor.owner !== true && protectedRoles(policy, actor).length === 0) {
+    return refuse('protected_role', `\`${id}\` holds or receives the protected role \`${guarded}\`: only a holder of a protected role may change it`)
   }
   return undefined
 }

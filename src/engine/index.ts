@@ -33,5 +33,5 @@ export type {
 export { moduleDeclaration, policyDeclarations, roleFieldMode, rolePermission } from './policy-view.js'
 export type { PermissionCell, PermissionMatrix } from './permissions.js'
 export { permissionMatrix } from './permissions.js'
-export type { SubjectChange, SubjectChangeRefusal, SubjectChangeRefusalCode } from './actor.js'
+export type { SubjectChange, SubjectChangeRefusal, SubjectChangeRefusalCode, SubjectWrite } from './actor.js'
 export { USERS_MODULE, checkSubjectChange } from './actor.js'

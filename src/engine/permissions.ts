@@ -11,6 +11,8 @@
  * roles in gets its own matrix, where those roles apply too. ACLs are per resource and
  * are not in the matrix.
  */
+import { hasBit } from './bits.js'
+import { applyRoles } from './context.js'
 import { decide } from './decide.js'
 import type { FieldAccess, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
@@ -64,9 +66,9 @@ function cell (policy: CompiledPolicy, subject: Subject, module: CompiledModule,
   const allowed = reach.scope !== 'none'
   if (allowed && subject.owner === true) result.sources.push('owner')
   if (allowed) {
-    const bare: Subject = { id: subject.id, roles: [] }
-    if (subject.aliases !== undefined) bare.aliases = subject.aliases
-    if (subject.groups !== undefined) bare.groups = subject.groups
+    // The subject's names kept, what grants (roles, projects, ownership, overrides) dropped.
+    const { owner: _owner, overrides: _overrides, projects: _projects, ...names } = subject
+    const bare: Subject = { ...names, roles: [] }
     for (const role of listOf(subject.roles)) {
       if (allows({ ...bare, roles: [role] })) result.sources.push(role)
     }
@@ -119,20 +121,8 @@ function witnessResources (module: CompiledModule, subject: Subject, project: st
   return [base({}), ...module.relations.map(relation => base({ [relation]: [subject.id] }))]
 }
 
+/** The flags held in `project` (tenant-wide when `undefined`), as the decisions compute them. */
 function heldFlags (policy: CompiledPolicy, subject: Subject, project: string | undefined): string[] {
-  const roles = [...listOf(subject.roles)]
-  if (project !== undefined && isRecord(subject.projects)) roles.push(...listOf(getOwn(subject.projects, project)))
-  const flags = new Set<string>()
-  for (const name of roles) {
-    for (const flag of listOf(getOwn(policy.bundle.roles, name)?.flags)) flags.add(flag)
-  }
-  const changes = subject.overrides?.flags
-  if (isRecord(changes)) {
-    for (const [flag, value] of Object.entries(changes)) {
-      if (!policy.flagIndex.has(flag)) continue
-      if (value === true) flags.add(flag)
-      else if (value === false) flags.delete(flag)
-    }
-  }
-  return [...flags].sort()
+  const { flags } = applyRoles(policy, subject, project)
+  return [...policy.flagIndex].filter(([, i]) => hasBit(flags, i)).map(([flag]) => flag).sort()
 }

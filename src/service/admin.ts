@@ -8,7 +8,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
-import type { Issue } from '../engine/index.js'
+import type { Issue, SubjectWrite } from '../engine/index.js'
 import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions, Written } from '../store/store.js'
 import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError, validationFailed } from './errors.js'
@@ -225,7 +225,7 @@ export class AdminService {
   async deleteSubject (tenantId: string, id: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
     const state = await this.#states.get(tenantId)
     const before = state.subjectsById.get(id)
-    if (before !== undefined) guardSubjectChange(state, before, undefined, opts)
+    if (before !== undefined) guardSubjectChange(state, { before, after: undefined }, opts)
     const written = await this.#store.deleteSubject(tenantId, id, opts)
     this.#states.apply(tenantId, written.entry)
     return { revision: written.revision }
@@ -298,7 +298,7 @@ function checkedSubject (state: TenantState, id: string, body: SubjectBody, befo
       throw validationFailed(`invalid subject: ${issues[0]?.message ?? ''}`, issueDetails(issues, ''))
     }
   }
-  guardSubjectChange(state, before, subject, opts)
+  guardSubjectChange(state, { before, after: subject }, opts)
   return subject
 }
 
@@ -307,12 +307,11 @@ function checkedSubject (state: TenantState, id: string, body: SubjectBody, befo
  * owner's rules or, when the write names an acting user, the tenant's own rules for
  * changing users (src/engine/actor.ts, docs/admin-rules.md).
  */
-export function guardSubjectChange (state: TenantState, before: Subject | undefined, after: Subject | undefined, opts: WriteOptions): void {
+export function guardSubjectChange (state: TenantState, write: SubjectWrite, opts: WriteOptions): void {
   const owners = [...state.subjectsById.values()].filter(s => s.owner === true).map(s => s.id)
   const actorId = opts.by?.actor
   const refusal = checkSubjectChange(state.policy, {
-    before,
-    after,
+    ...write,
     owners,
     ...(actorId === undefined ? {} : { actor: { id: actorId, subject: findSubject(state, actorId) } })
   })

@@ -57,3 +57,12 @@ for (const [name, p, change, code] of cases) {
     if (refusal !== undefined) t.type(refusal.message, 'string')
   })
 }
+
+t.test('refusals name the subject, the current owner and the protected role', async t => {
+  const transfer = checkSubjectChange(policy, { before: s('a'), after: s('a', { owner: true }), owners: ['own'] })
+  t.match(transfer?.message, /`own`/)
+  const created = checkSubjectChange(policy, { before: undefined, after: s('new', { roles: ['admin'] }), owners: [], ...actor(s('h', { roles: ['hr'] })) })
+  t.match(created, { code: 'protected_role', message: /^`new` holds or receives the protected role `admin`/ })
+  const deleted = checkSubjectChange(policy, { before: owner, after: undefined, owners: ['own'] })
+  t.match(deleted?.message, /^`own` is the account owner/)
+})

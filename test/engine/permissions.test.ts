@@ -51,7 +51,9 @@ const cases: Array<[string, Subject, string, string, string | undefined, unknown
   ['the owner', { id: 'own', roles: [], owner: true }, 'jobs', 'delete', undefined, { scope: 'all', sources: ['owner'] }],
   ['a role with all', { id: 'bo', roles: ['boss'] }, 'jobs', 'delete', undefined, { scope: 'all', sources: ['boss'] }],
   ['an inactive subject reaches nothing', { id: 'ina', roles: ['boss'], status: 'inactive' }, 'jobs', 'view', undefined, { scope: 'none', sources: [] }],
-  ['login: false reaches nothing', { id: 'van', roles: ['boss'], login: false }, 'jobs', 'view', undefined, { scope: 'none', sources: [] }]
+  ['login: false reaches nothing', { id: 'van', roles: ['boss'], login: false }, 'jobs', 'view', undefined, { scope: 'none', sources: [] }],
+  ['aliases and groups: the role is still a source', { id: 'al', roles: ['employee'], aliases: ['al@x'], groups: ['crew'] }, 'jobs', 'view', undefined,
+    { scope: ['assignee'], sources: ['employee'] }]
 ]
 
 for (const [name, subject, module, action, project, want] of cases) {
@@ -60,11 +62,25 @@ for (const [name, subject, module, action, project, want] of cases) {
   })
 }
 
-t.test('flags: from the roles, changed by overrides, per project', async t => {
-  t.same(permissionMatrix(policy, paul).flags, ['del', 'prices'])
-  t.same(permissionMatrix(policy, { id: 'x', roles: ['manager'], overrides: { flags: { prices: false } } }).flags, [])
-  t.same(Object.keys(permissionMatrix(policy, marie).projects), ['site-1'])
-})
+const flagCases: Array<[string, Subject, { flags: string[], projects: Record<string, string[]> }]> = [
+  ['from the roles, set by an override', paul, { flags: ['del', 'prices'], projects: {} }],
+  ['cleared by an override', { id: 'x', roles: ['manager'], overrides: { flags: { prices: false } } }, { flags: [], projects: {} }],
+  ['an undeclared or non-boolean override flag changes nothing', { id: 'u', roles: ['manager'], overrides: { flags: { nope: true, del: 'yes' as unknown as boolean } } },
+    { flags: ['prices'], projects: {} }],
+  ['a project role gives its flags in its project only', { id: 'p', roles: [], projects: { 'site-2': ['manager'] } }, { flags: [], projects: { 'site-2': ['prices'] } }],
+  ['an override clears a flag a project role gives', { id: 'q', roles: [], projects: { 'site-2': ['manager'] }, overrides: { flags: { prices: false } } },
+    { flags: [], projects: { 'site-2': [] } }],
+  ['a project without roles gets no matrix', { id: 'e', roles: ['manager'], projects: { empty: [], 'site-1': ['foreman'] } },
+    { flags: ['prices'], projects: { 'site-1': ['prices'] } }],
+  ['projects that are not an object are none', { id: 'n', roles: [], projects: ['site-1'] as unknown as Record<string, string[]> }, { flags: [], projects: {} }]
+]
+
+for (const [name, subject, want] of flagCases) {
+  t.test(`flags: ${name}`, async t => {
+    const m = permissionMatrix(policy, subject)
+    t.same({ flags: m.flags, projects: Object.fromEntries(Object.entries(m.projects).map(([p, v]) => [p, v.flags])) }, want)
+  })
+}
 
 t.test('every cell agrees with decide on a resource reached through its scope', async t => {
   for (const subject of [marie, paul, { id: 'q', roles: ['foreman', 'employee'] }]) {
