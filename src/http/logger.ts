@@ -27,14 +27,20 @@ export function createLogger (level: LogLevel): Logger {
   return pino({ level })
 }
 
-/** The line's fields that say which request it belongs to. */
+/**
+ * The line's fields that say which request it belongs to. `url` is the path only: a query
+ * string is the client's to fill (a key pasted into it would otherwise land in the log).
+ */
 export function requestFields (request: FastifyRequest): { reqId: string, method: string, url: string } {
-  return { reqId: request.id, method: request.method, url: request.url }
+  const url = request.url
+  const query = url.indexOf('?')
+  return { reqId: request.id, method: request.method, url: query < 0 ? url : url.slice(0, query) }
 }
 
 /**
  * Puts `logger` on the instance and, when `info` is enabled (decided at start), logs one
- * line per finished request: method, URL, status and time, never a header or a body.
+ * line per finished request: method, path, status and time, never a header, a query
+ * string or a body.
  */
 export const loggingPlugin = fp(async function logging (app: FastifyInstance, opts: { logger: Logger }) {
   const { logger } = opts

@@ -732,7 +732,7 @@ export interface components {
              * @description stable lower_snake code; see the response descriptions for the code of each status
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "payload_too_large" | "unsupported_media_type" | "internal" | "unavailable";
+            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "headers_too_large" | "internal" | "unavailable";
             details?: {
                 code?: string;
                 col?: number;
@@ -1166,6 +1166,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -1207,6 +1225,24 @@ export interface operations {
             };
             /** @description `validation_failed`: the request is invalid */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1361,8 +1397,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1578,8 +1632,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1747,8 +1819,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1927,8 +2017,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2092,8 +2200,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2142,6 +2268,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2172,6 +2316,24 @@ export interface operations {
                         /** @enum {string} */
                         status: "ready";
                     };
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description `internal`: internal error */
@@ -2230,6 +2392,24 @@ export interface operations {
             };
             /** @description `forbidden`: this key may not do this */
             403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2319,6 +2499,26 @@ export interface operations {
                     "application/yaml": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2399,6 +2599,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2524,6 +2742,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -2544,6 +2771,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2583,7 +2819,7 @@ export interface operations {
                 until?: string;
                 /** @description page size, 1 to 1000 (default 100) */
                 limit?: string;
-                /** @description the `next` of the previous page */
+                /** @description the `next` of the previous page (a revision, at most 2147483647) */
                 after?: string;
             };
             header?: never;
@@ -2693,6 +2929,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2779,6 +3033,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2856,6 +3128,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2977,6 +3267,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -3006,6 +3305,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3100,6 +3408,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -3111,6 +3428,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3204,6 +3530,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -3283,6 +3627,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3417,6 +3779,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -3437,6 +3808,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3528,6 +3908,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -3539,6 +3928,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3648,6 +4046,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3779,6 +4195,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -3799,6 +4224,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3907,8 +4341,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3999,6 +4451,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -4073,6 +4543,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4241,6 +4729,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -4270,6 +4767,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4364,6 +4870,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -4375,6 +4890,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4458,6 +4982,26 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4629,6 +5173,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -4649,6 +5202,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4814,6 +5376,16 @@ export interface operations {
                     "text/markdown": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/markdown": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -4826,6 +5398,16 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/markdown": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5017,6 +5599,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -5028,6 +5619,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5127,6 +5727,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5299,6 +5917,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -5319,6 +5946,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5412,8 +6048,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5504,6 +6158,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -5578,6 +6250,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5718,6 +6408,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -5747,6 +6446,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5841,6 +6549,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -5852,6 +6569,15 @@ export interface operations {
             };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6007,6 +6733,24 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -6115,6 +6859,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6353,6 +7115,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -6382,6 +7153,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6473,8 +7253,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6571,6 +7369,24 @@ export interface operations {
             };
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6727,6 +7543,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -6747,6 +7572,15 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6838,8 +7672,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7010,6 +7862,26 @@ export interface operations {
                     "text/csv": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -7101,8 +7973,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
