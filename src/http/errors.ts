@@ -292,7 +292,7 @@ export const errorsPlugin = fp(async function errors (app: FastifyInstance) {
       done()
       return
     }
-    reply.header('connection', 'close')
+    reply.header('connection', 'close').header('x-request-id', request.id)
     sendError(new HttpError('unavailable', 'the server is shutting down'), request, reply)
   })
   app.setNotFoundHandler((request, reply) => {
