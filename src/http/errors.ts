@@ -273,11 +273,15 @@ export function clientErrorHandler (this: FastifyInstance, err: Error & { code?:
       ? entry('headers_too_large')
       : partError('validation_failed', 'headers', 'the request is not valid HTTP/1.1 (a malformed request line or header)', 'http')
   this.logger.debug({ code: err.code, status: t.status }, t.body.message)
-  if (socket.writable) {
-    const body = JSON.stringify(t.body)
-    socket.write(`HTTP/1.1 ${t.status} ${STATUS_LINES[t.status] ?? 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`)
+  if (!socket.writable) {
+    socket.destroy(err)
+    return
   }
-  socket.destroy(err)
+  const body = JSON.stringify(t.body)
+  // `end`, not `destroy`: destroying a socket with unread request bytes resets it, and the
+  // client may lose the answer. The timer bounds a client that never closes its side.
+  socket.end(`HTTP/1.1 ${t.status} ${STATUS_LINES[t.status] ?? 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`)
+  setTimeout(() => { socket.destroy() }, 1000).unref()
 }
 
 /** Installs the error handler and the not-found handler at the root. */
