@@ -11,7 +11,7 @@ import {
   ConflictError, NotFoundError, RevisionMismatchError, ServiceError, StoreError, StoreUnavailableError
 } from '../service/index.js'
 import type { ErrorDetail } from '../service/index.js'
-import { requestFields } from './logger.js'
+import { loggableError, requestFields } from './logger.js'
 
 /** Code → status and the generic sentence used when there is nothing more specific to say. */
 export const ERROR_CATALOGUE = {
@@ -161,32 +161,6 @@ function isDisconnect (err: unknown, request: FastifyRequest): boolean {
   // By the error only: a real failure that happens to meet a closed socket is still logged.
   return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE' ||
     (request.raw.aborted && (err as { message?: unknown } | null)?.message === 'aborted')
-}
-
-interface LoggedError { type: string, message: string, code?: string, stack?: string, cause?: LoggedError }
-
-/**
- * The error as the log gets it. A database error's message carries the SQL and its
- * parameters (drizzle's `Failed query: … params: …`), that is, request data: an attacker
- * who can cause one would write what he likes into the error log, and keys or personal
- * data could land there. So causes are logged by type and code only, never by message.
- */
-export function loggableError (err: unknown): LoggedError | unknown {
-  if (!(err instanceof Error)) return err
-  const logged: LoggedError = { type: err.name, message: err.message }
-  const code = (err as { code?: unknown }).code
-  if (typeof code === 'string') logged.code = code
-  if (err.stack !== undefined) logged.stack = err.stack
-  let tail = logged
-  let cause: unknown = err.cause
-  for (let depth = 0; depth < 8 && typeof cause === 'object' && cause !== null; depth++) {
-    const c = cause as { name?: unknown, code?: unknown, cause?: unknown }
-    tail.cause = { type: typeof c.name === 'string' ? c.name : 'Error', message: '(withheld from the log: it may quote request data)' }
-    if (typeof c.code === 'string') tail.cause.code = c.code
-    tail = tail.cause
-    cause = c.cause
-  }
-  return logged
 }
 
 /** Maps any thrown value to its catalogue entry. Exported for the tests and the CLI. */

@@ -22,9 +22,44 @@ declare module 'fastify' {
   }
 }
 
-/** The logger of a process: JSON lines on stdout at `level`. */
+/** The logger of a process: JSON lines on stdout at `level`; every `err` field through `loggableError`. */
 export function createLogger (level: LogLevel): Logger {
-  return pino({ level })
+  return pino({ level, serializers: { err: loggableError } })
+}
+
+const WITHHELD = '(withheld from the log: it may quote request data)'
+
+/** A driver or drizzle error, whose message quotes the query and its parameters. */
+function quotesQuery (err: Error): boolean {
+  return 'params' in err || err.message.startsWith('Failed query:')
+}
+
+interface LoggedError { type: string, message: string, code?: string, stack?: string, cause?: LoggedError }
+
+/**
+ * The error as the log gets it. A database error's message carries the SQL and its
+ * parameters (drizzle's `Failed query: … params: …`), that is, request data: an attacker
+ * who can cause one would write what he likes into the error log, and keys or personal
+ * data could land there. So causes are logged by type and code only, never by message.
+ */
+export function loggableError (err: unknown): LoggedError | unknown {
+  if (!(err instanceof Error)) return err
+  const withheld = quotesQuery(err)
+  const logged: LoggedError = { type: err.name, message: withheld ? WITHHELD : err.message }
+  const code = (err as { code?: unknown }).code
+  if (typeof code === 'string') logged.code = code
+  // The stack's first line repeats the message.
+  if (err.stack !== undefined) logged.stack = withheld ? err.stack.split('\n').filter(line => /^\s+at /.test(line)).join('\n') : err.stack
+  let tail = logged
+  let cause: unknown = err.cause
+  for (let depth = 0; depth < 8 && typeof cause === 'object' && cause !== null; depth++) {
+    const c = cause as { name?: unknown, code?: unknown, cause?: unknown }
+    tail.cause = { type: typeof c.name === 'string' ? c.name : 'Error', message: WITHHELD }
+    if (typeof c.code === 'string') tail.cause.code = c.code
+    tail = tail.cause
+    cause = c.cause
+  }
+  return logged
 }
 
 /**

@@ -11,6 +11,7 @@ import { pino } from 'pino'
 import type { Test } from 'tap'
 import t from 'tap'
 import { buildApp } from '../../src/http/app.js'
+import { loggableError } from '../../src/http/logger.js'
 import { StoreUnavailableError } from '../../src/store/errors.js'
 import type { Store } from '../../src/store/store.js'
 import { call, eachBackend, revisionOf, setupTenant, testConfig } from '../helpers/build-app.js'
@@ -273,4 +274,16 @@ await eachBackend(t, async (t, backend) => {
     t.match(last, /retry-after: [1-9]/i, 'saying when to retry')
     t.match(bodyOf(last), { code: 'unavailable' })
   })
+})
+
+t.test('the log serializer withholds what may quote a query, at any depth of the cause chain', async t => {
+  const query = Object.assign(new Error('Failed query: select * from subjects where id = $1\nparams: secret-parameter'), { query: 'select', params: ['secret-parameter'] })
+  const driver = Object.assign(new Error('invalid byte sequence: secret-parameter'), { code: '22021' })
+  const wrapped = new Error('unexpected database error (sqlstate 22021)', { cause: Object.assign(query, { cause: driver }) })
+  for (const err of [query, wrapped]) {
+    const text = JSON.stringify(loggableError(err))
+    t.notMatch(text, /secret-parameter/, 'no parameter')
+    t.notMatch(text, /select \*/, 'no SQL')
+  }
+  t.match(loggableError(wrapped), { type: 'Error', message: /sqlstate 22021/, cause: { type: 'Error', cause: { code: '22021' } } }, 'the chain keeps its types and codes')
 })
