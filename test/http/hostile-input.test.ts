@@ -114,6 +114,16 @@ await eachBackend(t, async (t, backend) => {
     isRefusal(t, res, 400, 'body', '/assig\ufffdnee')
   })
 
+  await t.test('a YAML body is checked like a JSON one: an escaped NUL or surrogate is a 400 naming the field', async t => {
+    const before = await revisionOf(app, rootKey, setup.tenant)
+    for (const escape of ['\\0', '\\x00', '\\ud800']) {
+      const yaml = `version: 1\nflags:\n  f: "a${escape}b"\nmodules:\n  jobs:\n    actions:\n      view: { level: limited }\nroles:\n  r:\n    modules:\n      jobs: { access: all, level: limited }\n`
+      const res = await call(app, 'PUT', `/v1/tenants/${setup.tenant}/policy`, { key: setup.adminKey, body: yaml, headers: { 'content-type': 'application/yaml' } })
+      isRefusal(t, res, 400, 'body', '/flags/f')
+    }
+    t.equal(await revisionOf(app, rootKey, setup.tenant), before, 'nothing written')
+  })
+
   await t.test('path ids, query values and headers: NUL and lone surrogates are a 400 naming the parameter', async t => {
     const tenant = setup.tenant
     const admin = { key: setup.adminKey }

@@ -24,17 +24,15 @@ export const MAX_BODY_DEPTH = 64
 
 type Part = NonNullable<ErrorDetail['in']>
 
-// Cheap first test: most strings contain neither a NUL nor any surrogate. (The NUL is
-// the point of these patterns, hence the lint exceptions.)
-// eslint-disable-next-line no-control-regex
-const SUSPECT = /[\u0000\ud800-\udfff]/
-const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+/** `String.prototype.isWellFormed` (Node 20; not yet in TypeScript's ES2023 lib): native, and the fastest test. */
+function isWellFormed (s: string): boolean {
+  return (s as string & { isWellFormed: () => boolean }).isWellFormed()
+}
 
 /** Why `s` cannot be stored, or undefined when it can. */
 export function stringProblem (s: string): { message: string, code: string } | undefined {
-  if (!SUSPECT.test(s)) return undefined
   if (s.includes('\u0000')) return { message: 'must not contain U+0000 (NUL)', code: 'nul_character' }
-  if (LONE_SURROGATE.test(s)) return { message: 'must be well-formed Unicode (it has an unpaired surrogate)', code: 'lone_surrogate' }
+  if (!isWellFormed(s)) return { message: 'must be well-formed Unicode (it has an unpaired surrogate)', code: 'lone_surrogate' }
   return undefined
 }
 
@@ -45,32 +43,52 @@ function token (key: string): string {
   return stringProblem(escaped) === undefined ? escaped : escaped.replace(/[\u0000\ud800-\udfff]/g, '\ufffd')
 }
 
+interface Found { message: string, code: string, /** The path's tokens, innermost first. */ tokens: string[] }
+
 /**
- * The first problem in `value` (a part of the request), as an error detail; undefined
- * when there is none. `limit`: the depth allowed below `value` (Infinity for parts that
- * cannot nest). Recursion stays shallow: it stops at `limit`.
+ * The first problem in `value`, or undefined. `limit`: the depth allowed below `value`.
+ * The path is built only on the way back from a problem: the common case allocates nothing.
  */
-export function inputProblem (value: unknown, part: Part, path: string, limit: number): ErrorDetail | undefined {
+function find (value: unknown, limit: number): Found | undefined {
   if (typeof value === 'string') {
     const problem = stringProblem(value)
-    return problem === undefined ? undefined : { in: part, path, ...problem }
+    return problem === undefined ? undefined : { ...problem, tokens: [] }
   }
   if (typeof value !== 'object' || value === null) return undefined
-  if (limit <= 0) return { in: part, path, message: `nests deeper than ${MAX_BODY_DEPTH} levels`, code: 'depth' }
+  if (limit <= 0) return { message: `nests deeper than ${MAX_BODY_DEPTH} levels`, code: 'depth', tokens: [] }
   if (Array.isArray(value)) {
     for (let i = 0; i < value.length; i++) {
-      const found = inputProblem(value[i], part, `${path}/${i}`, limit - 1)
-      if (found !== undefined) return found
+      const found = find(value[i], limit - 1)
+      if (found !== undefined) {
+        found.tokens.push(String(i))
+        return found
+      }
     }
     return undefined
   }
-  for (const key of Object.keys(value)) {
+  for (const key in value) {
+    if (!Object.hasOwn(value, key)) continue
     const keyProblem = stringProblem(key)
-    if (keyProblem !== undefined) return { in: part, path: `${path}/${token(key)}`, message: `has a key that ${keyProblem.message}`, code: keyProblem.code }
-    const found = inputProblem((value as Record<string, unknown>)[key], part, `${path}/${token(key)}`, limit - 1)
-    if (found !== undefined) return found
+    if (keyProblem !== undefined) return { message: `has a key that ${keyProblem.message}`, code: keyProblem.code, tokens: [key] }
+    const found = find((value as Record<string, unknown>)[key], limit - 1)
+    if (found !== undefined) {
+      found.tokens.push(key)
+      return found
+    }
   }
   return undefined
+}
+
+/**
+ * The first problem in `value` (a part of the request) as an error detail naming it;
+ * undefined when there is none. `limit`: the depth allowed below `value` (Infinity for
+ * parts that cannot nest). Recursion stays shallow: it stops at `limit`.
+ */
+export function inputProblem (value: unknown, part: Part, limit: number): ErrorDetail | undefined {
+  const found = find(value, limit)
+  if (found === undefined) return undefined
+  const path = found.tokens.reverse().map(t => `/${token(t)}`).join('')
+  return { in: part, path, message: found.message, code: found.code }
 }
 
 function describe (detail: ErrorDetail): string {
@@ -80,10 +98,10 @@ function describe (detail: ErrorDetail): string {
 /** Throws a `validation_failed` naming the first unstorable string or over-deep body of the request. */
 export function checkRequestInput (request: FastifyRequest): void {
   const detail =
-    inputProblem(request.params, 'params', '', Infinity) ??
-    inputProblem(request.query, 'querystring', '', Infinity) ??
-    inputProblem(request.headers, 'headers', '', Infinity) ??
-    inputProblem(request.body, 'body', '', MAX_BODY_DEPTH)
+    inputProblem(request.params, 'params', Infinity) ??
+    inputProblem(request.query, 'querystring', Infinity) ??
+    inputProblem(request.headers, 'headers', Infinity) ??
+    inputProblem(request.body, 'body', MAX_BODY_DEPTH)
   if (detail !== undefined) throw new HttpError('validation_failed', describe(detail), [detail])
 }
 
