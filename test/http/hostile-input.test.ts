@@ -170,6 +170,13 @@ await eachBackend(t, async (t, backend) => {
     t.same(errorLines(), [], 'nothing in the error log')
   })
 
+  await t.test('the search digest bounds its own recursion, for callers other than the HTTP routes', async t => {
+    let deep: unknown[] = []
+    for (let i = 0; i < 10_000; i++) deep = [deep]
+    const input = { subject: { type: 'user', id: 'marie' }, action: { name: 'view' }, resource: { type: 'jobs' }, context: { x: deep } }
+    await t.rejects(app.services.search.resources(setup.tenant, input), { code: 'validation_failed', details: [{ in: 'body', path: /^\/context\/x(\/0)+$/, code: 'depth' }] })
+  })
+
   await t.test('an audit position beyond the integer range is a 400 naming `after`', async t => {
     isRefusal(t, await call(app, 'GET', `/v1/tenants/${setup.tenant}/audit?after=2147483648`, { key: setup.fullKey }), 400, 'querystring', '/after')
     isRefusal(t, await call(app, 'GET', `/v1/tenants/${setup.tenant}/audit?after=99999999999999`, { key: setup.fullKey }), 400, 'querystring', '/after')
