@@ -144,12 +144,17 @@ function translateFastify (err: FastifyError): Translated | undefined {
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
       return partError('validation_failed', 'headers', 'the body size does not match `content-length`', 'content_length')
   }
-  if (err.code?.startsWith('FST_') === true && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    const code: ErrorCode = err.statusCode === 404 ? 'not_found' : err.statusCode === 413 ? 'payload_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : 'validation_failed'
-    const message = `${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`.replace(/\.$/, '')
-    return code === 'validation_failed' ? partError(code, 'body', message, err.code.toLowerCase()) : entry(code, message)
-  }
+  if (err.code?.startsWith('FST_') === true) return clientStatusEntry(err)
   return undefined
+}
+
+/** An error that carries a 4xx `statusCode` (Fastify's, or a plugin's in its style) as the nearest catalogue entry. */
+function clientStatusEntry (err: FastifyError): Translated | undefined {
+  const status = err.statusCode
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined
+  const code: ErrorCode = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed'
+  const message = `${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`.replace(/\.$/, '')
+  return code === 'validation_failed' ? partError(code, 'body', message, typeof err.code === 'string' ? err.code.toLowerCase() : 'invalid') : entry(code, message)
 }
 
 /**
@@ -194,6 +199,9 @@ export function translateError (err: unknown): Translated {
   if (typeof fastifyError === 'object' && fastifyError !== null) {
     const t = translateFastify(fastifyError)
     if (t !== undefined) return t
+    // A plugin's own 4xx (it set `statusCode`, Fastify-style) is still the client's mistake.
+    const client = clientStatusEntry(fastifyError)
+    if (client !== undefined) return client
   }
   return entry('internal')
 }

@@ -190,7 +190,7 @@ await eachBackend(t, async (t, backend) => {
     const secret = 'gh_0123456789abcdef01234567_query-string-secret'
     for (const route of ROUTES) {
       const url = route.url(setup.tenant)
-      const res = await call(app, route.method, `${url}${url.includes('?') ? '&' : '?'}key=${secret}`, { key: keyFor(route, setup, rootKey), body: route.body, headers: route.access === 'check' ? {} : {} })
+      const res = await call(app, route.method, `${url}${url.includes('?') ? '&' : '?'}key=${secret}`, { key: keyFor(route, setup, rootKey), body: route.body })
       isRefusal(t, res, 400, 'querystring', '/key')
     }
     const known = await call(app, 'GET', `/v1/tenants/${setup.tenant}/subjects?role=${secret}`, { key: setup.adminKey })
@@ -223,6 +223,16 @@ await eachBackend(t, async (t, backend) => {
     t.equal(failed.length, 1, 'one error line')
     t.notOk(raw.some(s => s.includes('secret-parameter')), 'the parameter is in no line')
     t.notOk(raw.some(s => /Failed query|select /i.test(s)), 'nor the SQL')
+  })
+
+  await t.test('a plugin error with a 4xx status leaves in the catalogue shape, not as a 500', async t => {
+    const { app, lines } = await loggedApp(t, backend.store, app => {
+      app.get('/plugin-refusal', { schema: { hide: true } }, async () => { throw Object.assign(new Error('Header x is malformed.'), { statusCode: 400 }) })
+    })
+    const res = await app.inject({ method: 'GET', url: '/plugin-refusal' })
+    t.equal(res.statusCode, 400)
+    t.match(res.json(), { code: 'validation_failed', message: 'header x is malformed', details: [{ path: '' }] })
+    t.same(lines.filter(l => l.level >= 50), [], 'not logged as a failure')
   })
 
   await t.test('every 503 says when to retry', async t => {
