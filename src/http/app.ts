@@ -11,10 +11,11 @@ import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_MS } from '../c
 import type { Config } from '../config.js'
 import { createServices, filterJsonSchema, queryPlanJsonSchema } from '../service/index.js'
 import type { Services, Store } from '../service/index.js'
-import { errorsPlugin, sendError } from './errors.js'
+import { clientErrorHandler, errorsPlugin, HttpError, sendError } from './errors.js'
 import { createLogger, loggingPlugin } from './logger.js'
 import type { Logger } from './logger.js'
 import { authPlugin } from './plugins/auth.js'
+import { inputGuardPlugin } from './plugins/input-guard.js'
 import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
 import { servicesPlugin } from './plugins/services.js'
 import { swaggerPlugin } from './plugins/swagger.js'
@@ -76,7 +77,10 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     genReqId: requestIdOf,
     requestIdHeader: false,
     ...timeouts,
-    return503OnClosing: true,
+    // The errors plugin answers requests that arrive while closing (with Retry-After).
+    return503OnClosing: false,
+    // Requests Node's HTTP parser refuses get the documented error body too.
+    clientErrorHandler,
     // Who the client is, for the failed-authentication limit (`plugins/auth.ts`).
     trustProxy: config.trustProxy ?? false,
     // Errors raised before routing (a malformed URL) get the same JSON body as the rest.
@@ -110,13 +114,24 @@ export function buildApp (deps: AppDeps): FastifyInstance {
       done(null, undefined)
       return
     }
-    parseJson(request, body as string, done)
+    parseJson(request, body as string, (err, value) => {
+      // Fastify's parser refuses `__proto__` and `constructor.prototype` keys with the same
+      // error as a syntax error; telling them apart costs a second parse, on the error path only.
+      if (err !== null && isJson(body as string)) {
+        done(new HttpError('invalid_json', 'the body may not have a `__proto__` or `constructor.prototype` key', [
+          { in: 'body', path: '', message: 'has a `__proto__` or `constructor.prototype` key', code: 'prototype_key' }
+        ]), undefined)
+        return
+      }
+      done(err, value)
+    })
   })
 
   // Root plugins, in dependency order.
   app.register(loggingPlugin, { logger })
   app.register(errorsPlugin)
   app.register(requestIdPlugin)
+  app.register(inputGuardPlugin)
   app.register(servicesPlugin, { services })
   app.register(swaggerPlugin, { version: packageVersion(), publicUrl: config.publicUrl })
   // Shared components of the policy tools: the suite (documentation) and the impact report.
@@ -151,6 +166,15 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   })
 
   return app
+}
+
+function isJson (text: string): boolean {
+  try {
+    JSON.parse(text)
+    return true
+  } catch {
+    return false
+  }
 }
 
 let version: string | undefined

@@ -4,13 +4,14 @@
  * values (never rename one, add a new one). 5xx bodies are generic; the full error goes
  * to the log with the request id. No response ever carries a stack trace.
  */
+import type { Socket } from 'node:net'
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify'
 import fp from 'fastify-plugin'
 import {
   ConflictError, NotFoundError, RevisionMismatchError, ServiceError, StoreError, StoreUnavailableError
 } from '../service/index.js'
 import type { ErrorDetail } from '../service/index.js'
-import { requestFields } from './logger.js'
+import { loggableError, requestFields } from './logger.js'
 
 /** Code → status and the generic sentence used when there is nothing more specific to say. */
 export const ERROR_CATALOGUE = {
@@ -25,9 +26,11 @@ export const ERROR_CATALOGUE = {
   no_policy: { status: 404, message: 'the tenant has no policy yet' },
   conflict: { status: 409, message: 'the write conflicts with existing data' },
   revision_mismatch: { status: 412, message: 'the tenant revision does not match `if-match`' },
+  request_timeout: { status: 408, message: 'the request was not received in time' },
   payload_too_large: { status: 413, message: 'the body is too large' },
   unsupported_media_type: { status: 415, message: 'unsupported content type: send `application/json`' },
   too_many_failed_authentications: { status: 429, message: 'too many failed authentications from this client: retry after `retry-after` seconds' },
+  headers_too_large: { status: 431, message: 'the request headers are too large' },
   internal: { status: 500, message: 'internal error' },
   unavailable: { status: 503, message: 'the service is unavailable, retry later' }
 } as const satisfies Record<string, { status: number, message: string }>
@@ -54,6 +57,9 @@ export class HttpError extends Error {
   }
 }
 
+/** Seconds a client should wait before retrying a 503 (the store reconnects within a few). */
+export const RETRY_AFTER_SECONDS = 5
+
 interface Translated {
   status: number
   body: ErrorBody
@@ -66,7 +72,15 @@ function entry (code: ErrorCode, message?: string, details?: ErrorDetail[]): Tra
   const { status } = ERROR_CATALOGUE[code]
   const body: ErrorBody = { code, message: status >= 500 ? ERROR_CATALOGUE[code].message : (message ?? ERROR_CATALOGUE[code].message) }
   if (details !== undefined && details.length > 0 && status < 500) body.details = details
-  return { status, body, serious: status >= 500 }
+  const t: Translated = { status, body, serious: status >= 500 }
+  // Every 503 says when to come back (RFC 9110 §10.2.3), whatever raised it.
+  if (status === 503) t.headers = { 'retry-after': String(RETRY_AFTER_SECONDS) }
+  return t
+}
+
+/** A 400 about the request as a whole part (`in`), with the one detail that names it. */
+function partError (code: ErrorCode, part: Part, message: string, detailCode: string): Translated {
+  return entry(code, message, [{ in: part, path: '', message, code: detailCode }])
 }
 
 interface AjvError {
@@ -119,7 +133,7 @@ function describe (detail: ErrorDetail): string {
 function translateFastify (err: FastifyError): Translated | undefined {
   switch (err.code) {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
-      return entry('invalid_json', 'the body is not valid JSON')
+      return partError('invalid_json', 'body', 'the body is not valid JSON', 'syntax')
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
       return entry('validation_failed', 'body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
@@ -127,15 +141,32 @@ function translateFastify (err: FastifyError): Translated | undefined {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return entry('payload_too_large')
     case 'FST_ERR_BAD_URL':
-      return entry('validation_failed', 'malformed url: a path segment is not valid percent-encoding')
+      return partError('validation_failed', 'params', 'malformed url: a path segment is not valid percent-encoding', 'url')
     case 'FST_ERR_CTP_INVALID_CONTENT_LENGTH':
-      return entry('validation_failed', 'the body size does not match `content-length`')
+      return partError('validation_failed', 'headers', 'the body size does not match `content-length`', 'content_length')
   }
-  if (err.code?.startsWith('FST_') === true && typeof err.statusCode === 'number' && err.statusCode >= 400 && err.statusCode < 500) {
-    const code: ErrorCode = err.statusCode === 404 ? 'not_found' : err.statusCode === 413 ? 'payload_too_large' : err.statusCode === 415 ? 'unsupported_media_type' : 'validation_failed'
-    return entry(code, `${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`.replace(/\.$/, ''))
-  }
+  if (err.code?.startsWith('FST_') === true) return clientStatusEntry(err)
   return undefined
+}
+
+/** An error that carries a 4xx `statusCode` (Fastify's, or a plugin's in its style) as the nearest catalogue entry. */
+function clientStatusEntry (err: FastifyError): Translated | undefined {
+  const status = err.statusCode
+  if (typeof status !== 'number' || status < 400 || status >= 500) return undefined
+  const code: ErrorCode = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 415 ? 'unsupported_media_type' : 'validation_failed'
+  const message = `${err.message.charAt(0).toLowerCase()}${err.message.slice(1)}`.replace(/\.$/, '')
+  return code === 'validation_failed' ? partError(code, 'body', message, typeof err.code === 'string' ? err.code.toLowerCase() : 'invalid') : entry(code, message)
+}
+
+/**
+ * Whether the client went away before its request was read (an aborted upload, a reset
+ * connection): nobody receives the answer, and it is not the service's failure.
+ */
+function isDisconnect (err: unknown, request: FastifyRequest): boolean {
+  const code = (err as { code?: unknown } | null)?.code
+  // By the error only: a real failure that happens to meet a closed socket is still logged.
+  return code === 'ECONNRESET' || code === 'ECONNABORTED' || code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    (request.raw.aborted && (err as { message?: unknown } | null)?.message === 'aborted')
 }
 
 /** Maps any thrown value to its catalogue entry. Exported for the tests and the CLI. */
@@ -169,12 +200,22 @@ export function translateError (err: unknown): Translated {
   if (typeof fastifyError === 'object' && fastifyError !== null) {
     const t = translateFastify(fastifyError)
     if (t !== undefined) return t
+    // A plugin's own 4xx (it set `statusCode`, Fastify-style) is still the client's mistake.
+    const client = clientStatusEntry(fastifyError)
+    if (client !== undefined) return client
   }
   return entry('internal')
 }
 
 /** Sends the error response for `err`; logs 5xx with the full error and the request id. */
 export function sendError (err: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {
+  const { logger } = request.server
+  if (isDisconnect(err, request)) {
+    // Not the service's failure: no error line (one per dropped connection would let any
+    // client fill the error log); the answer is sent only in case the socket still takes it.
+    if (logger.isLevelEnabled('info')) logger.info({ ...requestFields(request), code: (err as { code?: unknown } | null)?.code }, 'the client closed the connection before the request was read')
+    return reply.code(400).type('application/json; charset=utf-8').send(partError('validation_failed', 'body', 'the client closed the connection before the request was read', 'aborted').body)
+  }
   const validation = err as { validation?: unknown, validationContext?: unknown }
   let t = typeof validation === 'object' && validation !== null && Array.isArray(validation.validation) &&
     validation.validationContext === 'body' && request.body === undefined
@@ -188,9 +229,8 @@ export function sendError (err: unknown, request: FastifyRequest, reply: Fastify
       { in: 'headers', path: '/content-type', message: 'must be `application/json`', code: 'content_type' }
     ])
   }
-  const { logger } = request.server
   if (t.serious) {
-    logger.error({ ...requestFields(request), err }, 'request failed')
+    logger.error({ ...requestFields(request), err: loggableError(err) }, 'request failed')
   } else if (logger.isLevelEnabled('info')) {
     logger.info({ ...requestFields(request), code: t.body.code, status: t.status }, t.body.message)
   }
@@ -198,9 +238,50 @@ export function sendError (err: unknown, request: FastifyRequest, reply: Fastify
   return reply.code(t.status).type('application/json; charset=utf-8').send(t.body)
 }
 
+/** HTTP/1 status lines of the statuses `clientErrorHandler` writes. */
+const STATUS_LINES: Record<number, string> = { 400: 'Bad Request', 408: 'Request Timeout', 431: 'Request Header Fields Too Large' }
+
+/**
+ * Fastify's `clientErrorHandler`: a request Node's HTTP parser refused (a NUL or other
+ * forbidden byte in a header, a malformed request line, headers too large, too slow),
+ * which never reaches routing. Answers in the documented error shape, not Fastify's
+ * default `{"error":"Bad Request",...}`, and logs nothing above debug: it is the client's
+ * problem, and a line per refusal would let anyone fill the log.
+ */
+export function clientErrorHandler (this: FastifyInstance, err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return
+  const t = err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+    ? entry('request_timeout')
+    : err.code === 'HPE_HEADER_OVERFLOW'
+      ? entry('headers_too_large')
+      : partError('validation_failed', 'headers', 'the request is not valid HTTP/1.1 (a malformed request line or header)', 'http')
+  this.logger.debug({ code: err.code, status: t.status }, t.body.message)
+  if (!socket.writable) {
+    socket.destroy(err)
+    return
+  }
+  const body = JSON.stringify(t.body)
+  // `end`, not `destroy`: destroying a socket with unread request bytes resets it, and the
+  // client may lose the answer. The timer bounds a client that never closes its side.
+  socket.end(`HTTP/1.1 ${t.status} ${STATUS_LINES[t.status] ?? 'Bad Request'}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`)
+  setTimeout(() => { socket.destroy() }, 1000).unref()
+}
+
 /** Installs the error handler and the not-found handler at the root. */
 export const errorsPlugin = fp(async function errors (app: FastifyInstance) {
   app.setErrorHandler((err, request, reply) => sendError(err, request, reply))
+  // Instead of Fastify's `return503OnClosing` (a fixed body in its own shape, without
+  // Retry-After): a request that arrives while the server drains gets the catalogue's 503.
+  let closing = false
+  app.addHook('preClose', (done) => { closing = true; done() })
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!closing) {
+      done()
+      return
+    }
+    reply.header('connection', 'close').header('x-request-id', request.id)
+    sendError(new HttpError('unavailable', 'the server is shutting down'), request, reply)
+  })
   app.setNotFoundHandler((request, reply) => {
     const path = request.url.split('?')[0] ?? request.url
     return sendError(new HttpError('not_found', `no route \`${request.method} ${path}\``), request, reply)

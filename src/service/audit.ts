@@ -8,6 +8,9 @@ import type { TenantStates } from './tenant-state.js'
 
 export const DEFAULT_AUDIT_PAGE = 100
 
+/** Revisions are PostgreSQL `integer`s: a position above it is no page of any log. */
+const MAX_REVISION = 2_147_483_647
+
 export interface AuditFilter {
   entityType?: string
   entityId?: string
@@ -42,7 +45,7 @@ export class AuditService {
     const since = readTime(filter.since, 'since')
     const until = readTime(filter.until, 'until')
     const afterRevision = filter.after === undefined ? undefined : Number(filter.after)
-    if (afterRevision !== undefined && !Number.isSafeInteger(afterRevision)) {
+    if (afterRevision !== undefined && (!Number.isSafeInteger(afterRevision) || afterRevision < 0 || afterRevision > MAX_REVISION)) {
       throw validationFailed('`after` must be the `next` of a previous page', [{ in: 'querystring', path: '/after', message: 'is not a page position', code: 'format' }])
     }
     const limit = filter.limit ?? DEFAULT_AUDIT_PAGE

@@ -245,15 +245,30 @@ function readToken (token: string): { q: string, a: string } | undefined {
 }
 
 function requestDigest (tenantId: string, kind: SearchKind, request: Record<string, unknown>): string {
-  return createHash('sha256').update(canonicalJson({ tenantId, kind, request })).digest('base64url').slice(0, 22)
+  const text = `{"kind":${JSON.stringify(kind)},"request":${canonicalJson(request, '', 0)},"tenantId":${JSON.stringify(tenantId)}}`
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22)
 }
 
-/** JSON with object keys sorted at every level, so that member order never changes a digest. */
-function canonicalJson (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`
+/**
+ * How deep a request may nest for its digest. The HTTP layer refuses deeper bodies first;
+ * this bound keeps the recursion below a stack overflow for any other caller.
+ */
+const MAX_DIGEST_DEPTH = 64
+
+/**
+ * JSON with object keys sorted at every level, so that member order never changes a
+ * digest. `path`: the JSON pointer of `value` in the request body, for the error.
+ */
+function canonicalJson (value: unknown, path: string, depth: number): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null'
+  if (depth >= MAX_DIGEST_DEPTH) {
+    throw validationFailed(`the request nests deeper than ${MAX_DIGEST_DEPTH} levels`, [
+      { in: 'body', path, message: `nests deeper than ${MAX_DIGEST_DEPTH} levels`, code: 'depth' }
+    ])
+  }
+  if (Array.isArray(value)) return `[${value.map((v, i) => canonicalJson(v, `${path}/${i}`, depth + 1)).join(',')}]`
   const entries = Object.entries(value).filter(([, v]) => v !== undefined).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v, `${path}/${k.replaceAll('~', '~0').replaceAll('/', '~1')}`, depth + 1)}`).join(',')}}`
 }
 
 /** Code-unit order: the same for every process, whatever its locale. */

@@ -735,7 +735,7 @@ export interface components {
              * @description stable lower_snake code; see the response descriptions for the code of each status
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "payload_too_large" | "unsupported_media_type" | "too_many_failed_authentications" | "internal" | "unavailable";
+            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "too_many_failed_authentications" | "headers_too_large" | "internal" | "unavailable";
             details?: {
                 code?: string;
                 col?: number;
@@ -1169,6 +1169,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -1210,6 +1228,24 @@ export interface operations {
             };
             /** @description `validation_failed`: the request is invalid */
             400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1364,6 +1400,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -1375,6 +1420,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1590,6 +1644,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -1601,6 +1664,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1768,6 +1840,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -1779,6 +1860,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1957,6 +2047,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -1968,6 +2067,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2131,6 +2239,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -2142,6 +2259,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2190,6 +2316,24 @@ export interface operations {
                     };
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `internal`: internal error */
             500: {
                 headers: {
@@ -2220,6 +2364,24 @@ export interface operations {
                         /** @enum {string} */
                         status: "ready";
                     };
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
             /** @description `internal`: internal error */
@@ -2285,8 +2447,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2376,8 +2556,28 @@ export interface operations {
                     "application/yaml": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2473,8 +2673,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2600,6 +2818,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -2629,6 +2856,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2668,7 +2904,7 @@ export interface operations {
                 until?: string;
                 /** @description page size, 1 to 1000 (default 100) */
                 limit?: string;
-                /** @description the `next` of the previous page */
+                /** @description the `next` of the previous page (a revision, at most 2147483647) */
                 after?: string;
             };
             header?: never;
@@ -2778,8 +3014,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2873,8 +3127,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -2966,8 +3238,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3089,6 +3379,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -3127,6 +3426,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3221,6 +3529,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -3241,6 +3558,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3334,8 +3660,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3429,8 +3773,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3565,6 +3927,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -3594,6 +3965,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3685,6 +4065,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -3705,6 +4094,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3821,8 +4219,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -3954,6 +4370,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -3983,6 +4408,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4091,6 +4525,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -4102,6 +4545,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4192,8 +4644,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4282,8 +4752,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4452,6 +4940,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -4490,6 +4987,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4584,6 +5090,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -4604,6 +5119,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4695,8 +5219,28 @@ export interface operations {
                     "application/yaml": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "application/yaml": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -4868,6 +5412,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -4897,6 +5450,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5062,6 +5624,16 @@ export interface operations {
                     "text/markdown": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/markdown": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -5084,6 +5656,16 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/markdown": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5275,6 +5857,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
@@ -5295,6 +5886,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5401,8 +6001,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5575,6 +6193,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -5604,6 +6231,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5697,6 +6333,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -5708,6 +6353,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5798,8 +6452,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -5888,8 +6560,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6030,6 +6720,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -6068,6 +6767,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6162,6 +6870,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -6182,6 +6899,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6337,8 +7063,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6461,8 +7205,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6701,6 +7463,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
@@ -6739,6 +7510,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6830,6 +7610,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -6841,6 +7630,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -6944,8 +7742,26 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7102,6 +7918,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -7131,6 +7956,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7222,6 +8056,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -7233,6 +8076,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7403,8 +8255,28 @@ export interface operations {
                     "text/csv": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                    "text/csv": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -7504,6 +8376,15 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
@@ -7515,6 +8396,15 @@ export interface operations {
             };
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
                 headers: {
                     [name: string]: unknown;
                 };

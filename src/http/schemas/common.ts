@@ -47,7 +47,8 @@ export const bundleDocSchema = (() => {
 /** The error responses of a route: one entry per status, its description listing the codes. */
 export function errorResponses (...codes: ErrorCode[]): Record<number, { description: string, $ref: string }> {
   const byStatus = new Map<number, ErrorCode[]>()
-  for (const code of new Set<ErrorCode>([...codes, 'internal'])) {
+  // Any request can time out, carry headers too large, or meet a bug.
+  for (const code of new Set<ErrorCode>([...codes, 'request_timeout', 'headers_too_large', 'internal'])) {
     const status = ERROR_CATALOGUE[code].status
     byStatus.set(status, [...(byStatus.get(status) ?? []), code])
   }
@@ -67,6 +68,31 @@ export const AUTH_ERRORS: ErrorCode[] = ['unauthorized', 'forbidden', 'too_many_
 export const BODY_ERRORS: ErrorCode[] = ['validation_failed', 'invalid_json', 'payload_too_large', 'unsupported_media_type']
 /** The same on AuthZEN routes, which answer a non-JSON content type with 400 `validation_failed` (certification scenario). */
 export const AUTHZEN_BODY_ERRORS: ErrorCode[] = ['validation_failed', 'invalid_json', 'payload_too_large']
+
+/** The largest value of a PostgreSQL `integer` column (revisions): a bound for every number that reaches the database. */
+export const MAX_INT4 = 2_147_483_647
+
+/**
+ * A pattern for the decimal integers 0..max without leading zeros: query parameters are
+ * strings (nothing is coerced), so their bound is written into the pattern, and a number
+ * the database cannot hold is a 400 naming the parameter rather than a database error.
+ */
+export function decimalAtMost (max: number): string {
+  const digits = String(max)
+  const alternatives = ['0']
+  // Every length below max's, without a leading zero.
+  if (digits.length > 1) alternatives.push(digits.length === 2 ? '[1-9]' : `[1-9][0-9]{0,${digits.length - 2}}`)
+  // Same length: equal to max up to position i, smaller at i, anything after.
+  for (let i = 0; i < digits.length; i++) {
+    const d = Number(digits[i])
+    const low = i === 0 ? 1 : 0
+    if (d - 1 < low) continue
+    const rest = digits.length - i - 1
+    alternatives.push(`${digits.slice(0, i)}[${low}-${d - 1}]${rest > 0 ? `[0-9]{${rest}}` : ''}`)
+  }
+  alternatives.push(digits)
+  return `^(?:${alternatives.join('|')})$`
+}
 
 /** Tenant ids: lowercase letters, digits, `-` and `_`, starting with a letter or digit. */
 export const TENANT_ID_PATTERN = '^[a-z0-9][a-z0-9_-]{0,62}$'

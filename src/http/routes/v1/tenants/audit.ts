@@ -5,7 +5,7 @@
  */
 import type { FastifyInstance } from 'fastify'
 import { etag } from '../../../revision.js'
-import { AUTH_ERRORS, errorResponses, tenantParamsSchema, withEtag } from '../../../schemas/common.js'
+import { AUTH_ERRORS, decimalAtMost, errorResponses, MAX_INT4, tenantParamsSchema, withEtag } from '../../../schemas/common.js'
 
 interface Query { entity_type?: string, entity_id?: string, since?: string, until?: string, limit?: string, after?: string }
 
@@ -18,7 +18,7 @@ const querySchema = {
     since: { type: 'string', minLength: 1, description: 'ISO 8601 date-time: entries at or after it' },
     until: { type: 'string', minLength: 1, description: 'ISO 8601 date-time: entries before it' },
     limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'page size, 1 to 1000 (default 100)' },
-    after: { type: 'string', pattern: '^[0-9]{1,15}$', description: 'the `next` of the previous page' }
+    after: { type: 'string', pattern: decimalAtMost(MAX_INT4), description: `the \`next\` of the previous page (a revision, at most ${MAX_INT4})` }
   }
 } as const
 
