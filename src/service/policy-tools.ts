@@ -11,12 +11,13 @@ import type { ErrorDetail } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
-import { parseYamlText } from './bundle-text.js'
+import { parseYamlText, yamlFailure } from './bundle-text.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/index.js'
-import { diffPolicies, loadBundleText } from './policy-diff/index.js'
+import { diffPolicies, loadBundleSource } from './policy-diff/index.js'
 import type { DiffIssue, PolicyDiff } from './policy-diff/index.js'
 import { loadSuiteValue, parseSource, runSuite } from './policy-tests/index.js'
-import type { CaseResult, Expectation, LoadedSuite, ParsedSource, SuiteIssue, SyntaxProblem } from './policy-tests/index.js'
+import type { CaseResult, Expectation, LoadedSuite, ParsedSource, ParseResult, SuiteIssue } from './policy-tests/index.js'
+import { parseSourceOffLoop } from './yaml-parse.js'
 import { loadTemplate, templateList, templateNames } from './templates.js'
 import { isRecord } from './json-text.js'
 
@@ -47,19 +48,19 @@ export class PolicyToolsService {
    * the suite was sent as text.
    */
   async runPolicyTests (tenantId: string, input: SuiteInput): Promise<PolicyTestReport> {
-    const state = await this.#states.get(tenantId)
-    // Read before any await: the report and the revision it names must match.
-    const revision = state.revision
     let value: unknown
     let locate: ParsedSource['locate'] | undefined
     if ('text' in input) {
-      const parsed = parseSource(input.text)
-      if (!parsed.ok) throw syntaxFailure(parsed.problems)
+      const parsed = await parseSourceOffLoop(input.text)
+      if (!parsed.ok) throw yamlFailure(parsed.problems)
       value = parsed.source.value
       locate = parsed.source.locate
     } else {
       value = input.value
     }
+    const state = await this.#states.get(tenantId)
+    // Read before any await: the report and the revision it names must match.
+    const revision = state.revision
     if (value === undefined) throw validationFailed('body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
 
     const doc = isRecord(value) ? value : undefined
@@ -104,10 +105,12 @@ export class PolicyToolsService {
    * every issue (ServiceError `policy_invalid`, `invalid_yaml` for a syntax error).
    */
   async diffPolicy (tenantId: string, draft: DraftInput): Promise<{ diff: PolicyDiff, revision: number, hasPolicy: boolean }> {
+    // Parsed before the state is read: the diff and the revision it names must match.
+    const parsed = 'text' in draft ? await parseSourceOffLoop(draft.text) : undefined
     const state = await this.#states.get(tenantId)
     const revision = state.revision
     const before = state.policy ?? emptyPolicy()
-    const after = draftPolicy(draft)
+    const after = parsed === undefined ? draftPolicy(draft) : draftPolicyFromText(parsed)
     const subjects = [...state.subjectsById.values()]
     return { diff: diffPolicies(before, after, { subjects }), revision, hasPolicy: state.policy !== undefined }
   }
@@ -309,15 +312,6 @@ function caseDocument (doc: Record<string, unknown> | undefined, path: string): 
   return isRecord(entry) ? entry : undefined
 }
 
-/** A YAML or JSON syntax error of a text sent in a body, with its line and column. */
-function syntaxFailure (problems: readonly SyntaxProblem[]): ServiceError {
-  const first = problems[0]
-  const where = first === undefined ? '' : ` at line ${first.position.line}, column ${first.position.column}`
-  return new ServiceError('invalid_yaml', `invalid yaml${where}: ${first?.message ?? 'syntax error'}`, problems.map(p => ({
-    in: 'body', path: '', message: p.message, code: p.code, line: p.position.line, col: p.position.column
-  })))
-}
-
 /**
  * Every problem of a suite that cannot be loaded, as one `validation_failed`. Problems
  * with the placeholders of stored data are reported at the case naming the subject or
@@ -392,11 +386,7 @@ function emptyPolicy (): CompiledPolicy {
 
 /** The compiled draft, or every problem of it (paths into the body: `/bundle/...` for a JSON body). */
 function draftPolicy (draft: DraftInput): CompiledPolicy {
-  if ('text' in draft) {
-    const loaded = loadBundleText(draft.text, 'body')
-    if (loaded.ok) return loaded.policy
-    throw bundleFailure(loaded.issues)
-  }
+  if ('text' in draft) return draftPolicyFromText(parseSource(draft.text))
   const body = draft.value
   if (body === undefined) throw validationFailed('body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
   if (!isRecord(body)) {
@@ -413,6 +403,13 @@ function draftPolicy (draft: DraftInput): CompiledPolicy {
   if (compiled.ok) return compiled.policy
   const n = compiled.issues.length
   throw new ServiceError('policy_invalid', `the draft bundle has ${n} ${n === 1 ? 'problem' : 'problems'}: ${compiled.issues[0]?.message ?? ''}`, issueDetails(compiled.issues, '/bundle'))
+}
+
+/** The compiled draft sent as text, or every problem of it, each with its line and column. */
+function draftPolicyFromText (parsed: ParseResult): CompiledPolicy {
+  const loaded = loadBundleSource(parsed, 'body')
+  if (loaded.ok) return loaded.policy
+  throw bundleFailure(loaded.issues)
 }
 
 /** The problems of a draft bundle text: its syntax errors, else every issue, each with its line and column. */
