@@ -21,7 +21,7 @@ const CASES: Array<{ name: string, text: string, code: string, line: number, col
   { name: 'an unresolved alias', text: 'version: 1\nmodules: *nothing\nroles: {}\n', code: 'unresolved_alias', line: 2, col: 10, message: /unresolved alias `\*nothing`/ },
   { name: 'a circular alias', text: 'version: 1\nmodules: &m { jobs: *m }\nroles: {}\n', code: 'circular_alias', line: 2, col: 21, message: /alias `\*m` is inside/ },
   { name: 'a duplicate key', text: 'version: 1\nmodules: {}\nroles: {}\nmodules: {}\n', code: 'duplicate_key', line: 4, col: 1, message: /map keys must be unique/ },
-  { name: 'nesting past the depth limit', text: `version: 1\nmodules: ${'['.repeat(YAML_LIMITS.depth + 1)}\n`, code: 'too_deep', line: 2, col: 73, message: /nested more than 64 levels/ },
+  { name: 'nesting past the depth limit', text: `version: 1\nmodules: ${'['.repeat(YAML_LIMITS.depth + 1)}${']'.repeat(YAML_LIMITS.depth + 1)}\nroles: {}\n`, code: 'too_deep', line: 2, col: 73, message: /nested more than 64 levels/ },
   {
     name: 'a map past the key limit (parsed on the worker)',
     text: `version: 1\nroles: {}\nmodules:\n${Array.from({ length: YAML_LIMITS.keys + 1 }, (_, i) => `  m${i}: {}`).join('\n')}\n`,
