@@ -16,8 +16,7 @@ import type { ResourceCache } from './resource-cache.js'
 import type { SearchFactsCache } from './search-facts-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { applySubjectWrite, findSubject, indexSubject, unindexSubject } from './tenant-state.js'
-import { parseYamlText } from './bundle-text.js'
-import { loadTemplate, templateList } from './templates.js'
+import { shippedTemplates, templateList } from './templates.js'
 
 interface AdminDeps {
   store: Store
@@ -283,13 +282,13 @@ export class AdminService {
    * `validation_failed` naming the query parameter `template`, with the names there are.
    */
   async putPolicyTemplate (tenantId: string, name: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
-    const template = loadTemplate(name)
+    const template = shippedTemplates().get(name)
     if (template === undefined) {
       throw validationFailed(`unknown template \`${name}\`: expected one of ${templateList()}`, [
         { in: 'querystring', path: '/template', message: `must be one of ${templateList()}`, code: 'enum' }
       ])
     }
-    return await this.putPolicy(tenantId, parseYamlText(template.text), opts)
+    return await this.putPolicy(tenantId, template.bundle, opts)
   }
 }
 

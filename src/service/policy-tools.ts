@@ -11,14 +11,14 @@ import type { ErrorDetail } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
-import { parseYamlText, yamlFailure } from './bundle-text.js'
+import { yamlFailure } from './bundle-text.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/index.js'
 import { diffPolicies, loadBundleSource } from './policy-diff/index.js'
 import type { DiffIssue, PolicyDiff } from './policy-diff/index.js'
 import { loadSuiteValue, parseSource, runSuite } from './policy-tests/index.js'
 import type { CaseResult, Expectation, LoadedSuite, ParsedSource, ParseResult, SuiteIssue } from './policy-tests/index.js'
 import { parseSourceOffLoop } from './yaml-parse.js'
-import { loadTemplate, templateList, templateNames } from './templates.js'
+import { shippedTemplates, templateList } from './templates.js'
 import { isRecord } from './json-text.js'
 
 interface PolicyToolsDeps {
@@ -115,24 +115,21 @@ export class PolicyToolsService {
     return { diff: diffPolicies(before, after, { subjects }), revision, hasPolicy: state.policy !== undefined }
   }
 
-  /** The templates shipped with gatehouse, by name, with the roles and modules of each. */
+  /** The templates shipped with gatehouse, by name, with the roles and modules of each (parsed once: `shippedTemplates`). */
   listTemplates (): TemplateSummary[] {
-    return templateNames().map(name => {
-      const { description, roles, modules } = this.getTemplate(name)
-      return { name, description, roles, modules }
-    })
+    return [...shippedTemplates().values()].map(({ name, description, roles, modules }) => ({ name, description, roles, modules }))
   }
 
   /**
-   * A shipped template: its bundle text exactly as shipped (comments included) and its
-   * parsed bundle. Throws ServiceError `not_found` when no template has that name.
+   * A shipped template: its bundle text exactly as shipped (comments included), its
+   * parsed bundle (frozen) and that bundle as JSON text. Throws ServiceError `not_found`
+   * when no template has that name.
    */
-  getTemplate (name: string): TemplateSummary & { text: string, bundle: unknown } {
-    const template = loadTemplate(name)
+  getTemplate (name: string): TemplateSummary & { text: string, bundle: unknown, json: string } {
+    const template = shippedTemplates().get(name)
     if (template === undefined) throw new ServiceError('not_found', `no template \`${name}\`: expected one of ${templateList()}`)
-    const bundle = parseYamlText(template.text)
-    const modules = isRecord(bundle) && isRecord(bundle.modules) ? Object.keys(bundle.modules) : []
-    return { name, description: template.description, roles: template.roles, modules, text: template.text, bundle }
+    const { description, roles, modules, text, bundle, json } = template
+    return { name, description, roles, modules, text, bundle, json }
   }
 }
 
