@@ -210,10 +210,13 @@ interface ReachPair {
 /** Every (module, action) with its reach on both sides, keyed `module\naction`, and the changes among them. */
 function reachChanges (
   reaches: ReachCache, before: CompiledPolicy, after: CompiledPolicy, modules: string[], subject: Subject, project: string | undefined
-): { all: Map<string, ReachPair>, changes: SubjectChange[] } {
+): ReachChanges {
+  const profile = profileKey(subject, project)
+  // The same for every subject of a profile: computed once, read (never changed) by each.
+  const known = reaches.changes.get(profile)
+  if (known !== undefined) return known
   const all = new Map<string, ReachPair>()
   const changes: SubjectChange[] = []
-  const profile = profileKey(subject, project)
   for (const module of modules) {
     const was = before.modules.get(module)
     const is = after.modules.get(module)
@@ -226,8 +229,12 @@ function reachChanges (
       if (change !== undefined) changes.push({ ...pair.ref, change, before: pair.before, after: pair.after })
     }
   }
-  return { all, changes }
+  const computed = { all, changes }
+  reaches.changes.set(profile, computed)
+  return computed
 }
+
+interface ReachChanges { all: Map<string, ReachPair>, changes: SubjectChange[] }
 
 const NO_REACH: ReadonlyMap<string, SubjectReach> = new Map()
 
@@ -240,6 +247,8 @@ const NO_REACH: ReadonlyMap<string, SubjectReach> = new Map()
  */
 class ReachCache {
   readonly #byPolicy = new Map<CompiledPolicy, Map<string, ReadonlyMap<string, SubjectReach>>>()
+  /** `reachChanges` by profile: one diff compares the same two policies over the same modules. */
+  readonly changes = new Map<string, ReachChanges>()
 
   /** `profile` is `profileKey(subject, project)`, computed once per subject and project by the caller. */
   get (policy: CompiledPolicy, subject: Subject, module: CompiledModule, project: string | undefined, profile: string): ReadonlyMap<string, SubjectReach> {
