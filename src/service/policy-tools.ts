@@ -21,6 +21,13 @@ import { parseSourceOffLoop } from './yaml-parse.js'
 import { shippedTemplates, templateList } from './templates.js'
 import { isRecord } from './json-text.js'
 
+/**
+ * Cases one suite sent to the API may hold: a suite is loaded and run on the event loop
+ * that answers every tenant's decisions, and 4,000 cases cost it a few hundred
+ * milliseconds. The largest shipped suite has 143. The CLI runs suites of any size.
+ */
+export const MAX_SUITE_CASES = 1000
+
 interface PolicyToolsDeps {
   states: TenantStates
   resources: ResourceCache
@@ -62,6 +69,11 @@ export class PolicyToolsService {
     // Read before any await: the report and the revision it names must match.
     const revision = state.revision
     if (value === undefined) throw validationFailed('body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
+    if (isRecord(value) && Array.isArray(value.cases) && value.cases.length > MAX_SUITE_CASES) {
+      throw validationFailed(`the suite has ${value.cases.length} cases, more than the ${MAX_SUITE_CASES} a request may run: split it`, [
+        { in: 'body', path: '/cases', message: `must have at most ${MAX_SUITE_CASES} cases`, code: 'too_many_cases' }
+      ])
+    }
 
     const doc = isRecord(value) ? value : undefined
     const draft = doc?.bundle !== undefined

@@ -14,6 +14,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import t from 'tap'
 import { MAX_ACL_CHECKS } from '../../src/service/decisions.js'
+import { MAX_SUITE_CASES } from '../../src/service/policy-tools.js'
 import { buildTestApp, call, eachBackend, setupTenant } from '../helpers/build-app.js'
 import { evaluation, exampleBundle, exampleSubjects } from './fixtures.js'
 
@@ -115,6 +116,18 @@ await eachBackend(t, async (t, backend) => {
       // The diff reports syntax problems as its CLI does (`syntax_error`), with the same message.
       t.match(body, { code: 'invalid_yaml', details: [{ message: /map holds more than 10000 keys/, line: 3, col: 3 }] }, 'the limit crossed is named, with its place')
     }
+  })
+
+  await t.test('a policy test suite past MAX_SUITE_CASES is refused before it is loaded or run', async t => {
+    const cases = Array.from({ length: MAX_SUITE_CASES + 1 }, (_, i) => ({ subject: 'paul', action: 'view', resource: { type: 'jobs', id: `job-${i}` }, expect: 'allow' }))
+    let res: { statusCode: number, body: string } = { statusCode: 0, body: '' }
+    await staysResponsive(t, `a suite of ${MAX_SUITE_CASES + 1} cases`, { kind: 'cpu per call', calls: 1, boundMs: 300 }, async () => {
+      res = await call(app, 'POST', `/v1/tenants/${heavy.tenant}/policy/tests`, { key: heavy.adminKey, body: { cases } })
+    }, decide)
+    t.equal(res.statusCode, 400, { body: res.body })
+    t.match(JSON.parse(res.body), { code: 'validation_failed', details: [{ path: '/cases', code: 'too_many_cases' }] })
+    const within = await call(app, 'POST', `/v1/tenants/${heavy.tenant}/policy/tests`, { key: heavy.adminKey, body: { cases: cases.slice(0, 3) } })
+    t.equal(within.statusCode, 200, 'a suite within the limit runs', { body: within.body })
   })
 
   await t.test('GET /v1/templates reads and parses the templates once', async t => {
