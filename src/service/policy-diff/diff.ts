@@ -12,12 +12,21 @@ import type {
   PermissionChangeKind, PolicyDiff, RoleDefinition, SubjectChange, SubjectImpact, SubjectReach
 } from './types.js'
 
+/** A diff past `DiffOptions.maxProfileModules`: its subjects have too many distinct profiles for its modules. */
+export class DiffTooLarge extends Error {
+  constructor (readonly maxProfileModules: number) {
+    super(`the diff would compare more than ${maxProfileModules} modules over the subjects' distinct profiles (roles, projects, overrides)`)
+    this.name = 'DiffTooLarge'
+  }
+}
+
 /**
  * Compares `before` with `after`: names declared on one side only, changed definitions,
  * per (role, module, action) the permissions that changed, per (role, module, field) the
  * modes that changed, and, with `options.subjects`, what each subject gains or loses.
- * Never throws on compiled policies; subjects are read as decisions read them (unknown
- * role names grant nothing), so validate them first.
+ * Never throws on compiled policies, but past `options.maxProfileModules` (DiffTooLarge);
+ * subjects are read as decisions read them (unknown role names grant nothing), so validate
+ * them first.
  */
 export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, options: DiffOptions = {}): PolicyDiff {
   const roles = unionSorted(before.roles.keys(), after.roles.keys())
@@ -27,7 +36,7 @@ export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, opt
   const added = declaredOnlyIn(after, before)
   const removed = declaredOnlyIn(before, after)
   const definitions = definitionChanges(before, after, modules)
-  const subjects = options.subjects === undefined ? undefined : subjectImpacts(before, after, modules, options.subjects)
+  const subjects = options.subjects === undefined ? undefined : subjectImpacts(before, after, modules, options.subjects, options.maxProfileModules)
 
   const count = (kind: PermissionChangeKind): number => permissions.filter(p => p.change === kind).length
   const namesCount = (n: DeclaredNames): number => n.flags.length + n.modules.length + n.actions.length + n.fields.length + n.roles.length
@@ -165,10 +174,10 @@ function sortedNames (names: readonly string[]): string[] {
 
 // --- subjects -------------------------------------------------------------------------
 
-function subjectImpacts (before: CompiledPolicy, after: CompiledPolicy, modules: string[], subjects: readonly Subject[]): SubjectImpact[] {
+function subjectImpacts (before: CompiledPolicy, after: CompiledPolicy, modules: string[], subjects: readonly Subject[], maxProfileModules = Infinity): SubjectImpact[] {
   const impacts: SubjectImpact[] = []
   const ordered = [...subjects].sort((a, b) => compareNames(a.id, b.id))
-  const reaches = new ReachCache()
+  const reaches = new ReachCache(maxProfileModules)
   for (const subject of ordered) {
     const tenantWide = reachChanges(reaches, before, after, modules, subject, undefined)
     const projects: SubjectImpact['projects'] = []
@@ -215,6 +224,7 @@ function reachChanges (
   // The same for every subject of a profile: computed once, read (never changed) by each.
   const known = reaches.changes.get(profile)
   if (known !== undefined) return known
+  reaches.spend(modules.length)
   const all = new Map<string, ReachPair>()
   const changes: SubjectChange[] = []
   for (const module of modules) {
@@ -249,6 +259,15 @@ class ReachCache {
   readonly #byPolicy = new Map<CompiledPolicy, Map<string, ReadonlyMap<string, SubjectReach>>>()
   /** `reachChanges` by profile: one diff compares the same two policies over the same modules. */
   readonly changes = new Map<string, ReachChanges>()
+  #spent = 0
+
+  constructor (readonly maxProfileModules: number) {}
+
+  /** Counts the modules compared for a new profile; throws DiffTooLarge past the bound. */
+  spend (modules: number): void {
+    this.#spent += modules
+    if (this.#spent > this.maxProfileModules) throw new DiffTooLarge(this.maxProfileModules)
+  }
 
   /** `profile` is `profileKey(subject, project)`, computed once per subject and project by the caller. */
   get (policy: CompiledPolicy, subject: Subject, module: CompiledModule, project: string | undefined, profile: string): ReadonlyMap<string, SubjectReach> {

@@ -5,7 +5,7 @@
  * the HTTP route `POST /v1/tenants/{tenant}/policy/diff`.
  */
 export type { CompiledPolicy, Subject } from '../../engine/index.js'
-export { diffPolicies } from './diff.js'
+export { DiffTooLarge, diffPolicies } from './diff.js'
 export { DIFF_FORMATS, describePermission, describeReach, describeRoleScope, formatDiff, formatDiffMarkdown, formatDiffText } from './format.js'
 export type { DiffFormat, DiffLabels } from './format.js'
 export { DIFF_ISSUE_CODES, loadBundleSource, loadBundleText, loadSubjectsText, loadSubjectsValue } from './load.js'
