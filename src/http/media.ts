@@ -5,7 +5,7 @@
  * `swaggerTransform` rather than `schema.body`).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify'
-import { parseYamlText } from '../service/index.js'
+import { parseYamlOffLoop } from '../service/index.js'
 
 export const YAML_MEDIA_TYPES = ['application/yaml', 'application/x-yaml', 'text/yaml']
 
@@ -27,20 +27,13 @@ export function wantsYaml (request: FastifyRequest): boolean {
 
 /**
  * Lets the plugin's routes (and only them: call it inside the route plugin) accept YAML
- * bodies: `parsed` parses them into a value; `text` keeps the text, for services that
- * report problems at their line and column.
+ * bodies: `parsed` parses them into a value (`parseYamlOffLoop`); `text` keeps the text,
+ * for services that report problems at their line and column.
  */
 export function acceptYaml (app: FastifyInstance, as: 'parsed' | 'text'): void {
-  app.addContentTypeParser(YAML_MEDIA_TYPES, { parseAs: 'string' }, (_request, body, done) => {
-    if (as === 'text') {
-      done(null, body)
-      return
-    }
-    try {
-      done(null, parseYamlText(body as string))
-    } catch (err) {
-      done(err as Error, undefined)
-    }
+  app.addContentTypeParser(YAML_MEDIA_TYPES, { parseAs: 'string' }, async (_request: FastifyRequest, body: string) => {
+    // A large text is parsed on a worker thread: decisions of every tenant wait on this one.
+    return as === 'text' ? body : await parseYamlOffLoop(body)
   })
 }
 

@@ -17,8 +17,7 @@ import { mintKey } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
-import { parseYamlText } from './bundle-text.js'
-import { loadTemplate, templateList } from './templates.js'
+import { shippedTemplates, templateList } from './templates.js'
 
 interface AdminDeps {
   store: Store
@@ -270,13 +269,13 @@ export class AdminService {
    * `validation_failed` naming the query parameter `template`, with the names there are.
    */
   async putPolicyTemplate (tenantId: string, name: string, opts: WriteOptions = {}): Promise<{ revision: number }> {
-    const template = loadTemplate(name)
+    const template = shippedTemplates().get(name)
     if (template === undefined) {
       throw validationFailed(`unknown template \`${name}\`: expected one of ${templateList()}`, [
         { in: 'querystring', path: '/template', message: `must be one of ${templateList()}`, code: 'enum' }
       ])
     }
-    return await this.putPolicy(tenantId, parseYamlText(template.text), opts)
+    return await this.putPolicy(tenantId, template.bundle, opts)
   }
 }
 

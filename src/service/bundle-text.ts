@@ -2,36 +2,37 @@
  * Policy bundles as text: YAML (what ops teams keep in git) or JSON. Parsing only turns
  * text into a JSON value; `compileBundle` validates it.
  */
-import { parse, stringify, YAMLError } from 'yaml'
+import { stringify } from 'yaml'
 import type { Bundle } from '../engine/model.js'
 import { ServiceError } from './errors.js'
+import { parseSource } from './policy-tests/source.js'
+import type { SyntaxProblem } from './policy-tests/source.js'
 
 export type BundleFormat = 'json' | 'yaml'
 
 /**
- * The JSON value of a YAML text (YAML 1.2 core schema; JSON is YAML too). Throws
- * ServiceError `invalid_yaml` naming the line and column of the first syntax error,
- * duplicate keys included.
+ * The JSON value of a YAML text (YAML 1.2 core schema; JSON is YAML too), read by the
+ * same bounded parser as suites and drafts (`parseSource`). Throws ServiceError
+ * `invalid_yaml` naming the line and column of the first problem: syntax errors,
+ * duplicate keys, aliases that cannot be resolved or expand too far, and texts past
+ * `YAML_LIMITS`.
  */
 export function parseYamlText (text: string): unknown {
-  try {
-    return parse(text, { uniqueKeys: true, maxAliasCount: 100, prettyErrors: true })
-  } catch (err) {
-    if (!(err instanceof YAMLError)) throw err
-    const pos = err.linePos?.[0]
-    const reason = lowerFirst((err.message.split('\n')[0] ?? 'syntax error').replace(/ at line \d+, column \d+:?$/, ''))
-    const where = pos === undefined ? '' : ` at line ${pos.line}, column ${pos.col}`
-    throw new ServiceError('invalid_yaml', `invalid yaml${where}: ${reason}`, [
-      { in: 'body', path: '', message: reason, code: err.code.toLowerCase(), ...(pos === undefined ? {} : { line: pos.line, col: pos.col }) }
-    ])
-  }
+  const parsed = parseSource(text)
+  if (!parsed.ok) throw yamlFailure(parsed.problems)
+  return parsed.source.value
+}
+
+/** ServiceError `invalid_yaml` for the problems of a text sent in a body, each with its line and column. */
+export function yamlFailure (problems: readonly SyntaxProblem[]): ServiceError {
+  const first = problems[0]
+  const where = first === undefined ? '' : ` at line ${first.position.line}, column ${first.position.column}`
+  return new ServiceError('invalid_yaml', `invalid yaml${where}: ${first?.message ?? 'syntax error'}`, problems.map(p => ({
+    in: 'body', path: '', message: p.message, code: p.code, line: p.position.line, col: p.position.column
+  })))
 }
 
 /** The bundle as text in `format`; JSON is 2-space indented, both end with a newline. */
 export function formatBundle (bundle: Bundle, format: BundleFormat): string {
   return format === 'yaml' ? stringify(bundle) : `${JSON.stringify(bundle, null, 2)}\n`
-}
-
-function lowerFirst (text: string): string {
-  return text.length === 0 ? text : `${text[0]?.toLowerCase() ?? ''}${text.slice(1)}`
 }

@@ -3,16 +3,16 @@
  * tenant's in-memory state. A request only reaches the store for resources not yet
  * cached; everything else is memory.
  */
-import { decide } from '../engine/index.js'
-import type { CompiledPolicy } from '../engine/index.js'
-import type { FieldAccess } from '../engine/model.js'
+import { aclHolder, decide } from '../engine/index.js'
+import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
+import type { FieldAccess, ResourceFacts } from '../engine/model.js'
 import type { Reason } from '../engine/reasons.js'
 import { REASON_CODES } from '../engine/reasons.js'
 import { requirePolicy } from './admin.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
-import { resolveCached, resolveResource } from './resource-lookup.js'
-import type { ResolvedResource } from './resource-lookup.js'
+import { inlineFacts, resolveCached, resolveResource } from './resource-lookup.js'
+import type { InlineFacts, ResolvedResource } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findCompiledSubject } from './tenant-state.js'
 
@@ -125,6 +125,7 @@ export class DecisionService {
 
     const semantic = input.options?.evaluations_semantic ?? 'execute_all'
     const withContext = input.options?.context === true
+    const inline = new InlineResources()
     const results: EvaluationItemResult[] = []
     for (const [index, item] of items.entries()) {
       const merged: EvaluationItemInput = {
@@ -140,9 +141,9 @@ export class DecisionService {
       } else {
         try {
           const one = merged as EvaluationInput
-          result = this.#evaluateNow(state, one) ?? await this.#evaluateLoading(state, one)
+          result = this.#evaluateNow(state, one, inline) ?? await this.#evaluateLoading(state, one, inline)
         } catch (err) {
-          if (!(err instanceof ServiceError) || err.code !== 'validation_failed') throw err
+          if (!(err instanceof ServiceError) || err.code !== 'validation_failed' || err === inline.exceeded) throw err
           result = failed(state, `evaluation ${index}: ${err.message}`)
         }
       }
@@ -165,22 +166,109 @@ export class DecisionService {
   }
 
   /** The decision from memory, or `undefined` when a stored resource it needs is not cached. */
-  #evaluateNow (state: TenantState, input: EvaluationInput): EvaluationResult | undefined {
+  #evaluateNow (state: TenantState, input: EvaluationInput, inline?: InlineResources): EvaluationResult | undefined {
     const policy = requirePolicy(state)
-    const r = resolveCached(state, this.#resources, input.resource)
-    return r.kind === 'resolved' ? decideWith(state, policy, state.revision, input, r.resolved) : undefined
+    const r = resolveCached(state, this.#resources, input.resource, '/resource', undefined, inline?.facts)
+    return r.kind === 'resolved' ? decideWith(state, policy, state.revision, input, r.resolved, inline) : undefined
   }
 
-  async #evaluateLoading (state: TenantState, input: EvaluationInput): Promise<EvaluationResult> {
+  async #evaluateLoading (state: TenantState, input: EvaluationInput, inline?: InlineResources): Promise<EvaluationResult> {
     // Read before the store is: the decision and the revision it reports must match.
     const policy = requirePolicy(state)
     const revision = state.revision
-    return decideWith(state, policy, revision, input, await resolveResource(state, this.#resources, input.resource))
+    return decideWith(state, policy, revision, input, await resolveResource(state, this.#resources, input.resource, '/resource', inline?.facts), inline)
   }
 }
 
-function decideWith (state: TenantState, policy: CompiledPolicy, revision: number, input: EvaluationInput, { resource, ancestors }: ResolvedResource): EvaluationResult {
+/**
+ * ACL entries one Access Evaluations request may have its items check, summed over the
+ * items (the ACL that applies to each item's resource): a decision reads its ACL entry by
+ * entry, and a thousand items on a resource whose ACL fills the body would otherwise hold
+ * the event loop for seconds. A thousand items on a 1,000-entry ACL are within it.
+ */
+export const MAX_ACL_CHECKS = 1_000_000
+
+/**
+ * The inline resources of one Access Evaluations request, converted once each: items
+ * often share a resource (the top-level default, or copies of one), and turning its
+ * properties into facts costs as much as its ACL is long, so that a thousand items on
+ * one resource with a thousand ACL entries would otherwise check a million entries.
+ * Known by object first, else by their JSON text (that costs the size of the body, once);
+ * a resource that cannot be converted is remembered too, and throws again.
+ */
+class InlineResources {
+  readonly #byObject = new Map<object, Converted>()
+  readonly #byText = new Map<string, Converted>()
+  #aclChecks = 0
+  /** The error of a request past MAX_ACL_CHECKS: the whole request fails, not the item. */
+  exceeded: ServiceError | undefined
+
+  readonly #narrowed = new Map<ResourceFacts, Map<CompiledSubject, ResourceFacts>>()
+
+  /**
+   * The item's resource with the ACL that applies cut down to the entries that can name
+   * the subject (its names, a role, or `*`; in their order, so that the decision and its
+   * reason are the same), once per ACL holder and subject: each item then reads a few
+   * entries instead of the whole ACL. Counts what is read; throws past MAX_ACL_CHECKS.
+   */
+  narrow (resolved: ResolvedResource, subject: CompiledSubject | undefined): ResolvedResource {
+    const { resource, ancestors } = resolved
+    const holder = aclHolder(resource, ancestors)
+    const acl = holder?.acl
+    if (holder === undefined || acl === undefined) return resolved
+    if (subject === undefined) {
+      this.#charge(acl.length)
+      return resolved
+    }
+    let bySubject = this.#narrowed.get(holder)
+    if (bySubject === undefined) this.#narrowed.set(holder, bySubject = new Map())
+    let narrowed = bySubject.get(subject)
+    if (narrowed === undefined) {
+      this.#charge(acl.length)
+      const entries = acl.filter(e => typeof e?.who === 'string' && (e.who === '*' || e.who.startsWith('role:') || subject.names.has(e.who)))
+      narrowed = { ...holder, acl: entries }
+      bySubject.set(subject, narrowed)
+    }
+    this.#charge(narrowed.acl?.length ?? 0)
+    if (holder === resource) return { resource: narrowed, ancestors }
+    return { resource, ancestors: ancestors.map(a => a === holder ? narrowed : a) }
+  }
+
+  #charge (entries: number): void {
+    this.#aclChecks += entries
+    if (this.#aclChecks <= MAX_ACL_CHECKS || this.exceeded !== undefined) return
+    this.exceeded = validationFailed(`the evaluations would check more than ${MAX_ACL_CHECKS} ACL entries (items times the entries of the ACL that applies to each): send fewer items or shorter ACLs`, [
+      { in: 'body', path: '/evaluations', message: `would check more than ${MAX_ACL_CHECKS} ACL entries`, code: 'too_many_acl_checks' }
+    ])
+    throw this.exceeded
+  }
+
+  readonly facts: InlineFacts = (state, ref, pointer) => {
+    let converted = this.#byObject.get(ref)
+    if (converted === undefined) {
+      // The pointer is part of the error a conversion throws.
+      const text = JSON.stringify([pointer, ref.type, ref.id, ref.properties])
+      converted = this.#byText.get(text)
+      if (converted === undefined) {
+        try {
+          converted = { facts: inlineFacts(state, ref, pointer) }
+        } catch (error) {
+          converted = { error }
+        }
+        this.#byText.set(text, converted)
+      }
+      this.#byObject.set(ref, converted)
+    }
+    if ('error' in converted) throw converted.error
+    return converted.facts
+  }
+}
+
+type Converted = { facts: ResourceFacts } | { error: unknown }
+
+function decideWith (state: TenantState, policy: CompiledPolicy, revision: number, input: EvaluationInput, resolved: ResolvedResource, inline?: InlineResources): EvaluationResult {
   const subject = findCompiledSubject(state, policy, input.subject.id)
+  const { resource, ancestors } = inline === undefined ? resolved : inline.narrow(resolved, subject)
   const decision = decide(policy, { subject, action: input.action.name, resource, ancestors })
   const context: DecisionContext = { reason: decision.reason, revision }
   if (decision.fields !== undefined) context.fields = decision.fields

@@ -11,14 +11,30 @@ import type { ErrorDetail } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
-import { parseYamlText } from './bundle-text.js'
+import { yamlFailure } from './bundle-text.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/index.js'
-import { diffPolicies, loadBundleText } from './policy-diff/index.js'
+import { DiffTooLarge, diffPolicies, loadBundleSource } from './policy-diff/index.js'
 import type { DiffIssue, PolicyDiff } from './policy-diff/index.js'
 import { loadSuiteValue, parseSource, runSuite } from './policy-tests/index.js'
-import type { CaseResult, Expectation, LoadedSuite, ParsedSource, SuiteIssue, SyntaxProblem } from './policy-tests/index.js'
-import { loadTemplate, templateList, templateNames } from './templates.js'
+import type { CaseResult, Expectation, LoadedSuite, ParsedSource, ParseResult, SuiteIssue } from './policy-tests/index.js'
+import { parseSourceOffLoop } from './yaml-parse.js'
+import { shippedTemplates, templateList } from './templates.js'
 import { isRecord } from './json-text.js'
+
+/**
+ * Cases one suite sent to the API may hold: a suite is loaded and run on the event loop
+ * that answers every tenant's decisions, and 4,000 cases cost it a few hundred
+ * milliseconds. The largest shipped suite has 143. The CLI runs suites of any size.
+ */
+export const MAX_SUITE_CASES = 1000
+
+/**
+ * Modules a diff may compare over the stored subjects' distinct profiles (their roles,
+ * projects and overrides; subjects of one profile are compared once): the diff runs on
+ * the event loop, and 50 profiles over 3,000 modules held it for 12 s of CPU. 100 modules
+ * for each of 100 distinct profiles are within it.
+ */
+export const MAX_DIFF_PROFILE_MODULES = 10_000
 
 interface PolicyToolsDeps {
   states: TenantStates
@@ -47,20 +63,25 @@ export class PolicyToolsService {
    * the suite was sent as text.
    */
   async runPolicyTests (tenantId: string, input: SuiteInput): Promise<PolicyTestReport> {
-    const state = await this.#states.get(tenantId)
-    // Read before any await: the report and the revision it names must match.
-    const revision = state.revision
     let value: unknown
     let locate: ParsedSource['locate'] | undefined
     if ('text' in input) {
-      const parsed = parseSource(input.text)
-      if (!parsed.ok) throw syntaxFailure(parsed.problems)
+      const parsed = await parseSourceOffLoop(input.text)
+      if (!parsed.ok) throw yamlFailure(parsed.problems)
       value = parsed.source.value
       locate = parsed.source.locate
     } else {
       value = input.value
     }
+    const state = await this.#states.get(tenantId)
+    // Read before any await: the report and the revision it names must match.
+    const revision = state.revision
     if (value === undefined) throw validationFailed('body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
+    if (isRecord(value) && Array.isArray(value.cases) && value.cases.length > MAX_SUITE_CASES) {
+      throw validationFailed(`the suite has ${value.cases.length} cases, more than the ${MAX_SUITE_CASES} a request may run: split it`, [
+        { in: 'body', path: '/cases', message: `must have at most ${MAX_SUITE_CASES} cases`, code: 'too_many_cases' }
+      ])
+    }
 
     const doc = isRecord(value) ? value : undefined
     const draft = doc?.bundle !== undefined
@@ -104,32 +125,38 @@ export class PolicyToolsService {
    * every issue (ServiceError `policy_invalid`, `invalid_yaml` for a syntax error).
    */
   async diffPolicy (tenantId: string, draft: DraftInput): Promise<{ diff: PolicyDiff, revision: number, hasPolicy: boolean }> {
+    // Parsed before the state is read: the diff and the revision it names must match.
+    const parsed = 'text' in draft ? await parseSourceOffLoop(draft.text) : undefined
     const state = await this.#states.get(tenantId)
     const revision = state.revision
     const before = state.policy ?? emptyPolicy()
-    const after = draftPolicy(draft)
+    const after = parsed === undefined ? draftPolicy(draft) : draftPolicyFromText(parsed)
     const subjects = [...state.subjectsById.values()]
-    return { diff: diffPolicies(before, after, { subjects }), revision, hasPolicy: state.policy !== undefined }
+    try {
+      return { diff: diffPolicies(before, after, { subjects, maxProfileModules: MAX_DIFF_PROFILE_MODULES }), revision, hasPolicy: state.policy !== undefined }
+    } catch (err) {
+      if (!(err instanceof DiffTooLarge)) throw err
+      throw validationFailed(`${err.message}: the tenant's subjects are too varied for a diff over this many modules`, [
+        { in: 'body', path: '', message: `the diff would compare more than ${MAX_DIFF_PROFILE_MODULES} modules over the stored subjects' distinct profiles`, code: 'diff_too_large' }
+      ])
+    }
   }
 
-  /** The templates shipped with gatehouse, by name, with the roles and modules of each. */
+  /** The templates shipped with gatehouse, by name, with the roles and modules of each (parsed once: `shippedTemplates`). */
   listTemplates (): TemplateSummary[] {
-    return templateNames().map(name => {
-      const { description, roles, modules } = this.getTemplate(name)
-      return { name, description, roles, modules }
-    })
+    return [...shippedTemplates().values()].map(({ name, description, roles, modules }) => ({ name, description, roles, modules }))
   }
 
   /**
-   * A shipped template: its bundle text exactly as shipped (comments included) and its
-   * parsed bundle. Throws ServiceError `not_found` when no template has that name.
+   * A shipped template: its bundle text exactly as shipped (comments included), its
+   * parsed bundle (frozen) and that bundle as JSON text. Throws ServiceError `not_found`
+   * when no template has that name.
    */
-  getTemplate (name: string): TemplateSummary & { text: string, bundle: unknown } {
-    const template = loadTemplate(name)
+  getTemplate (name: string): TemplateSummary & { text: string, bundle: unknown, json: string } {
+    const template = shippedTemplates().get(name)
     if (template === undefined) throw new ServiceError('not_found', `no template \`${name}\`: expected one of ${templateList()}`)
-    const bundle = parseYamlText(template.text)
-    const modules = isRecord(bundle) && isRecord(bundle.modules) ? Object.keys(bundle.modules) : []
-    return { name, description: template.description, roles: template.roles, modules, text: template.text, bundle }
+    const { description, roles, modules, text, bundle, json } = template
+    return { name, description, roles, modules, text, bundle, json }
   }
 }
 
@@ -309,15 +336,6 @@ function caseDocument (doc: Record<string, unknown> | undefined, path: string): 
   return isRecord(entry) ? entry : undefined
 }
 
-/** A YAML or JSON syntax error of a text sent in a body, with its line and column. */
-function syntaxFailure (problems: readonly SyntaxProblem[]): ServiceError {
-  const first = problems[0]
-  const where = first === undefined ? '' : ` at line ${first.position.line}, column ${first.position.column}`
-  return new ServiceError('invalid_yaml', `invalid yaml${where}: ${first?.message ?? 'syntax error'}`, problems.map(p => ({
-    in: 'body', path: '', message: p.message, code: p.code, line: p.position.line, col: p.position.column
-  })))
-}
-
 /**
  * Every problem of a suite that cannot be loaded, as one `validation_failed`. Problems
  * with the placeholders of stored data are reported at the case naming the subject or
@@ -392,11 +410,7 @@ function emptyPolicy (): CompiledPolicy {
 
 /** The compiled draft, or every problem of it (paths into the body: `/bundle/...` for a JSON body). */
 function draftPolicy (draft: DraftInput): CompiledPolicy {
-  if ('text' in draft) {
-    const loaded = loadBundleText(draft.text, 'body')
-    if (loaded.ok) return loaded.policy
-    throw bundleFailure(loaded.issues)
-  }
+  if ('text' in draft) return draftPolicyFromText(parseSource(draft.text))
   const body = draft.value
   if (body === undefined) throw validationFailed('body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
   if (!isRecord(body)) {
@@ -413,6 +427,13 @@ function draftPolicy (draft: DraftInput): CompiledPolicy {
   if (compiled.ok) return compiled.policy
   const n = compiled.issues.length
   throw new ServiceError('policy_invalid', `the draft bundle has ${n} ${n === 1 ? 'problem' : 'problems'}: ${compiled.issues[0]?.message ?? ''}`, issueDetails(compiled.issues, '/bundle'))
+}
+
+/** The compiled draft sent as text, or every problem of it, each with its line and column. */
+function draftPolicyFromText (parsed: ParseResult): CompiledPolicy {
+  const loaded = loadBundleSource(parsed, 'body')
+  if (loaded.ok) return loaded.policy
+  throw bundleFailure(loaded.issues)
 }
 
 /** The problems of a draft bundle text: its syntax errors, else every issue, each with its line and column. */

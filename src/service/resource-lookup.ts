@@ -35,12 +35,12 @@ const NO_ANCESTORS: readonly ResourceFacts[] = Object.freeze([])
  * Resolves `ref` for the tenant. Throws ServiceError `no_policy`, or `validation_failed`
  * (paths under `pointer`, e.g. `/resource`) when inline properties are unusable.
  */
-export async function resolveResource (state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer = '/resource'): Promise<ResolvedResource> {
+export async function resolveResource (state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer = '/resource', convert: InlineFacts = inlineFacts): Promise<ResolvedResource> {
   // Each round reads one resource the cache did not know; the walk names at most
   // MAX_ANCESTOR_DEPTH + 1 of them, so this ends even if the cache keeps forgetting.
   const read = new Map<string, ResourceFacts | null>()
   for (;;) {
-    const r = resolveCached(state, cache, ref, pointer, read)
+    const r = resolveCached(state, cache, ref, pointer, read, convert)
     if (r.kind === 'resolved') return r.resolved
     read.set(r.id, await cache.load(state.tenantId, r.module, r.id) ?? null)
   }
@@ -51,11 +51,13 @@ export async function resolveResource (state: TenantState, cache: ResourceCache,
  * cache (or `read`, resources read for this request) knows, else the first resource it
  * lacks. Throws as `resolveResource`.
  */
-export function resolveCached (state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer = '/resource', read?: ReadonlyMap<string, ResourceFacts | null>): CachedResolution {
+export function resolveCached (
+  state: TenantState, cache: ResourceCache, ref: ResourceRef, pointer = '/resource', read?: ReadonlyMap<string, ResourceFacts | null>, convert: InlineFacts = inlineFacts
+): CachedResolution {
   const { type: module, id } = ref
   let resource: ResourceFacts
   if (ref.properties !== undefined) {
-    resource = fromProperties(state, ref as ResourceRef & { properties: Record<string, unknown> }, pointer)
+    resource = convert(state, ref as InlineRef, pointer)
   } else {
     const stored = known(state, cache, read, module, id)
     if (stored === undefined) return { kind: 'missing', module, id }
@@ -84,7 +86,14 @@ function known (state: TenantState, cache: ResourceCache, read: ReadonlyMap<stri
   return hit !== undefined ? hit : cache.cached(state.tenantId, module, id)
 }
 
-function fromProperties (state: TenantState, ref: ResourceRef & { properties: Record<string, unknown> }, pointer: string): ResourceFacts {
+/** A resource sent with its properties. */
+export type InlineRef = ResourceRef & { properties: Record<string, unknown> }
+
+/** Turns an inline resource into facts; a caller deciding many items on one resource can remember the result. */
+export type InlineFacts = (state: TenantState, ref: InlineRef, pointer: string) => ResourceFacts
+
+/** The facts of an inline resource. Throws ServiceError `validation_failed` (paths under `pointer`) when its properties are unusable. */
+export function inlineFacts (state: TenantState, ref: InlineRef, pointer: string): ResourceFacts {
   const converted = resourceFromProperties(requirePolicy(state), ref.type, ref.id, ref.properties, { strict: false })
   if (!converted.ok) {
     throw validationFailed(`invalid resource properties: ${converted.issues[0]?.message ?? 'unusable properties'}`, issueDetails(converted.issues, `${pointer}/properties`))

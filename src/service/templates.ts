@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
+import { parseYamlText } from './bundle-text.js'
 
 /** A template as listed. */
 export interface TemplateInfo {
@@ -123,5 +124,49 @@ function declaredRoles (text: string): string[] {
 
 /** The shipped template names, quoted and comma-separated, for error messages. */
 export function templateList (): string {
-  return templateNames().map(name => `\`${name}\``).join(', ')
+  return [...shippedTemplates().keys()].map(name => `\`${name}\``).join(', ')
+}
+
+/** A shipped template as the API serves it: parsed once, frozen, with its JSON text. */
+export interface ShippedTemplate extends Template {
+  /** The parsed bundle, deeply frozen: every tenant that imports the template shares it. */
+  bundle: unknown
+  /** The modules of the bundle, in the bundle's order. */
+  modules: string[]
+  /** The bundle as 2-space indented JSON, with a final newline. */
+  json: string
+}
+
+let shipped: ReadonlyMap<string, ShippedTemplate> | undefined
+
+/**
+ * The templates shipped with gatehouse, by name in name order, read and parsed on first
+ * use and then kept: they do not change while the process runs, and `GET /v1/templates`
+ * is open to any key, so that reading and parsing them on each call (tens of
+ * milliseconds) would let any tenant hold the event loop.
+ */
+export function shippedTemplates (): ReadonlyMap<string, ShippedTemplate> {
+  if (shipped !== undefined) return shipped
+  const templates = new Map<string, ShippedTemplate>()
+  for (const name of templateNames()) {
+    const template = loadTemplate(name)
+    if (template === undefined) continue
+    const bundle = deepFreeze(parseYamlText(template.text))
+    const modules = isObject(bundle) && isObject(bundle.modules) ? Object.keys(bundle.modules) : []
+    templates.set(name, { ...template, bundle, modules, json: `${JSON.stringify(bundle, null, 2)}\n` })
+  }
+  shipped = templates
+  return templates
+}
+
+function isObject (value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value)
+}
+
+function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
+    Object.freeze(value)
+    for (const inner of Object.values(value)) deepFreeze(inner)
+  }
+  return value
 }

@@ -12,12 +12,21 @@ import type {
   PermissionChangeKind, PolicyDiff, RoleDefinition, SubjectChange, SubjectImpact, SubjectReach
 } from './types.js'
 
+/** A diff past `DiffOptions.maxProfileModules`: its subjects have too many distinct profiles for its modules. */
+export class DiffTooLarge extends Error {
+  constructor (readonly maxProfileModules: number) {
+    super(`the diff would compare more than ${maxProfileModules} modules over the subjects' distinct profiles (roles, projects, overrides)`)
+    this.name = 'DiffTooLarge'
+  }
+}
+
 /**
  * Compares `before` with `after`: names declared on one side only, changed definitions,
  * per (role, module, action) the permissions that changed, per (role, module, field) the
  * modes that changed, and, with `options.subjects`, what each subject gains or loses.
- * Never throws on compiled policies; subjects are read as decisions read them (unknown
- * role names grant nothing), so validate them first.
+ * Never throws on compiled policies, but past `options.maxProfileModules` (DiffTooLarge);
+ * subjects are read as decisions read them (unknown role names grant nothing), so validate
+ * them first.
  */
 export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, options: DiffOptions = {}): PolicyDiff {
   const was = { policy: before, declared: policyDeclarations(before) }
@@ -29,7 +38,7 @@ export function diffPolicies (before: CompiledPolicy, after: CompiledPolicy, opt
   const added = declaredOnlyIn(is.declared, was.declared)
   const removed = declaredOnlyIn(was.declared, is.declared)
   const definitions = definitionChanges(was.declared, is.declared, modules)
-  const subjects = options.subjects === undefined ? undefined : subjectImpacts(was, is, modules, options.subjects)
+  const subjects = options.subjects === undefined ? undefined : subjectImpacts(was, is, modules, options.subjects, options.maxProfileModules)
 
   const count = (kind: PermissionChangeKind): number => permissions.filter(p => p.change === kind).length
   const namesCount = (n: DeclaredNames): number => n.flags.length + n.modules.length + n.actions.length + n.fields.length + n.roles.length
@@ -172,10 +181,10 @@ function sortedNames (names: readonly string[]): string[] {
 
 // --- subjects -------------------------------------------------------------------------
 
-function subjectImpacts (before: Side, after: Side, modules: string[], subjects: readonly Subject[]): SubjectImpact[] {
+function subjectImpacts (before: Side, after: Side, modules: string[], subjects: readonly Subject[], maxProfileModules = Infinity): SubjectImpact[] {
   const impacts: SubjectImpact[] = []
   const ordered = [...subjects].sort((a, b) => compareNames(a.id, b.id))
-  const reaches = new ReachCache()
+  const reaches = new ReachCache(maxProfileModules)
   for (const subject of ordered) {
     const tenantWide = reachChanges(reaches, before, after, modules, subject, undefined)
     const projects: SubjectImpact['projects'] = []
@@ -217,10 +226,14 @@ interface ReachPair {
 /** Every (module, action) with its reach on both sides, keyed `module\naction`, and the changes among them. */
 function reachChanges (
   reaches: ReachCache, before: Side, after: Side, modules: string[], subject: Subject, project: string | undefined
-): { all: Map<string, ReachPair>, changes: SubjectChange[] } {
+): ReachChanges {
+  const profile = profileKey(subject, project)
+  // The same for every subject of a profile: computed once, read (never changed) by each.
+  const known = reaches.changes.get(profile)
+  if (known !== undefined) return known
+  reaches.spend(modules.length)
   const all = new Map<string, ReachPair>()
   const changes: SubjectChange[] = []
-  const profile = profileKey(subject, project)
   for (const module of modules) {
     const was = before.declared.modules.get(module)
     const is = after.declared.modules.get(module)
@@ -233,8 +246,12 @@ function reachChanges (
       if (change !== undefined) changes.push({ ...pair.ref, change, before: pair.before, after: pair.after })
     }
   }
-  return { all, changes }
+  const computed = { all, changes }
+  reaches.changes.set(profile, computed)
+  return computed
 }
+
+interface ReachChanges { all: Map<string, ReachPair>, changes: SubjectChange[] }
 
 const NO_REACH: ReadonlyMap<string, SubjectReach> = new Map()
 
@@ -247,6 +264,17 @@ const NO_REACH: ReadonlyMap<string, SubjectReach> = new Map()
  */
 class ReachCache {
   readonly #byPolicy = new Map<CompiledPolicy, Map<string, ReadonlyMap<string, SubjectReach>>>()
+  /** `reachChanges` by profile: one diff compares the same two policies over the same modules. */
+  readonly changes = new Map<string, ReachChanges>()
+  #spent = 0
+
+  constructor (readonly maxProfileModules: number) {}
+
+  /** Counts the modules compared for a new profile; throws DiffTooLarge past the bound. */
+  spend (modules: number): void {
+    this.#spent += modules
+    if (this.#spent > this.maxProfileModules) throw new DiffTooLarge(this.maxProfileModules)
+  }
 
   /** `profile` is `profileKey(subject, project)`, computed once per subject and project by the caller. */
   get (policy: CompiledPolicy, subject: Subject, module: ModuleDeclaration, project: string | undefined, profile: string): ReadonlyMap<string, SubjectReach> {

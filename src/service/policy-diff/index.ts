@@ -5,10 +5,10 @@
  * the HTTP route `POST /v1/tenants/{tenant}/policy/diff`.
  */
 export type { CompiledPolicy, Subject } from '../../engine/index.js'
-export { diffPolicies } from './diff.js'
+export { DiffTooLarge, diffPolicies } from './diff.js'
 export { DIFF_FORMATS, describePermission, describeReach, describeRoleScope, formatDiff, formatDiffMarkdown, formatDiffText } from './format.js'
 export type { DiffFormat, DiffLabels } from './format.js'
-export { DIFF_ISSUE_CODES, loadBundleText, loadSubjectsText, loadSubjectsValue } from './load.js'
+export { DIFF_ISSUE_CODES, loadBundleSource, loadBundleText, loadSubjectsText, loadSubjectsValue } from './load.js'
 export type { BundleLoadResult, DiffIssue, SubjectsLoadResult } from './load.js'
 export { roleFieldMode, rolePermission } from '../../engine/index.js'
 export { subjectReach } from './subject-reach.js'

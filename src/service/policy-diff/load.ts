@@ -6,7 +6,7 @@
 import type { CompiledPolicy, Issue, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle } from '../../engine/index.js'
 import { parseSource } from '../policy-tests/index.js'
-import type { ParsedSource, SuiteIssue } from '../policy-tests/index.js'
+import type { ParsedSource, ParseResult, SuiteIssue } from '../policy-tests/index.js'
 import { child, isRecord, jsonType } from '../json-text.js'
 
 /** One problem with an input of the diff: the same shape as a suite issue, so that the CLI prints both alike. */
@@ -27,7 +27,11 @@ const IGNORED_SUITE_KEYS = ['$schema', 'name', 'description', 'bundle', 'resourc
 
 /** Parses and compiles a bundle text; issues carry `file` and the line and column of the part they name. */
 export function loadBundleText (text: string, file: string): BundleLoadResult {
-  const parsed = parseSource(text)
+  return loadBundleSource(parseSource(text), file)
+}
+
+/** `loadBundleText` of a text already parsed (e.g. off the event loop, `parseSourceOffLoop`). */
+export function loadBundleSource (parsed: ParseResult, file: string): BundleLoadResult {
   if (!parsed.ok) return { ok: false, issues: parsed.problems.map(p => ({ file, ...p.position, path: '', code: 'syntax_error', message: `invalid yaml: ${p.message}` })) }
   const compiled = compileBundle(parsed.source.value)
   if (compiled.ok) return { ok: true, policy: compiled.policy }

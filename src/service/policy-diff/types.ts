@@ -148,4 +148,10 @@ export interface PolicyDiff {
 export interface DiffOptions {
   /** Subjects to report on (validate them first with `loadSubjectsText` / `loadSubjectsValue`). */
   subjects?: readonly Subject[]
+  /**
+   * A bound on the subjects' part of the work: modules compared, summed over the distinct
+   * subject profiles (and projects) met. Past it, `diffPolicies` throws `DiffTooLarge`.
+   * None by default (the CLI); the API sets one, since it diffs on the event loop.
+   */
+  maxProfileModules?: number
 }

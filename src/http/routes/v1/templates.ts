@@ -49,6 +49,6 @@ export async function templateRoutes (app: FastifyInstance): Promise<void> {
   }, async (request, reply) => {
     const template = app.services.policyTools.getTemplate(request.params.name)
     if (wantsYaml(request)) return reply.type('application/yaml; charset=utf-8').send(template.text)
-    return reply.type('application/json; charset=utf-8').send(`${JSON.stringify(template.bundle, null, 2)}\n`)
+    return reply.type('application/json; charset=utf-8').send(template.json)
   })
 }
