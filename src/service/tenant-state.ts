@@ -269,16 +269,7 @@ export class TenantStates {
       this.#store.getPolicy(tenantId),
       this.#store.listSubjects(tenantId)
     ])
-    const state: TenantState = {
-      tenantId,
-      revision: tenant.revision,
-      policy: undefined,
-      policyRevision: 0,
-      subjectsById: new Map(),
-      subjectsByAlias: new Map(),
-      subjectRevisions: new Map(),
-      compiledSubjects: new WeakMap()
-    }
+    const state = emptyTenantState(tenantId, tenant.revision)
     if (stored !== undefined) {
       const compiled = compileBundle(stored.bundle)
       // INVARIANT: only bundles that compiled are stored; a stored one that no longer
@@ -291,6 +282,20 @@ export class TenantStates {
     }
     for (const subject of subjects) indexSubject(state, subject)
     return state
+  }
+}
+
+/** A state at `revision` with no policy and no subject, which loading then fills. */
+export function emptyTenantState (tenantId: string, revision: number): TenantState {
+  return {
+    tenantId,
+    revision,
+    policy: undefined,
+    policyRevision: 0,
+    subjectsById: new Map(),
+    subjectsByAlias: new Map(),
+    subjectRevisions: new Map(),
+    compiledSubjects: new WeakMap()
   }
 }
 

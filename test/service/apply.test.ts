@@ -25,7 +25,7 @@ interface Call { road: Road, fn: 'caches' | 'state', type: AuditedEntity['type']
 
 const calls: Call[] = []
 let road: Road = 'local'
-const { TenantStates } = await t.mockImport<typeof import('../../src/service/tenant-state.js')>('../../src/service/tenant-state.js', {
+const { TenantStates, emptyTenantState } = await t.mockImport<typeof import('../../src/service/tenant-state.js')>('../../src/service/tenant-state.js', {
   '../../src/service/apply.js': {
     ...realApply,
     applyToCaches: (...args: Parameters<typeof realApply.applyToCaches>) => {
@@ -193,14 +193,5 @@ function entryOf (revision: number, entity: AuditedEntity, after: unknown = null
 }
 
 function emptyState (): TenantState {
-  return {
-    tenantId: 't',
-    revision: 0,
-    policy: undefined,
-    policyRevision: 0,
-    subjectsById: new Map(),
-    subjectsByAlias: new Map(),
-    subjectRevisions: new Map(),
-    compiledSubjects: new WeakMap()
-  }
+  return emptyTenantState('t', 0)
 }
