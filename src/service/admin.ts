@@ -11,7 +11,7 @@ import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
 import type { Issue, SubjectWrite } from '../engine/index.js'
 import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions, Written } from '../store/store.js'
 import { conditionalEdit } from './conditional-edit.js'
-import { ServiceError, validationFailed } from './errors.js'
+import { ServiceError, problemsMessage, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import { mintKey } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
@@ -136,8 +136,8 @@ export class AdminService {
     await this.#states.get(tenantId)
     const compiled = compileBundle(input)
     if (!compiled.ok) {
-      const n = compiled.issues.length
-      throw new ServiceError('policy_invalid', `the policy bundle has ${n} ${n === 1 ? 'problem' : 'problems'}: ${compiled.issues[0]?.message ?? ''}`, issueDetails(compiled.issues, ''))
+      const details = issueDetails(compiled.issues, '')
+      throw new ServiceError('policy_invalid', problemsMessage('the policy bundle', details), details)
     }
     const written = await this.#store.putPolicy(tenantId, input as Bundle, opts)
     this.#states.apply(tenantId, written.entry, { policy: compiled.policy })

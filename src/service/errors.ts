@@ -36,6 +36,17 @@ export interface ErrorDetail {
   col?: number
 }
 
+/**
+ * "the policy bundle has 2 problems: a (line 3, column 1); b": every problem named, in the
+ * order of `details`, each with its place in the text when known, so that a caller who
+ * reads only the message still sees all of them.
+ */
+export function problemsMessage (what: string, details: readonly ErrorDetail[]): string {
+  const n = details.length
+  const named = details.map(d => d.line === undefined ? d.message : `${d.message} (line ${d.line}, column ${d.col ?? 1})`)
+  return `${what} has ${n} ${n === 1 ? 'problem' : 'problems'}: ${named.join('; ')}`
+}
+
 /** A use case refused the request; `message` is one lowercase line, user input in backticks. */
 export class ServiceError extends Error {
   readonly code: ServiceErrorCode

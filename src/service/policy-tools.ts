@@ -6,7 +6,7 @@ import { compileBundle } from '../engine/index.js'
 import type { FieldAccess, ResourceFacts, Subject } from '../engine/model.js'
 import type { CompiledPolicy, Reason } from '../engine/index.js'
 import { issueDetails, requirePolicy } from './admin.js'
-import { ServiceError, validationFailed } from './errors.js'
+import { ServiceError, problemsMessage, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
@@ -367,10 +367,7 @@ function suiteFailure (issues: readonly SuiteIssue[], stored: StoredSuiteData | 
     return detail
   })
   if (locate !== undefined) details.sort((a, b) => (a.line ?? 0) - (b.line ?? 0) || (a.col ?? 0) - (b.col ?? 0))
-  const n = details.length
-  const first = details[0]
-  const where = first?.line === undefined ? '' : ` (line ${first.line}, column ${first.col ?? 1})`
-  return validationFailed(`the suite has ${n} ${n === 1 ? 'problem' : 'problems'}: ${first?.message ?? ''}${where}`, details)
+  return validationFailed(problemsMessage('the suite', details), details)
 }
 
 function caseReport (c: CaseResult): PolicyTestCase {
@@ -425,8 +422,8 @@ function draftPolicy (draft: DraftInput): CompiledPolicy {
   }
   const compiled = compileBundle(body.bundle)
   if (compiled.ok) return compiled.policy
-  const n = compiled.issues.length
-  throw new ServiceError('policy_invalid', `the draft bundle has ${n} ${n === 1 ? 'problem' : 'problems'}: ${compiled.issues[0]?.message ?? ''}`, issueDetails(compiled.issues, '/bundle'))
+  const details = issueDetails(compiled.issues, '/bundle')
+  throw new ServiceError('policy_invalid', problemsMessage('the draft bundle', details), details)
 }
 
 /** The compiled draft sent as text, or every problem of it, each with its line and column. */
@@ -446,8 +443,7 @@ function bundleFailure (issues: readonly DiffIssue[]): ServiceError {
   if (issues.some(i => i.code === 'syntax_error')) {
     return new ServiceError('invalid_yaml', `invalid yaml${where}: ${(first?.message ?? '').replace(/^invalid yaml: /, '')}`, details)
   }
-  const n = details.length
-  return new ServiceError('policy_invalid', `the draft bundle has ${n} ${n === 1 ? 'problem' : 'problems'}${where}: ${first?.message ?? ''}`, details)
+  return new ServiceError('policy_invalid', problemsMessage('the draft bundle', details), details)
 }
 
 // --- templates -----------------------------------------------------------------------

@@ -78,6 +78,9 @@ await eachBackend(t, async (t, backend) => {
     t.ok(paths.includes('/roles/employee/modules/jobs/level'), 'points at the bad level', { paths })
     t.ok(paths.includes('/modules/jobs/actions/delete/flags/0'), 'points at the unknown flag', { paths })
     t.match(res.json().details[0], { path: String, code: String, message: String })
+    for (const detail of res.json().details as Array<{ message: string }>) {
+      t.ok((res.json().message as string).includes(detail.message), 'the message names every problem, not only the first', { detail })
+    }
 
     t.equal(await revisionOf(app, rootKey, setup.tenant), revision, 'nothing was written')
     const after = await call(app, 'POST', '/access/v1/evaluation', { key: setup.checkKey, body })

@@ -226,7 +226,7 @@ await eachBackend(t, async (t, backend) => {
     t.equal(res.statusCode, 400)
     t.match(res.json(), {
       code: 'validation_failed',
-      message: /^the suite has 3 problems: .* \(line 4, column 5\)$/,
+      message: /^the suite has 3 problems: .+ \(line 4, column 5\); .+ \(line 7, column 5\); .+ \(line 8, column 14\)$/,
       details: [
         { path: '/cases/0/expect', code: 'missing_property', line: 4, col: 5 },
         { path: '/cases/0/expct', code: 'unknown_property', line: 7, col: 5 },
