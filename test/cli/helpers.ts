@@ -7,6 +7,7 @@ import { spawn } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import type { CliIo } from '../../src/cli/main.js'
+import { NO_CHILD_COVERAGE } from '../helpers/child-coverage.js'
 
 export const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
 export const binPath = fileURLToPath(new URL('../../bin/gatehouse.js', import.meta.url))
@@ -22,7 +23,7 @@ export async function runCli (args: readonly string[], opts: { cwd?: string } = 
   return await new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [binPath, ...args], {
       cwd: opts.cwd ?? repoRoot,
-      env: { ...process.env, GATEHOUSE_CLI_FROM_SOURCE: '1', GATEHOUSE_DEBUG: '', NODE_OPTIONS: '' },
+      env: { ...process.env, GATEHOUSE_CLI_FROM_SOURCE: '1', GATEHOUSE_DEBUG: '', NODE_OPTIONS: '', ...NO_CHILD_COVERAGE },
       stdio: ['ignore', 'pipe', 'pipe']
     })
     let stdout = ''

@@ -7,6 +7,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
+import { NO_CHILD_COVERAGE } from '../helpers/child-coverage.js'
 
 const main = new URL('../../src/main.ts', import.meta.url).pathname
 
@@ -22,7 +23,7 @@ interface Started {
 /** Starts the service and resolves once it listens (or rejects when it exits first). */
 async function start (env: Record<string, string>): Promise<Started> {
   const child = spawn(process.execPath, ['--import', 'tsx', main], {
-    env: { PATH: process.env.PATH ?? '', PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
+    env: { PATH: process.env.PATH ?? '', ...NO_CHILD_COVERAGE, PORT: '0', HOST: '127.0.0.1', LOG_LEVEL: 'info', ...env },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let out = ''
@@ -54,7 +55,7 @@ async function start (env: Record<string, string>): Promise<Started> {
 }
 
 async function run (env: Record<string, string>): Promise<{ code: number | null, output: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn(process.execPath, ['--import', 'tsx', main], { env: { PATH: process.env.PATH ?? '', ...NO_CHILD_COVERAGE, ...env }, stdio: ['ignore', 'pipe', 'pipe'] })
   let output = ''
   child.stdout.on('data', (c: Buffer) => { output += c.toString() })
   child.stderr.on('data', (c: Buffer) => { output += c.toString() })
