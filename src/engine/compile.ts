@@ -11,6 +11,7 @@ import type { Bundle, Grant, ModuleDef, RoleDef } from './model.js'
 import { LEVELS } from './model.js'
 import type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole, Rank } from './policy.js'
 import { allFields } from './fields.js'
+import { deepFreeze } from './own.js'
 import { compileScope } from './scope.js'
 
 /** The rank of a level: 0 `limited`, 1 `management`, 2 `full`. */
@@ -106,12 +107,4 @@ export function compileGrant (role: string, module: CompiledModule, grant: Grant
     fields: new Map(Object.entries(grant.fields ?? {})),
     source: grant
   }
-}
-
-function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null) {
-    for (const v of Object.values(value)) deepFreeze(v)
-    Object.freeze(value)
-  }
-  return value
 }

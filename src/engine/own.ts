@@ -14,6 +14,15 @@ export function isRecord (value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value)
 }
 
+/** `value` frozen, and every object and array inside it: shared data nobody may change. */
+export function deepFreeze<T> (value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const v of Object.values(value)) deepFreeze(v)
+    Object.freeze(value)
+  }
+  return value
+}
+
 /** A frozen empty list, shared: what `listOf` reads a missing list as. */
 export const NO_ITEMS: readonly never[] = Object.freeze([])
 

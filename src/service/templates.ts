@@ -13,6 +13,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs'
 import { dirname, join, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { parse } from 'yaml'
+import { deepFreeze, isRecord } from '../engine/index.js'
 import { parseYamlText } from './bundle-text.js'
 
 /** A template as listed. */
@@ -152,21 +153,9 @@ export function shippedTemplates (): ReadonlyMap<string, ShippedTemplate> {
     const template = loadTemplate(name)
     if (template === undefined) continue
     const bundle = deepFreeze(parseYamlText(template.text))
-    const modules = isObject(bundle) && isObject(bundle.modules) ? Object.keys(bundle.modules) : []
+    const modules = isRecord(bundle) && isRecord(bundle.modules) ? Object.keys(bundle.modules) : []
     templates.set(name, { ...template, bundle, modules, json: `${JSON.stringify(bundle, null, 2)}\n` })
   }
   shipped = templates
   return templates
-}
-
-function isObject (value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value)
-}
-
-function deepFreeze<T> (value: T): T {
-  if (typeof value === 'object' && value !== null && !Object.isFrozen(value)) {
-    Object.freeze(value)
-    for (const inner of Object.values(value)) deepFreeze(inner)
-  }
-  return value
 }
