@@ -8,6 +8,7 @@
  * After the feed comes back from an outage, every tenant in memory is checked.
  */
 import type { Store } from '../store/store.js'
+import { forgetTenant } from './apply.js'
 import type { Background } from './background.js'
 import type { KeyRing } from './keys.js'
 import type { ResourceCache } from './resource-cache.js'
@@ -88,8 +89,7 @@ export class Propagation {
       this.#states.refreshInBackground(tenantId)
       return
     }
-    this.#resources.invalidateTenant(tenantId)
-    this.#keys.forgetTenant(tenantId)
+    forgetTenant({ resources: this.#resources, keys: this.#keys }, tenantId)
   }
 
   /**
