@@ -44,6 +44,12 @@ t.test('a key created on A with an id B remembers as unknown authenticates on B 
   // B polls rarely: what reaches it first is the notification.
   const b = await buildTestApp(t, counted.store, { rootKey: a.rootKey, pollMs: 60_000 })
   const getKeysOnB = (): number => counted.calls.filter(c => c === 'getKey').length
+  // The tenants whose writes B has heard of while not holding them: each makes B's key
+  // ring forget what it remembers, unknown ids included.
+  const heardOnB = new Set<string>()
+  const keysOnB = b.app.services.keys
+  const forgetTenant = keysOnB.forgetTenant.bind(keysOnB)
+  keysOnB.forgetTenant = tenantId => { heardOnB.add(tenantId); forgetTenant(tenantId) }
 
   async function createdElsewhere (t: Test, tenant: string, storeOfA: Store): Promise<void> {
     const minted = mintKey()
@@ -66,6 +72,9 @@ t.test('a key created on A with an id B remembers as unknown authenticates on B 
   await t.test('a tenant B does not hold', async t => {
     const tenant = freshTenantId()
     t.equal((await call(a.app, 'PUT', `/v1/tenants/${tenant}`, { key: a.rootKey, body: { name: tenant } })).statusCode, 201)
+    // Once B has heard of the tenant's creation: heard later, it would void the unknown id
+    // B is about to remember, and B would read it twice.
+    t.ok(await eventually(async () => heardOnB.has(tenant), 5_000), 'B heard of the tenant')
     await createdElsewhere(t, tenant, storeA)
   })
 })
