@@ -54,6 +54,7 @@ export { REASON_CODES } from '../engine/reasons.js'
 export type { ReasonCode } from '../engine/reasons.js'
 export { bundleJsonSchema, filterJsonSchema, NAME_PATTERN, queryPlanJsonSchema } from '../engine/index.js'
 export type { ActorMode, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
+export { ENTITY_TYPES } from '../store/store.js'
 
 export interface ServicesOptions {
   store: Store

@@ -2895,7 +2895,7 @@ export interface operations {
     listAudit: {
         parameters: {
             query?: {
-                entity_type?: "tenant" | "policy" | "module" | "flag" | "role" | "subject" | "group" | "resource" | "key";
+                entity_type?: "tenant" | "policy" | "role" | "module" | "flag" | "subject" | "ownership" | "group" | "resource" | "key";
                 /** @description a subject id, a role name, `module/id` for a resource, a key id… */
                 entity_id?: string;
                 /** @description ISO 8601 date-time: entries at or after it */

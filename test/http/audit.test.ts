@@ -5,6 +5,7 @@
  */
 import t from 'tap'
 import { buildTestApp, call, eachBackend, revisionOf, setupTenant } from '../helpers/build-app.js'
+import { ENTITY_TYPES } from '../../src/store/store.js'
 import { exampleBundle, exampleSubjects } from './fixtures.js'
 
 interface Entry { revision: number, at: string, keyId: string | null, actor: string | null, action: string, entityType: string, entityId: string, before: any, after: any }
@@ -70,6 +71,11 @@ await eachBackend(t, async (t, backend) => {
     const future = new Date(Date.now() + 3_600_000).toISOString()
     t.same(await all(tenant, fullKey, `since=${encodeURIComponent(future)}`), [], 'nothing after the future')
     t.equal((await all(tenant, fullKey, `until=${encodeURIComponent(future)}`)).length, paged.length, 'everything before it')
+    for (const type of ENTITY_TYPES) {
+      const res = await call(app, 'GET', `/v1/tenants/${tenant}/audit?entity_type=${type}`, { key: fullKey })
+      t.equal(res.statusCode, 200, `every entity type an entry can have is a filter: ${type}`)
+      t.ok(res.json().entries.every((e: Entry) => e.entityType === type), `${type}: only its entries`)
+    }
     for (const bad of ['since=yesterday', 'limit=0', 'after=x', 'entity_type=planet', 'colour=red']) {
       const res = await call(app, 'GET', `/v1/tenants/${tenant}/audit?${bad}`, { key: fullKey })
       t.equal(res.statusCode, 400, `${bad}: 400`)

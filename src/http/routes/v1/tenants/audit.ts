@@ -4,6 +4,7 @@
  * nothing can change or delete an entry.
  */
 import type { FastifyInstance } from 'fastify'
+import { ENTITY_TYPES } from '../../../../service/index.js'
 import { etag } from '../../../revision.js'
 import { AUTH_ERRORS, decimalAtMost, errorResponses, MAX_INT4, tenantParamsSchema, withEtag } from '../../../schemas/common.js'
 
@@ -13,7 +14,7 @@ const querySchema = {
   type: 'object',
   additionalProperties: false,
   properties: {
-    entity_type: { type: 'string', enum: ['tenant', 'policy', 'module', 'flag', 'role', 'subject', 'group', 'resource', 'key'] },
+    entity_type: { type: 'string', enum: ENTITY_TYPES },
     entity_id: { type: 'string', minLength: 1, description: 'a subject id, a role name, `module/id` for a resource, a key id…' },
     since: { type: 'string', minLength: 1, description: 'ISO 8601 date-time: entries at or after it' },
     until: { type: 'string', minLength: 1, description: 'ISO 8601 date-time: entries before it' },
