@@ -7,9 +7,11 @@ import { ErrorBox } from './components.js'
 import { html } from './html.js'
 import { initialLanguage, LANGUAGES, setLanguage, t } from './i18n.js'
 import { RolesPage } from './roles.js'
+import { ExplainPage } from './explain.js'
 
 const PAGES = [
-  ['roles', 'nav.roles']
+  ['roles', 'nav.roles'],
+  ['explain', 'nav.explain'],
 ]
 
 const routeOf = hash => {
@@ -66,6 +68,7 @@ function App () {
   const { page } = route
   let body
   if (page === 'roles') body = html`<${RolesPage} />`
+  else if (page === 'explain') body = html`<${ExplainPage} />`
   else body = html`<p>${t('nav.unknown')}</p>`
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${e => { e.preventDefault(); document.getElementById('main')?.focus() }}>${t('nav.skip')}</a>
