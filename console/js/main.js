@@ -8,10 +8,12 @@ import { html } from './html.js'
 import { initialLanguage, LANGUAGES, setLanguage, t } from './i18n.js'
 import { RolesPage } from './roles.js'
 import { ExplainPage } from './explain.js'
+import { UsersPage, UserPage } from './users.js'
 
 const PAGES = [
   ['roles', 'nav.roles'],
   ['explain', 'nav.explain'],
+  ['users', 'nav.users'],
 ]
 
 const routeOf = hash => {
@@ -65,10 +67,12 @@ function App () {
     ${LANGUAGES.map(l => html`<button type="button" lang=${l} aria-pressed=${l === lang} onClick=${() => setLang(l)}>${l.toUpperCase()}</button>`)}
   </div>`
   if (!signedIn) return html`<div class="shell">${switcher}<${SignIn} onSignedIn=${() => setSignedIn(true)} /></div>`
-  const { page } = route
+  const { page, arg } = route
   let body
   if (page === 'roles') body = html`<${RolesPage} />`
   else if (page === 'explain') body = html`<${ExplainPage} />`
+  else if (page === 'users' && arg !== '') body = html`<${UserPage} key=${arg} id=${arg} />`
+  else if (page === 'users') body = html`<${UsersPage} />`
   else body = html`<p>${t('nav.unknown')}</p>`
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${e => { e.preventDefault(); document.getElementById('main')?.focus() }}>${t('nav.skip')}</a>
