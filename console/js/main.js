@@ -9,11 +9,13 @@ import { initialLanguage, LANGUAGES, setLanguage, t } from './i18n.js'
 import { RolesPage } from './roles.js'
 import { ExplainPage } from './explain.js'
 import { UsersPage, UserPage } from './users.js'
+import { AuditPage } from './audit.js'
 
 const PAGES = [
   ['roles', 'nav.roles'],
   ['explain', 'nav.explain'],
   ['users', 'nav.users'],
+  ['audit', 'nav.audit'],
 ]
 
 const routeOf = hash => {
@@ -73,6 +75,7 @@ function App () {
   else if (page === 'explain') body = html`<${ExplainPage} />`
   else if (page === 'users' && arg !== '') body = html`<${UserPage} key=${arg} id=${arg} />`
   else if (page === 'users') body = html`<${UsersPage} />`
+  else if (page === 'audit') body = html`<${AuditPage} />`
   else body = html`<p>${t('nav.unknown')}</p>`
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${e => { e.preventDefault(); document.getElementById('main')?.focus() }}>${t('nav.skip')}</a>
