@@ -10,12 +10,14 @@ import { RolesPage } from './roles.js'
 import { ExplainPage } from './explain.js'
 import { UsersPage, UserPage } from './users.js'
 import { AuditPage } from './audit.js'
+import { TemplatesPage } from './templates.js'
 
 const PAGES = [
   ['roles', 'nav.roles'],
   ['explain', 'nav.explain'],
   ['users', 'nav.users'],
   ['audit', 'nav.audit'],
+  ['templates', 'nav.templates']
 ]
 
 const routeOf = hash => {
@@ -76,6 +78,7 @@ function App () {
   else if (page === 'users' && arg !== '') body = html`<${UserPage} key=${arg} id=${arg} />`
   else if (page === 'users') body = html`<${UsersPage} />`
   else if (page === 'audit') body = html`<${AuditPage} />`
+  else if (page === 'templates') body = html`<${TemplatesPage} />`
   else body = html`<p>${t('nav.unknown')}</p>`
   return html`<div class="shell">
     <a class="skip" href="#main" onClick=${e => { e.preventDefault(); document.getElementById('main')?.focus() }}>${t('nav.skip')}</a>
