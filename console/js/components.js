@@ -63,7 +63,8 @@ export function GrantEditor ({ module, moduleDef, grant, onChange, onClose, with
   const g = grant ?? {}
   const actions = Object.keys(moduleDef.actions ?? {})
   const relations = moduleDef.relations ?? []
-  const accessKind = Array.isArray(g.access) ? 'relations' : (g.access ?? '')
+  // A role's absent access is `none`; an override's is "from the roles" (the empty option).
+  const accessKind = Array.isArray(g.access) ? 'relations' : (g.access ?? (withAdmin ? 'none' : ''))
   const set = (key, value) => onChange({ ...g, [key]: value })
   const toggle = (key, action, on) => {
     const list = new Set(g[key] ?? [])

@@ -37,6 +37,13 @@ export function RolesPage () {
     }
   }
   useEffect(() => { load() }, [])
+  // Closing an editor gives the focus back to its cell, so that the keyboard stays in the matrix.
+  const [returnTo, setReturnTo] = useState(null)
+  useEffect(() => {
+    if (editing !== null || returnTo === null) return
+    document.querySelector(`td[data-role="${returnTo.role}"][data-module="${returnTo.module}"] .cell-button`)?.focus()
+    setReturnTo(null)
+  }, [editing, returnTo])
 
   if (noPolicy) return html`<h1>${t('roles.title')}</h1><p>${t('roles.noPolicy')} <a href="#/templates">${t('nav.templates')}</a></p>`
   if (draft === null) return html`<h1>${t('roles.title')}</h1><${ErrorBox} error=${error} />${error === null ? html`<p>${t('loading')}</p>` : null}`
@@ -159,7 +166,7 @@ export function RolesPage () {
               </button>
               ${open
                 ? html`<${GrantEditor} module=${m} moduleDef=${draft.modules[m]} grant=${grant} withAdmin=${true}
-                    idPrefix=${`g-${r}-${m}`} onChange=${g => setGrant(r, m, g)} onClose=${() => setEditing(null)} />`
+                    idPrefix=${`g-${r}-${m}`} onChange=${g => setGrant(r, m, g)} onClose=${() => { setEditing(null); setReturnTo({ role: r, module: m }) }} />`
                 : null}
             </td>`
           })}

@@ -141,6 +141,7 @@ await t.test(`the console on ${harness.name}`, async t => {
       await page.getByRole('button', { name: 'Edit manager on tasks' }).click()
       await page.locator('#g-manager-tasks-level').selectOption('full')
       await page.keyboard.press('Escape')
+      t.equal(await page.evaluate('document.activeElement.getAttribute("aria-label")'), 'Edit manager on tasks', 'Escape closes the editor and gives the focus back to its cell')
     }
     const conflict = page.locator('.msg.conflict')
 
