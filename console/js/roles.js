@@ -158,7 +158,10 @@ export function RolesPage () {
             const changed = stable(grant) !== stable(grantOf(bundle, r, m))
             const open = editing?.role === r && editing?.module === m
             if (draft.roles[r].all === true) return html`<td class="cell all"><span>${t('roles.allCell')}</span></td>`
-            return html`<td class=${`cell${changed ? ' changed' : ''}${grant === undefined ? ' empty' : ''}`} data-role=${r} data-module=${m}>
+            const close = () => { setEditing(null); setReturnTo({ role: r, module: m }) }
+            // Escape closes from anywhere in the cell: the editor's own focus may not have moved yet.
+            return html`<td class=${`cell${changed ? ' changed' : ''}${grant === undefined ? ' empty' : ''}`} data-role=${r} data-module=${m}
+              onKeyDown=${e => { if (open && e.key === 'Escape') close() }}>
               <button type="button" class="cell-button" aria-expanded=${open}
                 aria-label=${t('roles.editCell', { role: r, module: m })}
                 onClick=${() => setEditing(open ? null : { role: r, module: m })}>
@@ -166,7 +169,7 @@ export function RolesPage () {
               </button>
               ${open
                 ? html`<${GrantEditor} module=${m} moduleDef=${draft.modules[m]} grant=${grant} withAdmin=${true}
-                    idPrefix=${`g-${r}-${m}`} onChange=${g => setGrant(r, m, g)} onClose=${() => { setEditing(null); setReturnTo({ role: r, module: m }) }} />`
+                    idPrefix=${`g-${r}-${m}`} onChange=${g => setGrant(r, m, g)} onClose=${close} />`
                 : null}
             </td>`
           })}

@@ -224,7 +224,7 @@ export function UserPage ({ id }) {
               const open = editing === m
               return html`<tr data-module=${m} class=${o === undefined ? '' : 'custom'}>
                 <th scope="row">${m}</th>
-                <td>
+                <td onKeyDown=${e => { if (open && e.key === 'Escape') setEditing(null) }}>
                   <button type="button" class="cell-button" aria-expanded=${open} aria-label=${t('users.editOverride', { module: m })}
                     onClick=${() => setEditing(open ? null : m)}>
                     ${o === undefined ? html`<span class="line">${t('users.fromRoles')}</span>` : grantSummary(o).map(l => html`<span class="line">${l}</span>`)}
