@@ -39,12 +39,15 @@ export function accessLabel (access) {
   return t(`access.${access}`)
 }
 
-/** One line per part of a grant, for a matrix cell. */
-export function grantSummary (grant) {
+/**
+ * One line per part of a grant, for a matrix cell. `override`: an absent access or level
+ * is the roles', not none.
+ */
+export function grantSummary (grant, { override = false } = {}) {
   if (grant === undefined) return [t('access.none')]
   const lines = []
   if (grant.admin === true) lines.push(t('grant.admin'))
-  const head = [accessLabel(grant.access)]
+  const head = [override && grant.access === undefined ? t('editor.inherit') : accessLabel(grant.access)]
   if (grant.level !== undefined) head.push(t(`level.${grant.level}`))
   if (grant.admin !== true || grant.access !== undefined) lines.push(head.join(' · '))
   if (grant.allow?.length > 0) lines.push(`+ ${grant.allow.join(', ')}`)

@@ -227,7 +227,7 @@ export function UserPage ({ id }) {
                 <td onKeyDown=${e => { if (open && e.key === 'Escape') setEditing(null) }}>
                   <button type="button" class="cell-button" aria-expanded=${open} aria-label=${t('users.editOverride', { module: m })}
                     onClick=${() => setEditing(open ? null : m)}>
-                    ${o === undefined ? html`<span class="line">${t('users.fromRoles')}</span>` : grantSummary(o).map(l => html`<span class="line">${l}</span>`)}
+                    ${o === undefined ? html`<span class="line">${t('users.fromRoles')}</span>` : grantSummary(o, { override: true }).map(l => html`<span class="line">${l}</span>`)}
                   </button>
                   ${open
                     ? html`<${GrantEditor} module=${m} moduleDef=${bundle.modules[m]} grant=${o} withAdmin=${false} idPrefix=${`o-${m}`}

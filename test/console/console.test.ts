@@ -242,6 +242,18 @@ await t.test(`the console on ${harness.name}`, async t => {
     await shot(page, 'import-problems')
   })
 
+  await t.test('a shipped template shows its impact before it is applied', async t => {
+    const revision = (await call(app, 'GET', `/v1/tenants/${tenant}`, { key: rootKey })).json().revision as number
+    await page.locator('ul.templates li', { hasText: 'field-crew' }).getByRole('button', { name: 'See the impact' }).click()
+    const review = page.locator('.review')
+    await review.waitFor()
+    t.match(await review.innerText(), /Replacing the policy by the template field-crew/)
+    t.match(await review.locator('.impact').innerText(), /Users who gain or lose[\s\S]*marie/, 'the stored users it changes are named')
+    await review.getByRole('button', { name: 'Back' }).click()
+    await review.waitFor({ state: 'detached' })
+    t.equal((await call(app, 'GET', `/v1/tenants/${tenant}`, { key: rootKey })).json().revision, revision, 'nothing was written')
+  })
+
   await t.test('a valid bundle shows its impact before it is applied', async t => {
     const policy = (await call(app, 'GET', `/v1/tenants/${tenant}/policy`, { key: adminKey })).json()
     policy.roles.employee.modules.visits = { access: 'all', level: 'limited' }
