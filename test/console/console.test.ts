@@ -23,6 +23,10 @@ if (!existsSync(CHROMIUM)) {
   process.exit(0)
 }
 
+// About 50 s alone (a database, a browser, a dozen pages); more beside the rest of `npm test`
+// on two cores: a wider limit than .taprc's 120 s, told to the runner.
+t.setTimeout(300_000)
+
 const harness = (await backends()).find(h => h.skip === false)
 if (harness === undefined) throw new Error('no database backend available')
 
