@@ -10,6 +10,9 @@ const TYPES = ['tenant', 'policy', 'module', 'flag', 'role', 'subject', 'group',
 /** A `datetime-local` value (the browser's time zone) as ISO 8601, or nothing. */
 const iso = local => local === '' ? undefined : new Date(local).toISOString()
 
+/** A `put` of what did not exist reads as a creation. */
+const kindOf = entry => entry.action === 'put' && entry.before === null ? 'create' : entry.action
+
 export function AuditPage () {
   const [filters, setFilters] = useState({ type: '', id: '', since: '', until: '' })
   const [page, setPage] = useState(null)
@@ -57,7 +60,7 @@ export function AuditPage () {
           <button type="button" class="entry" aria-expanded=${open.has(entry.revision)} onClick=${() => toggle(entry.revision)}>
             <span class="rev">#${entry.revision}</span>
             <time datetime=${entry.at}>${new Date(entry.at).toLocaleString()}</time>
-            <span class=${`act ${entry.action}`}>${t(`audit.action.${entry.action}`)}</span>
+            <span class=${`act ${kindOf(entry)}`}>${t(`audit.action.${kindOf(entry)}`)}</span>
             <span class="what">${entry.entityType} <strong>${entry.entityId}</strong></span>
             <span class="who">${t('audit.by', { key: entry.keyId ?? '—' })}${entry.actor === null ? '' : ` · ${entry.actor}`}</span>
           </button>

@@ -286,6 +286,16 @@ await t.test(`the console on ${harness.name}`, async t => {
     const text = await diff.innerText()
     t.match(text, /\/modules\/jobs\/level/, 'the changed path')
     t.match(text, /limited[\s\S]*management/, 'before and after')
+
+    // The whole log, that entry open, for the screenshot.
+    await page.locator('#a-type').selectOption('')
+    await page.locator('#a-id').fill('')
+    await page.getByRole('button', { name: 'Filter' }).click()
+    await page.locator('ol.audit table.jsondiff').waitFor({ state: 'detached' })
+    const entries = page.locator('ol.audit button.entry')
+    t.ok(await entries.count() > 10, 'unfiltered, every write is listed')
+    await entries.filter({ hasText: 'role employee' }).first().click()
+    await page.locator('ol.audit table.jsondiff').waitFor()
     await shot(page, 'audit')
   })
 
