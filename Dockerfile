@@ -17,6 +17,8 @@ COPY package.json ./
 COPY migrations ./migrations
 # Templates are read at run time (GET /v1/templates, PUT policy?template=), from src/templates.
 COPY src/templates ./src/templates
+# The admin console's static files (/console/), read at start-up.
+COPY console ./console
 COPY bin ./bin
 RUN mkdir -p /data && chown node:node /data
 USER node

@@ -21,5 +21,13 @@ export default [
   {
     files: ['src/service/**/*.ts'],
     rules: { 'no-restricted-imports': ['error', { paths: ['fastify'], patterns: ['**/http/**'] }] }
+  },
+  {
+    // The admin console runs in the browser, as ES modules served without a build step.
+    files: ['console/**/*.js'],
+    languageOptions: {
+      sourceType: 'module',
+      globals: { window: 'readonly', document: 'readonly', navigator: 'readonly', location: 'readonly', sessionStorage: 'readonly', addEventListener: 'readonly', removeEventListener: 'readonly', fetch: 'readonly', URLSearchParams: 'readonly' }
+    }
   }
 ]

@@ -11,6 +11,7 @@ import { DEFAULT_AUTH_FAILURE_LIMIT, DEFAULT_AUTH_FAILURE_WINDOW_MS } from '../c
 import type { Config } from '../config.js'
 import { createServices, filterJsonSchema, queryPlanJsonSchema } from '../service/index.js'
 import type { Services, Store } from '../service/index.js'
+import { consoleRoutes } from './console.js'
 import { clientErrorHandler, errorsPlugin, HttpError, sendError } from './errors.js'
 import { createLogger, loggingPlugin } from './logger.js'
 import type { Logger } from './logger.js'
@@ -145,6 +146,8 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   // Public routes.
   app.register(healthRoutes)
   app.register(wellKnownRoutes, { publicUrl: config.publicUrl })
+  // The admin console: static files only; its calls carry the key the user pasted.
+  app.register(consoleRoutes)
 
   // Protected routes: every route below authenticates first and declares its access rule.
   app.register(async function protectedRoutes (api) {
