@@ -18,6 +18,15 @@ t.test('help names the commands; help <command> prints its usage', async t => {
   t.match(unknown.err, /^gatehouse: unknown command `deploy`/)
 })
 
+t.test('--version prints the version the bin script passes, and `unknown` without one', async t => {
+  const io = captureIo()
+  t.equal(await main(['--version'], io, { version: '1.2.3' }), 0)
+  t.equal(io.out, '1.2.3\n')
+  const bare = captureIo()
+  t.equal(await main(['-v'], bare), 0)
+  t.equal(bare.out, 'unknown\n')
+})
+
 t.test('a command name is looked up as an own property only', async t => {
   const io = captureIo()
   t.equal(await main(['constructor'], io), 2)

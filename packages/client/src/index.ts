@@ -9,6 +9,7 @@ export type {
   GatehouseClientOptions, ListAllowedInput, ResourceRef, SubjectInput, WhatCanInput
 } from './client.js'
 export { GatehouseError } from './errors.js'
+export { mask } from './mask.js'
 export type { GatehouseErrorKind } from './errors.js'
 export type { DecisionFields, DecisionReason, paths } from './api.js'
 export type { Filter, QueryPlan } from '../../../src/engine/plan.js'
