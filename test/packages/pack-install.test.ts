@@ -47,11 +47,16 @@ const EXPRESS_VERSION = '5.3.0'
 
 interface Run { code: number | null, stdout: string, stderr: string }
 
-/** A child process with the environment of a user's shell: no tap loaders, no coverage. */
+/**
+ * A child process with the environment of a user's shell. tap's process tracking puts its
+ * loader in the `NODE_OPTIONS` of every child it sees spawned, and that loader's require
+ * hook breaks tools that load ES modules through `require` (TypeScript 7's `tsc`): `env -u`
+ * takes it out again.
+ */
 async function run (command: string, args: readonly string[], cwd: string): Promise<Run> {
-  const child = spawn(command, args, {
+  const child = spawn('env', ['-u', 'NODE_OPTIONS', command, ...args], {
     cwd,
-    env: { ...process.env, NODE_OPTIONS: '', GATEHOUSE_DEBUG: '', ...NO_CHILD_COVERAGE },
+    env: { ...process.env, GATEHOUSE_DEBUG: '', ...NO_CHILD_COVERAGE },
     stdio: ['ignore', 'pipe', 'pipe']
   })
   let stdout = ''
