@@ -82,7 +82,7 @@ await mkdir(project)
 
 const workspaces = await readdir(join(repoRoot, 'packages'))
 const manifests = await Promise.all(workspaces.map(async name => JSON.parse(await readFile(join(repoRoot, 'packages', name, 'package.json'), 'utf8')) as { name: string, version: string, dependencies?: Record<string, string> }))
-const rootManifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+const rootManifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>, devDependencies: Record<string, string> }
 
 // Packed side by side: each `prepack` is a TypeScript build of its own.
 await Promise.all(manifests.map(async m => await must('npm', ['pack', '--workspace', m.name, '--pack-destination', tarballFolder, '--silent'], repoRoot)))
@@ -91,7 +91,8 @@ await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'a-backend
 await must('npm', [
   'install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error',
   ...tarballs.map(f => join(tarballFolder, f)),
-  `fastify@${rootManifest.dependencies.fastify ?? 'latest'}`, `express@${EXPRESS_VERSION}`
+  `fastify@${rootManifest.dependencies.fastify ?? 'latest'}`, `express@${EXPRESS_VERSION}`,
+  `@types/node@${rootManifest.devDependencies['@types/node'] ?? 'latest'}`
 ], project)
 await writeFile(join(project, 'load.mjs'), [
   "export * as client from '@gatehouse-pdp/client'",
@@ -110,6 +111,41 @@ t.test('every package is packed, with its own README, and installs from its tarb
     t.equal(shipped.version, m.version, `${m.name} installed`)
     t.ok((await readFile(join(folder, 'README.md'), 'utf8')).includes(m.name), `${m.name} ships its README`)
   }
+})
+
+t.test('a TypeScript backend compiles against the shipped declarations, admin paths and bodies checked', async t => {
+  await writeFile(join(project, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'NodeNext', moduleResolution: 'NodeNext', target: 'ES2022', strict: true, noEmit: true, skipLibCheck: false, types: ['node'] },
+    files: ['backend.ts']
+  }))
+  await writeFile(join(project, 'backend.ts'), `
+import { GatehouseClient, GatehouseError, planToSql } from '@gatehouse-pdp/client'
+import type { Decision, QueryPlan } from '@gatehouse-pdp/client'
+import { authorize, gatehouse } from '@gatehouse-pdp/fastify'
+import * as express from '@gatehouse-pdp/express'
+import Fastify from 'fastify'
+
+const client = new GatehouseClient({ url: 'http://gatehouse:8080', key: 'k', tenant: 'acme' })
+const decision: Decision = await client.check({ subject: 'marie', action: 'view', resource: { type: 'jobs', id: 'job-1' } })
+const visible: string[] | undefined = decision.fields?.visible
+const key = await client.admin.post('/v1/tenants/{tenant}/keys', { body: { scopes: ['check'] } })
+const secret: string = key.secret
+await client.admin.put('/v1/tenants/{tenant}/subjects/{id}', { params: { id: 'marie' }, body: { roles: ['employee'] } })
+// @ts-expect-error a path the API does not have
+await client.admin.get('/v1/tenants/{tenant}/nothing')
+// @ts-expect-error a body field the API does not have
+await client.admin.put('/v1/tenants/{tenant}/subjects/{id}', { params: { id: 'marie' }, body: { rolez: [] } })
+const plan: QueryPlan = await client.listAllowed({ subject: 'marie', action: 'view', resourceType: 'jobs' }).plan()
+const { where, params } = planToSql(plan, { id: 'jobs.id' })
+const app = Fastify()
+await app.register(gatehouse, { client })
+app.get('/jobs/:id', { preHandler: authorize('jobs', 'view', req => ({ subject: 'marie', id: (req.params as { id: string }).id })) },
+  async req => req.gatehouse?.fields?.visible ?? [])
+const middleware = express.authorize('jobs', 'view', (req: { params: { id: string } }) => ({ subject: 'marie', id: req.params.id }))
+export { GatehouseError, middleware, params, secret, visible, where }
+`)
+  const compiled = await run(process.execPath, [join(repoRoot, 'node_modules', 'typescript7', 'bin', 'tsc'), '-p', 'tsconfig.json'], project)
+  t.equal(compiled.code, 0, 'no type error', { stdout: compiled.stdout })
 })
 
 /** The bare module names the package's JavaScript imports (`node:` builtins left out). */
