@@ -42,6 +42,8 @@ interface Installed {
 
 type PolicyBody = NonNullable<paths['/v1/tenants/{tenant}/policy']['put']['requestBody']>['content']['application/json']
 const repoRoot = fileURLToPath(new URL('../../', import.meta.url))
+// Four builds, an install and two backends: more than the 120 s of .taprc on a loaded machine.
+t.setTimeout(300_000)
 /** Express is not a dependency of the repository: the version the test installs. */
 const EXPRESS_VERSION = '5.3.0'
 
