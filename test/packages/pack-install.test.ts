@@ -135,6 +135,8 @@ const secret: string = key.secret
 await client.admin.put('/v1/tenants/{tenant}/subjects/{id}', { params: { id: 'marie' }, body: { roles: ['employee'] } })
 // @ts-expect-error a path the API does not have
 await client.admin.get('/v1/tenants/{tenant}/nothing')
+// @ts-expect-error the subject id is missing
+await client.admin.get('/v1/tenants/{tenant}/subjects/{id}')
 // @ts-expect-error a body field the API does not have
 await client.admin.put('/v1/tenants/{tenant}/subjects/{id}', { params: { id: 'marie' }, body: { rolez: [] } })
 const plan: QueryPlan = await client.listAllowed({ subject: 'marie', action: 'view', resourceType: 'jobs' }).plan()

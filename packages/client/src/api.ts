@@ -47,10 +47,16 @@ type Headers<Op> = Op extends { parameters: { header?: infer T } } ? ([T] extend
  * `gatehouse-actor`) and the JSON body.
  */
 export type AdminCallOptions<P extends keyof paths, M extends HttpMethod> =
-  { params?: Omit<PathParams<Operation<P, M>>, 'tenant'> & { tenant?: string } } &
+  (keyof Omit<PathParams<Operation<P, M>>, 'tenant'> extends never
+    ? { params?: { tenant?: string } }
+    : { params: Omit<PathParams<Operation<P, M>>, 'tenant'> & { tenant?: string } }) &
   ([QueryParams<Operation<P, M>>] extends [never] ? unknown : { query?: QueryParams<Operation<P, M>> }) &
   ([Headers<Operation<P, M>>] extends [never] ? unknown : { headers?: Headers<Operation<P, M>> }) &
   ([RequestBody<Operation<P, M>>] extends [never] ? unknown : { body?: RequestBody<Operation<P, M>> })
+
+/** An admin call's options: required when the path has parameters besides the tenant. */
+export type AdminCallArgs<P extends keyof paths, M extends HttpMethod> =
+  keyof Omit<PathParams<Operation<P, M>>, 'tenant'> extends never ? [options?: AdminCallOptions<P, M>] : [options: AdminCallOptions<P, M>]
 
 /** What an admin call resolves to: the success body as the OpenAPI document types it. */
 export type AdminCallResult<P extends keyof paths, M extends HttpMethod> = SuccessBody<Operation<P, M>>

@@ -14,7 +14,7 @@
  */
 import type { QueryPlan } from '../../../src/engine/plan.js'
 import type {
-  ActionSearchRequest, ActionSearchResponse, AdminCallOptions, AdminCallResult, DecisionFields, DecisionReason,
+  ActionSearchRequest, ActionSearchResponse, AdminCallArgs, AdminCallResult, DecisionFields, DecisionReason,
   EvaluationRequest, EvaluationResponse, HttpMethod, PathsWith, ResourceSearchRequest, ResourceSearchResponse
 } from './api.js'
 import { GatehouseError } from './errors.js'
@@ -107,10 +107,10 @@ type Typed = Record<HttpMethod, unknown>
 
 /** Admin calls typed by the OpenAPI document: `client.admin.put('/v1/tenants/{tenant}/subjects/{id}', { params: { id }, body })`. */
 export interface AdminCalls extends Typed {
-  get: <P extends PathsWith<'get'>>(path: P, options?: AdminCallOptions<P, 'get'>) => Promise<AdminCallResult<P, 'get'>>
-  put: <P extends PathsWith<'put'>>(path: P, options?: AdminCallOptions<P, 'put'>) => Promise<AdminCallResult<P, 'put'>>
-  post: <P extends PathsWith<'post'>>(path: P, options?: AdminCallOptions<P, 'post'>) => Promise<AdminCallResult<P, 'post'>>
-  delete: <P extends PathsWith<'delete'>>(path: P, options?: AdminCallOptions<P, 'delete'>) => Promise<AdminCallResult<P, 'delete'>>
+  get: <P extends PathsWith<'get'>>(path: P, ...options: AdminCallArgs<P, 'get'>) => Promise<AdminCallResult<P, 'get'>>
+  put: <P extends PathsWith<'put'>>(path: P, ...options: AdminCallArgs<P, 'put'>) => Promise<AdminCallResult<P, 'put'>>
+  post: <P extends PathsWith<'post'>>(path: P, ...options: AdminCallArgs<P, 'post'>) => Promise<AdminCallResult<P, 'post'>>
+  delete: <P extends PathsWith<'delete'>>(path: P, ...options: AdminCallArgs<P, 'delete'>) => Promise<AdminCallResult<P, 'delete'>>
 }
 
 interface LooseCallOptions { params?: Record<string, string>, query?: Record<string, unknown>, headers?: Record<string, string | undefined>, body?: unknown }
@@ -223,7 +223,8 @@ export class GatehouseClient {
       return answer.body as ResourceSearchResponse
     }
     let first: Promise<ResourceSearchResponse> | undefined
-    const firstPage = async (): Promise<ResourceSearchResponse> => await (first ??= fetchPage())
+    // A failed first page is asked again on the next call, not remembered as the answer.
+    const firstPage = async (): Promise<ResourceSearchResponse> => await (first ??= fetchPage().catch((err: unknown) => { first = undefined; throw err }))
     return {
       plan: async () => (await firstPage()).context.plan as QueryPlan,
       revision: async () => (await firstPage()).context.revision,
@@ -305,7 +306,7 @@ function decisionOf (response: EvaluationResponse): Decision {
     return failedDecision(new GatehouseError('invalid_response', 'gatehouse answered a decision without a boolean `decision`', { attempts: 1 }))
   }
   const context = response.context
-  if (context === undefined) return { allowed: false, reason: { code: 'gatehouse_invalid_response', message: 'gatehouse answered a decision without its context' } }
+  if (context === undefined) return failedDecision(new GatehouseError('invalid_response', 'gatehouse answered a decision without its context', { attempts: 1 }))
   return {
     allowed: response.decision,
     reason: context.reason,

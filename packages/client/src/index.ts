@@ -11,7 +11,7 @@ export type {
 export { GatehouseError } from './errors.js'
 export { mask } from './mask.js'
 export type { GatehouseErrorKind } from './errors.js'
-export type { DecisionFields, DecisionReason, paths } from './api.js'
+export type { AdminCallArgs, AdminCallOptions, AdminCallResult, DecisionFields, DecisionReason, paths } from './api.js'
 export type { Filter, QueryPlan } from '../../../src/engine/plan.js'
 export type { JoinMapping, PlanSql, PlanSqlErrorCode, PlanSqlMapping, PlanSqlOptions, RelationMapping } from '../../../src/store/plan-sql.js'
 export { PlanSqlError, planToSql } from '../../../src/store/plan-sql.js'
