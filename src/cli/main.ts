@@ -1,5 +1,6 @@
 /**
- * The `gatehouse` command line (bin/gatehouse.js imports this module and calls `main`).
+ * The `gatehouse` command line (bin/gatehouse.js, and packages/cli/bin/gatehouse.js in the
+ * `@gatehouse-pdp/cli` package, import this module and call `main`).
  * Commands are thin wrappers over src/service. Every outcome is an exit status and a
  * message: usage mistakes and unloadable inputs exit 2 with a one-line reason, and an
  * unexpected error exits 3 and prints no stack trace unless `GATEHOUSE_DEBUG` is set.
