@@ -143,7 +143,7 @@ const plan: QueryPlan = await client.listAllowed({ subject: 'marie', action: 'vi
 const { where, params } = planToSql(plan, { id: 'jobs.id' })
 const app = Fastify()
 await app.register(gatehouse, { client })
-app.get('/jobs/:id', { preHandler: authorize('jobs', 'view', req => ({ subject: 'marie', id: (req.params as { id: string }).id })) },
+app.get('/jobs/:id', { preHandler: authorize<{ Params: { id: string } }>('jobs', 'view', req => ({ subject: 'marie', id: req.params.id })) },
   async req => req.gatehouse?.fields?.visible ?? [])
 const middleware = express.authorize('jobs', 'view', (req: { params: { id: string } }) => ({ subject: 'marie', id: req.params.id }))
 export { GatehouseError, middleware, params, secret, visible, where }

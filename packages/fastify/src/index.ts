@@ -15,7 +15,7 @@
 import { GatehouseClient } from '@gatehouse-pdp/client'
 export { mask } from '@gatehouse-pdp/client'
 import type { Decision, GatehouseClientOptions, SubjectInput } from '@gatehouse-pdp/client'
-import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler } from 'fastify'
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler, RouteGenericInterface } from 'fastify'
 import fp from 'fastify-plugin'
 
 declare module 'fastify' {
@@ -51,15 +51,16 @@ export const gatehouse = fp(plugin, { name: '@gatehouse-pdp/fastify', fastify: '
 
 /**
  * A preHandler that asks whether the request's subject may do `action` on the resource
- * of `module` that `target` names; 403 with the reason when not.
+ * of `module` that `target` names; 403 with the reason when not. The route's types type
+ * the request: `authorize<{ Params: { id: string } }>('jobs', 'edit', req => ({ subject, id: req.params.id }))`.
  */
-export function authorize<Req extends FastifyRequest = FastifyRequest> (
-  module: string, action: string, target: (request: Req) => AuthorizeTarget | Promise<AuthorizeTarget>
+export function authorize<RouteGeneric extends RouteGenericInterface = RouteGenericInterface> (
+  module: string, action: string, target: (request: FastifyRequest<RouteGeneric>) => AuthorizeTarget | Promise<AuthorizeTarget>
 ): preHandlerAsyncHookHandler {
   return async function gatehouseAuthorize (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const client = request.server.gatehouse as GatehouseClient | undefined
     if (client === undefined) throw new Error('@gatehouse-pdp/fastify: register the `gatehouse` plugin before using `authorize`')
-    const { subject, id, properties, context } = await target(request as Req)
+    const { subject, id, properties, context } = await target(request as unknown as FastifyRequest<RouteGeneric>)
     const decision = await client.check({
       subject,
       action,
