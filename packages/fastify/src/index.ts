@@ -3,7 +3,7 @@
  *
  * ```ts
  * await app.register(gatehouse, { url: 'http://gatehouse:8080', key: process.env.GATEHOUSE_KEY })
- * app.get('/jobs/:id', { preHandler: authorize('jobs', 'edit', req => ({ subject: req.user.id, id: req.params.id })) },
+ * app.get<{ Params: { id: string } }>('/jobs/:id', { preHandler: authorize<{ Params: { id: string } }>('jobs', 'edit', req => ({ subject: req.user.id, id: req.params.id })) },
  *   async req => mask(await loadJob(req.params.id), req.gatehouse?.fields?.visible))
  * ```
  *
