@@ -249,7 +249,7 @@ t.test('the client retries network errors, timeouts and 503 with backoff, never 
   const timedOut = await new GatehouseClient({ url: hanging.url, key: 'k', timeoutMs: 100, retries: 1, backoffMs: 1 }).check(question)
   t.match(timedOut, { allowed: false, reason: { code: 'gatehouse_unavailable', message: /no answer within 100 ms/ }, error: { kind: 'unavailable', attempts: 2 } })
   t.equal(hanging.requests(), 2, 'a timeout is retried')
-  t.ok(Date.now() - started < 2000, 'and bounded by the timeouts')
+  t.ok(Date.now() - started < 5000, 'and bounded by the timeouts (2 × 100 ms, with room for a loaded machine)')
 
   // A port nothing listens on: a server opened, then closed.
   const gone = createServer()
