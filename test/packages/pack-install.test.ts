@@ -86,23 +86,30 @@ const workspaces = await readdir(join(repoRoot, 'packages'))
 const manifests = await Promise.all(workspaces.map(async name => JSON.parse(await readFile(join(repoRoot, 'packages', name, 'package.json'), 'utf8')) as { name: string, version: string, dependencies?: Record<string, string> }))
 const rootManifest = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string>, devDependencies: Record<string, string> }
 
-// Packed side by side: each `prepack` is a TypeScript build of its own.
-await Promise.all(manifests.map(async m => await must('npm', ['pack', '--workspace', m.name, '--pack-destination', tarballFolder, '--silent'], repoRoot)))
-const tarballs = (await readdir(tarballFolder)).filter(f => f.endsWith('.tgz')).sort()
-await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'a-backend', private: true, type: 'module' }))
-await must('npm', [
-  'install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error',
-  ...tarballs.map(f => join(tarballFolder, f)),
-  `fastify@${rootManifest.dependencies.fastify ?? 'latest'}`, `express@${EXPRESS_VERSION}`,
-  `@types/node@${rootManifest.devDependencies['@types/node'] ?? 'latest'}`
-], project)
-await writeFile(join(project, 'load.mjs'), [
-  "export * as client from '@gatehouse-pdp/client'",
-  "export * as fastifyPackage from '@gatehouse-pdp/fastify'",
-  "export * as expressPackage from '@gatehouse-pdp/express'",
-  "export { default as Fastify } from 'fastify'",
-  "export { default as express } from 'express'"
-].join('\n'))
+/** Packs every workspace and installs the tarballs in the empty project; resolves to the tarballs' names. */
+async function packAndInstall (): Promise<string[]> {
+  // Packed side by side: each `prepack` is a TypeScript build of its own.
+  await Promise.all(manifests.map(async m => await must('npm', ['pack', '--workspace', m.name, '--pack-destination', tarballFolder, '--silent'], repoRoot)))
+  const tarballs = (await readdir(tarballFolder)).filter(f => f.endsWith('.tgz')).sort()
+  await writeFile(join(project, 'package.json'), JSON.stringify({ name: 'a-backend', private: true, type: 'module' }))
+  await must('npm', [
+    'install', '--prefer-offline', '--no-audit', '--no-fund', '--loglevel=error',
+    ...tarballs.map(f => join(tarballFolder, f)),
+    `fastify@${rootManifest.dependencies.fastify ?? 'latest'}`, `express@${EXPRESS_VERSION}`,
+    `@types/node@${rootManifest.devDependencies['@types/node'] ?? 'latest'}`
+  ], project)
+  await writeFile(join(project, 'load.mjs'), [
+    "export * as client from '@gatehouse-pdp/client'",
+    "export * as fastifyPackage from '@gatehouse-pdp/fastify'",
+    "export * as expressPackage from '@gatehouse-pdp/express'",
+    "export { default as Fastify } from 'fastify'",
+    "export { default as express } from 'express'"
+  ].join('\n'))
+  return tarballs
+}
+
+// A failure here ends the process before tap's teardown runs: clean up first.
+const tarballs = await packAndInstall().catch(async (err: unknown) => { await rm(work, { recursive: true, force: true }); throw err })
 const installed = await import(pathToFileURL(join(project, 'load.mjs')).href) as Installed
 
 t.test('every package is packed, with its own README, and installs from its tarball', async t => {
