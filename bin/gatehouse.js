@@ -3,7 +3,7 @@
 // exists, else the TypeScript sources through tsx (a dev dependency, so a plain
 // `npm ci` checkout works). GATEHOUSE_CLI_FROM_SOURCE=1 forces the sources, so that a
 // stale dist/ never hides a change (the tests set it).
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 
 const built = new URL('../dist/src/cli/main.js', import.meta.url)
@@ -22,4 +22,5 @@ async function loadCli () {
 }
 
 const cli = await loadCli()
-process.exitCode = cli === undefined ? 3 : await cli.main(process.argv.slice(2))
+const { version } = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8'))
+process.exitCode = cli === undefined ? 3 : await cli.main(process.argv.slice(2), undefined, { version })

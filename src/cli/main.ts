@@ -1,5 +1,6 @@
 /**
- * The `gatehouse` command line (bin/gatehouse.js imports this module and calls `main`).
+ * The `gatehouse` command line (bin/gatehouse.js, and packages/cli/bin/gatehouse.js in the
+ * `@gatehouse-pdp/cli` package, import this module and call `main`).
  * Commands are thin wrappers over src/service. Every outcome is an exit status and a
  * message: usage mistakes and unloadable inputs exit 2 with a one-line reason, and an
  * unexpected error exits 3 and prints no stack trace unless `GATEHOUSE_DEBUG` is set.
@@ -34,14 +35,23 @@ export const USAGE = `usage: gatehouse <command> [options]
 commands:
 ${Object.entries(COMMANDS).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
 
-Run \`gatehouse <command> --help\` for a command's options.
+Run \`gatehouse <command> --help\` for a command's options; \`gatehouse --version\` prints the version.
 `
 
+export interface MainOptions {
+  /** What `--version` prints: the version of the package the command was installed from (its bin script reads it). */
+  version?: string
+}
+
 /** Runs the command line `args` (without `node` and the script) and resolves to the exit status. */
-export async function main (args: readonly string[], io: CliIo = processIo()): Promise<number> {
+export async function main (args: readonly string[], io: CliIo = processIo(), options: MainOptions = {}): Promise<number> {
   const [name, ...rest] = args
   try {
     if (name === undefined) throw new UsageError(undefined, 'name a command')
+    if (name === '--version' || name === '-v') {
+      io.stdout(`${options.version ?? 'unknown'}\n`)
+      return 0
+    }
     if (name === '--help' || name === '-h' || name === 'help') {
       const topic = rest[0]
       const command = topic !== undefined && Object.hasOwn(COMMANDS, topic) ? COMMANDS[topic] : undefined

@@ -2,9 +2,10 @@
  * `main` in-process, with a captured `CliIo`: help, usage errors and the last-resort
  * handler that keeps stack traces out of the output.
  */
+import { readFileSync } from 'node:fs'
 import t from 'tap'
 import { EXIT_INTERNAL, main } from '../../src/cli/main.js'
-import { captureIo, fixture } from './helpers.js'
+import { captureIo, fixture, runCli } from './helpers.js'
 
 t.test('help names the commands; help <command> prints its usage', async t => {
   const io = captureIo()
@@ -16,6 +17,21 @@ t.test('help names the commands; help <command> prints its usage', async t => {
   const unknown = captureIo()
   t.equal(await main(['help', 'deploy'], unknown), 2)
   t.match(unknown.err, /^gatehouse: unknown command `deploy`/)
+})
+
+t.test('--version prints the version the bin script passes, and `unknown` without one', async t => {
+  const io = captureIo()
+  t.equal(await main(['--version'], io, { version: '1.2.3' }), 0)
+  t.equal(io.out, '1.2.3\n')
+  const bare = captureIo()
+  t.equal(await main(['-v'], bare), 0)
+  t.equal(bare.out, 'unknown\n')
+})
+
+t.test('`gatehouse --version` run as a user runs it prints the package.json version', async t => {
+  const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+  const run = await runCli(['--version'])
+  t.same({ code: run.code, stdout: run.stdout }, { code: 0, stdout: `${version}\n` })
 })
 
 t.test('a command name is looked up as an own property only', async t => {
