@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- engine|http|search|propagation|memory|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|http|search|propagation|memory|coldstart|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
- * Runs the benchmarks (default: engine, http, search, propagation, then memory), prints each part's table, and writes
+ * Runs the benchmarks (default: engine, http, search, propagation, memory, then coldstart), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
  * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
  * answers differ from gatehouse's; a missed target is reported, never a failure.
@@ -12,13 +12,14 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatEngineReport, runEngineBench } from './engine-bench.js'
 import { formatHttpReport, runHttpBench } from './http-bench.js'
+import { formatColdStartReport, runColdStartBench } from './cold-start-bench.js'
 import { formatMemoryReport, runMemoryBench } from './memory-bench.js'
 import { formatProfileReport, runProfiles } from './profile-bench.js'
 import { formatPropagationReport, runPropagationBench } from './propagation-bench.js'
 import { formatSearchReport, runSearchBench } from './search-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'http', 'search', 'propagation', 'memory', 'profile'] as const
+const PARTS = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart', 'profile'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
@@ -49,7 +50,7 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
     else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
-  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory']
+  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart']
   return args
 }
 
@@ -111,6 +112,10 @@ async function main (): Promise<void> {
       const r = await runMemoryBench({ tenants: args.quick ? 100 : 1000, modules: 20, roles: 10, subjects: args.quick ? 10_000 : 100_000, log })
       process.stdout.write(`\n${formatMemoryReport(r)}\n\n`)
       results.memory = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'coldstart') {
+      const r = await runColdStartBench({ tenants: args.quick ? [1, 100] : [1, 1000], log })
+      process.stdout.write(`\n${formatColdStartReport(r)}\n\n`)
+      results.coldstart = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
     } else {
       const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
