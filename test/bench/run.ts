@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine|http|search|propagation|memory|coldstart|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|http|search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
  * Runs the benchmarks (default: engine, http, search, propagation, memory, then coldstart), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
@@ -25,6 +25,8 @@ type Part = typeof PARTS[number]
 interface Args {
   parts: Part[]
   quick: boolean
+  /** `profile`: every request with inline properties. */
+  inline: boolean
   seconds: number | undefined
   subjects: number | undefined
   requests: number | undefined
@@ -33,7 +35,7 @@ interface Args {
 }
 
 function parseArgs (argv: readonly string[]): Args {
-  const args: Args = { parts: [], quick: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined }
+  const args: Args = { parts: [], quick: false, inline: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined }
   const positive = (name: string, value: string): number => {
     const n = Number(value)
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`\`--${name}\` must be a positive integer, not \`${value}\``)
@@ -43,12 +45,13 @@ function parseArgs (argv: readonly string[]): Args {
     const [flag, value] = arg.split('=', 2) as [string, string | undefined]
     if ((PARTS as readonly string[]).includes(arg)) args.parts.push(arg as Part)
     else if (arg === '--quick') args.quick = true
+    else if (arg === '--inline') args.inline = true
     else if (flag === '--seconds' && value !== undefined) args.seconds = positive('seconds', value)
     else if (flag === '--subjects' && value !== undefined) args.subjects = positive('subjects', value)
     else if (flag === '--requests' && value !== undefined) args.requests = positive('requests', value)
     else if (flag === '--resources' && value !== undefined) args.resources = positive('resources', value)
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
-    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
+    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
   if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart']
   return args
@@ -117,7 +120,7 @@ async function main (): Promise<void> {
       process.stdout.write(`\n${formatColdStartReport(r)}\n\n`)
       results.coldstart = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
     } else {
-      const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, log })
+      const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, inline: args.inline, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
       results.profile = { measuredAt: started, command: commandOf(), machine: before, ...r }
     }
