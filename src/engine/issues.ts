@@ -39,9 +39,14 @@ export interface Issue {
 /** The result of a validation: the validated value, or every issue found. */
 export type Checked<T> = { ok: true, value: T } | { ok: false, issues: Issue[] }
 
-/** Escapes one JSON pointer reference token (RFC 6901 §3). */
+/**
+ * Escapes one JSON pointer reference token (RFC 6901 §3). Validators build a path for
+ * every value they visit, issue or not, and names almost never hold `~` or `/`: those
+ * are returned as they are, without the two copies `replaceAll` makes.
+ */
 function escapeToken (token: string | number): string {
-  return String(token).replaceAll('~', '~0').replaceAll('/', '~1')
+  if (typeof token === 'number') return String(token)
+  return token.includes('~') || token.includes('/') ? token.replaceAll('~', '~0').replaceAll('/', '~1') : token
 }
 
 /** `path` extended by one reference token: `child('/roles', 'a/b')` is `/roles/a~1b`. */

@@ -14,6 +14,7 @@ import type { Services, Store } from '../service/index.js'
 import { consoleRoutes } from './console.js'
 import { clientErrorHandler, errorsPlugin, HttpError, sendError } from './errors.js'
 import { createLogger, loggingPlugin } from './logger.js'
+import { lazySerializers, lazyValidators } from './lazy-compilers.js'
 import type { Logger } from './logger.js'
 import { authPlugin } from './plugins/auth.js'
 import { inputGuardPlugin } from './plugins/input-guard.js'
@@ -86,6 +87,8 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     trustProxy: config.trustProxy ?? false,
     // Errors raised before routing (a malformed URL) get the same JSON body as the rest.
     frameworkErrors: (err, request, reply) => sendError(err, request, reply),
+    // Validators and serializers are compiled on first use, not before the service listens (`lazy-compilers.ts`).
+    schemaController: { compilersFactory: { buildValidator: lazyValidators(), buildSerializer: lazySerializers() } },
     ajv: {
       customOptions: {
         // STYLE §2.5 (4): unknown keys are errors, never silently dropped; nothing is

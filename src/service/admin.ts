@@ -8,6 +8,7 @@
 import { isDeepStrictEqual } from 'node:util'
 import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
+import { refuseOversizedBundle } from './bundle-text.js'
 import type { Issue, SubjectWrite } from '../engine/index.js'
 import type { ActorMode, ApiKey, KeyScope, Store, Tenant, WriteOptions, Written } from '../store/store.js'
 import { conditionalEdit } from './conditional-edit.js'
@@ -134,6 +135,7 @@ export class AdminService {
    */
   async putPolicy (tenantId: string, input: unknown, opts: WriteOptions = {}): Promise<{ revision: number }> {
     await this.#states.get(tenantId)
+    refuseOversizedBundle(input, '', 'the policy bundle')
     const compiled = compileBundle(input)
     if (!compiled.ok) {
       const details = issueDetails(compiled.issues, '')

@@ -3,8 +3,10 @@
  * text into a JSON value; `compileBundle` validates it.
  */
 import { stringify } from 'yaml'
+import { bundleLimitIssues } from '../engine/bundle-limits.js'
 import type { Bundle } from '../engine/model.js'
-import { ServiceError } from './errors.js'
+import { ServiceError, problemsMessage } from './errors.js'
+import type { ErrorDetail } from './errors.js'
 import { parseSource } from './policy-tests/source.js'
 import type { SyntaxProblem } from './policy-tests/source.js'
 
@@ -35,4 +37,18 @@ export function yamlFailure (problems: readonly SyntaxProblem[]): ServiceError {
 /** The bundle as text in `format`; JSON is 2-space indented, both end with a newline. */
 export function formatBundle (bundle: Bundle, format: BundleFormat): string {
   return format === 'yaml' ? stringify(bundle) : `${JSON.stringify(bundle, null, 2)}\n`
+}
+
+/**
+ * Refuses a bundle past `BUNDLE_LIMITS` before anything compiles it: ServiceError
+ * `policy_invalid` with a detail naming each limit (its path under `prefix`, e.g.
+ * `/bundle` for a bundle inside a JSON body). `what` names the bundle in the message.
+ * Compiling runs on the event loop every tenant's decisions wait on, and the limits bound
+ * what that costs; the count itself stops at `BUNDLE_LIMITS.values`.
+ */
+export function refuseOversizedBundle (bundle: unknown, prefix: string, what: string): void {
+  const over = bundleLimitIssues(bundle)
+  if (over.length === 0) return
+  const details: ErrorDetail[] = over.map(i => ({ in: 'body', path: `${prefix}${i.path}`, message: i.message, code: i.code }))
+  throw new ServiceError('policy_invalid', problemsMessage(what, details), details)
 }

@@ -18,12 +18,13 @@
  */
 import { isDeepStrictEqual } from 'node:util'
 import { checkSubject, compileBundle, isName } from '../engine/index.js'
+import { bundleLimitIssues } from '../engine/bundle-limits.js'
 import { getOwn } from '../engine/own.js'
 import type { CompiledPolicy, Issue } from '../engine/index.js'
 import type { Bundle } from '../engine/model.js'
 import type { EditStore, Store, WriteOptions, Written } from '../store/store.js'
 import { conditionalEdit } from './conditional-edit.js'
-import { ServiceError } from './errors.js'
+import { ServiceError, problemsMessage } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import type { TenantStates } from './tenant-state.js'
 
@@ -132,6 +133,12 @@ export class PolicyPartsService {
   /** Refuses a bundle that does not compile or that a stored subject no longer fits; returns it compiled. */
   async #check (tx: EditStore, tenantId: string, bundle: Bundle, part: PolicyPart, name: string): Promise<CompiledPolicy> {
     const own = `/${part}/${name}`
+    // A bundle grown one part at a time is held to the limits of an import (`BUNDLE_LIMITS`).
+    const over = bundleLimitIssues(bundle)
+    if (over.length > 0) {
+      const details = over.map(i => ({ in: 'body' as const, path: i.path.startsWith(`${own}/`) ? i.path.slice(own.length) : i.path, message: i.message, code: i.code }))
+      throw new ServiceError('policy_invalid', problemsMessage(`the policy with ${NOUN[part]} \`${name}\``, details), details)
+    }
     const compiled = compileBundle(bundle)
     if (!compiled.ok) {
       const inside = compiled.issues.filter(i => i.path === own || i.path.startsWith(`${own}/`))

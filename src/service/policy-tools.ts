@@ -3,6 +3,7 @@
  * policy), impact reports of a draft bundle, and the shipped templates.
  */
 import { compileBundle } from '../engine/index.js'
+import { bundleLimitIssues } from '../engine/bundle-limits.js'
 import type { FieldAccess, ResourceFacts, Subject } from '../engine/model.js'
 import type { CompiledPolicy, Reason } from '../engine/index.js'
 import { issueDetails, requirePolicy } from './admin.js'
@@ -11,7 +12,7 @@ import type { ErrorDetail } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
-import { yamlFailure } from './bundle-text.js'
+import { refuseOversizedBundle, yamlFailure } from './bundle-text.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/index.js'
 import { DiffTooLarge, diffPolicies, loadBundleSource } from './policy-diff/index.js'
 import type { DiffIssue, PolicyDiff } from './policy-diff/index.js'
@@ -84,6 +85,11 @@ export class PolicyToolsService {
     }
 
     const doc = isRecord(value) ? value : undefined
+    if (isRecord(doc?.bundle)) {
+      const over = bundleLimitIssues(doc.bundle)
+      const details: ErrorDetail[] = over.map(i => ({ in: 'body', path: `/bundle${i.path}`, message: i.message, code: i.code }))
+      if (details.length > 0) throw validationFailed(problemsMessage('the suite\'s bundle', details), details)
+    }
     const draft = doc?.bundle !== undefined
     // Not an object: the loader names the problem whatever the policy.
     const live = draft || doc === undefined ? undefined : requirePolicy(state)
@@ -420,6 +426,7 @@ function draftPolicy (draft: DraftInput): CompiledPolicy {
     const first = details[0]
     throw validationFailed(`body \`${first?.path ?? ''}\` ${first?.message ?? ''}`, details)
   }
+  refuseOversizedBundle(body.bundle, '/bundle', 'the draft bundle')
   const compiled = compileBundle(body.bundle)
   if (compiled.ok) return compiled.policy
   const details = issueDetails(compiled.issues, '/bundle')
@@ -428,6 +435,7 @@ function draftPolicy (draft: DraftInput): CompiledPolicy {
 
 /** The compiled draft sent as text, or every problem of it, each with its line and column. */
 function draftPolicyFromText (parsed: ParseResult): CompiledPolicy {
+  if (parsed.ok) refuseOversizedBundle(parsed.source.value, '', 'the draft bundle')
   const loaded = loadBundleSource(parsed, 'body')
   if (loaded.ok) return loaded.policy
   throw bundleFailure(loaded.issues)

@@ -94,7 +94,7 @@ export interface HttpBenchResult {
   figures: HttpFigure[]
   cerbos: { ran: boolean, version?: string, skipped?: string }
   /** Ratios of requests/s (batches: decisions/s), and of requests per server CPU-second (`perCpu`). */
-  ratios: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, calibrationOverBare: number, perCpu: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
+  ratios: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, calibrationOverBare: number, inlineOverBare: number, perCpu: { gatehouseOverBare: number, inlineOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
   targets: Array<{ target: string, measured: string, met: boolean }>
 }
 
@@ -127,6 +127,8 @@ export interface GatehouseUnderTest {
   base: string
   headers: Record<string, string>
   singleBodies: string[]
+  /** The same requests, every one with the resource's properties inline (as AuthZEN PEPs often send them). */
+  inlineBodies: string[]
   batchBodies: string[]
   seeded: { subjects: number, resources: number }
   seedSeconds: number
@@ -156,11 +158,13 @@ export async function startGatehouse (work: string, p: Prepared, log: (line: str
     log(`seeded ${int(subjects.length)} subjects and ${int(resources.length)} resources (those the request bodies name) through the API in ${sig(seedSeconds)} s`)
     // Every fourth body sends the resource's properties inline instead of naming a stored resource.
     const singleBodies = p.singles.map((e, i) => JSON.stringify(gatehouseBody(e.request, i % 4 === 3)))
+    const inlineBodies = p.singles.map(e => JSON.stringify(gatehouseBody(e.request, true)))
     const batchBodies = p.batches.map(b => JSON.stringify(gatehouseBatchBody(b)))
     const headers = { authorization: `Bearer ${key}` }
     await verifyGatehouse(base, headers, p.singles, singleBodies, p.batches, batchBodies)
+    await verifyGatehouse(base, headers, p.singles, inlineBodies, [], [])
     log(`checked gatehouse over HTTP: ${p.singles.length} evaluation bodies and ${p.batches.length} evaluations bodies answer as the engine does`)
-    return { base, headers, singleBodies, batchBodies, seeded: { subjects: subjects.length, resources: resources.length }, seedSeconds, process: gatehouse }
+    return { base, headers, singleBodies, inlineBodies, batchBodies, seeded: { subjects: subjects.length, resources: resources.length }, seedSeconds, process: gatehouse }
   } catch (err) {
     await gatehouse.stop()
     throw err
@@ -177,28 +181,34 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
   const work = workDir()
   try {
     const gatehouse = await startGatehouse(work, prepared, log)
-    const { seeded, seedSeconds, singleBodies, headers } = gatehouse
-    const compared: Compared[] = [{ name: 'gatehouse', what: `evaluation, ${singles.length} bodies (25% with inline properties)`, process: gatehouse.process, base: gatehouse.base }]
+    const { seeded, seedSeconds, singleBodies, inlineBodies, headers } = gatehouse
+    const compared: Compared[] = [{ name: 'gatehouse', what: `evaluation, ${singles.length} bodies (25% with inline properties)`, process: gatehouse.process, base: gatehouse.base, bodies: singleBodies }]
     const perRound: HttpFigure[][] = []
     try {
       // The bare route, and the same route with a few µs of busy work per request: how much
       // a little CPU per request costs on this machine (docs/benchmarks.md, "The machine").
       // All three run at once, each idle while another is measured.
-      for (const busyUs of [0, CALIBRATION_US]) compared.push(await startBare(busyUs))
+      for (const busyUs of [0, CALIBRATION_US]) compared.push(await startBare(busyUs, singleBodies))
+      // The same requests with every resource's properties inline, against the bare route fed those bodies (issue 17.2).
+      const bare = compared[1] as Compared
+      compared.push(
+        { name: 'gatehouse, all inline', what: `evaluation, the same ${singles.length} bodies, 100% with inline properties`, process: gatehouse.process, base: gatehouse.base, bodies: inlineBodies },
+        { ...bare, name: 'bare Fastify, all inline', what: 'the bare route, the 100% inline bodies', bodies: inlineBodies }
+      )
       for (let r = 0; r < opts.rounds; r++) {
         for (let k = 0; k < compared.length; k++) {
           const i = (k + r) % compared.length
           const c = compared[i] as Compared
-          // The very requests gatehouse got, bodies (a quarter with inline properties) and
+          // The very requests gatehouse got, bodies (a quarter, or all, with inline properties) and
           // headers (the key, which the bare routes ignore), so all parse the same bytes.
-          const figure = await measure(opts, c.name, c.what, c.process, c.base, '/access/v1/evaluation', headers, singleBodies, 1, work, line => { log(`round ${r + 1} of ${opts.rounds}: ${line}`) })
+          const figure = await measure(opts, c.name, c.what, c.process, c.base, '/access/v1/evaluation', headers, c.bodies, 1, work, line => { log(`round ${r + 1} of ${opts.rounds}: ${line}`) })
           ;(perRound[i] ??= []).push(figure)
         }
       }
       figures.push(...perRound.map(medianRound))
       figures.push(await measure(opts, 'gatehouse evaluations', `evaluations, ${opts.batchSize} checks per request`, gatehouse.process, gatehouse.base, '/access/v1/evaluations', gatehouse.headers, gatehouse.batchBodies, opts.batchSize, work, log))
     } finally {
-      for (const c of compared) await c.process.stop()
+      for (const p of new Set(compared.map(c => c.process))) await p.stop()
     }
 
     // Cerbos
@@ -210,14 +220,16 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       return (perCpu ? f?.requestsPerCpuSecond : f?.requestsPerSecond) ?? Number.NaN
     }
     // Against the bare route: medians of the per-round ratios (`perRound` is in `compared` order).
-    const [gatehouseRounds, bareRounds, calibrationRounds] = perRound as [HttpFigure[], HttpFigure[], HttpFigure[]]
+    const [gatehouseRounds, bareRounds, calibrationRounds, inlineRounds, bareInlineRounds] = perRound as [HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[]]
     const ratios = {
       gatehouseOverBare: roundRatio(gatehouseRounds, bareRounds, false),
       gatehouseOverCerbos: rate('gatehouse', false) / rate('Cerbos', false),
       batchGatehouseOverCerbos: rate('gatehouse evaluations', false) / rate('Cerbos batch', false),
       calibrationOverBare: roundRatio(calibrationRounds, bareRounds, false),
+      inlineOverBare: roundRatio(inlineRounds, bareInlineRounds, false),
       perCpu: {
         gatehouseOverBare: roundRatio(gatehouseRounds, bareRounds, true),
+        inlineOverBare: roundRatio(inlineRounds, bareInlineRounds, true),
         gatehouseOverCerbos: rate('gatehouse', true) / rate('Cerbos', true),
         batchGatehouseOverCerbos: rate('gatehouse evaluations', true) / rate('Cerbos batch', true)
       }
@@ -229,6 +241,11 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
         target: 'gatehouse ≥ 10× Cerbos',
         measured: cerbos.ran ? `${ratio(ratios.gatehouseOverCerbos)} (per CPU-second: ${ratio(ratios.perCpu.gatehouseOverCerbos)})` : `not measured: ${cerbos.skipped ?? ''}`,
         met: ratios.gatehouseOverCerbos >= 10
+      },
+      {
+        target: 'gatehouse ≥ 80% of the bare route per CPU-second, whatever the mix (25% and 100% inline)',
+        measured: `25% inline: ${sig(ratios.perCpu.gatehouseOverBare * 100)}%; 100% inline: ${sig(ratios.perCpu.inlineOverBare * 100)}% (requests/s: ${sig(ratios.inlineOverBare * 100)}%)`,
+        met: ratios.perCpu.gatehouseOverBare >= 0.8 && ratios.perCpu.inlineOverBare >= 0.8
       },
       { target: 'gatehouse p99 < 10 ms', measured: `${sig(g?.latencyP99Ms ?? Number.NaN)} ms`, met: (g?.latencyP99Ms ?? Number.POSITIVE_INFINITY) < 10 }
     ]
@@ -244,15 +261,17 @@ interface Compared {
   what: string
   process: Started
   base: string
+  /** The request bodies it is measured with. */
+  bodies: string[]
 }
 
 /** Starts the bare route (spinning `busyUs` per request when above 0) pinned to core 0. */
-async function startBare (busyUs: number): Promise<Compared> {
+async function startBare (busyUs: number, bodies: string[]): Promise<Compared> {
   const name = busyUs === 0 ? 'bare Fastify' : `bare Fastify + ${busyUs} µs`
   const port = await freePort()
   const bare = await startServer(name, 0, process.execPath, ['--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BUSY_US: String(busyUs) }, port, '/healthz')
   const what = busyUs === 0 ? 'same requests and body schema, constant decision' : `the bare route, spinning ${busyUs} µs per request`
-  return { name, what, ...bare }
+  return { name, what, bodies, ...bare }
 }
 
 /** The round with the median requests/s, carrying every round's requests/s. */
@@ -546,6 +565,7 @@ export function formatHttpReport (r: HttpBenchResult): string {
     '',
     `rounds:          ${r.figures.filter(f => f.roundsRequestsPerSecond !== undefined).map(f => `${f.target} ${(f.roundsRequestsPerSecond ?? []).map(int).join(' / ')}`).join('; ')} requests/s (the table shows each route's median round; ratios to the bare route are medians of per-round ratios)`,
     `requests/s:      gatehouse ÷ bare Fastify ${pct(r.ratios.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch (decisions/s) ${cerbos(r.ratios.batchGatehouseOverCerbos)}`,
+    `all inline:      gatehouse, 100% inline ÷ bare Fastify on those bodies ${pct(r.ratios.inlineOverBare)} of requests/s, ${pct(r.ratios.perCpu.inlineOverBare)} per CPU-second`,
     `calibration:     bare Fastify + ${CALIBRATION_US} µs of work per request ÷ bare Fastify ${pct(r.ratios.calibrationOverBare)} (what a few µs per request cost on this machine)`,
     `per CPU-second:  gatehouse ÷ bare Fastify ${pct(r.ratios.perCpu.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.perCpu.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch ${cerbos(r.ratios.perCpu.batchGatehouseOverCerbos)}`,
     '',

@@ -24,6 +24,8 @@ export interface ProfileOptions {
   subjects: number
   requests: number
   seconds: number
+  /** Every request with the resource's properties inline (issue 17.2), instead of a quarter of them. */
+  inline: boolean
   log: (line: string) => void
 }
 
@@ -50,6 +52,8 @@ export interface Difference {
 }
 
 export interface ProfileResult {
+  /** Whether every request carried inline properties (else a quarter did). */
+  inline: boolean
   engine: { nsPerDecision: number, functions: Cost[], files: Cost[] }
   gatehouse: ServerProfile
   bare: ServerProfile
@@ -90,13 +94,15 @@ export async function runProfiles (opts: ProfileOptions): Promise<ProfileResult>
   try {
     const gatehouseDir = join(work, 'prof-gatehouse')
     const gatehouse = await startGatehouse(work, prepared, log, ['--cpu-prof', `--cpu-prof-dir=${gatehouseDir}`])
-    const g = await profileServer(opts, 'gatehouse', gatehouse.process, gatehouseDir, gatehouse.base, gatehouse.headers, gatehouse.singleBodies, work, log)
+    const bodies = opts.inline ? gatehouse.inlineBodies : gatehouse.singleBodies
+    const g = await profileServer(opts, 'gatehouse', gatehouse.process, gatehouseDir, gatehouse.base, gatehouse.headers, bodies, work, log)
     const bareDir = join(work, 'prof-bare')
     const port = await freePort()
     const bare = startPinned('bare Fastify', 0, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`, '--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port) })
     await waitReady(bare, `http://127.0.0.1:${port}/healthz`).catch(async (err: unknown) => { await bare.stop(); throw err })
-    const b = await profileServer(opts, 'bare Fastify', bare, bareDir, `http://127.0.0.1:${port}`, gatehouse.headers, gatehouse.singleBodies, work, log)
+    const b = await profileServer(opts, 'bare Fastify', bare, bareDir, `http://127.0.0.1:${port}`, gatehouse.headers, bodies, work, log)
     return {
+      inline: opts.inline,
       engine: {
         nsPerDecision: perDecision(e.busyMs),
         functions: e.functions.map(h => ({ name: h.name, perUnit: perDecision(h.selfMs), share: h.share })),
@@ -160,7 +166,7 @@ export function formatProfileReport (r: ProfileResult): string {
     'by file:',
     table(['per decision', 'share', 'file'], rows(r.engine.files, 'ns')),
     '',
-    `The service under load, POST /access/v1/evaluation: ${sig(r.gatehouse.perRequestUs)} µs of busy CPU per request ` +
+    `The service under load, POST /access/v1/evaluation, ${r.inline ? 'every' : 'a quarter of the'} request${r.inline ? '' : 's'} with inline properties: ${sig(r.gatehouse.perRequestUs)} µs of busy CPU per request ` +
       `(bare Fastify route: ${sig(r.bare.perRequestUs)} µs; ${int(r.gatehouse.requests)} and ${int(r.bare.requests)} requests profiled), by function:`,
     table(['per request', 'share', 'function'], rows(r.gatehouse.functions, 'µs', 25)),
     '',

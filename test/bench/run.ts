@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- engine|http|search|propagation|memory|profile ...] [--quick] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|http|search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
- * Runs the benchmarks (default: engine, http, search, propagation, then memory), prints each part's table, and writes
+ * Runs the benchmarks (default: engine, http, search, propagation, memory, then coldstart), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
  * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
  * answers differ from gatehouse's; a missed target is reported, never a failure.
@@ -12,18 +12,21 @@ import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { formatEngineReport, runEngineBench } from './engine-bench.js'
 import { formatHttpReport, runHttpBench } from './http-bench.js'
+import { formatColdStartReport, runColdStartBench } from './cold-start-bench.js'
 import { formatMemoryReport, runMemoryBench } from './memory-bench.js'
 import { formatProfileReport, runProfiles } from './profile-bench.js'
 import { formatPropagationReport, runPropagationBench } from './propagation-bench.js'
 import { formatSearchReport, runSearchBench } from './search-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'http', 'search', 'propagation', 'memory', 'profile'] as const
+const PARTS = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart', 'profile'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
   parts: Part[]
   quick: boolean
+  /** `profile`: every request with inline properties. */
+  inline: boolean
   seconds: number | undefined
   subjects: number | undefined
   requests: number | undefined
@@ -32,7 +35,7 @@ interface Args {
 }
 
 function parseArgs (argv: readonly string[]): Args {
-  const args: Args = { parts: [], quick: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined }
+  const args: Args = { parts: [], quick: false, inline: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined }
   const positive = (name: string, value: string): number => {
     const n = Number(value)
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`\`--${name}\` must be a positive integer, not \`${value}\``)
@@ -42,14 +45,15 @@ function parseArgs (argv: readonly string[]): Args {
     const [flag, value] = arg.split('=', 2) as [string, string | undefined]
     if ((PARTS as readonly string[]).includes(arg)) args.parts.push(arg as Part)
     else if (arg === '--quick') args.quick = true
+    else if (arg === '--inline') args.inline = true
     else if (flag === '--seconds' && value !== undefined) args.seconds = positive('seconds', value)
     else if (flag === '--subjects' && value !== undefined) args.subjects = positive('subjects', value)
     else if (flag === '--requests' && value !== undefined) args.requests = positive('requests', value)
     else if (flag === '--resources' && value !== undefined) args.resources = positive('resources', value)
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
-    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
+    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
-  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory']
+  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart']
   return args
 }
 
@@ -111,8 +115,12 @@ async function main (): Promise<void> {
       const r = await runMemoryBench({ tenants: args.quick ? 100 : 1000, modules: 20, roles: 10, subjects: args.quick ? 10_000 : 100_000, log })
       process.stdout.write(`\n${formatMemoryReport(r)}\n\n`)
       results.memory = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'coldstart') {
+      const r = await runColdStartBench({ tenants: args.quick ? [1, 100] : [1, 1000], log })
+      process.stdout.write(`\n${formatColdStartReport(r)}\n\n`)
+      results.coldstart = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
     } else {
-      const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, log })
+      const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, inline: args.inline, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
       results.profile = { measuredAt: started, command: commandOf(), machine: before, ...r }
     }

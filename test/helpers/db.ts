@@ -11,14 +11,13 @@
  *   testcontainers, else skipped with the reason. Every `open()` creates and migrates a
  *   fresh database `gatehouse_test_<random>`, dropped by `close()`.
  */
-import { createHash, randomBytes } from 'node:crypto'
-import { readFile, readdir } from 'node:fs/promises'
-import { createRequire } from 'node:module'
-import { dirname, join, relative } from 'node:path'
+import { randomBytes } from 'node:crypto'
+import { readFile } from 'node:fs/promises'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { findMigrationsFolder, guardPool, migratePglite, openPgliteStore, openPostgresStore } from '../../src/store/connect.js'
 import type { Store } from '../../src/store/store.js'
+import { PGLITE_TEMPLATE } from './pglite-template-stamp.js'
 
 export type BackendName = 'pglite' | 'postgres'
 
@@ -47,30 +46,8 @@ export interface BackendHarness {
 const POSTGRES_IMAGE = 'postgres:15-alpine'
 
 const migrationsFolder = findMigrationsFolder()
-const repoRoot = dirname(migrationsFolder)
 
-/** Where the `before` script leaves the migrated PGlite data directory (a fixed path: env vars set in `before` do not reach test files). */
-export const PGLITE_TEMPLATE = join(repoRoot, '.tap', 'pglite-template.tar')
-/** Beside the template: the hash of what it was built from. */
-export const PGLITE_TEMPLATE_STAMP = join(repoRoot, '.tap', 'pglite-template.stamp')
-
-/** A hash of the migrations folder and the PGlite version: the template is rebuilt when it changes. */
-export async function pgliteTemplateStamp (): Promise<string> {
-  const hash = createHash('sha256')
-  const pkg = createRequire(import.meta.url).resolve('@electric-sql/pglite')
-  let dir = dirname(pkg)
-  while (!(await readdir(dir)).includes('package.json') && dirname(dir) !== dir) dir = dirname(dir)
-  hash.update(JSON.parse(await readFile(join(dir, 'package.json'), 'utf8')).version as string)
-  const files = (await readdir(migrationsFolder, { recursive: true, withFileTypes: true }))
-    .filter(e => e.isFile())
-    .map(e => join(e.parentPath, e.name))
-    .sort()
-  for (const file of files) {
-    hash.update(`\0${relative(migrationsFolder, file)}\0`)
-    hash.update(await readFile(file))
-  }
-  return hash.digest('hex')
-}
+export { PGLITE_TEMPLATE, PGLITE_TEMPLATE_STAMP, pgliteTemplateStamp } from './pglite-template-stamp.js'
 
 /**
  * An open PGlite loaded with `loadDataDir` keeps the process from exiting until it is

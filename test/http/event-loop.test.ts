@@ -13,6 +13,8 @@ import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { Test } from 'tap'
 import t from 'tap'
+import { BUNDLE_LIMITS } from '../../src/engine/bundle-limits.js'
+import { compileBundle } from '../../src/engine/index.js'
 import { MAX_ACL_CHECKS } from '../../src/service/decisions.js'
 import { MAX_SUITE_CASES } from '../../src/service/policy-tools.js'
 import { buildTestApp, call, eachBackend, setupTenant } from '../helpers/build-app.js'
@@ -118,6 +120,55 @@ await eachBackend(t, async (t, backend) => {
     }
   })
 
+  await t.test('a bundle past BUNDLE_LIMITS is refused before it is compiled, on every route that compiles one', async t => {
+    // 3,000 modules and 6,000 grants (about 880 KB): compiling it held the loop 120 to 320 ms.
+    const big = sizedBundle(3000, 20, 300)
+    const json = JSON.stringify(big)
+    const compileCpuMs = medianCpuMs(3, () => { compileBundle(JSON.parse(json)) })
+    // A YAML text of that size is past the YAML reader's own limits (200,000 tokens); this one, 1,000 modules, is not.
+    const yaml = JSON.stringify(sizedBundle(1000, 10, 100))
+    const JSON_BODY = { 'content-type': 'application/json' }
+    const sends: Array<[name: string, method: 'PUT' | 'POST', url: string, body: string, headers: Record<string, string>, code: string, path: string]> = [
+      ['PUT /policy (json)', 'PUT', `/v1/tenants/${heavy.tenant}/policy`, json, JSON_BODY, 'policy_invalid', ''],
+      ['PUT /policy (yaml)', 'PUT', `/v1/tenants/${heavy.tenant}/policy`, yaml, YAML, 'policy_invalid', ''],
+      ['POST /policy/diff (json)', 'POST', `/v1/tenants/${heavy.tenant}/policy/diff`, JSON.stringify({ bundle: big }), JSON_BODY, 'policy_invalid', '/bundle'],
+      ['POST /policy/diff (yaml)', 'POST', `/v1/tenants/${heavy.tenant}/policy/diff`, yaml, YAML, 'policy_invalid', ''],
+      ['POST /policy/tests', 'POST', `/v1/tenants/${heavy.tenant}/policy/tests`, JSON.stringify({ bundle: big, cases: [] }), JSON_BODY, 'validation_failed', '/bundle']
+    ]
+    for (const [name, method, url, body, headers, code, path] of sends) {
+      let res: { statusCode: number, body: string } = { statusCode: 0, body: '' }
+      // Reading a JSON body (JSON.parse on the loop) remains; compiling it would cost `compileCpuMs`. A YAML
+      // text is parsed on the worker thread, whose CPU time the process's includes: there, the hold of the loop.
+      const measure: Measure = headers === YAML ? { kind: 'held', boundMs: 300 } : { kind: 'cpu per call', calls: 1, boundMs: compileCpuMs / 2 }
+      await staysResponsive(t, `${name}, ${headers === YAML ? '1,000 modules' : `3,000 modules (compiling it: ${Math.round(compileCpuMs)} ms of CPU)`}`, measure, async () => {
+        res = await call(app, method, url, { key: heavy.adminKey, body, headers })
+      }, decide)
+      t.equal(res.statusCode, 400, `${name}: refused`, { body: res.body.slice(0, 500) })
+      t.match(JSON.parse(res.body), { code, details: [{ path, code: 'too_many_values', message: new RegExp(`more than ${BUNDLE_LIMITS.values} json values`) }] }, `${name}: the limit is named`)
+    }
+
+    // A bundle at the module limit cannot grow past it one module at a time (a tenant of its own, without subjects).
+    const sized = await setupTenant(t, app, rootKey)
+    const full = sizedBundle(BUNDLE_LIMITS.modules, 1, 1)
+    const put = await call(app, 'PUT', `/v1/tenants/${sized.tenant}/policy`, { key: sized.adminKey, body: full })
+    t.equal(put.statusCode, 200, 'a bundle at the module limit is stored', { body: put.body.slice(0, 500) })
+    const oneMore = await call(app, 'PUT', `/v1/tenants/${sized.tenant}/modules/extra`, { key: sized.adminKey, body: { actions: { view: { level: 'limited' } } } })
+    t.equal(oneMore.statusCode, 400, { body: oneMore.body })
+    t.match(oneMore.json(), { code: 'policy_invalid', details: [{ path: '/modules', code: 'too_many_modules' }] })
+    const tooWide = await call(app, 'PUT', `/v1/tenants/${sized.tenant}/modules/mod0`, {
+      key: sized.adminKey, body: { actions: Object.fromEntries(Array.from({ length: BUNDLE_LIMITS.actionsPerModule + 1 }, (_, i) => [`a${i}`, { level: 'limited' }])) }
+    })
+    t.match(tooWide.json(), { code: 'policy_invalid', details: [{ path: '/actions', code: 'too_many_actions' }] }, 'a limit inside the part is named by its path in the body')
+
+    // A bundle just within the limits (9,010 values): what one import may still cost the loop (reported).
+    const largest = JSON.stringify(sizedBundle(BUNDLE_LIMITS.modules, 3, BUNDLE_LIMITS.modules))
+    let stored = 0
+    await staysResponsive(t, 'PUT /policy, 300 modules and 900 grants, just within the limits', { kind: 'cpu per call', calls: 1, boundMs: compileCpuMs / 2 }, async () => {
+      stored = (await call(app, 'PUT', `/v1/tenants/${sized.tenant}/policy`, { key: sized.adminKey, body: largest, headers: JSON_BODY })).statusCode
+    }, decide)
+    t.equal(stored, 200, 'stored')
+  })
+
   await t.test('a policy test suite past MAX_SUITE_CASES is refused before it is loaded or run', async t => {
     const cases = Array.from({ length: MAX_SUITE_CASES + 1 }, (_, i) => ({ subject: 'paul', action: 'view', resource: { type: 'jobs', id: `job-${i}` }, expect: 'allow' }))
     let res: { statusCode: number, body: string } = { statusCode: 0, body: '' }
@@ -182,3 +233,27 @@ await eachBackend(t, async (t, backend) => {
     t.match(JSON.parse(refused.body), { code: 'validation_failed', details: [{ path: '/evaluations', code: 'too_many_acl_checks' }] })
   })
 })
+
+/** A valid bundle of `modules` modules of four actions, and `roles` roles that each grant on `grantsPerRole` of them. */
+function sizedBundle (modules: number, roles: number, grantsPerRole: number): Record<string, unknown> {
+  const moduleNames = Array.from({ length: modules }, (_, m) => `mod${m}`)
+  const actions = { read: { level: 'limited' }, update: { level: 'management' }, delete: { level: 'full' }, approve: { level: 'full' } }
+  return {
+    version: 1,
+    modules: Object.fromEntries(moduleNames.map(m => [m, { relations: ['owner'], actions }])),
+    roles: Object.fromEntries(Array.from({ length: roles }, (_, r) => [`role${r}`, {
+      modules: Object.fromEntries(Array.from({ length: grantsPerRole }, (_, g) => [moduleNames[(r * grantsPerRole + g) % modules], { access: 'all', level: 'management', allow: ['approve'] }]))
+    }]))
+  }
+}
+
+/** The median CPU time of `runs` calls of `work`, in milliseconds. */
+function medianCpuMs (runs: number, work: () => void): number {
+  const times = Array.from({ length: runs }, () => {
+    const before = process.cpuUsage()
+    work()
+    const used = process.cpuUsage(before)
+    return (used.user + used.system) / 1000
+  }).sort((a, b) => a - b)
+  return times[Math.floor(runs / 2)] ?? 0
+}

@@ -5,9 +5,8 @@
  */
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { dirname } from 'node:path'
-import { PGlite } from '@electric-sql/pglite'
-import { migratePglite } from '../../src/store/connect.js'
-import { PGLITE_TEMPLATE, PGLITE_TEMPLATE_STAMP, pgliteTemplateStamp } from '../helpers/db.js'
+// Only the stamp at first: PGlite and the store load (seconds) only when the template is rebuilt.
+import { PGLITE_TEMPLATE, PGLITE_TEMPLATE_STAMP, pgliteTemplateStamp } from '../helpers/pglite-template-stamp.js'
 
 const stamp = await pgliteTemplateStamp()
 const previous = await readFile(PGLITE_TEMPLATE_STAMP, 'utf8').catch(() => undefined)
@@ -17,6 +16,8 @@ if (previous === stamp && haveTemplate) {
   console.log('# pglite template is up to date')
 } else {
   const started = Date.now()
+  const { PGlite } = await import('@electric-sql/pglite')
+  const { migratePglite } = await import('../../src/store/connect.js')
   const client = await PGlite.create()
   await migratePglite(client)
   const dump = await client.dumpDataDir('none')
