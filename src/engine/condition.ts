@@ -384,9 +384,14 @@ function remember (memo: Map<string, CompiledCondition>, text: string, compile: 
   const known = memo.get(text)
   if (known !== undefined) return known
   const result = compile()
-  const condition = result.ok ? result.condition : { text, root: NEVER, readsResource: false, reads: [] }
+  const condition = result.ok ? result.condition : never(text)
   if (memo.size < MAX_MEMO_CONDITIONS) memo.set(text, condition)
   return condition
 }
 
 const NEVER: Condition = Object.freeze({ op: 'const', value: false })
+
+/** A condition that never holds, standing for `text` that did not compile. */
+export function never (text: string): CompiledCondition {
+  return { text, root: NEVER, readsResource: false, reads: [] }
+}
