@@ -350,8 +350,9 @@ export class ConditionMemo {
   readonly #withoutResource: ConditionScope
   #resourceEnv: Environment | undefined
   #aclEnv: Environment | undefined
-  readonly #resource = new Map<string, CompiledCondition>()
-  readonly #acl = new Map<string, CompiledCondition>()
+  // Created on first use: most modules of most tenants have no conditions.
+  #resource: Map<string, CompiledCondition> | undefined
+  #acl: Map<string, CompiledCondition> | undefined
 
   constructor (attributes: ReadonlyMap<string, CompiledAttribute>, relations: readonly string[], subjectAttributes: ReadonlyMap<string, CompiledAttribute>) {
     this.#onResource = { resource: { attributes, relations }, readsResource: true, subjectAttributes }
@@ -361,6 +362,7 @@ export class ConditionMemo {
   /** A condition on the module's resources (an action's, a grant's, an override's). */
   onResource (text: string): CompiledCondition {
     this.#resourceEnv ??= celEnvironment(this.#onResource)
+    this.#resource ??= new Map()
     return remember(this.#resource, text, () => compileCondition(text, this.#onResource, this.#resourceEnv as Environment))
   }
 
@@ -378,6 +380,7 @@ export class ConditionMemo {
   /** A condition that may not read the resource (an ACL entry's). */
   withoutResource (text: string): CompiledCondition {
     this.#aclEnv ??= celEnvironment(this.#withoutResource)
+    this.#acl ??= new Map()
     return remember(this.#acl, text, () => compileCondition(text, this.#withoutResource, this.#aclEnv as Environment))
   }
 }
