@@ -5,6 +5,7 @@
  * invariant of search plans under conditions: a stored resource satisfies the plan iff
  * `decide` allows, checked on a table and on random resources and requests.
  */
+import { Environment } from '@marcbachmann/cel-js'
 import fc from 'fast-check'
 import t from 'tap'
 import type {
@@ -524,4 +525,71 @@ t.test('subjects: stored attributes, request attributes and override conditions'
   t.same(wrong.ok ? [] : wrong.issues.map(i => [i.path, i.code]), [['/approval_limit', 'invalid_type'], ['/hired', 'invalid_value']])
   const notObject = subjectAttributesFromProperties(policy, 'x')
   t.same(notObject.ok ? [] : notObject.issues.map(i => [i.path, i.code]), [['', 'invalid_type']])
+})
+
+// --- Conformance: on well-typed inputs, the engine's tree decides as cel-js evaluates the CEL text.
+
+/** Conditions whose reading deliberately differs from plain CEL: dyn strings compared as timestamps. */
+const ENGINE_ONLY = new Set(['resource.due >= context.now', 'resource.due < timestamp(context.now)', 'resource.due in context.dates'])
+
+t.test('the engine evaluates as cel-js does, on well-typed values', async t => {
+  const module = policy.modules.get('invoices')
+  if (module === undefined) throw new Error('no invoices')
+  const env = new Environment({ unlistedVariablesAreDyn: false })
+    .registerVariable('resource', { schema: { id: 'string', author: 'list<string>', responsible: 'list<string>', status: 'string', amount: 'double', tags: 'list<string>', due: 'google.protobuf.Timestamp', archived: 'bool', region: 'string' } })
+    .registerVariable('subject', { schema: { id: 'string', roles: 'list<string>', approval_limit: 'double', region: 'string', clearance: 'string', certified: 'bool', teams: 'list<string>', hired: 'google.protobuf.Timestamp' } })
+    .registerVariable('action', 'map<string, dyn>')
+    .registerVariable('context', 'map<string, dyn>')
+  const checked = PLANNED.filter(c => !ENGINE_ONLY.has(c)).map(text => ({ text, run: env.parse(text), condition: module.conditions.onResource(text) }))
+  const str = (...v: string[]): fc.Arbitrary<string | undefined> => fc.option(fc.constantFrom(...v), { nil: undefined })
+  const num = (...v: number[]): fc.Arbitrary<number | undefined> => fc.option(fc.constantFrom(...v), { nil: undefined })
+  const arb = fc.record({
+    id: fc.constantFrom('I-1', 'I-2', 'INV-7'),
+    author: fc.subarray(['u1', 'u2']),
+    status: str('draft', 'sent', 'paid', 'locked'),
+    amount: num(0, 1, 2, 5, 50, 99.5, 100, 1000.5),
+    tags: fc.option(fc.subarray(['a', 'urgent']), { nil: undefined }),
+    due: str('2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z', '2025-12-31T23:00:00Z'),
+    archived: fc.option(fc.boolean(), { nil: undefined }),
+    region: str('north', 'south', ''),
+    limit: num(0, 50, 100),
+    sregion: str('north', 'south'),
+    certified: fc.option(fc.boolean(), { nil: undefined }),
+    teams: fc.option(fc.subarray(['north', 'east']), { nil: undefined }),
+    hired: str('2026-01-01T00:00:00Z', '2026-03-01T11:00:00Z'),
+    astatus: str('open', 'closed'),
+    target: str('I-1', 'INV-7'),
+    level: num(1, 4),
+    ids: fc.option(fc.subarray(['I-1', 'INV-7']), { nil: undefined })
+  })
+  let compared = 0
+  let held = 0
+  fc.assert(fc.property(arb, v => {
+    const attributes = defined({ status: v.status, amount: v.amount, tags: v.tags, due: v.due, archived: v.archived, region: v.region })
+    const resource = invoice(attributes, { id: v.id, relations: { author: v.author } })
+    const subjectAttributes = defined({ approval_limit: v.limit, region: v.sregion, certified: v.certified, teams: v.teams, hired: v.hired })
+    const subject = me(['tester'], { attributes: subjectAttributes as Subject['attributes'] })
+    const inputs: ConditionInputs = { actionProperties: defined({ status: v.astatus, target: v.target }), context: defined({ level: v.level, ids: v.ids }) }
+    const asDates = (record: Record<string, unknown>, key: string): Record<string, unknown> =>
+      typeof record[key] === 'string' ? { ...record, [key]: new Date(record[key] as string) } : record
+    const activation = {
+      resource: { id: v.id, author: v.author, responsible: [], ...asDates(attributes, 'due') },
+      subject: { id: 'u1', roles: ['tester'], ...asDates(subjectAttributes, 'hired') },
+      action: inputs.actionProperties,
+      context: inputs.context
+    }
+    for (const c of checked) {
+      let cel: boolean
+      try {
+        cel = c.run(activation) === true
+      } catch {
+        cel = false
+      }
+      const engine = decide(policy, { subject, action: ACTIONS[PLANNED.indexOf(c.text)] as string, resource, ...inputs }).allowed
+      if (cel !== engine) throw new Error(`${c.text}: cel-js ${String(cel)}, engine ${String(engine)} on ${JSON.stringify(activation)}`)
+      compared++
+      if (cel) held++
+    }
+  }), { seed: 5, numRuns: 300 })
+  t.ok(compared > 10000 && held > compared / 5 && held < compared * 4 / 5, `${compared} evaluations compared, ${held} true`)
 })
