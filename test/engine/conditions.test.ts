@@ -13,8 +13,8 @@ import type {
 } from '../../src/engine/index.js'
 import { compareStrings } from '../../src/engine/attributes.js'
 import {
-  allowedActions, checkSubject, compileBundle, compileSubject, decide, exportBundle, matchesPlan, planSearch, resourceFromProperties,
-  subjectAttributesFromProperties
+  allowedActions, checkSubject, compileBundle, compileSubject, decide, exportBundle, matchesPlan, moduleDeclaration, planSearch,
+  resourceFromProperties, rolePermission, subjectAttributesFromProperties
 } from '../../src/engine/index.js'
 
 /** Conditions put one per action on one grant: together they use every operator and every input. */
@@ -525,6 +525,14 @@ t.test('subjects: stored attributes, request attributes and override conditions'
   t.same(wrong.ok ? [] : wrong.issues.map(i => [i.path, i.code]), [['/approval_limit', 'invalid_type'], ['/hired', 'invalid_value']])
   const notObject = subjectAttributesFromProperties(policy, 'x')
   t.same(notObject.ok ? [] : notObject.issues.map(i => [i.path, i.code]), [['', 'invalid_type']])
+})
+
+t.test('the role view shows conditions: a grant\'s per action, an action\'s in the declarations', async t => {
+  t.same(rolePermission(policy, 'clerk', 'invoices', 'approve'), { granted: true, scope: { kind: 'all' }, flags: [], missingFlags: [], when: 'resource.amount <= subject.approval_limit' })
+  t.same(rolePermission(policy, 'clerk', 'invoices', 'view'), { granted: true, scope: { kind: 'all' }, flags: [], missingFlags: [] })
+  const actions = moduleDeclaration(policy, 'invoices')?.actions ?? []
+  t.same(actions.find(a => a.name === 'edit'), { name: 'edit', level: 'management', flags: [], when: "resource.status != 'locked'" })
+  t.same(actions.find(a => a.name === 'view'), { name: 'view', level: 'limited', flags: [] })
 })
 
 // --- Conformance: on well-typed inputs, the engine's tree decides as cel-js evaluates the CEL text.
