@@ -6,16 +6,21 @@
  * allows the action on it. It mirrors docs/decisions/0001-decision-semantics.md by
  * reusing the decision's own building blocks (the compiled subject's contexts, `aclVerdict`, grants).
  */
-import type { ApplicableAcl } from './acl.js'
+import type { AclSubject, ApplicableAcl } from './acl.js'
 import { aclVerdict } from './acl.js'
 import { assertNever } from './assert.js'
+import type { Comparison } from './attributes.js'
+import { compareAttribute } from './attributes.js'
 import type { CompiledSubject } from './compiled-subject.js'
 import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
-import { GRANTS, GRANTS_IN_SCOPE, grantScope, grantStanding } from './grant.js'
-import type { AclEntry, ResourceFacts, Subject } from './model.js'
+import { conditionTerm } from './condition-plan.js'
+import { GRANTS, GRANTS_IN_SCOPE, grantCondition, grantScope, grantStanding, NO_INPUTS, overrideCondition } from './grant.js'
+import type { AclEntry, AttributeType, AttributeValue, ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
-import type { CompiledModule, CompiledPolicy } from './policy.js'
+import type { CompiledGrant, CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
+import type { Term } from './terms.js'
+import { and, idIn, not, or, projectIn, relationContainsAny, termKey } from './terms.js'
 
 /**
  * How many `parent` links are followed from a resource: its ancestors are at most this
@@ -34,6 +39,14 @@ export const MAX_ANCESTOR_DEPTH = 32
  *   `values` (the subject's id, its aliases and `group:<g>` for its groups).
  * - `id_in`: the resource id is one of `values` (ids decided by resource ACLs). "id not
  *   in" is written `{ op: 'not', arg: { op: 'id_in', ... } }`.
+ * - `attribute_compare`: the resource's value of declared attribute `attribute` (of
+ *   type `type`) compares as `cmp` with `value`; timestamps compare as instants (`value`
+ *   is an RFC 3339 string).
+ * - `attribute_in`: the attribute's value is one of `values`.
+ * - `attribute_contains`: the attribute (a `[string]` list) holds `value`.
+ * - `attribute_exists`: the resource has a value for the attribute.
+ *   Every attribute leaf is false when the resource lacks the attribute (`ne` too);
+ *   the planner writes negations so that a missing attribute stays false both ways.
  * - `and` / `or` (at least two arguments) and `not`.
  * Plans never hold constants: a filter that would be always true or always false is the
  * plan `always` or `never`. Value lists are non-empty and have no repeats.
@@ -45,6 +58,13 @@ export type Filter =
   | { op: 'project_in', values: string[] }
   | { op: 'relation_contains_any', relation: string, values: string[] }
   | { op: 'id_in', values: string[] }
+  | { op: 'attribute_compare', attribute: string, type: AttributeType, cmp: AttributeComparison, value: string | number | boolean }
+  | { op: 'attribute_in', attribute: string, type: AttributeType, values: Array<string | number> }
+  | { op: 'attribute_contains', attribute: string, value: string }
+  | { op: 'attribute_exists', attribute: string }
+
+/** How `attribute_compare` compares the resource's value (left) with the filter's (right). */
+export type AttributeComparison = Comparison
 
 /** What a search may return: every resource, none, or those satisfying `filter`. */
 export type QueryPlan =
@@ -80,14 +100,21 @@ export interface PlanResource {
   /** The effective project: the resource's own, else its nearest ancestor's. */
   project?: string
   relations: Readonly<Record<string, readonly string[]>>
+  /** The values of the module's declared attributes. */
+  attributes?: Readonly<Record<string, AttributeValue>>
 }
 
 /**
  * The plan of "which stored resources of `module` may `subject` do `action` on".
  * `facts` are the ACL facts of the stored resources of the module (the store's
- * `getSearchFacts`). Total: never throws on a compiled policy.
+ * `getSearchFacts`). `request` holds what conditions read besides subject and resource
+ * (the request's action properties, context and subject attributes). Total: never
+ * throws on a compiled policy.
  */
-export function planSearch (policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, action: string, module: string, facts: SearchFacts): QueryPlan {
+export function planSearch (
+  policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, action: string, module: string, facts: SearchFacts,
+  request?: ConditionInputs
+): QueryPlan {
   // Step 1 and 1b: nothing for an unknown, inactive or `login: false` subject, or names the policy lacks.
   if (subject === undefined) return NEVER
   const cs = subjectFor(policy, subject)
@@ -96,9 +123,14 @@ export function planSearch (policy: CompiledPolicy, subject: Subject | CompiledS
   if (mod === undefined) return NEVER
   const index = mod.actionIndex.get(action)
   if (index === undefined) return NEVER
+  const inputs = request ?? NO_INPUTS
+  // Step 1, last: the action's `when`, for everyone.
+  const when = mod.actionWhen[index]
+  const actionTerm = when === undefined ? true : conditionTerm(when, cs.subject, inputs)
+  if (actionTerm === false) return NEVER
   // Step 2: the owner.
-  if (cs.owner) return ALWAYS
-  const contexts = new Contexts(cs, mod, index)
+  if (cs.owner) return toPlan(actionTerm)
+  const contexts = new Contexts(cs, mod, index, inputs)
   const base = contexts.of(undefined)
   // Step 3: a per-user override that denies the action (the same for every resource).
   if (base.ctx.overrideDenied(index)) return NEVER
@@ -117,14 +149,15 @@ export function planSearch (policy: CompiledPolicy, subject: Subject | CompiledS
     // A super role ignores the ACL: reach is true there, and the ids must not be in D.
     if (c.superRole) continue
     const acl: ApplicableAcl = { entries: listOf(group.entries), holder: HOLDER }
-    if (aclVerdict({ names: cs.names, roleRefs: c.ctx.roleRefs }, acl, action).allowed) {
+    const who: AclSubject = { names: cs.names, roleRefs: c.ctx.roleRefs, subject: cs.subject, inputs, conditions: mod.conditions }
+    if (aclVerdict(who, acl, action).allowed) {
       if (c.grants !== true) allowedByAcl.push(...listOf(group.ids))
     } else if (c.grants !== false) {
       deniedByAcl.push(...listOf(group.ids))
     }
   }
-  const reach = byProject(contexts, c => c.superRole ? true : grantsTerm(c.grants, cs.names))
-  return toPlan(or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach)))
+  const reach = byProject(contexts, c => c.superRole ? true : c.grants)
+  return toPlan(and(actionTerm, or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach))))
 }
 
 /** Whether `resource` satisfies `plan`: the in-memory reading of a plan, as SQL reads it. */
@@ -148,6 +181,19 @@ function matchesFilter (filter: Filter, resource: PlanResource): boolean {
       const values = getOwn(resource.relations, filter.relation)
       return Array.isArray(values) && values.some(v => filter.values.includes(v))
     }
+    case 'attribute_compare': {
+      const value = getOwn(resource.attributes, filter.attribute)
+      return value !== undefined && compareAttribute(filter.type, value, filter.cmp, filter.value)
+    }
+    case 'attribute_in': {
+      const value = getOwn(resource.attributes, filter.attribute)
+      return value !== undefined && filter.values.some(v => compareAttribute(filter.type, value, 'eq', v))
+    }
+    case 'attribute_contains': {
+      const value = getOwn(resource.attributes, filter.attribute)
+      return Array.isArray(value) && value.includes(filter.value)
+    }
+    case 'attribute_exists': return getOwn(resource.attributes, filter.attribute) !== undefined
     default: return assertNever(filter)
   }
 }
@@ -157,18 +203,13 @@ const NEVER: QueryPlan = Object.freeze({ kind: 'never' })
 /** ACL verdicts do not read the holder; groups name it only for people. */
 const HOLDER: ResourceFacts = Object.freeze({ module: '', id: '', relations: {} })
 
-/**
- * What the grants of one context give for the action, whatever the resource: nothing,
- * everything, or the resources where one of these relations names the subject.
- */
-type GrantsReach = boolean | readonly string[]
-
 /** One context: the roles that apply in one project (or in none) and what they give. */
 interface ProjectContext {
   ctx: DecisionContext
   /** A role that applies is `all: true` or admin of the module: ACLs and grants are not consulted. */
   superRole: boolean
-  grants: GrantsReach
+  /** The resources the grants of the context give the action on (ACLs aside). */
+  grants: Term
 }
 
 /** The contexts of the subject on the module, by effective project, computed once each. */
@@ -178,7 +219,8 @@ class Contexts {
   constructor (
     private readonly subject: CompiledSubject,
     private readonly module: CompiledModule,
-    private readonly index: number
+    private readonly index: number,
+    private readonly inputs: ConditionInputs
   ) {}
 
   /** The projects in which the subject holds roles: the only ones whose context may differ from no project's. */
@@ -190,33 +232,55 @@ class Contexts {
     const known = this.#byProject.get(project)
     if (known !== undefined) return known
     const ctx = this.subject.context(this.module, project)
-    const made: ProjectContext = { ctx, superRole: ctx.superRole !== undefined, grants: grantsReach(ctx, this.index) }
+    const made: ProjectContext = { ctx, superRole: ctx.superRole !== undefined, grants: grantsTerm(ctx, this.index, this.subject, this.inputs) }
     this.#byProject.set(project, made)
     return made
   }
 }
 
-/** Step 5 for one action, whatever the resource: each grant weighed as a decision weighs it, the resource left open. */
-function grantsReach (ctx: DecisionContext, index: number): GrantsReach {
+/**
+ * Step 5 for one action, whatever the resource: each candidate grant weighed as
+ * `candidateStanding` weighs it, the resource left open. Grants without conditions
+ * reach the union of their scopes' relations; conditional ones add their own terms.
+ */
+function grantsTerm (ctx: DecisionContext, index: number, cs: CompiledSubject, inputs: ConditionInputs): Term {
   const relations = new Set<string>()
-  for (const { grant } of ctx.grants) {
+  const conditional: Term[] = []
+  const names = [...cs.names]
+  const reach = (grant: CompiledGrant): Term => {
+    const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
+    if (standing === GRANTS) return true
+    if (standing !== GRANTS_IN_SCOPE) return false
+    const when = grantCondition(grant, index)
+    return and(scopeTerm(grantScope(grant, index), names), when === undefined ? true : conditionTerm(when, cs.subject, inputs))
+  }
+  const overrideWhen = overrideCondition(ctx, index)
+  for (const { grant, original } of ctx.grants) {
+    if (overrideWhen !== undefined) {
+      const applies = conditionTerm(overrideWhen, cs.subject, inputs)
+      conditional.push(or(and(applies, reach(grant)), and(not(applies), original === undefined ? false : reach(original))))
+      continue
+    }
     const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
     if (standing === GRANTS) return true
     if (standing !== GRANTS_IN_SCOPE) continue
     const scope = grantScope(grant, index)
-    if (scope.kind === 'all') return true
-    if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
+    if (grantCondition(grant, index) !== undefined) conditional.push(reach(grant))
+    else if (scope.kind === 'all') return true
+    else if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
   }
-  return relations.size === 0 ? false : [...relations].sort()
+  return or(...[...relations].sort().map(relation => relationContainsAny(relation, names)), ...conditional)
+}
+
+/** The resources in a scope for a subject known by `names`. */
+function scopeTerm (scope: CompiledScope, names: readonly string[]): Term {
+  if (scope.kind === 'all') return true
+  if (scope.kind === 'none') return false
+  return or(...scope.relations.map(relation => relationContainsAny(relation, names)))
 }
 
 /** Names are only read where the resource is known. */
 const NO_NAMES: ReadonlySet<string> = new Set()
-
-function grantsTerm (reach: GrantsReach, names: ReadonlySet<string>): Term {
-  if (typeof reach === 'boolean') return reach
-  return or(...reach.map(relation => relationContainsAny(relation, [...names])))
-}
 
 /**
  * A term that depends on the resource's effective project only through the context:
@@ -243,67 +307,10 @@ function byProject (contexts: Contexts, value: (c: ProjectContext) => Term): Ter
   )
 }
 
-// --- Terms: filters with the constants `true` and `false`, simplified as they are built.
-
-type Term = Filter | boolean
-
-const termKey = (term: Term): string => JSON.stringify(term)
-
 function toPlan (term: Term): QueryPlan {
   if (term === true) return ALWAYS
   if (term === false) return NEVER
   return { kind: 'conditional', filter: term }
-}
-
-function uniqueSorted (values: readonly string[]): string[] {
-  return [...new Set(values)].sort()
-}
-
-function projectIn (values: readonly string[]): Term {
-  return values.length === 0 ? false : { op: 'project_in', values: uniqueSorted(values) }
-}
-
-function idIn (values: readonly string[]): Term {
-  return values.length === 0 ? false : { op: 'id_in', values: uniqueSorted(values) }
-}
-
-/** INVARIANT: `values` is the subject's names, never empty (they hold its id). */
-function relationContainsAny (relation: string, values: readonly string[]): Filter {
-  return { op: 'relation_contains_any', relation, values: [...new Set(values)] }
-}
-
-/** The negation of a term; plans only negate `project_in` and `id_in` leaves. */
-function not (term: Term): Term {
-  return typeof term === 'boolean' ? !term : { op: 'not', arg: term }
-}
-
-/** `and` or `or` of terms: nested ones of the same kind flattened, the neutral constant dropped, the absorbing one absorbing, repeats dropped. */
-function junction (op: 'and' | 'or', terms: readonly Term[]): Term {
-  const absorbing = op === 'or'
-  const args: Filter[] = []
-  const seen = new Set<string>()
-  const add = (term: Term): boolean => {
-    if (typeof term === 'boolean') return term === absorbing
-    if (term.op === op) return term.args.some(add)
-    const key = termKey(term)
-    if (!seen.has(key)) {
-      seen.add(key)
-      args.push(term)
-    }
-    return false
-  }
-  for (const term of terms) if (add(term)) return absorbing
-  if (args.length === 0) return !absorbing
-  if (args.length === 1) return args[0] as Filter
-  return { op, args }
-}
-
-function and (...terms: Term[]): Term {
-  return junction('and', terms)
-}
-
-function or (...terms: Term[]): Term {
-  return junction('or', terms)
 }
 
 // --- JSON Schemas, for OpenAPI and for callers that validate plans they receive.
@@ -311,6 +318,13 @@ function or (...terms: Term[]): Term {
 const values = (description: string): Record<string, unknown> => ({
   type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string' }, description
 })
+
+const attribute = { type: 'string', description: 'A declared attribute of the module; every attribute test is false on a resource without a value for it.' } as const
+const attributeType = {
+  type: 'string',
+  enum: ['string', 'number', 'boolean', 'timestamp', 'enum', 'list'],
+  description: 'The attribute\'s declared type (`list`: `[string]`); a value of another type is false.'
+} as const
 
 /**
  * The JSON Schema of `Filter`. It refers to itself by `$id`: register it with the
@@ -320,7 +334,7 @@ const values = (description: string): Record<string, unknown> => ({
 export const filterJsonSchema = {
   $id: 'QueryPlanFilter',
   title: 'QueryPlanFilter',
-  description: 'A condition on a resource: its effective project, its relation values, its id, and `and`/`or`/`not` of conditions.',
+  description: 'A condition on a resource: its effective project, its relation values, its id, its attributes, and `and`/`or`/`not` of conditions.',
   type: 'object',
   required: ['op'],
   oneOf: [
@@ -365,6 +379,48 @@ export const filterJsonSchema = {
       properties: {
         op: { type: 'string', enum: ['id_in'] },
         values: values('The resource id is one of these.')
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute', 'type', 'cmp', 'value'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_compare'] },
+        attribute,
+        type: attributeType,
+        cmp: { type: 'string', enum: ['eq', 'ne', 'lt', 'le', 'gt', 'ge'], description: 'The resource\'s value compared with `value`: equal, not equal, less, less or equal, greater, greater or equal.' },
+        value: { type: ['string', 'number', 'boolean'], description: 'A timestamp is an RFC 3339 string, compared as an instant.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute', 'type', 'values'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_in'] },
+        attribute,
+        type: attributeType,
+        values: { type: 'array', minItems: 1, uniqueItems: true, items: { type: ['string', 'number'] }, description: 'The resource\'s value is one of these.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute', 'value'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_contains'] },
+        attribute: { ...attribute, description: 'A `[string]` attribute of the module.' },
+        value: { type: 'string', description: 'The list holds this string.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_exists'] },
+        attribute
       }
     }
   ]

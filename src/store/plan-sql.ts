@@ -255,6 +255,8 @@ class Translator {
         if (r.kind === 'array') return [`${r.column} && `, { param: f.values }]
         return this.joins(r, [f])
       }
+      // Attribute leaves (issue 14) get their SQL on the store's branch; until then a plan using them is refused.
+      default: throw new PlanSqlError('unmapped_attribute', `the plan filters on attribute \`${f.attribute}\`, which the mapping does not map`)
     }
   }
 

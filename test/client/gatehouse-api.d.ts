@@ -672,10 +672,18 @@ export interface components {
                              * @enum {string}
                              */
                             level: "limited" | "management" | "full";
+                            /** @description Must hold for anyone to do the action, the owner included. A CEL condition (DESIGN.md §2, "Attributes and conditions"): `resource.<attribute|relation|id>`, `subject.<attribute|id|roles>`, `action.<property>`, `context.<key>`; comparisons, `in`, `&&`, `||`, `!`, `has()`, `timestamp()`. Checked at import; a missing value makes it false. */
+                            when?: string;
                         };
                     };
                     /** @description The relations that access `assigned` means; default: every relation. */
                     assigned?: string[];
+                    /** @description Typed properties of the resources that conditions read; not named like a relation, `project`, `parent`, `acl` or `id`. */
+                    attributes?: {
+                        [key: string]: ("string" | "number" | "boolean" | "timestamp") | "string"[] | {
+                            enum: string[];
+                        };
+                    };
                     /** @description Free text for people reading the policy. */
                     description?: string;
                     fields?: {
@@ -722,10 +730,20 @@ export interface components {
                             scope?: {
                                 [key: string]: ("none" | "assigned" | "all") | string[];
                             };
+                            /** @description Per action, a condition: the action is granted only where it holds. */
+                            when?: {
+                                [key: string]: string;
+                            };
                         };
                     };
                     /** @description Only holders of a protected role may change holders of one. */
                     protected?: boolean;
+                };
+            };
+            /** @description Typed subject attributes that conditions read (`subject.<name>`): stored under `attributes`, or given per request in `subject.properties`; not `id` or `roles`. */
+            subject_attributes?: {
+                [key: string]: ("string" | "number" | "boolean" | "timestamp") | "string"[] | {
+                    enum: string[];
                 };
             };
             /** @description Which module and actions an acting user (`Gatehouse-Actor`) needs to change subjects. Absent: module `users`, actions `create`, `edit`, `delete`. */
@@ -1036,7 +1054,7 @@ export interface components {
                 };
                 name?: string;
                 /** @enum {string} */
-                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant";
+                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant";
                 /** @description `type/id` of a resource of the suite, or a resource given inline. */
                 resource: string | {
                     id?: string;
@@ -1133,7 +1151,7 @@ export interface components {
         };
         /**
          * QueryPlanFilter
-         * @description A condition on a resource: its effective project, its relation values, its id, and `and`/`or`/`not` of conditions.
+         * @description A condition on a resource: its effective project, its relation values, its id, its attributes, and `and`/`or`/`not` of conditions.
          */
         QueryPlanFilter: {
             args: components["schemas"]["QueryPlanFilter"][];
@@ -1160,6 +1178,47 @@ export interface components {
             op: "id_in";
             /** @description The resource id is one of these. */
             values: string[];
+        } | {
+            /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
+            attribute: string;
+            /**
+             * @description The resource's value compared with `value`: equal, not equal, less, less or equal, greater, greater or equal.
+             * @enum {string}
+             */
+            cmp: "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+            /** @enum {string} */
+            op: "attribute_compare";
+            /**
+             * @description The attribute's declared type (`list`: `[string]`); a value of another type is false.
+             * @enum {string}
+             */
+            type: "string" | "number" | "boolean" | "timestamp" | "enum" | "list";
+            /** @description A timestamp is an RFC 3339 string, compared as an instant. */
+            value: string | number | boolean;
+        } | {
+            /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
+            attribute: string;
+            /** @enum {string} */
+            op: "attribute_in";
+            /**
+             * @description The attribute's declared type (`list`: `[string]`); a value of another type is false.
+             * @enum {string}
+             */
+            type: "string" | "number" | "boolean" | "timestamp" | "enum" | "list";
+            /** @description The resource's value is one of these. */
+            values: (string | number)[];
+        } | {
+            /** @description A `[string]` attribute of the module. */
+            attribute: string;
+            /** @enum {string} */
+            op: "attribute_contains";
+            /** @description The list holds this string. */
+            value: string;
+        } | {
+            /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
+            attribute: string;
+            /** @enum {string} */
+            op: "attribute_exists";
         };
     };
     responses: never;
@@ -1380,7 +1439,7 @@ export interface operations {
                                  * @description the step of the decision order that decided
                                  * @enum {string}
                                  */
-                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                 message: string;
                             };
                             /** @description the tenant revision the decision was made at */
@@ -1604,7 +1663,7 @@ export interface operations {
                                      * @description the step of the decision order that decided
                                      * @enum {string}
                                      */
-                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                     message: string;
                                 };
                                 /** @description the tenant revision the decision was made at */
@@ -1624,7 +1683,7 @@ export interface operations {
                                  * @description the step of the decision order that decided
                                  * @enum {string}
                                  */
-                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                 message: string;
                             };
                             /** @description the tenant revision the decision was made at */
@@ -5788,7 +5847,7 @@ export interface operations {
                                 decision: "allow" | "deny";
                                 reason: {
                                     /** @enum {string} */
-                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                     message: string;
                                 };
                             };
@@ -5801,7 +5860,7 @@ export interface operations {
                                     visible?: string[];
                                 };
                                 /** @enum {string} */
-                                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                             };
                             /** @description the fields of the actual decision, when it is an allow on a module with fields */
                             fields?: {
