@@ -15,7 +15,7 @@
  *   receives a `protected` role, the actor must hold a protected role itself (or be the owner).
  */
 import { decide, refuseSubject } from './decide.js'
-import type { Subject, UserAdminRule } from './model.js'
+import type { ResourceFacts, Subject, UserAdminRule } from './model.js'
 import type { Decision } from './reasons.js'
 import { getOwn, isRecord, listOf } from './own.js'
 import type { CompiledPolicy } from './policy.js'
@@ -76,8 +76,10 @@ export function checkSubjectChange (policy: CompiledPolicy | undefined, change: 
   if (policy === undefined) return refuse('users_module_missing', 'the tenant has no policy, so no acting user may change users')
   const write: UserAdminWrite = before === undefined ? 'create' : after === undefined ? 'delete' : 'edit'
   const rules = new Set([...rulesOf(policy, before), ...rulesOf(policy, after)])
+  // The target as conditions see it: as it will be when created, as it is otherwise.
+  const target = before ?? after
   for (const rule of rules) {
-    const refusal = refuseRule(policy, rule, write, actor, id)
+    const refusal = refuseRule(policy, rule, write, actor, target)
     if (refusal !== undefined) return refusal
   }
   const [guarded] = [...protectedRoles(policy, before), ...protectedRoles(policy, after)]
@@ -93,12 +95,15 @@ function rulesOf (policy: CompiledPolicy, subject: Subject | undefined): UserAdm
 }
 
 /** Whether the actor is allowed one of the rule's actions for the write, as a normal decision on the rule's module. */
-function refuseRule (policy: CompiledPolicy, rule: UserAdminRule, write: UserAdminWrite, actor: Subject, id: string): SubjectChangeRefusal | undefined {
+function refuseRule (policy: CompiledPolicy, rule: UserAdminRule, write: UserAdminWrite, actor: Subject, target: Subject): SubjectChangeRefusal | undefined {
+  const id = target.id
   // Only the default rule can name a missing module: a `user_admin` naming one is refused at import.
   if (!policy.modules.has(rule.module)) {
     return refuse('users_module_missing', `the policy has no \`${rule.module}\` module, so no acting user may change users`)
   }
-  const decisions = rule[write].map(action => decide(policy, { subject: actor, action, resource: { module: rule.module, id, relations: {} } }))
+  const resource: ResourceFacts = { module: rule.module, id, relations: {} }
+  if (rule.roles_attribute !== undefined) resource.attributes = { [rule.roles_attribute]: roleNames(target) }
+  const decisions = rule[write].map(action => decide(policy, { subject: actor, action, resource }))
   if (decisions.some(d => d.allowed)) return undefined
   const actions = rule[write].map(a => `\`${a}\``).join(' or ')
   // INVARIANT: a rule's lists are not empty (checked at import; the default names one action each).

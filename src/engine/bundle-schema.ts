@@ -133,7 +133,8 @@ const userAdminRule = {
   module: { ...name, description: 'The module whose actions govern user administration.' },
   create: { ...actionList, description: 'Creating a subject needs one of these actions.' },
   edit: { ...actionList, description: 'Changing a subject (its overrides included) needs one of these actions.' },
-  delete: { ...actionList, description: 'Deleting a subject needs one of these actions.' }
+  delete: { ...actionList, description: 'Deleting a subject needs one of these actions.' },
+  roles_attribute: { ...name, description: 'A `[string]` attribute of the module that the check fills with the target\'s roles, for conditions to read.' }
 } as const
 
 const userAdmin = {

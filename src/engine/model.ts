@@ -103,6 +103,12 @@ export interface UserAdminRule {
   create: string[]
   edit: string[]
   delete: string[]
+  /**
+   * A `[string]` attribute of the module that conditions read as the target's roles: the
+   * acting-user check gives it the subject's roles (tenant-wide and per project; as they
+   * are after the write for a creation, before it otherwise).
+   */
+  roles_attribute?: string
 }
 
 /**

@@ -12,7 +12,7 @@ import { checkName, expectObject, rejectUnknownKeys, stringList } from './shape.
 
 export const DEFAULT_USER_ADMIN: UserAdmin = Object.freeze({ module: 'users', create: ['create'], edit: ['edit'], delete: ['delete'] })
 
-const RULE_KEYS = ['module', 'create', 'edit', 'delete'] as const
+const RULE_KEYS = ['module', 'create', 'edit', 'delete', 'roles_attribute'] as const
 const USER_ADMIN_KEYS = [...RULE_KEYS, 'by_role']
 
 /** The three kinds of subject write, each named by the rule's key for it. */
@@ -84,6 +84,18 @@ function checkRule (sink: IssueSink, rule: Record<string, unknown>, path: string
     if (list !== undefined && list.length === 0) sink.add(at, 'invalid_value', `\`${write}\` of ${what} must name at least one action`)
     lists[write] = list
   }
+  const rolesAttribute = rule.roles_attribute
+  if (rolesAttribute !== undefined) {
+    const at = child(path, 'roles_attribute')
+    const declared = typeof moduleName === 'string' ? decl.modules.get(moduleName)?.attributes.get(String(rolesAttribute)) : undefined
+    if (typeof rolesAttribute !== 'string') {
+      sink.add(at, 'invalid_type', `\`roles_attribute\` of ${what} must be a string`)
+    } else if (actions !== undefined && declared?.type !== 'list') {
+      sink.add(at, 'invalid_value', `\`roles_attribute\` of ${what} must name a \`[string]\` attribute of module \`${String(moduleName)}\``)
+    }
+  }
   if (typeof moduleName !== 'string' || lists.create === undefined || lists.edit === undefined || lists.delete === undefined) return undefined
-  return { module: moduleName, create: lists.create, edit: lists.edit, delete: lists.delete }
+  const checked: UserAdminRule = { module: moduleName, create: lists.create, edit: lists.edit, delete: lists.delete }
+  if (typeof rolesAttribute === 'string') checked.roles_attribute = rolesAttribute
+  return checked
 }

@@ -759,6 +759,8 @@ export interface components {
                         edit: string[];
                         /** @description The module whose actions govern user administration. */
                         module: string;
+                        /** @description A `[string]` attribute of the module that the check fills with the target's roles, for conditions to read. */
+                        roles_attribute?: string;
                     };
                 };
                 /** @description Creating a subject needs one of these actions. */
@@ -769,6 +771,8 @@ export interface components {
                 edit: string[];
                 /** @description The module whose actions govern user administration. */
                 module: string;
+                /** @description A `[string]` attribute of the module that the check fills with the target's roles, for conditions to read. */
+                roles_attribute?: string;
             };
             /** @enum {integer} */
             version: 1;
@@ -1042,8 +1046,12 @@ export interface components {
             bundle?: components["schemas"]["Bundle"];
             cases: ({
                 action?: string;
+                /** @description AuthZEN `action.properties`: what conditions read as `action.<property>`. */
+                action_properties?: Record<string, unknown>;
                 /** @description Actions expected to be allowed (table row). */
                 allow?: string[];
+                /** @description AuthZEN `context`: what conditions read as `context.<key>`. */
+                context?: Record<string, unknown>;
                 /** @description Actions expected to be denied (table row). */
                 deny?: string[];
                 /** @enum {string} */
@@ -1058,11 +1066,13 @@ export interface components {
                 /** @description `type/id` of a resource of the suite, or a resource given inline. */
                 resource: string | {
                     id?: string;
-                    /** @description `project`, `parent` and `acl` are reserved; every other property is a relation of the module. */
+                    /** @description `project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module. */
                     properties?: {
                         acl?: {
                             allow?: string[];
                             deny?: string[];
+                            /** @description A CEL condition on the subject, the action and the context. */
+                            when?: string;
                             /** @description A subject id or alias, `group:<id>`, `role:<id>` or `*`. */
                             who: string;
                         }[];
@@ -1070,7 +1080,7 @@ export interface components {
                         parent?: string;
                         project?: string;
                     } & {
-                        [key: string]: string | string[];
+                        [key: string]: string | number | boolean | string[];
                     };
                     type: string;
                 };
@@ -1080,17 +1090,23 @@ export interface components {
                 says?: string | string[];
                 /** @description Subject id(s) or alias(es) of the suite. */
                 subject?: string | string[];
+                /** @description AuthZEN `subject.properties`: declared subject attributes replacing the stored ones for this case. */
+                subject_properties?: {
+                    [key: string]: string | number | boolean | string[];
+                };
             } & ((unknown | unknown) & (unknown | (unknown | unknown))))[];
             description?: string;
             name?: string;
             /** @description Stored resources. */
             resources?: {
                 id: string;
-                /** @description `project`, `parent` and `acl` are reserved; every other property is a relation of the module. */
+                /** @description `project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module. */
                 properties?: {
                     acl?: {
                         allow?: string[];
                         deny?: string[];
+                        /** @description A CEL condition on the subject, the action and the context. */
+                        when?: string;
                         /** @description A subject id or alias, `group:<id>`, `role:<id>` or `*`. */
                         who: string;
                     }[];
@@ -1098,7 +1114,7 @@ export interface components {
                     parent?: string;
                     project?: string;
                 } & {
-                    [key: string]: string | string[];
+                    [key: string]: string | number | boolean | string[];
                 };
                 type: string;
             }[];
@@ -1107,6 +1123,10 @@ export interface components {
                 [key: string]: {
                     /** @description Other ids of the same person (an e-mail, an identity provider's id). */
                     aliases?: string[];
+                    /** @description Values of the bundle's `subject_attributes`. */
+                    attributes?: {
+                        [key: string]: string | number | boolean | string[];
+                    };
                     groups?: string[];
                     /** @description `false`: assignable, but never allowed anything. */
                     login?: boolean;
@@ -1121,6 +1141,10 @@ export interface components {
                                 deny?: string[];
                                 /** @enum {string} */
                                 level?: "limited" | "management" | "full";
+                                /** @description Per action, a CEL condition restricting what the override grants. */
+                                when?: {
+                                    [key: string]: string;
+                                };
                             };
                         };
                     };

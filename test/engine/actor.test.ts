@@ -46,6 +46,19 @@ const declared = policyOf({
 })
 const contractor = (id: string): Subject => s(id, { projects: { p1: ['contractor'] } })
 
+/** The target's roles as an attribute: only holders of `boss` change holders of `boss` (an action condition). */
+const guarded = policyOf({
+  version: 1,
+  modules: {
+    staff: {
+      attributes: { roles: ['string'] },
+      actions: { add: { level: 'full' }, change: { level: 'full', when: "'boss' in subject.roles || !('boss' in resource.roles)" }, remove: { level: 'full' } }
+    }
+  },
+  roles: { boss: { all: true }, clerk: { modules: { staff: { access: 'all', level: 'full' } } } },
+  user_admin: { module: 'staff', create: ['add'], edit: ['change'], delete: ['remove'], roles_attribute: 'roles' }
+})
+
 const s = (id: string, extra: Partial<Subject> = {}): Subject => ({ id, roles: [], ...extra })
 const owner = s('own', { roles: ['admin'], owner: true })
 const actor = (subject: Subject | undefined, id = subject?.id ?? 'ghost') => ({ actor: { id, subject } })
@@ -82,6 +95,9 @@ const cases: Array<[string, CompiledPolicy | undefined, SubjectChange, string | 
   ['user_admin: turning a contractor into staff needs both modules', declared, { before: contractor('c'), after: s('c', { roles: ['staff'] }), owners: [], ...actor(s('sa', { roles: ['subs_admin'] })) }, 'users_permission'],
   ['user_admin: a contractor also holding a role without a rule needs both', declared, { before: undefined, after: s('c', { roles: ['staff'], projects: { p1: ['contractor'] } }), owners: [], ...actor(s('sa', { roles: ['subs_admin'] })) }, 'users_permission'],
   ['user_admin: with both, it may', declared, { before: contractor('c'), after: s('c', { roles: ['staff'] }), owners: [], ...actor(s('x', { roles: ['subs_admin', 'hr'] })) }, undefined],
+  ['roles_attribute: a clerk changes a clerk', guarded, { before: s('c', { roles: ['clerk'] }), after: s('c'), owners: [], ...actor(s('k', { roles: ['clerk'] })) }, undefined],
+  ['roles_attribute: a clerk changes no boss (the condition reads the target\'s roles before the write)', guarded, { before: s('b', { projects: { p: ['boss'] } }), after: s('b'), owners: [], ...actor(s('k', { roles: ['clerk'] })) }, 'users_permission'],
+  ['roles_attribute: a boss changes a boss', guarded, { before: s('b', { roles: ['boss'] }), after: s('b'), owners: [], ...actor(s('b2', { roles: ['boss'] })) }, undefined],
   ['no policy at all', undefined, { before: s('a'), after: s('a'), owners: [], ...actor(s('h')) }, 'users_module_missing'],
   ['the owner may', policy, { before: s('a', { roles: ['admin'] }), after: s('a'), owners: ['own'], ...actor({ ...owner, roles: [] }) }, undefined]
 ]

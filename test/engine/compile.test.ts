@@ -101,6 +101,17 @@ const issueCases: IssueCase[] = [
     want: [['invalid_type', '/user_admin/module'], ['unknown_module', '/user_admin/by_role/r/module'], ['missing_property', '/user_admin/by_role/s/edit'], ['missing_property', '/user_admin/by_role/s/delete']],
     message: '`module` of `user_admin` must be a string'
   },
+  {
+    name: 'user_admin: roles_attribute names a [string] attribute of the module',
+    input: (b: Json) => {
+      b.modules.jobs.attributes = { tags: ['string'], state: 'string' }
+      b.roles.s = {}
+      b.roles.t = {}
+      b.user_admin = { module: 'jobs', create: ['edit'], edit: ['edit'], delete: ['edit'], roles_attribute: 'state', by_role: { r: { module: 'jobs', create: ['edit'], edit: ['edit'], delete: ['edit'], roles_attribute: 5 }, s: { module: 'trucks', create: ['x'], edit: ['x'], delete: ['x'], roles_attribute: 'tags' }, t: { module: 7, create: ['x'], edit: ['x'], delete: ['x'], roles_attribute: 'tags' } } }
+    },
+    want: [['invalid_value', '/user_admin/roles_attribute'], ['invalid_type', '/user_admin/by_role/r/roles_attribute'], ['unknown_module', '/user_admin/by_role/s/module'], ['invalid_type', '/user_admin/by_role/t/module']],
+    message: '`roles_attribute` of `user_admin` must name a `[string]` attribute of module `jobs`'
+  },
   { name: 'user_admin: by_role that is not an object', input: (b: Json) => { b.user_admin = { module: 'jobs', create: ['edit'], edit: ['edit'], delete: ['edit'], by_role: [] } }, want: [['invalid_type', '/user_admin/by_role']] },
   { name: 'user_admin: `__proto__` in by_role is refused', input: (b: Json) => { b.user_admin = { module: 'jobs', create: ['edit'], edit: ['edit'], delete: ['edit'], by_role: JSON.parse('{"__proto__":{"module":"jobs","create":["edit"],"edit":["edit"],"delete":["edit"]}}') } }, want: [['invalid_name', '/user_admin/by_role/__proto__'], ['unknown_role', '/user_admin/by_role/__proto__']] },
   { name: 'a condition naming an undeclared attribute', input: (b: Json) => { b.modules.jobs.attributes = { status: 'string' }; b.modules.jobs.actions.edit.when = "resource.state != 'closed'" }, want: [['invalid_condition', '/modules/jobs/actions/edit/when']], message: 'condition `resource.state != \'closed\'`, column 10: no such key: state (in action `edit` of module `jobs`)' },
@@ -257,9 +268,12 @@ t.test('user_admin is exported as written, an empty by_role dropped', async t =>
   for (const [name, userAdmin, want] of [
     ['with by_role', { ...rule, by_role: { r: { module: 'plain', create: ['view'], edit: ['view'], delete: ['view'] } } }, { ...rule, by_role: { r: { module: 'plain', create: ['view'], edit: ['view'], delete: ['view'] } } }],
     ['with an empty by_role', { by_role: {}, ...rule }, rule],
+    ['with a roles attribute', { ...rule, roles_attribute: 'tags' }, { ...rule, roles_attribute: 'tags' }],
     ['without by_role', rule, rule]
   ] as const) {
-    const compiled = compileBundle({ ...base(), user_admin: userAdmin })
+    const bundle = base()
+    bundle.modules.jobs.attributes = { tags: ['string'] }
+    const compiled = compileBundle({ ...bundle, user_admin: userAdmin })
     if (!compiled.ok) throw new Error(JSON.stringify(compiled.issues))
     const exported = exportBundle(compiled.policy)
     t.same(exported.user_admin, want, name)

@@ -64,7 +64,9 @@ const TABLES: Record<string, Row[]> = {
     ['an employee deletes nobody', 'emile', { delete: 'contractor' }, 'users_permission'],
     ['a manager given the right changes an employee', 'rita', { edit: 'emile', after: { roles: ['manager'] } }, undefined],
     ['a manager given the right promotes nobody administrator', 'rita', { edit: 'emile', after: { roles: ['admin'] } }, 'protected_role'],
-    ['a manager given the right changes no administrator', 'rita', { edit: 'alain', after: { status: 'inactive' } }, 'protected_role'],
+    ['a manager given the right changes no administrator (the condition on the target\'s roles)', 'rita', { edit: 'alain', after: { status: 'inactive' } }, 'users_permission'],
+    ['a manager given the right deletes an employee', 'max', { delete: 'emile' }, undefined],
+    ['a manager given the right deletes no administrator', 'max', { delete: 'alain' }, 'users_permission'],
     ['an administrator turned inactive acts no more', 'ines', { delete: 'emile' }, 'actor_inactive']
   ],
   'site-orders': [
