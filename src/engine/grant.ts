@@ -73,8 +73,8 @@ export function grantStanding (
   if (resource === undefined) return GRANTS_IN_SCOPE
   if (!inScope(grant.scopes[index] as CompiledScope, resource.relations, names)) return NOT_IN_SCOPE
   const when = grant.when[index]
-  // INVARIANT: callers that pass a resource pass the subject too.
-  return when === undefined || holds(when, subject as Subject, resource, inputs ?? NO_INPUTS) ? GRANTS : CONDITION_FAILED
+  // INVARIANT: callers that pass a resource pass the subject and the request's inputs too.
+  return when === undefined || holds(when, subject as Subject, resource, inputs as ConditionInputs) ? GRANTS : CONDITION_FAILED
 }
 
 /** A request without action properties, context or subject attributes. */

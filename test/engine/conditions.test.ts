@@ -10,6 +10,7 @@ import t from 'tap'
 import type {
   AclGroup, Bundle, CompiledPolicy, ConditionInputs, Decision, PlanResource, ResourceFacts, SearchFacts, Subject
 } from '../../src/engine/index.js'
+import { compareStrings } from '../../src/engine/attributes.js'
 import {
   allowedActions, checkSubject, compileBundle, compileSubject, decide, exportBundle, matchesPlan, planSearch, resourceFromProperties,
   subjectAttributesFromProperties
@@ -58,6 +59,19 @@ const CONDITIONS = [
   "resource.region < 'south' && resource.region >= context.floor",
   '100.0 > resource.amount',
   'true && resource.archived != true',
+  'resource.status != context.state',
+  'resource.amount > -1.0 && context.level > -2',
+  'resource.due < timestamp(context.now)',
+  "context['a'].b == 'x' || resource.region == 'north'",
+  "action.status in ['open', 'closed'] && resource.region != ''",
+  'action.status in context.states || resource.archived',
+  'action.status == context.state || resource.amount == 5.0',
+  'resource.amount in context.amounts',
+  '!(resource.archived in context.flags)',
+  'resource.due in context.dates',
+  'action.tag in resource.tags',
+  'context.who in resource.author',
+  '!(resource.region in context.regions) || resource.id in action.ids',
   "resource.tags == resource.tags || 'x' in resource.tags"
 ]
 /** The last condition is refused (two resource values): it is not in the bundle. */
@@ -89,6 +103,8 @@ const bundle: Bundle = {
         view: { level: 'limited' },
         edit: { level: 'management', when: "resource.status != 'locked'" },
         approve: { level: 'management' },
+        sign: { level: 'limited', when: 'subject.certified' },
+        pay: { level: 'full' },
         ...Object.fromEntries(ACTIONS.map(a => [a, { level: 'limited' as const }]))
       },
       fields: { total: {} }
@@ -105,7 +121,8 @@ const bundle: Bundle = {
     manager: { modules: { invoices: { access: 'all', level: 'full' } } },
     author: { modules: { invoices: { access: ['author'], level: 'management' } } },
     boss: { all: true },
-    reader: { modules: { folders: { access: 'all', level: 'limited' } } }
+    reader: { modules: { folders: { access: 'all', level: 'limited' } } },
+    nobody: { modules: { invoices: { level: 'limited', when: { view: 'true' } } } }
   }
 }
 
@@ -174,6 +191,11 @@ const bad: BadCase[] = [
   { name: 'an attribute named after a CEL keyword', change: b => { b.subject_attributes.in = 'string' }, path: '/subject_attributes/in', says: 'no CEL reserved word' },
   { name: 'an enum with repeats', change: b => { b.modules.invoices.attributes.status = { enum: ['a', 'a'] } }, path: '/modules/invoices/attributes/status/enum', says: 'distinct strings' },
   { name: 'attributes that are not a map', change: b => { b.modules.invoices.attributes = ['status'] }, path: '/modules/invoices/attributes', says: 'must be an object' },
+  { name: 'a long condition is cut in the message', change: b => { b.modules.invoices.actions.edit.when = `${"resource.region == 'x' || ".repeat(5)}nonsense` }, path: '/modules/invoices/actions/edit/when', says: '...`, column 131: unknown variable: nonsense' },
+  { name: 'a conversion function', change: b => { b.modules.invoices.actions.edit.when = 'dyn(action.x)' }, path: '/modules/invoices/actions/edit/when', says: 'function `dyn` is not supported' },
+  { name: 'a negated attribute', change: b => { b.modules.invoices.actions.edit.when = '-resource.amount < 3.0' }, path: '/modules/invoices/actions/edit/when', says: '`-` is not supported' },
+  { name: 'a member of a map literal', change: b => { b.modules.invoices.actions.edit.when = "{'a': 'b'}.a == 'b'" }, path: '/modules/invoices/actions/edit/when', says: '`.` is not supported' },
+  { name: 'attributes beside malformed relations', change: b => { b.modules.invoices.relations = 'author'; b.modules.invoices.attributes.responsible = 'string' }, path: '/modules/invoices/relations', says: 'must be a list' },
   { name: 'a condition on an unknown module grant is not compiled', change: b => { b.roles.manager.modules.trucks = { when: { view: 'nonsense(' } } }, path: '/roles/manager/modules/trucks', says: 'unknown module' }
 ]
 
@@ -224,6 +246,10 @@ const decisions: DecisionCase[] = [
   { name: 'an ill-typed stored subject attribute fails closed', subject: me(['clerk'], { attributes: { approval_limit: 'lots' as unknown as number } }), action: 'approve', resource: draft, want: false },
   { name: 'another grant without condition allows', subject: me(['clerk', 'manager']), action: 'approve', resource: big, want: true, reason: 'role_grant' },
   { name: 'a failing grant when is reported over a grant out of scope', subject: me(['author', 'clerk']), action: 'approve', resource: big, want: false, reason: 'condition_failed' },
+  { name: 'an action when on the subject that holds', subject: me(['manager'], { attributes: { certified: true } }), action: 'sign', resource: draft, want: true },
+  { name: 'an action when on the subject that fails', subject: me(['manager'], { attributes: { certified: false } }), action: 'sign', resource: draft, want: false, reason: 'condition_failed', says: '`sign` on `invoices` needs `subject.certified`' },
+  { name: 'an action when on the subject fails for the owner too', subject: me([], { owner: true }), action: 'sign', resource: draft, want: false, reason: 'condition_failed' },
+  { name: 'a conditional grant without access reaches nothing', subject: me(['nobody']), action: 'view', resource: draft, want: false, reason: 'not_in_scope' },
   { name: 'an all role ignores grant conditions', subject: me(['boss']), action: 'approve', resource: big, want: true, reason: 'role_all' },
   // Operators, one per action of the `tester` grant.
   { name: 'an enum equality', subject: me(['tester']), action: 'a0', resource: draft, want: true },
@@ -298,6 +324,8 @@ t.test('per-user overrides with conditions', async t => {
     { name: 'the role grant as written still grants in its own scope', subject: overridden(['author'], { access: 'all', when: { view: "resource.region == 'north'" } }), action: 'view', resource: invoice({ region: 'south' }, { relations: { author: ['u1'] } }), want: true, reason: 'role_grant' },
     { name: 'an override condition on another action changes nothing here', subject: overridden(['author'], { access: 'all', when: { approve: 'false' } }), action: 'view', resource: invoice({}), want: true, reason: 'override_grant' },
     { name: 'a role grant condition still applies under an override', subject: overridden(['clerk'], { level: 'management', when: { approve: 'true' } }), action: 'approve', resource: big, want: false, reason: 'condition_failed', says: '(role `clerk`, for `u1`)' },
+    { name: 'an override condition on an action no grant gives', subject: overridden(['clerk'], { when: { view: 'false' } }), action: 'approve', resource: big, want: false, reason: 'condition_failed' },
+    { name: 'an override condition that fails, over a role that lacks the action', subject: overridden(['author'], { allow: ['pay'], when: { pay: 'false' } }), action: 'pay', resource: invoice({}, { relations: { author: ['u1'] } }), want: false, reason: 'level_insufficient' },
     { name: 'an override condition that is not a string never holds', subject: overridden([], { access: 'all', allow: ['view'], when: { view: 5 } }), action: 'view', resource: draft, want: false },
     { name: 'an override condition that does not compile never holds', subject: overridden([], { access: 'all', allow: ['view'], when: { view: 'resource.nope' } }), action: 'view', resource: draft, want: false }
   ]
@@ -376,7 +404,9 @@ const inputsArb = fc.record({
     amount: pick(0, 10, 100, 'x'),
     target: pick('I-1', 'INV-7', 7),
     allowed: pick(['draft'], ['sent', 1], 'draft', []),
-    status: pick('closed', 'open', true)
+    status: pick('closed', 'open', true, 3),
+    tag: pick('urgent', 'a', 1),
+    ids: pick(['I-1'], 'I-1')
   }),
   context: fc.record({
     min: pick(0, 10, 99.5, 'x'),
@@ -385,7 +415,13 @@ const inputsArb = fc.record({
     level: pick(1, 4, 3.5, '4'),
     regions: pick(['north'], ['south', 7], 'north'),
     a: pick({ b: 'x', c: 'north' }, { b: 'y' }, 'x'),
-    floor: pick('', 'm', 'north', 3)
+    floor: pick('', 'm', 'north', 3),
+    state: pick('draft', 'closed', 3, true),
+    states: pick(['open'], ['closed', 2], 'open'),
+    amounts: pick([], [5, '5'], ['x'], [50, 1000]),
+    flags: pick([], [true], ['true']),
+    dates: pick([], ['2026-01-01T01:00:00+01:00'], ['soon']),
+    who: pick('u1', 'group:g', 3)
   }),
   subjectAttributes: fc.option(fc.record({ approval_limit: fc.constantFrom(10, 100) }, { requiredKeys: [] }), { nil: undefined })
 }).map(i => defined({ actionProperties: defined(i.actionProperties), context: defined(i.context), subjectAttributes: i.subjectAttributes }) as ConditionInputs)
@@ -434,6 +470,16 @@ t.test('resource attributes are checked against their declared types, inline and
       t.same(result.ok ? result.resource.attributes ?? {} : result.issues, r.want, r.name)
     }
   }
+})
+
+t.test('strings compare in code point order, as PostgreSQL\'s COLLATE "C" does', async t => {
+  const ordered = ['', 'A', 'B', 'a', 'b', '\u00e9', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\ud83d\ude01']
+  for (let i = 0; i < ordered.length; i++) {
+    for (let j = 0; j < ordered.length; j++) {
+      t.equal(compareStrings(ordered[i] as string, ordered[j] as string), Math.sign(i - j), `${i} vs ${j}`)
+    }
+  }
+  t.equal(compareStrings('ab', 'a'), 1)
 })
 
 t.test('timestamps: RFC 3339 with up to six fraction digits, real dates, years 1 to 9999', async t => {
