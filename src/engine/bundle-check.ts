@@ -15,12 +15,13 @@ import type { Checked } from './issues.js'
 import { child, IssueSink, jsonType, show } from './issues.js'
 import { isRecord } from './own.js'
 import { checkName, expectObject, optionalBoolean, optionalString, rejectUnknownKeys, stringList } from './shape.js'
+import { checkUserAdmin } from './user-admin.js'
 
-const BUNDLE_KEYS = ['version', 'flags', 'subject_attributes', 'modules', 'roles']
+const BUNDLE_KEYS = ['version', 'flags', 'subject_attributes', 'modules', 'roles', 'user_admin']
 const MODULE_KEYS = ['description', 'relations', 'assigned', 'attributes', 'actions', 'fields']
 const ACTION_KEYS = ['description', 'level', 'flags', 'when']
 const FIELD_KEYS = ['description', 'flags']
-const ROLE_KEYS = ['description', 'protected', 'all', 'flags', 'modules']
+const ROLE_KEYS = ['description', 'protected', 'fixed', 'all', 'flags', 'modules']
 const GRANT_KEYS = ['admin', 'access', 'level', 'allow', 'deny', 'scope', 'fields', 'when']
 
 /** What a module declares, collected before the full walk so that any reference can be checked. */
@@ -124,12 +125,13 @@ export function checkBundle (input: unknown): Checked<Bundle> {
     : checkAttributes(sink, root.subject_attributes, '/subject_attributes', 'subject attributes', [], SUBJECT_RESERVED)
   const modules = requiredMap(sink, root, 'modules', (value, path, name) => checkModule(sink, value, path, name, decl))
   const roles = requiredMap(sink, root, 'roles', (value, path, name) => checkRole(sink, value, path, name, decl))
+  const userAdmin = checkUserAdmin(sink, root.user_admin, decl, new Set(keysOf(root.roles)))
   if (sink.issues.length > 0 || modules === undefined || roles === undefined) return { ok: false, issues: sink.issues }
   return {
     ok: true,
     value: ordered<Bundle>(
-      { version: 1, flags: nonEmptyMap(flags), subject_attributes: nonEmptyMap(subjectAttributes), modules, roles },
-      ['version', 'flags', 'subject_attributes', 'modules', 'roles']
+      { version: 1, flags: nonEmptyMap(flags), subject_attributes: nonEmptyMap(subjectAttributes), modules, roles, user_admin: userAdmin },
+      ['version', 'flags', 'subject_attributes', 'modules', 'roles', 'user_admin']
     )
   }
 }
@@ -277,6 +279,7 @@ function checkRole (sink: IssueSink, value: unknown, path: string, name: string,
   rejectUnknownKeys(sink, r, ROLE_KEYS, path, what)
   const description = optionalString(sink, r.description, child(path, 'description'), `the description of ${what}`)
   const protectedRole = optionalBoolean(sink, r.protected, child(path, 'protected'), `\`protected\` of ${what}`)
+  const fixed = optionalBoolean(sink, r.fixed, child(path, 'fixed'), `\`fixed\` of ${what}`)
   const all = optionalBoolean(sink, r.all, child(path, 'all'), `\`all\` of ${what}`)
   const flags = flagList(sink, r.flags, child(path, 'flags'), what, decl)
   const modules = r.modules === undefined
@@ -289,10 +292,11 @@ function checkRole (sink: IssueSink, value: unknown, path: string, name: string,
   return ordered<RoleDef>({
     description,
     protected: protectedRole === true ? true : undefined,
+    fixed: fixed === true ? true : undefined,
     all: all === true ? true : undefined,
     flags: nonEmpty(flags),
     modules: nonEmptyMap(modules)
-  }, ['description', 'protected', 'all', 'flags', 'modules'])
+  }, ['description', 'protected', 'fixed', 'all', 'flags', 'modules'])
 }
 
 /** A role's grant on one module; `module` is `undefined` when the module is not declared (references are then not checked). */

@@ -121,9 +121,35 @@ const role = {
   properties: {
     description,
     protected: { type: 'boolean', description: 'Only holders of a protected role may change holders of one.' },
+    fixed: { type: 'boolean', description: 'Only a whole-bundle import may change the role: the role routes refuse to edit it, and module or flag edits that would change what it grants.' },
     all: { type: 'boolean', description: 'Every action of every module.' },
     flags: nameList,
     modules: { type: 'object', propertyNames: name, additionalProperties: grant }
+  }
+} as const
+
+const actionList = { ...nameList, minItems: 1 } as const
+const userAdminRule = {
+  module: { ...name, description: 'The module whose actions govern user administration.' },
+  create: { ...actionList, description: 'Creating a subject needs one of these actions.' },
+  edit: { ...actionList, description: 'Changing a subject (its overrides included) needs one of these actions.' },
+  delete: { ...actionList, description: 'Deleting a subject needs one of these actions.' },
+  roles_attribute: { ...name, description: 'A `[string]` attribute of the module that the check fills with the target\'s roles, for conditions to read.' }
+} as const
+
+const userAdmin = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['module', 'create', 'edit', 'delete'],
+  description: 'Which module and actions an acting user (`Gatehouse-Actor`) needs to change subjects. Absent: module `users`, actions `create`, `edit`, `delete`.',
+  properties: {
+    ...userAdminRule,
+    by_role: {
+      type: 'object',
+      description: 'Per role: the rule of the subjects holding it (tenant-wide or in a project); the subject\'s other roles, or none, fall under the top-level rule.',
+      propertyNames: name,
+      additionalProperties: { type: 'object', additionalProperties: false, required: ['module', 'create', 'edit', 'delete'], properties: userAdminRule }
+    }
   }
 } as const
 
@@ -146,6 +172,7 @@ export const bundleJsonSchema = {
       description: 'Typed subject attributes that conditions read (`subject.<name>`): stored under `attributes`, or given per request in `subject.properties`; not `id` or `roles`.'
     },
     modules: { type: 'object', propertyNames: name, additionalProperties: module },
-    roles: { type: 'object', propertyNames: name, additionalProperties: role }
+    roles: { type: 'object', propertyNames: name, additionalProperties: role },
+    user_admin: userAdmin
   }
 } as const

@@ -83,10 +83,42 @@ export interface RoleDef {
   description?: string
   /** Only holders of a protected role may change holders of one. */
   protected?: boolean
+  /**
+   * The role's definition may change only by a whole-bundle import: the role routes
+   * refuse to edit it, or to edit a module or flag in a way that changes what it grants.
+   */
+  fixed?: boolean
   /** Every action of every module, as `admin` does for one. */
   all?: boolean
   flags?: string[]
   modules?: Record<string, Grant>
+}
+
+/**
+ * Which module, and which of its actions, an acting user needs to create, change or
+ * delete a subject (`Gatehouse-Actor`, actor.ts). Each list: any one of its actions.
+ */
+export interface UserAdminRule {
+  module: string
+  create: string[]
+  edit: string[]
+  delete: string[]
+  /**
+   * A `[string]` attribute of the module that conditions read as the target's roles: the
+   * acting-user check gives it the subject's roles (tenant-wide and per project; as they
+   * are after the write for a creation, before it otherwise).
+   */
+  roles_attribute?: string
+}
+
+/**
+ * User administration (top-level `user_admin`): `by_role` names the rule of the subjects
+ * holding a role (tenant-wide or in a project); the other subjects, and those also
+ * holding a role `by_role` does not name, fall under the top-level rule. Absent: module
+ * `users`, actions `create`, `edit`, `delete`.
+ */
+export interface UserAdmin extends UserAdminRule {
+  by_role?: Record<string, UserAdminRule>
 }
 
 export interface Bundle {
@@ -97,6 +129,7 @@ export interface Bundle {
   subject_attributes?: Record<string, AttributeDef>
   modules: Record<string, ModuleDef>
   roles: Record<string, RoleDef>
+  user_admin?: UserAdmin
 }
 
 /** A per-user change on one module, on top of the role grants. */

@@ -25,6 +25,7 @@ export const ERROR_CATALOGUE = {
   not_found: { status: 404, message: 'not found' },
   no_policy: { status: 404, message: 'the tenant has no policy yet' },
   conflict: { status: 409, message: 'the write conflicts with existing data' },
+  role_fixed: { status: 409, message: 'a fixed role changes only by a whole-bundle import' },
   revision_mismatch: { status: 412, message: 'the tenant revision does not match `if-match`' },
   request_timeout: { status: 408, message: 'the request was not received in time' },
   payload_too_large: { status: 413, message: 'the body is too large' },

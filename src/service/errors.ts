@@ -18,6 +18,7 @@ export type ServiceErrorCode =
   | 'not_found'
   | 'revision_mismatch'
   | 'conflict'
+  | 'role_fixed'
   | 'policy_invalid'
   | 'no_policy'
   | 'unavailable'

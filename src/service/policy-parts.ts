@@ -15,6 +15,9 @@
  * still uses what the edit removes (409 `conflict`, one detail per user: the role, action
  * or subject and its path). `cascade` (modules and flags) also removes the references the
  * bundle itself holds; subjects are never changed behind the caller's back.
+ *
+ * A fixed role (`fixed: true`) changes only by a whole-bundle import: an edit that writes
+ * it, deletes it or changes what it grants is 409 `role_fixed` (src/service/fixed-roles.ts).
  */
 import { isDeepStrictEqual } from 'node:util'
 import { checkSubject, compileBundle, isName } from '../engine/index.js'
@@ -24,6 +27,7 @@ import type { CompiledPolicy, Issue } from '../engine/index.js'
 import type { Bundle } from '../engine/model.js'
 import type { EditStore, Store, WriteOptions, Written } from '../store/store.js'
 import { conditionalEdit } from './conditional-edit.js'
+import { refuseFixedRoleChange } from './fixed-roles.js'
 import { ServiceError, problemsMessage } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import type { TenantStates } from './tenant-state.js'
@@ -120,7 +124,10 @@ export class PolicyPartsService {
       const after = definitionOf(bundle, part, name) ?? null
       // A write that changes nothing writes nothing: no revision, no audit entry.
       if (isDeepStrictEqual(bundle, unedited)) return { revision }
-      const policy = await this.#check(tx, tenantId, bundle, part, name)
+      refuseOversized(bundle, part, name)
+      const compiled = compileBundle(bundle)
+      refuseFixedRoleChange(unedited, bundle, { part, name }, compiled, () => compiledStored(unedited))
+      const policy = await this.#check(tx, tenantId, compiled, part, name)
       // Written as the whole bundle, audited as the part that changed.
       const audited = { entity: { type: NOUN[part], name }, action: after === null ? 'delete' as const : 'put' as const, before, after }
       const written = await tx.putPolicy(tenantId, bundle, { ...(by === undefined ? {} : { by }), audited })
@@ -131,15 +138,8 @@ export class PolicyPartsService {
   }
 
   /** Refuses a bundle that does not compile or that a stored subject no longer fits; returns it compiled. */
-  async #check (tx: EditStore, tenantId: string, bundle: Bundle, part: PolicyPart, name: string): Promise<CompiledPolicy> {
+  async #check (tx: EditStore, tenantId: string, compiled: ReturnType<typeof compileBundle>, part: PolicyPart, name: string): Promise<CompiledPolicy> {
     const own = `/${part}/${name}`
-    // A bundle grown one part at a time is held to the limits of an import (`BUNDLE_LIMITS`).
-    const over = bundleLimitIssues(bundle)
-    if (over.length > 0) {
-      const details = over.map(i => ({ in: 'body' as const, path: i.path.startsWith(`${own}/`) ? i.path.slice(own.length) : i.path, message: i.message, code: i.code }))
-      throw new ServiceError('policy_invalid', problemsMessage(`the policy with ${NOUN[part]} \`${name}\``, details), details)
-    }
-    const compiled = compileBundle(bundle)
     if (!compiled.ok) {
       const inside = compiled.issues.filter(i => i.path === own || i.path.startsWith(`${own}/`))
       if (inside.length > 0) {
@@ -156,6 +156,22 @@ export class PolicyPartsService {
     if (users.length > 0) throw inUse(part, name, users)
     return compiled.policy
   }
+}
+
+/** A bundle grown one part at a time is held to the limits of an import (`BUNDLE_LIMITS`), before anything compiles it. */
+function refuseOversized (bundle: Bundle, part: PolicyPart, name: string): void {
+  const over = bundleLimitIssues(bundle)
+  if (over.length === 0) return
+  const own = `/${part}/${name}`
+  const details = over.map(i => ({ in: 'body' as const, path: i.path.startsWith(`${own}/`) ? i.path.slice(own.length) : i.path, message: i.message, code: i.code }))
+  throw new ServiceError('policy_invalid', problemsMessage(`the policy with ${NOUN[part]} \`${name}\``, details), details)
+}
+
+/** A stored bundle compiled; it compiled when it was written, so a failure here is a bug. */
+function compiledStored (bundle: Bundle): CompiledPolicy {
+  const compiled = compileBundle(bundle)
+  if (!compiled.ok) throw new Error(`the stored bundle does not compile: ${compiled.issues[0]?.message ?? ''}`)
+  return compiled.policy
 }
 
 /**

@@ -490,3 +490,55 @@ t.test('a type/id reference that two resources match is ambiguous; { type, id } 
   const settled = run(`${bundle}${resources}cases:\n  - { role: r, action: view, resource: { type: a, id: b/c }, expect: allow }\n  - { role: r, action: view, resource: { type: a/b, id: c }, expect: deny, reason: no_grant }\n`)
   t.equal(settled.failed, 0)
 })
+
+t.test('conditions: a case gives action properties, context and subject properties, as an AuthZEN request would', async t => {
+  const text = `
+bundle:
+  version: 1
+  subject_attributes: { limit: number }
+  modules:
+    invoices:
+      relations: [author]
+      attributes: { status: { enum: [draft, closed] }, amount: number }
+      actions:
+        view: { level: limited }
+        edit: { level: management, when: "resource.status != 'closed'" }
+        approve: { level: management }
+        set_status: { level: management }
+  roles:
+    clerk:
+      modules:
+        invoices:
+          access: all
+          level: management
+          when:
+            approve: "resource.amount <= subject.limit"
+            set_status: "!has(action.status) || action.status != 'closed' || subject.id in resource.author"
+            view: "!has(context.channel) || context.channel == 'web'"
+subjects:
+  ann: { roles: [clerk], attributes: { limit: 100 } }
+resources:
+  - { type: invoices, id: i-1, properties: { author: bob, status: draft, amount: 150 } }
+cases:
+  - { name: stored limit, subject: ann, resource: invoices/i-1, action: approve, expect: deny, reason: condition_failed }
+  - { name: request limit, subject: ann, resource: invoices/i-1, action: approve, expect: allow, subject_properties: { limit: 200, undeclared: x } }
+  - { name: a status other than closed, subject: ann, resource: invoices/i-1, action: set_status, expect: allow, action_properties: { status: sent } }
+  - { name: closed by someone else, subject: ann, resource: invoices/i-1, action: set_status, expect: deny, action_properties: { status: closed } }
+  - { name: no status given, subject: ann, resource: invoices/i-1, action: set_status, expect: allow }
+  - { name: from the web, subject: ann, resource: invoices/i-1, action: view, expect: allow, context: { channel: web } }
+  - { name: from elsewhere, subject: ann, resource: invoices/i-1, action: view, expect: deny, context: { channel: api } }
+  - name: a closed invoice is edited by nobody
+    subject: ann
+    resource: { type: invoices, id: i-2, properties: { status: closed, amount: 1 } }
+    action: edit
+    expect: deny
+    reason: condition_failed
+`
+  const result = run(text)
+  for (const c of result.cases) t.ok(c.passed, `${c.name}: ${c.mismatches.join('; ')} (${c.actual.reason.code}: ${c.actual.reason.message})`)
+  t.equal(result.cases.length, 8)
+
+  const bad = issuesOf(text.replace('subject_properties: { limit: 200, undeclared: x }', 'subject_properties: { limit: lots }').replace('context: { channel: web }', 'context: web'))
+  t.same(bad.map(i => [i.path, i.code]), [['/cases/1/subject_properties/limit', 'invalid_type'], ['/cases/5/context', 'invalid_type']])
+  t.match(bad[0]?.message, /^`subject_properties`: /)
+})

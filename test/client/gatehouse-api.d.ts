@@ -284,13 +284,13 @@ export interface paths {
         get: operations["getFlag"];
         /**
          * Create or replace a flag of the tenant's policy
-         * @description The same as importing the bundle with this flag changed: an invalid flag is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).
+         * @description The same as importing the bundle with this flag changed: an invalid flag is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400). A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.
          */
         put: operations["putFlag"];
         post?: never;
         /**
          * Delete a flag of the tenant's policy
-         * @description Refused with 409 `conflict` while something uses the flag (each use named in `details`); `?cascade=true` also removes the references the policy itself holds (subjects still refuse it).
+         * @description Refused with 409 `conflict` while something uses the flag (each use named in `details`); `?cascade=true` also removes the references the policy itself holds (subjects still refuse it). A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.
          */
         delete: operations["deleteFlag"];
         options?: never;
@@ -406,13 +406,13 @@ export interface paths {
         get: operations["getModule"];
         /**
          * Create or replace a module of the tenant's policy
-         * @description The same as importing the bundle with this module changed: an invalid module is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).
+         * @description The same as importing the bundle with this module changed: an invalid module is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400). A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.
          */
         put: operations["putModule"];
         post?: never;
         /**
          * Delete a module of the tenant's policy
-         * @description Refused with 409 `conflict` while something uses the module (each use named in `details`); `?cascade=true` also removes the references the policy itself holds (subjects still refuse it).
+         * @description Refused with 409 `conflict` while something uses the module (each use named in `details`); `?cascade=true` also removes the references the policy itself holds (subjects still refuse it). A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.
          */
         delete: operations["deleteModule"];
         options?: never;
@@ -534,13 +534,13 @@ export interface paths {
         get: operations["getRole"];
         /**
          * Create or replace a role of the tenant's policy
-         * @description The same as importing the bundle with this role changed: an invalid role is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).
+         * @description The same as importing the bundle with this role changed: an invalid role is a 400 `policy_invalid` naming each problem (paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant's lock, so that concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400). A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.
          */
         put: operations["putRole"];
         post?: never;
         /**
          * Delete a role of the tenant's policy
-         * @description Refused with 409 `conflict` while something uses the role (each use named in `details`): subjects holding the role must drop it first.
+         * @description Refused with 409 `conflict` while something uses the role (each use named in `details`): subjects holding the role must drop it first. A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.
          */
         delete: operations["deleteRole"];
         options?: never;
@@ -704,6 +704,8 @@ export interface components {
                     all?: boolean;
                     /** @description Free text for people reading the policy. */
                     description?: string;
+                    /** @description Only a whole-bundle import may change the role: the role routes refuse to edit it, and module or flag edits that would change what it grants. */
+                    fixed?: boolean;
                     flags?: string[];
                     modules?: {
                         [key: string]: {
@@ -744,6 +746,34 @@ export interface components {
                     enum: string[];
                 };
             };
+            /** @description Which module and actions an acting user (`Gatehouse-Actor`) needs to change subjects. Absent: module `users`, actions `create`, `edit`, `delete`. */
+            user_admin?: {
+                /** @description Per role: the rule of the subjects holding it (tenant-wide or in a project); the subject's other roles, or none, fall under the top-level rule. */
+                by_role?: {
+                    [key: string]: {
+                        /** @description Creating a subject needs one of these actions. */
+                        create: string[];
+                        /** @description Deleting a subject needs one of these actions. */
+                        delete: string[];
+                        /** @description Changing a subject (its overrides included) needs one of these actions. */
+                        edit: string[];
+                        /** @description The module whose actions govern user administration. */
+                        module: string;
+                        /** @description A `[string]` attribute of the module that the check fills with the target's roles, for conditions to read. */
+                        roles_attribute?: string;
+                    };
+                };
+                /** @description Creating a subject needs one of these actions. */
+                create: string[];
+                /** @description Deleting a subject needs one of these actions. */
+                delete: string[];
+                /** @description Changing a subject (its overrides included) needs one of these actions. */
+                edit: string[];
+                /** @description The module whose actions govern user administration. */
+                module: string;
+                /** @description A `[string]` attribute of the module that the check fills with the target's roles, for conditions to read. */
+                roles_attribute?: string;
+            };
             /** @enum {integer} */
             version: 1;
         };
@@ -753,7 +783,7 @@ export interface components {
              * @description stable lower_snake code; see the response descriptions for the code of each status
              * @enum {string}
              */
-            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "revision_mismatch" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "too_many_failed_authentications" | "headers_too_large" | "internal" | "unavailable";
+            code: "validation_failed" | "invalid_json" | "invalid_yaml" | "policy_invalid" | "unauthorized" | "forbidden" | "tenant_not_found" | "not_found" | "no_policy" | "conflict" | "role_fixed" | "revision_mismatch" | "request_timeout" | "payload_too_large" | "unsupported_media_type" | "too_many_failed_authentications" | "headers_too_large" | "internal" | "unavailable";
             details?: {
                 code?: string;
                 col?: number;
@@ -1016,8 +1046,12 @@ export interface components {
             bundle?: components["schemas"]["Bundle"];
             cases: ({
                 action?: string;
+                /** @description AuthZEN `action.properties`: what conditions read as `action.<property>`. */
+                action_properties?: Record<string, unknown>;
                 /** @description Actions expected to be allowed (table row). */
                 allow?: string[];
+                /** @description AuthZEN `context`: what conditions read as `context.<key>`. */
+                context?: Record<string, unknown>;
                 /** @description Actions expected to be denied (table row). */
                 deny?: string[];
                 /** @enum {string} */
@@ -1032,11 +1066,13 @@ export interface components {
                 /** @description `type/id` of a resource of the suite, or a resource given inline. */
                 resource: string | {
                     id?: string;
-                    /** @description `project`, `parent` and `acl` are reserved; every other property is a relation of the module. */
+                    /** @description `project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module. */
                     properties?: {
                         acl?: {
                             allow?: string[];
                             deny?: string[];
+                            /** @description A CEL condition on the subject, the action and the context. */
+                            when?: string;
                             /** @description A subject id or alias, `group:<id>`, `role:<id>` or `*`. */
                             who: string;
                         }[];
@@ -1044,7 +1080,7 @@ export interface components {
                         parent?: string;
                         project?: string;
                     } & {
-                        [key: string]: string | string[];
+                        [key: string]: string | number | boolean | string[];
                     };
                     type: string;
                 };
@@ -1054,17 +1090,23 @@ export interface components {
                 says?: string | string[];
                 /** @description Subject id(s) or alias(es) of the suite. */
                 subject?: string | string[];
+                /** @description AuthZEN `subject.properties`: declared subject attributes replacing the stored ones for this case. */
+                subject_properties?: {
+                    [key: string]: string | number | boolean | string[];
+                };
             } & ((unknown | unknown) & (unknown | (unknown | unknown))))[];
             description?: string;
             name?: string;
             /** @description Stored resources. */
             resources?: {
                 id: string;
-                /** @description `project`, `parent` and `acl` are reserved; every other property is a relation of the module. */
+                /** @description `project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module. */
                 properties?: {
                     acl?: {
                         allow?: string[];
                         deny?: string[];
+                        /** @description A CEL condition on the subject, the action and the context. */
+                        when?: string;
                         /** @description A subject id or alias, `group:<id>`, `role:<id>` or `*`. */
                         who: string;
                     }[];
@@ -1072,7 +1114,7 @@ export interface components {
                     parent?: string;
                     project?: string;
                 } & {
-                    [key: string]: string | string[];
+                    [key: string]: string | number | boolean | string[];
                 };
                 type: string;
             }[];
@@ -1081,6 +1123,10 @@ export interface components {
                 [key: string]: {
                     /** @description Other ids of the same person (an e-mail, an identity provider's id). */
                     aliases?: string[];
+                    /** @description Values of the bundle's `subject_attributes`. */
+                    attributes?: {
+                        [key: string]: string | number | boolean | string[];
+                    };
                     groups?: string[];
                     /** @description `false`: assignable, but never allowed anything. */
                     login?: boolean;
@@ -1095,6 +1141,10 @@ export interface components {
                                 deny?: string[];
                                 /** @enum {string} */
                                 level?: "limited" | "management" | "full";
+                                /** @description Per action, a CEL condition restricting what the override grants. */
+                                when?: {
+                                    [key: string]: string;
+                                };
                             };
                         };
                     };
@@ -3447,7 +3497,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description `conflict`: the write conflicts with existing data */
+            /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -3597,7 +3647,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description `conflict`: the write conflicts with existing data */
+            /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5008,7 +5058,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description `conflict`: the write conflicts with existing data */
+            /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -5158,7 +5208,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description `conflict`: the write conflicts with existing data */
+            /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6788,7 +6838,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description `conflict`: the write conflicts with existing data */
+            /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
                     [name: string]: unknown;
@@ -6938,7 +6988,7 @@ export interface operations {
                     "application/json": components["schemas"]["ErrorResponse"];
                 };
             };
-            /** @description `conflict`: the write conflicts with existing data */
+            /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
                     [name: string]: unknown;

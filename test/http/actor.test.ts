@@ -121,4 +121,22 @@ await eachBackend(t, async (t, backend) => {
     const demote = await call(app, 'PUT', `/v1/tenants/${tenant}/subjects/olivia`, { key: adminKey, body: { roles: ['employee'] }, headers: { 'gatehouse-actor': 'ada' } })
     t.equal(demote.statusCode, 200, 'the former owner can now be changed like anyone')
   })
+
+  await t.test('user_admin: construction-projects invites users and manages subcontractors through their own module', async t => {
+    const { tenant, adminKey } = await setupTenant(t, app, rootKey)
+    t.equal((await call(app, 'PUT', `/v1/tenants/${tenant}/policy?template=construction-projects`, { key: adminKey })).statusCode, 200)
+    for (const [id, body] of Object.entries({ owen: { owner: true }, ulla: { roles: ['users_admin'] }, sonia: { roles: ['subcontractors_admin'] } })) {
+      t.equal((await call(app, 'PUT', `/v1/tenants/${tenant}/subjects/${id}`, { key: adminKey, body })).statusCode, 201)
+    }
+    const write = async (actor: string, target: string, body: Record<string, unknown>): Promise<{ statusCode: number, json: () => any }> =>
+      await call(app, 'PUT', `/v1/tenants/${tenant}/subjects/${target}`, { key: adminKey, body, headers: { 'gatehouse-actor': actor } })
+    t.equal((await write('owen', 'worker-1', { projects: { p1: ['worker'] } })).statusCode, 201, 'the owner invites an internal user (action `invite`)')
+    t.equal((await write('ulla', 'worker-2', { projects: { p1: ['worker'] } })).statusCode, 201, 'the users permission invites one')
+    t.equal((await write('sonia', 'sub-1', { projects: { p1: ['subcontractor'] } })).statusCode, 201, 'a subcontractor manager invites a subcontractor')
+    const internal = await write('sonia', 'worker-3', { projects: { p1: ['worker'] } })
+    t.equal(internal.statusCode, 403, 'but no internal user')
+    t.match(internal.json(), { code: 'forbidden', details: [{ code: 'users_permission' }], message: /`invite` on `users`/ })
+    const turned = await write('sonia', 'sub-1', { projects: { p1: ['worker'] } })
+    t.equal(turned.statusCode, 403, 'nor turns a subcontractor into an internal user')
+  })
 })

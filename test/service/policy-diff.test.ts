@@ -101,18 +101,20 @@ t.test('removing `deny: [lock]` from manager gains managers `billing.lock` and n
   t.equal(report.changed, true)
 })
 
-t.test('the site-orders template: dropping `lock` from the manager\'s billing deny list gains exactly `billing.lock`', async t => {
+t.test('the site-orders template: dropping `create_reference` from the manager\'s billing deny list gains exactly `billing.create_reference`', async t => {
   const shipped = parse(readFileSync(new URL('../../src/templates/site-orders/bundle.yaml', import.meta.url), 'utf8')) as Bundle
   const grant = shipped.roles.manager?.modules?.billing
-  t.ok(grant?.deny?.includes('lock'), 'the shipped manager is denied `lock` on billing')
+  // `create_reference`, not `lock`: `lock` now carries a condition on the invoice's status,
+  // which subject reaches (probe resources without attributes) do not see.
+  t.ok(grant?.deny?.includes('create_reference'), 'the shipped manager is denied `create_reference` on billing')
   const changed = copy(shipped)
   const billingGrant = changed.roles.manager?.modules?.billing
   if (billingGrant === undefined) throw new Error('unreachable')
-  billingGrant.deny = (billingGrant.deny ?? []).filter(a => a !== 'lock')
+  billingGrant.deny = (billingGrant.deny ?? []).filter(a => a !== 'create_reference')
   const report = diff(shipped, changed, [{ id: 'paul', roles: ['manager'] }, { id: 'olga', roles: [], projects: { 'site-12': ['operative'] } }])
-  t.same(report.permissions.map(p => [p.role, p.module, p.action, p.change]), [['manager', 'billing', 'lock', 'gained']])
+  t.same(report.permissions.map(p => [p.role, p.module, p.action, p.change]), [['manager', 'billing', 'create_reference', 'gained']])
   t.equal(report.fields.length + report.definitions.length + report.summary.declarations, 0)
-  t.same(report.subjects?.map(s => [s.subject, s.changes.map(c => `${c.module}.${c.action} ${c.change}`), s.projects]), [['paul', ['billing.lock gained'], []]])
+  t.same(report.subjects?.map(s => [s.subject, s.changes.map(c => `${c.module}.${c.action} ${c.change}`), s.projects]), [['paul', ['billing.create_reference gained'], []]])
 })
 
 t.test('the same policy, or one differing only in descriptions and order, is no difference', async t => {

@@ -15,6 +15,11 @@ interface Expected {
   roles: string[]
   /** The role that may do everything: `all: true` and protected. */
   superRole: string
+  /**
+   * A protected administrator that is not `all: true` (whose toggles must apply, seed 004),
+   * and instead holds every module at level `full`.
+   */
+  fullRole?: string
   modules: string[]
 }
 
@@ -42,7 +47,8 @@ const EXPECTED: Record<string, Expected> = {
   },
   'field-crew': {
     roles: ['admin', 'manager', 'employee'],
-    superRole: 'admin',
+    superRole: '',
+    fullRole: 'admin',
     modules: ['jobs', 'visits', 'routes', 'contacts', 'messages', 'quotes', 'invoices', 'transactions', 'reports', 'settings']
   }
 }
@@ -71,6 +77,13 @@ for (const [name, expected] of Object.entries(EXPECTED)) {
     const supers = [...policy.roles.values()].filter(r => r.all).map(r => r.name)
     t.same(supers, expected.superRole === '' ? [] : [expected.superRole], 'only the administrator role grants everything')
     if (expected.superRole !== '') t.equal(policy.roles.get(expected.superRole)?.protected, true, `\`${expected.superRole}\` is protected`)
+    if (expected.fullRole !== undefined) {
+      const role = policy.bundle.roles[expected.fullRole]
+      t.equal(role?.protected, true, `\`${expected.fullRole}\` is protected`)
+      for (const module of policy.modules.keys()) {
+        t.match(role?.modules?.[module], { access: 'all', level: 'full' }, `\`${expected.fullRole}\` holds \`${module}\` at level full`)
+      }
+    }
     // Every flag is used by an action or a field, every declared relation by some grant's access.
     const usedFlags = new Set<string>()
     for (const def of Object.values(policy.bundle.modules)) {

@@ -6,8 +6,8 @@
  * each with its file, line and column; loading never throws on bad input. No I/O: a
  * bundle named by path is read through `options.readBundle`.
  */
-import type { CompiledPolicy, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
-import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties } from '../../engine/index.js'
+import type { CompiledPolicy, ConditionInputs, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
+import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties, subjectAttributesFromProperties } from '../../engine/index.js'
 import type { ParsedSource, Position } from './source.js'
 import { parseSource } from './source.js'
 import type { CaseResource, Expectation, LoadedSuite, LoadOptions, LoadResult, SuiteCase, SuiteIssue } from './types.js'
@@ -15,7 +15,7 @@ import { child, isRecord, jsonType, show } from '../json-text.js'
 
 const SUITE_KEYS = ['$schema', 'name', 'description', 'bundle', 'subjects', 'resources', 'cases']
 const RESOURCE_KEYS = ['type', 'id', 'properties']
-const CASE_KEYS = ['name', 'says', 'subject', 'role', 'action', 'resource', 'expect', 'reason', 'fields', 'allow', 'deny']
+const CASE_KEYS = ['name', 'says', 'subject', 'role', 'action', 'resource', 'expect', 'reason', 'fields', 'allow', 'deny', 'action_properties', 'context', 'subject_properties']
 const FIELDS_KEYS = ['visible', 'editable']
 
 /** The id given to a resource sent inline without one. */
@@ -300,6 +300,7 @@ class SuiteLoader {
     const checks = this.#checks(doc, at)
     const reason = this.#reason(doc.reason, child(at, 'reason'))
     const fields = this.#fields(doc.fields, child(at, 'fields'))
+    const inputs = this.#inputs(doc, at)
     if (reason !== undefined) this.#checkReasonAgainst(reason, checks, child(at, 'reason'))
     if (fields !== undefined) this.#checkFieldsAgainst(doc, checks, child(at, 'fields'))
     if (resource !== undefined) this.#checkNames(resource.module, resource.typePath, checks, doc, at, reason, fields)
@@ -323,12 +324,37 @@ class SuiteLoader {
           expect: check.expect
         }
         if (reason !== undefined) c.reason = reason
+        if (inputs !== undefined) c.inputs = inputs
         // A deny carries no fields: in a table row, `fields` is checked on the `allow` actions.
         if (fields !== undefined && check.expect === 'allow') c.fields = fields
         cases.push(c)
       }
     }
     return cases
+  }
+
+  /**
+   * What the case tells conditions besides subject and resource, as an AuthZEN request
+   * would: `action_properties` (`action.properties`), `context`, and `subject_properties`
+   * (`subject.properties`: declared subject attributes replace the stored ones, typed as
+   * the bundle declares them; undeclared keys are ignored). `undefined` when none is given.
+   */
+  #inputs (doc: Record<string, unknown>, at: string): ConditionInputs | undefined {
+    const inputs: { -readonly [K in keyof ConditionInputs]: ConditionInputs[K] } = {}
+    const actionProperties = doc.action_properties === undefined ? undefined : this.#object(doc.action_properties, child(at, 'action_properties'), '`action_properties`')
+    if (actionProperties !== undefined) inputs.actionProperties = actionProperties
+    const context = doc.context === undefined ? undefined : this.#object(doc.context, child(at, 'context'), '`context`')
+    if (context !== undefined) inputs.context = context
+    if (doc.subject_properties !== undefined && this.#policy !== undefined) {
+      const path = child(at, 'subject_properties')
+      const checked = subjectAttributesFromProperties(this.#policy, doc.subject_properties)
+      if (checked.ok) {
+        inputs.subjectAttributes = checked.attributes
+      } else {
+        for (const issue of checked.issues) this.#add(`${path}${issue.path}`, issue.code, `\`subject_properties\`: ${issue.message}`)
+      }
+    }
+    return Object.keys(inputs).length === 0 ? undefined : inputs
   }
 
   /** The subjects of a case: suite subjects by id or alias, or one synthetic subject per `role`. */

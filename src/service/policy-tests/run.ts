@@ -26,7 +26,8 @@ function runCase (suite: LoadedSuite, c: SuiteCase): CaseResult {
     subjectId: c.subjectRef,
     action: c.action,
     resource,
-    ancestors: ancestorsOf(suite, resource)
+    ancestors: ancestorsOf(suite, resource),
+    ...c.inputs
   })
   const actual: CaseResult['actual'] = { decision: decision.allowed ? 'allow' : 'deny', reason: decision.reason }
   if (decision.fields !== undefined) actual.fields = decision.fields

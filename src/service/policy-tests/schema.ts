@@ -19,6 +19,10 @@ const access = {
   oneOf: [{ type: 'string', enum: ['none', 'assigned', 'all'] }, nameList]
 } as const
 
+/** A value of a declared attribute: a string (timestamps in RFC 3339), a number, a boolean or a list of strings. */
+const attributeValue = { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] } as const
+const attributeMap = (description: string): Record<string, unknown> => ({ type: 'object', description, propertyNames: name, additionalProperties: attributeValue })
+
 const subject = {
   type: 'object',
   description: 'A subject (user); the entry\'s key is its id.',
@@ -31,6 +35,7 @@ const subject = {
     status: { type: 'string', enum: ['active', 'inactive'] },
     login: { type: 'boolean', description: '`false`: assignable, but never allowed anything.' },
     owner: { type: 'boolean', description: 'The account owner: allowed everything.' },
+    attributes: attributeMap('Values of the bundle\'s `subject_attributes`.'),
     overrides: {
       type: 'object',
       additionalProperties: false,
@@ -46,7 +51,8 @@ const subject = {
               access,
               level: { type: 'string', enum: ['limited', 'management', 'full'] },
               allow: nameList,
-              deny: nameList
+              deny: nameList,
+              when: { type: 'object', description: 'Per action, a CEL condition restricting what the override grants.', propertyNames: name, additionalProperties: { type: 'string' } }
             }
           }
         }
@@ -57,7 +63,7 @@ const subject = {
 
 const properties = {
   type: 'object',
-  description: '`project`, `parent` and `acl` are reserved; every other property is a relation of the module.',
+  description: '`project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module.',
   properties: {
     project: nonEmpty,
     parent: { ...nonEmpty, description: 'Id of a resource of the same module in the suite.' },
@@ -70,12 +76,13 @@ const properties = {
         properties: {
           who: { ...nonEmpty, description: 'A subject id or alias, `group:<id>`, `role:<id>` or `*`.' },
           allow: nameList,
-          deny: nameList
+          deny: nameList,
+          when: { type: 'string', description: 'A CEL condition on the subject, the action and the context.' }
         }
       }
     }
   },
-  additionalProperties: { oneOf: [nonEmpty, { type: 'array', items: nonEmpty }] }
+  additionalProperties: { oneOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }] }
 } as const
 
 const storedResource = {
@@ -106,6 +113,9 @@ const caseSchema = {
       ]
     },
     reason: { type: 'string', enum: Object.keys(REASON_CODES).filter(c => c !== 'evaluation_error') },
+    action_properties: { type: 'object', description: 'AuthZEN `action.properties`: what conditions read as `action.<property>`.' },
+    context: { type: 'object', description: 'AuthZEN `context`: what conditions read as `context.<key>`.' },
+    subject_properties: attributeMap('AuthZEN `subject.properties`: declared subject attributes replacing the stored ones for this case.'),
     fields: {
       type: 'object',
       additionalProperties: false,

@@ -3,7 +3,7 @@
  * validated, the problems that prevent loading one, and the results of a run. Shared by
  * the CLI (`gatehouse test`) and the HTTP route that runs suites against a tenant.
  */
-import type { CompiledPolicy, FieldAccess, Reason, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
+import type { CompiledPolicy, ConditionInputs, FieldAccess, Reason, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
 
 /** The codes of suite problems beyond the engine's issue codes. Stable: never rename one. */
 export const SUITE_ISSUE_CODES = {
@@ -80,6 +80,8 @@ export interface SuiteCase {
   expect: Expectation
   reason?: ReasonCode
   fields?: { visible?: string[], editable?: string[] }
+  /** `action_properties`, `context` and `subject_properties` of the case, for conditions. */
+  inputs?: ConditionInputs
 }
 
 /** A validated suite, ready to run. */

@@ -2,7 +2,8 @@
  * `/v1/tenants/{tenant}/{modules,flags,roles}[/{name}]`: the parts of the policy as
  * resources of their own (src/service/policy-parts.ts). A write is an edit of the bundle:
  * validated as a bundle import is, with problems inside the body as 400 `policy_invalid`
- * and what still uses a removed name as 409 `conflict`. Bodies are a module or a role
+ * and what still uses a removed name as 409 `conflict`; an edit that would change a fixed role
+ * is 409 `role_fixed`. Bodies are a module or a role
  * exactly as in a bundle, and `{ "description": ... }` for a flag.
  */
 import type { FastifyInstance } from 'fastify'
@@ -14,6 +15,10 @@ import { AUTH_ERRORS, BODY_ERRORS, errorResponses, tenantIdSchema, tenantParamsS
 
 interface Params { tenant: string, name: string }
 interface DeleteQuery { cascade?: 'true' | 'false' }
+
+/** How every write of a part treats fixed roles (src/service/fixed-roles.ts). */
+const FIXED_NOTE = 'A fixed role (`fixed: true`) changes only by a whole-bundle import (`PUT .../policy`): a write of it, a deletion of it, and a module or ' +
+  'flag edit that would change what a fixed role grants (its definition, an action or a field mode) are a 409 `role_fixed` naming the role.'
 
 const NOUN: Record<PolicyPart, string> = { modules: 'module', flags: 'flag', roles: 'role' }
 const TITLE: Record<PolicyPart, string> = { modules: 'Module', flags: 'Flag', roles: 'Role' }
@@ -100,14 +105,15 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
           '(paths relative to the body); a change that leaves something using a name it removes (a role scope on a dropped relation, a subject ' +
           'override on a dropped action) is a 409 `conflict` naming each user. Edits run one at a time under the tenant\'s lock, so that ' +
           'concurrent edits of different parts all land: without `If-Match` an edit never answers 412. A PUT of the definition already stored changes nothing and ' +
-          'writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400).',
+          'writes nothing (no revision, no audit entry): 200 with the current revision. `__proto__` is a reserved name (400). ' +
+          FIXED_NOTE,
         params: paramsSchema(part),
         headers: writeHeadersSchema,
         body: bodySchema(part),
         response: {
           200: withEtag({}, `the ${noun} was replaced`),
           201: withEtag({}, `the ${noun} was created`),
-          ...errorResponses(...BODY_ERRORS, 'policy_invalid', ...AUTH_ERRORS, 'tenant_not_found', 'conflict', 'revision_mismatch')
+          ...errorResponses(...BODY_ERRORS, 'policy_invalid', ...AUTH_ERRORS, 'tenant_not_found', 'conflict', 'role_fixed', 'revision_mismatch')
         }
       }
     }, async (request, reply) => {
@@ -122,13 +128,14 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
         operationId: `delete${TITLE[part]}`,
         summary: `Delete a ${noun} of the tenant's policy`,
         description: `Refused with 409 \`conflict\` while something uses the ${noun} (each use named in \`details\`)` +
-          (part === 'roles' ? ': subjects holding the role must drop it first.' : '; `?cascade=true` also removes the references the policy itself holds (subjects still refuse it).'),
+          (part === 'roles' ? ': subjects holding the role must drop it first.' : '; `?cascade=true` also removes the references the policy itself holds (subjects still refuse it).') +
+          ` ${FIXED_NOTE}`,
         params: paramsSchema(part),
         querystring: deleteQuerySchema,
         headers: writeHeadersSchema,
         response: {
           204: withEtag({ type: 'null' }, `the ${noun} was deleted`),
-          ...errorResponses('validation_failed', ...AUTH_ERRORS, 'tenant_not_found', 'not_found', 'conflict', 'revision_mismatch')
+          ...errorResponses('validation_failed', ...AUTH_ERRORS, 'tenant_not_found', 'not_found', 'conflict', 'role_fixed', 'revision_mismatch')
         }
       }
     }, async (request, reply) => {
