@@ -1137,9 +1137,15 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+        RequestId: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description the request's id: the one sent in `X-Request-ID` when usable, else a UUID the service made; it labels every log line of the request */
+        RequestId: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1147,7 +1153,10 @@ export interface operations {
     getAuthzenConfiguration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1156,6 +1165,7 @@ export interface operations {
             /** @description the metadata document */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1172,6 +1182,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1181,6 +1192,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1190,6 +1202,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1201,7 +1214,10 @@ export interface operations {
     getTenantAuthzenConfiguration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -1213,6 +1229,7 @@ export interface operations {
             /** @description the metadata document */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1229,6 +1246,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1238,6 +1256,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1247,6 +1266,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1256,6 +1276,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1270,6 +1291,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1321,6 +1344,7 @@ export interface operations {
             /** @description the decision */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1367,6 +1391,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1376,6 +1401,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1385,6 +1411,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1394,6 +1421,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1403,6 +1431,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1412,6 +1441,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1421,6 +1451,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1430,6 +1461,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1439,6 +1471,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1448,6 +1481,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1462,6 +1496,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1550,6 +1586,7 @@ export interface operations {
             /** @description the decisions in request order (shorter when a short-circuit semantic stopped early); without `evaluations` in the request, a single evaluation response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1611,6 +1648,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1620,6 +1658,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1629,6 +1668,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1638,6 +1678,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1647,6 +1688,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1656,6 +1698,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1665,6 +1708,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1674,6 +1718,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1683,6 +1728,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1692,6 +1738,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1706,6 +1753,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1753,6 +1802,7 @@ export interface operations {
             /** @description one page of results */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1807,6 +1857,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1816,6 +1867,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1825,6 +1877,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1834,6 +1887,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1843,6 +1897,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1852,6 +1907,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1861,6 +1917,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1870,6 +1927,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1879,6 +1937,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1888,6 +1947,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1902,6 +1962,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1961,6 +2023,7 @@ export interface operations {
             /** @description one page of results */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2014,6 +2077,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2023,6 +2087,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2032,6 +2097,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2041,6 +2107,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2050,6 +2117,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2059,6 +2127,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2068,6 +2137,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2077,6 +2147,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2086,6 +2157,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2095,6 +2167,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2109,6 +2182,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -2165,6 +2240,7 @@ export interface operations {
             /** @description one page of results */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2206,6 +2282,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2215,6 +2292,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2224,6 +2302,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2233,6 +2312,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2242,6 +2322,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2251,6 +2332,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2260,6 +2342,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2269,6 +2352,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2278,6 +2362,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2287,6 +2372,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2298,7 +2384,10 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2307,6 +2396,7 @@ export interface operations {
             /** @description alive */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2319,6 +2409,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2328,6 +2419,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2337,6 +2429,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2348,7 +2441,10 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2357,6 +2453,7 @@ export interface operations {
             /** @description ready to serve */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2369,6 +2466,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2378,6 +2476,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2387,6 +2486,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2396,6 +2496,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,7 +2508,10 @@ export interface operations {
     listTemplates: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2416,6 +2520,7 @@ export interface operations {
             /** @description the templates, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2432,6 +2537,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2441,6 +2547,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2450,6 +2557,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2459,6 +2567,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2468,6 +2577,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2477,6 +2587,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2486,6 +2597,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2497,7 +2609,10 @@ export interface operations {
     getTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description a template name, as `GET /v1/templates` lists them */
                 name: string;
@@ -2509,6 +2624,7 @@ export interface operations {
             /** @description the template's bundle */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2519,6 +2635,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2529,6 +2646,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2539,6 +2657,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2549,6 +2668,7 @@ export interface operations {
             /** @description `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2559,6 +2679,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2569,6 +2690,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2579,6 +2701,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2589,6 +2712,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2599,6 +2723,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2611,7 +2736,10 @@ export interface operations {
     getTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -2623,6 +2751,7 @@ export interface operations {
             /** @description the tenant */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2640,6 +2769,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2649,6 +2779,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2658,6 +2789,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2667,6 +2799,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2676,6 +2809,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2685,6 +2819,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2694,6 +2829,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2703,6 +2839,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2712,6 +2849,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2728,6 +2866,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -2735,7 +2875,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2752,6 +2892,7 @@ export interface operations {
             /** @description the tenant was renamed */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2777,6 +2918,7 @@ export interface operations {
             /** @description the tenant was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2794,6 +2936,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2803,6 +2946,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2812,6 +2956,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2821,6 +2966,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2830,6 +2976,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2839,6 +2986,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2848,6 +2996,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2857,6 +3006,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2866,6 +3016,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2875,6 +3026,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2884,6 +3036,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2907,7 +3060,10 @@ export interface operations {
                 /** @description the `next` of the previous page (a revision, at most 2147483647) */
                 after?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -2919,6 +3075,7 @@ export interface operations {
             /** @description one page of entries */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2981,6 +3138,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2990,6 +3148,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2999,6 +3158,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3008,6 +3168,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3017,6 +3178,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3026,6 +3188,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3035,6 +3198,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3044,6 +3208,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3053,6 +3218,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3064,7 +3230,10 @@ export interface operations {
     listFlags: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3076,6 +3245,7 @@ export interface operations {
             /** @description every flag, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3094,6 +3264,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3103,6 +3274,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3112,6 +3284,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3121,6 +3294,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3130,6 +3304,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3139,6 +3314,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3148,6 +3324,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3157,6 +3334,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3166,6 +3344,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3177,7 +3356,10 @@ export interface operations {
     getFlag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3191,6 +3373,7 @@ export interface operations {
             /** @description the flag */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3205,6 +3388,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3214,6 +3398,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3223,6 +3408,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3232,6 +3418,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3241,6 +3428,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3250,6 +3438,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3259,6 +3448,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3268,6 +3458,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3277,6 +3468,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3293,6 +3485,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -3319,6 +3513,7 @@ export interface operations {
             /** @description the flag was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3335,6 +3530,7 @@ export interface operations {
             /** @description the flag was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3346,6 +3542,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3355,6 +3552,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3364,6 +3562,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3373,6 +3572,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3382,6 +3582,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3391,6 +3592,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3400,6 +3602,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3409,6 +3612,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3418,6 +3622,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3427,6 +3632,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3436,6 +3642,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3445,6 +3652,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3454,6 +3662,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3473,6 +3682,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -3487,6 +3698,7 @@ export interface operations {
             /** @description the flag was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3496,6 +3708,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3505,6 +3718,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3514,6 +3728,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3523,6 +3738,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3532,6 +3748,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3541,6 +3758,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3550,6 +3768,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3559,6 +3778,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3568,6 +3788,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3577,6 +3798,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3586,6 +3808,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3597,7 +3820,10 @@ export interface operations {
     listGroups: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3609,6 +3835,7 @@ export interface operations {
             /** @description the groups, by id */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3627,6 +3854,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3636,6 +3864,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3645,6 +3874,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3654,6 +3884,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3663,6 +3894,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3672,6 +3904,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3681,6 +3914,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3690,6 +3924,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3699,6 +3934,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3710,7 +3946,10 @@ export interface operations {
     getGroup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3724,6 +3963,7 @@ export interface operations {
             /** @description the group */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3740,6 +3980,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3749,6 +3990,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3758,6 +4000,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3767,6 +4010,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3776,6 +4020,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3785,6 +4030,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3794,6 +4040,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3803,6 +4050,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3812,6 +4060,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3828,6 +4077,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -3853,6 +4104,7 @@ export interface operations {
             /** @description the group was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3878,6 +4130,7 @@ export interface operations {
             /** @description the group was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3894,6 +4147,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3903,6 +4157,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3912,6 +4167,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3921,6 +4177,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3930,6 +4187,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3939,6 +4197,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3948,6 +4207,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3957,6 +4217,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3966,6 +4227,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3975,6 +4237,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3984,6 +4247,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3993,6 +4257,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4009,6 +4274,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4023,6 +4290,7 @@ export interface operations {
             /** @description the group was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4032,6 +4300,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4041,6 +4310,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4050,6 +4320,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4059,6 +4330,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4068,6 +4340,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4077,6 +4350,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4086,6 +4360,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4095,6 +4370,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4104,6 +4380,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4113,6 +4390,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4122,6 +4400,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4133,7 +4412,10 @@ export interface operations {
     listKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -4145,6 +4427,7 @@ export interface operations {
             /** @description the keys, oldest first */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4186,6 +4469,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4195,6 +4479,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4204,6 +4489,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4213,6 +4499,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4222,6 +4509,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4231,6 +4519,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4240,6 +4529,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4249,6 +4539,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4258,6 +4549,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4274,6 +4566,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4306,6 +4600,7 @@ export interface operations {
             /** @description the key, with its secret */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4337,6 +4632,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4346,6 +4642,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4355,6 +4652,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4364,6 +4662,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4373,6 +4672,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4382,6 +4682,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4391,6 +4692,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4400,6 +4702,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4409,6 +4712,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4418,6 +4722,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4427,6 +4732,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4436,6 +4742,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4452,6 +4759,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4466,6 +4775,7 @@ export interface operations {
             /** @description the key, revoked */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4492,6 +4802,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4501,6 +4812,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4510,6 +4822,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4519,6 +4832,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4528,6 +4842,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4537,6 +4852,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4546,6 +4862,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4555,6 +4872,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4564,6 +4882,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4573,6 +4892,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4584,7 +4904,10 @@ export interface operations {
     listModules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -4596,6 +4919,7 @@ export interface operations {
             /** @description every module, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4611,6 +4935,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4620,6 +4945,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4629,6 +4955,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4638,6 +4965,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4647,6 +4975,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4656,6 +4985,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4665,6 +4995,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4674,6 +5005,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4683,6 +5015,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4694,7 +5027,10 @@ export interface operations {
     getModule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -4708,6 +5044,7 @@ export interface operations {
             /** @description the module */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4719,6 +5056,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4728,6 +5066,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4737,6 +5076,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4746,6 +5086,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4755,6 +5096,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4764,6 +5106,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4773,6 +5116,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4782,6 +5126,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4791,6 +5136,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4807,6 +5153,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4855,6 +5203,7 @@ export interface operations {
             /** @description the module was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4896,6 +5245,7 @@ export interface operations {
             /** @description the module was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4907,6 +5257,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4916,6 +5267,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4925,6 +5277,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4934,6 +5287,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4943,6 +5297,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4952,6 +5307,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4961,6 +5317,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4970,6 +5327,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4979,6 +5337,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4988,6 +5347,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4997,6 +5357,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5006,6 +5367,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5015,6 +5377,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5034,6 +5397,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -5048,6 +5413,7 @@ export interface operations {
             /** @description the module was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5057,6 +5423,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5066,6 +5433,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5075,6 +5443,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5084,6 +5453,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5093,6 +5463,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5102,6 +5473,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5111,6 +5483,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5120,6 +5493,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5129,6 +5503,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5138,6 +5513,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5147,6 +5523,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5158,7 +5535,10 @@ export interface operations {
     getPolicy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5170,6 +5550,7 @@ export interface operations {
             /** @description the policy bundle */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5182,6 +5563,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5192,6 +5574,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5202,6 +5585,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5212,6 +5596,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5222,6 +5607,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5232,6 +5618,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5242,6 +5629,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5252,6 +5640,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5262,6 +5651,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5282,6 +5672,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -5289,7 +5681,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -5361,6 +5753,7 @@ export interface operations {
             /** @description the policy was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5379,6 +5772,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `invalid_yaml`: the body is not valid YAML; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5388,6 +5782,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5397,6 +5792,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5406,6 +5802,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5415,6 +5812,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5424,6 +5822,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5433,6 +5832,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5442,6 +5842,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5451,6 +5852,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5460,6 +5862,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5469,6 +5872,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5478,6 +5882,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5492,7 +5897,10 @@ export interface operations {
                 /** @description `json` (default): the `PolicyDiff` report; `markdown`: the same as a pull-request comment */
                 format?: "json" | "markdown";
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5575,6 +5983,7 @@ export interface operations {
             /** @description the impact report; nothing was written */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5587,6 +5996,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `invalid_yaml`: the body is not valid YAML; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5597,6 +6007,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5607,6 +6018,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5617,6 +6029,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5627,6 +6040,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5637,6 +6051,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5647,6 +6062,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5657,6 +6073,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5667,6 +6084,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5677,6 +6095,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5687,6 +6106,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5699,7 +6119,10 @@ export interface operations {
     runPolicyTests: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5748,6 +6171,7 @@ export interface operations {
             /** @description the results, case by case */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5824,6 +6248,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `invalid_yaml`: the body is not valid YAML */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5833,6 +6258,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5842,6 +6268,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5851,6 +6278,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5860,6 +6288,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5869,6 +6298,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5878,6 +6308,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5887,6 +6318,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5896,6 +6328,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5905,6 +6338,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5914,6 +6348,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5925,7 +6360,10 @@ export interface operations {
     getResource: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5941,6 +6379,7 @@ export interface operations {
             /** @description the resource */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5968,6 +6407,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5977,6 +6417,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5986,6 +6427,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5995,6 +6437,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6004,6 +6447,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6013,6 +6457,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6022,6 +6467,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6031,6 +6477,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6040,6 +6487,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6056,6 +6504,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6094,6 +6544,7 @@ export interface operations {
             /** @description the resource was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6133,6 +6584,7 @@ export interface operations {
             /** @description the resource was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6160,6 +6612,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6169,6 +6622,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6178,6 +6632,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6187,6 +6642,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6196,6 +6652,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6205,6 +6662,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6214,6 +6672,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6223,6 +6682,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6232,6 +6692,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6241,6 +6702,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6250,6 +6712,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6259,6 +6722,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6275,6 +6739,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6291,6 +6757,7 @@ export interface operations {
             /** @description the resource was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6300,6 +6767,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6309,6 +6777,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6318,6 +6787,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6327,6 +6797,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6336,6 +6807,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6345,6 +6817,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6354,6 +6827,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6363,6 +6837,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6372,6 +6847,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6381,6 +6857,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6392,7 +6869,10 @@ export interface operations {
     listRoles: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -6404,6 +6884,7 @@ export interface operations {
             /** @description every role, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6419,6 +6900,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6428,6 +6910,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6437,6 +6920,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6446,6 +6930,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6455,6 +6940,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6464,6 +6950,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6473,6 +6960,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6482,6 +6970,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6491,6 +6980,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6502,7 +6992,10 @@ export interface operations {
     getRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -6516,6 +7009,7 @@ export interface operations {
             /** @description the role */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6527,6 +7021,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6536,6 +7031,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6545,6 +7041,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6554,6 +7051,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6563,6 +7061,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6572,6 +7071,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6581,6 +7081,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6590,6 +7091,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6599,6 +7101,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6615,6 +7118,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6649,6 +7154,7 @@ export interface operations {
             /** @description the role was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6676,6 +7182,7 @@ export interface operations {
             /** @description the role was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6687,6 +7194,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6696,6 +7204,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6705,6 +7214,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6714,6 +7224,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6723,6 +7234,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6732,6 +7244,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6741,6 +7254,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6750,6 +7264,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6759,6 +7274,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6768,6 +7284,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6777,6 +7294,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6786,6 +7304,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6795,6 +7314,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6814,6 +7334,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6828,6 +7350,7 @@ export interface operations {
             /** @description the role was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6837,6 +7360,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6846,6 +7370,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6855,6 +7380,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6864,6 +7390,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6873,6 +7400,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6882,6 +7410,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6891,6 +7420,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6900,6 +7430,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6909,6 +7440,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6918,6 +7450,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6927,6 +7460,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6949,7 +7483,10 @@ export interface operations {
                 /** @description the `next` of the previous page */
                 after?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -6961,6 +7498,7 @@ export interface operations {
             /** @description one page of subjects */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7030,6 +7568,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7039,6 +7578,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7048,6 +7588,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7057,6 +7598,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7066,6 +7608,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7075,6 +7618,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7084,6 +7628,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7093,6 +7638,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7102,6 +7648,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7113,7 +7660,10 @@ export interface operations {
     getSubject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -7127,6 +7677,7 @@ export interface operations {
             /** @description the subject */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7172,6 +7723,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7181,6 +7733,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7190,6 +7743,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7199,6 +7753,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7208,6 +7763,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7217,6 +7773,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7226,6 +7783,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7235,6 +7793,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7244,6 +7803,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7260,6 +7820,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -7326,6 +7888,7 @@ export interface operations {
             /** @description the subject was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7385,6 +7948,7 @@ export interface operations {
             /** @description the subject was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7430,6 +7994,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7439,6 +8004,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7448,6 +8014,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7457,6 +8024,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7466,6 +8034,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7475,6 +8044,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7484,6 +8054,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7493,6 +8064,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7502,6 +8074,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7511,6 +8084,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7520,6 +8094,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7529,6 +8104,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7538,6 +8114,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7554,6 +8131,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -7568,6 +8147,7 @@ export interface operations {
             /** @description the subject was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7577,6 +8157,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7586,6 +8167,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7595,6 +8177,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7604,6 +8187,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7613,6 +8197,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7622,6 +8207,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7631,6 +8217,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7640,6 +8227,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7649,6 +8237,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7658,6 +8247,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7669,7 +8259,10 @@ export interface operations {
     getOverrides: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -7683,6 +8276,7 @@ export interface operations {
             /** @description the overrides (`{}` when none) */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7709,6 +8303,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7718,6 +8313,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7727,6 +8323,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7736,6 +8333,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7745,6 +8343,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7754,6 +8353,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7763,6 +8363,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7772,6 +8373,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7781,6 +8383,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7797,6 +8400,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -7845,6 +8450,7 @@ export interface operations {
             /** @description the overrides were replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7885,6 +8491,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7894,6 +8501,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7903,6 +8511,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7912,6 +8521,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7921,6 +8531,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7930,6 +8541,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7939,6 +8551,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7948,6 +8561,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7957,6 +8571,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7966,6 +8581,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7975,6 +8591,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7984,6 +8601,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8000,6 +8618,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -8014,6 +8634,7 @@ export interface operations {
             /** @description the overrides were removed */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -8023,6 +8644,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8032,6 +8654,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8041,6 +8664,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8050,6 +8674,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8059,6 +8684,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8068,6 +8694,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8077,6 +8704,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8086,6 +8714,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8095,6 +8724,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8104,6 +8734,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8117,7 +8748,10 @@ export interface operations {
             query?: {
                 format?: "json" | "csv";
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -8131,6 +8765,7 @@ export interface operations {
             /** @description the matrix */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -8218,6 +8853,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8228,6 +8864,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8238,6 +8875,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8248,6 +8886,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8258,6 +8897,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8268,6 +8908,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8278,6 +8919,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8288,6 +8930,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8298,6 +8941,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8315,6 +8959,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -8329,6 +8975,7 @@ export interface operations {
             /** @description ownership moved */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -8343,6 +8990,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8352,6 +9000,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8361,6 +9010,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8370,6 +9020,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8379,6 +9030,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8388,6 +9040,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8397,6 +9050,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8406,6 +9060,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8415,6 +9070,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8424,6 +9080,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
