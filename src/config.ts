@@ -44,6 +44,12 @@ export interface Config {
   trustProxy: boolean | string[]
   /** MiB (estimated) of search's cached ACL facts, all tenants together; 0 keeps none. */
   searchFactsCacheMb: number
+  /** The port of `GET /metrics` (src/http/metrics-server.ts); `undefined`: no metrics served, none counted. */
+  metricsPort: number | undefined
+  /** The address the metrics port binds: loopback unless opened on purpose. */
+  metricsHost: string
+  /** When set, a scrape must send `Authorization: Bearer <token>`. */
+  metricsToken: string | undefined
 }
 
 /** Thrown by `loadConfig`; `problems` lists every bad variable, one line each. */
@@ -113,8 +119,17 @@ export function loadConfig (env: Env = process.env): Config {
   const trustProxy = readTrustProxy(get('GATEHOUSE_TRUST_PROXY'), problems)
   const searchFactsCacheMb = readInteger(get('GATEHOUSE_SEARCH_FACTS_MB'), 'GATEHOUSE_SEARCH_FACTS_MB', { min: 0, max: 1_000_000, fallback: 64 }, problems)
 
+  const metricsPortRaw = get('GATEHOUSE_METRICS_PORT')
+  const metricsPort = metricsPortRaw === undefined ? undefined : readInteger(metricsPortRaw, 'GATEHOUSE_METRICS_PORT', { min: 0, max: 65535, fallback: 0 }, problems)
+  if (metricsPort !== undefined && metricsPort !== 0 && metricsPort === port) problems.push('`GATEHOUSE_METRICS_PORT` must differ from `PORT`: metrics are never served on the API\'s port')
+  const metricsHost = get('GATEHOUSE_METRICS_HOST') ?? '127.0.0.1'
+  const metricsToken = get('GATEHOUSE_METRICS_TOKEN')
+  if (metricsToken !== undefined && (metricsToken.length < MIN_ROOT_KEY_LENGTH || /\s/.test(metricsToken))) {
+    problems.push(`\`GATEHOUSE_METRICS_TOKEN\` must be at least ${MIN_ROOT_KEY_LENGTH} characters with no spaces`)
+  }
+
   if (problems.length > 0) throw new ConfigError(problems)
-  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, staleAfterMs, maxTenants, resourceCacheSize, keyCacheSize, unknownKeyCacheSize, authFailureLimit, authFailureWindowMs, trustProxy, searchFactsCacheMb }
+  return { port, host, databaseUrl, dataDir, rootKey, logLevel, publicUrl: publicUrl ?? '', bodyLimit, pollMs, staleAfterMs, maxTenants, resourceCacheSize, keyCacheSize, unknownKeyCacheSize, authFailureLimit, authFailureWindowMs, trustProxy, searchFactsCacheMb, metricsPort, metricsHost, metricsToken }
 }
 
 /** Failed authentications per client and window: enough for a mistyped key, too few to guess anything. */

@@ -8,6 +8,8 @@ import type { Config } from './config.js'
 import { buildApp } from './http/app.js'
 import type { ServerTimeouts } from './http/app.js'
 import { createLogger } from './http/logger.js'
+import { listenMetrics, urlHost } from './http/metrics-server.js'
+import type { MetricsServer } from './http/metrics-server.js'
 import { ensureRootKey } from './service/index.js'
 import { openStore } from './store/connect.js'
 
@@ -45,12 +47,14 @@ if (generated !== undefined) {
 }
 
 const logger = createLogger(config.logLevel)
-const app = buildApp({ store, config, logger, timeouts: TIMEOUTS })
+const app = buildApp({ store, config: { ...config, metrics: config.metricsPort !== undefined }, logger, timeouts: TIMEOUTS })
+let metricsServer: MetricsServer | undefined
 
 closeWithGrace({ delay: CLOSE_DELAY_MS, logger }, async ({ err, signal }) => {
   if (err !== undefined) logger.error({ err }, 'closing after an error')
   else logger.info({ signal }, 'closing')
   try {
+    await metricsServer?.close()
     await app.close()
   } finally {
     await store.close()
@@ -58,8 +62,14 @@ closeWithGrace({ delay: CLOSE_DELAY_MS, logger }, async ({ err, signal }) => {
 })
 
 try {
-  const address = await app.listen({ port: config.port, host: config.host })
-  logger.info(`Server listening at ${address}`)
+  await app.listen({ port: config.port, host: config.host })
+  // The addresses really bound (port 0 gets one from the system; `::` may serve IPv4 too).
+  const addresses = app.addresses().map(a => typeof a === 'string' ? a : `http://${urlHost(a)}`)
+  logger.info({ addresses }, `Server listening at ${addresses.join(', ')}`)
+  if (config.metricsPort !== undefined) {
+    metricsServer = await listenMetrics(app, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken })
+    logger.info({ metrics: metricsServer.url, token: config.metricsToken !== undefined }, `metrics at ${metricsServer.url}${config.metricsToken === undefined ? '' : ' (bearer token required)'}`)
+  }
 } catch (err) {
   logger.error({ err }, 'cannot listen')
   await store.close()

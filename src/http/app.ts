@@ -16,6 +16,7 @@ import { clientErrorHandler, errorsPlugin, HttpError, sendError } from './errors
 import { createLogger, loggingPlugin } from './logger.js'
 import { lazySerializers, lazyValidators } from './lazy-compilers.js'
 import type { Logger } from './logger.js'
+import { metricsPlugin } from './metrics.js'
 import { authPlugin } from './plugins/auth.js'
 import { inputGuardPlugin } from './plugins/input-guard.js'
 import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
@@ -40,7 +41,10 @@ import { tenantRoutes } from './routes/v1/tenants/tenant.js'
 import { wellKnownRoutes } from './routes/well-known.js'
 import './types.js'
 
-export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & Partial<Pick<Config, 'pollMs' | 'staleAfterMs' | 'maxTenants' | 'resourceCacheSize' | 'keyCacheSize' | 'unknownKeyCacheSize' | 'searchFactsCacheMb' | 'authFailureLimit' | 'authFailureWindowMs' | 'trustProxy'>>
+export type AppConfig = Pick<Config, 'rootKey' | 'logLevel' | 'publicUrl' | 'bodyLimit'> & {
+  /** Count for `app.metrics` (src/http/metrics.ts); default: nothing counted, `app.metrics` undefined. */
+  metrics?: boolean
+} & Partial<Pick<Config, 'pollMs' | 'staleAfterMs' | 'maxTenants' | 'resourceCacheSize' | 'keyCacheSize' | 'unknownKeyCacheSize' | 'searchFactsCacheMb' | 'authFailureLimit' | 'authFailureWindowMs' | 'trustProxy'>>
 
 export interface ServerTimeouts {
   /** Whole request, headers and body (Node `server.requestTimeout`). */
@@ -100,7 +104,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
       }
     }
   })
-  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, logger, pollMs: config.pollMs, staleAfterMs: config.staleAfterMs, maxTenants: config.maxTenants, resourceCacheSize: config.resourceCacheSize, keyCacheSize: config.keyCacheSize, unknownKeyCacheSize: config.unknownKeyCacheSize, searchFactsCacheMb: config.searchFactsCacheMb }))
+  const services = deps.services ?? (deps.store === undefined ? undefined : createServices({ store: deps.store, rootKey: config.rootKey, logger, pollMs: config.pollMs, staleAfterMs: config.staleAfterMs, maxTenants: config.maxTenants, resourceCacheSize: config.resourceCacheSize, keyCacheSize: config.keyCacheSize, unknownKeyCacheSize: config.unknownKeyCacheSize, searchFactsCacheMb: config.searchFactsCacheMb, tallyDecisions: config.metrics === true }))
   // Other replicas' writes reach this one's caches through the store's change feed.
   if (services !== undefined) {
     const { propagation } = services
@@ -137,6 +141,9 @@ export function buildApp (deps: AppDeps): FastifyInstance {
   app.register(requestIdPlugin)
   app.register(inputGuardPlugin)
   app.register(servicesPlugin, { services })
+  // Before every route: each route gets its latency hook as it is declared.
+  if (config.metrics === true) app.register(metricsPlugin, { services })
+  else app.decorate('metrics', undefined)
   app.register(swaggerPlugin, { version: packageVersion(), publicUrl: config.publicUrl })
   // Shared components of the policy tools: the suite (documentation) and the impact report.
   app.addSchema(suiteDocSchema)

@@ -9,6 +9,7 @@
  * up to date.
  */
 import { ServiceError, StoreError } from './errors.js'
+import { Buckets } from './tallies.js'
 
 /** How long a refresh or the poll may keep failing before the process reports not ready (`GATEHOUSE_STALE_AFTER_MS`). */
 export const DEFAULT_STALE_AFTER_MS = 30_000
@@ -19,6 +20,9 @@ export interface BackgroundLog {
 }
 
 export type BackgroundWork = 'refresh' | 'poll' | 'feed'
+
+/** Upper bounds of the propagation lag histogram, in seconds: a healthy feed is in the first few. */
+export const LAG_BOUNDS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300]
 
 export interface BackgroundCounters {
   /** Failures since start, by kind of work. */
@@ -40,6 +44,11 @@ export class Background {
   readonly #failures: Record<BackgroundWork, number> = { refresh: 0, poll: 0, feed: 0 }
   readonly #tenants = new Map<string, Failing>()
   #poll: Failing | undefined
+  /**
+   * Seconds from another replica's write (its audit entry's time, the database's clock) to
+   * its being applied here (this process's clock): skew between the two adds to it.
+   */
+  readonly lag = new Buckets(LAG_BOUNDS)
 
   constructor (opts: { log?: BackgroundLog, staleAfterMs?: number, now?: () => number } = {}) {
     this.#log = opts.log
@@ -67,6 +76,11 @@ export class Background {
   /** Every tenant state was dropped: none is stale any more. */
   allDropped (): void {
     this.#tenants.clear()
+  }
+
+  /** Another replica's write, made at `at`, is now applied to this process's state of its tenant. */
+  applied (at: Date): void {
+    this.lag.observe(Math.max(0, this.#now() - at.getTime()) / 1000)
   }
 
   pollFailed (err: unknown): void {

@@ -11,6 +11,8 @@ import { REASON_CODES } from '../engine/reasons.js'
 import { requirePolicy } from './admin.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
+import { UNKNOWN_MODULE } from './tallies.js'
+import type { DecisionTally } from './tallies.js'
 import { inlineFacts, resolveCached, resolveResource } from './resource-lookup.js'
 import type { InlineFacts, ResolvedResource } from './resource-lookup.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
@@ -82,10 +84,13 @@ export type EvaluationsResult = { evaluations: EvaluationItemResult[] } | Evalua
 export class DecisionService {
   readonly #states: TenantStates
   readonly #resources: ResourceCache
+  readonly #tally: DecisionTally | undefined
 
-  constructor (opts: { states: TenantStates, resources: ResourceCache }) {
+  /** `tally`: counts every decision made, by module, reason and outcome (for metrics). */
+  constructor (opts: { states: TenantStates, resources: ResourceCache, tally?: DecisionTally }) {
     this.#states = opts.states
     this.#resources = opts.resources
+    this.#tally = opts.tally
   }
 
   /**
@@ -138,6 +143,7 @@ export class DecisionService {
       const missing = missingEntities(merged)
       if (missing.length > 0) {
         result = failed(state, `evaluation ${index} has no ${missing.map(m => `\`${m}\``).join(', ')} after defaults`)
+        this.#tally?.count(UNKNOWN_MODULE, false, false, 'evaluation_error')
       } else {
         try {
           const one = merged as EvaluationInput
@@ -145,6 +151,7 @@ export class DecisionService {
         } catch (err) {
           if (!(err instanceof ServiceError) || err.code !== 'validation_failed' || err === inline.exceeded) throw err
           result = failed(state, `evaluation ${index}: ${err.message}`)
+          this.#tally?.count(merged.resource?.type ?? '', state.policy?.modules.has(merged.resource?.type ?? '') === true, false, 'evaluation_error')
         }
       }
       results.push(withContext ? result : { decision: result.decision })
@@ -169,14 +176,20 @@ export class DecisionService {
   #evaluateNow (state: TenantState, input: EvaluationInput, inline?: InlineResources): EvaluationResult | undefined {
     const policy = requirePolicy(state)
     const r = resolveCached(state, this.#resources, input.resource, '/resource', undefined, inline?.facts)
-    return r.kind === 'resolved' ? decideWith(state, policy, state.revision, input, r.resolved, inline) : undefined
+    return r.kind === 'resolved' ? this.#counted(policy, input, decideWith(state, policy, state.revision, input, r.resolved, inline)) : undefined
   }
 
   async #evaluateLoading (state: TenantState, input: EvaluationInput, inline?: InlineResources): Promise<EvaluationResult> {
     // Read before the store is: the decision and the revision it reports must match.
     const policy = requirePolicy(state)
     const revision = state.revision
-    return decideWith(state, policy, revision, input, await resolveResource(state, this.#resources, input.resource, '/resource', inline?.facts), inline)
+    return this.#counted(policy, input, decideWith(state, policy, revision, input, await resolveResource(state, this.#resources, input.resource, '/resource', inline?.facts), inline))
+  }
+
+  #counted (policy: CompiledPolicy, input: EvaluationInput, result: EvaluationResult): EvaluationResult {
+    const module = input.resource.type
+    this.#tally?.count(module, policy.modules.has(module), result.decision, result.context.reason.code)
+    return result
   }
 }
 

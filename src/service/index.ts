@@ -18,6 +18,8 @@ import { ResourceCache } from './resource-cache.js'
 import { SearchService } from './search.js'
 import { DEFAULT_SEARCH_FACTS_MB, SearchFactsCache } from './search-facts-cache.js'
 import { Propagation } from './propagation.js'
+import { DecisionTally } from './tallies.js'
+import type { CacheCounts } from './tallies.js'
 import { TenantStates } from './tenant-state.js'
 
 export { authorizeRoot, authorizeTenant, decisionTenant } from './access.js'
@@ -42,6 +44,8 @@ export { DEFAULT_POLL_MS, Propagation } from './propagation.js'
 export { Background, DEFAULT_STALE_AFTER_MS } from './background.js'
 export type { BackgroundCounters, BackgroundLog } from './background.js'
 export { MAX_SEARCH_LIMIT, SearchService } from './search.js'
+export { Buckets, DECISION_REASONS, DecisionTally, OTHER_MODULES, UNKNOWN_MODULE } from './tallies.js'
+export type { CacheCounts, DecisionCount } from './tallies.js'
 export type { ActionSearchInput, ResourceSearchInput, SubjectSearchInput } from './search.js'
 export type {
   DecisionContext, EvaluationInput, EvaluationItemInput, EvaluationItemResult, EvaluationResult,
@@ -76,7 +80,12 @@ export interface ServicesOptions {
   staleAfterMs?: number
   /** Where background failures (refreshes, poll, change feed) are logged; the app passes its logger. */
   logger?: BackgroundLog
+  /** Count decisions by module, reason and outcome (`decisionTally`), for metrics; default: not counted. */
+  tallyDecisions?: boolean
 }
+
+/** The caches whose hits and misses are counted (`Services.cacheCounts`). */
+export type CacheName = 'tenant_states' | 'resources' | 'keys' | 'search_facts'
 
 export interface Services {
   readonly store: Store
@@ -94,6 +103,10 @@ export interface Services {
   readonly propagation: Propagation
   /** Failures of the work nobody waits for: counters for metrics, and what makes `ready` fail. */
   readonly background: Background
+  /** Decisions by module, reason and outcome, when `tallyDecisions` was asked for. */
+  readonly decisionTally: DecisionTally | undefined
+  /** Hits and misses of each cache, live. */
+  readonly cacheCounts: Readonly<Record<CacheName, CacheCounts>>
   /**
    * Resolves when the store answers, the change feed is up and no tenant state or poll has
    * been failing for longer than `staleAfterMs`; throws StoreUnavailableError or
@@ -111,12 +124,13 @@ export function createServices (opts: ServicesOptions): Services {
   const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys, searchFacts }, background })
   const admin = new AdminService({ store, states, resources })
   const propagation = new Propagation({ store, states, resources, keys, background, pollMs: opts.pollMs })
+  const decisionTally = opts.tallyDecisions === true ? new DecisionTally() : undefined
   return {
     store,
     keys,
     states,
     resources,
-    decisions: new DecisionService({ states, resources }),
+    decisions: new DecisionService({ states, resources, ...(decisionTally === undefined ? {} : { tally: decisionTally }) }),
     search: new SearchService({ states, resources, facts: searchFacts, store }),
     admin,
     policyTools: new PolicyToolsService({ states, resources }),
@@ -125,6 +139,8 @@ export function createServices (opts: ServicesOptions): Services {
     audit: new AuditService({ store, states }),
     propagation,
     background,
+    decisionTally,
+    cacheCounts: { tenant_states: states.counts, resources: resources.counts, keys: keys.counts, search_facts: searchFacts.counts },
     ready: async () => {
       await store.ping()
       const feed = propagation.status

@@ -10,6 +10,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto'
 import type { ActorMode, ApiKey, KeyScope, Store } from '../store/store.js'
 import { Lru } from './lru.js'
+import { cacheCounts } from './tallies.js'
 import { TenantGenerations } from './tenant-generations.js'
 
 export const KEY_SCOPES: readonly KeyScope[] = ['check', 'admin', 'audit']
@@ -187,6 +188,8 @@ export class KeyRing {
    * key writes void every remembered unknown id, by one increment instead of a walk.
    */
   #unknownEpoch = 0
+  /** Tenant keys authenticated from memory, a remembered unknown id included (hits), or read from the store (misses). */
+  readonly counts = cacheCounts()
 
   constructor (opts: KeyRingOptions) {
     this.#store = opts.store
@@ -208,13 +211,18 @@ export class KeyRing {
     if (keyId !== undefined) {
       const cached = this.#keys.get(keyId)
       if (cached !== undefined && cached.generation === this.#generations.of(cached.key.tenantId)) {
+        this.counts.hits++
         const tenant = verify(cached, token.slice(SECRET_START))
         if (tenant !== undefined) return tenant
       } else if (cached === undefined && this.#isUnknown(keyId)) {
+        this.counts.hits++
         secretMatches(token.slice(SECRET_START), NO_KEY_HASH)
       } else {
         const parsed = parseKeyToken(token)
-        if (parsed !== undefined) return this.#authenticateLater(token, parsed)
+        if (parsed !== undefined) {
+          this.counts.misses++
+          return this.#authenticateLater(token, parsed)
+        }
       }
     }
     // A configured root key may have any shape, even a tenant key's.

@@ -8,6 +8,7 @@
 import type { ResourceFacts } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { Lru } from './lru.js'
+import { cacheCounts } from './tallies.js'
 import { TenantGenerations } from './tenant-generations.js'
 
 interface Entry {
@@ -35,6 +36,8 @@ export class ResourceCache {
   readonly #generations = new TenantGenerations()
   /** How many single entries were forgotten: a read that saw it change may have read a stale resource. */
   #forgotten = 0
+  /** Resources known from memory (hits, absent ones included), or read from the store (misses). */
+  readonly counts = cacheCounts()
 
   constructor (opts: { store: Store, size?: number }) {
     this.#store = opts.store
@@ -56,13 +59,16 @@ export class ResourceCache {
     const key = this.#find(tenantId, module, id)
     if (key === undefined) return undefined
     const hit = this.#entries.get(key)
-    return hit !== undefined && hit.generation === this.#generations.of(tenantId) ? hit.facts : undefined
+    if (hit === undefined || hit.generation !== this.#generations.of(tenantId)) return undefined
+    this.counts.hits++
+    return hit.facts
   }
 
   /** Reads the resource from the store and caches what it read. */
   async load (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined> {
     const generation = this.#generations.of(tenantId)
     const forgotten = this.#forgotten
+    this.counts.misses++
     const facts = await this.#store.getResource(tenantId, module, id)
     // Placed with the generation read before the query, so that a tenant invalidated
     // meanwhile voids it; not placed at all when an entry was forgotten meanwhile (it may

@@ -18,6 +18,7 @@
  * decision path, so a plain `Map` reordered on every hit will do.
  */
 import type { SearchFacts } from '../engine/index.js'
+import { cacheCounts } from './tallies.js'
 
 /** Enough for a module of a million ACL-governed resources in shared folders (40 MB). */
 export const DEFAULT_SEARCH_FACTS_MB = 64
@@ -35,6 +36,8 @@ export class SearchFactsCache {
   readonly #entries = new Map<string, Entry>()
   #bytes = 0
   #forgets = 0
+  /** Facts served from memory (hits), or read from the store (misses). */
+  readonly counts = cacheCounts()
 
   /** `maxBytes`: estimated heap bytes of all entries (`bytesOf`); 0 keeps nothing. */
   constructor (maxBytes: number) {
@@ -56,11 +59,13 @@ export class SearchFactsCache {
     const key = keyOf(tenantId, module)
     const kept = this.#entries.get(key)
     if (kept !== undefined && kept.revision === revision) {
+      this.counts.hits++
       this.#entries.delete(key)
       this.#entries.set(key, kept)
       return kept.facts
     }
     const forgets = this.#forgets
+    this.counts.misses++
     const facts = await load()
     if (forgets === this.#forgets) this.#keep(key, revision, facts)
     return facts

@@ -15,6 +15,7 @@ import type { Caches, Known } from './apply.js'
 import type { Background } from './background.js'
 import { ServiceError } from './errors.js'
 import { Lru } from './lru.js'
+import { cacheCounts } from './tallies.js'
 
 /** Most writes caught up with in place; a replica further behind reloads the tenant. */
 const CATCH_UP_LIMIT = 500
@@ -68,6 +69,8 @@ export class TenantStates {
   readonly #caches: Caches | undefined
   readonly #refreshing = new Map<string, Promise<TenantState>>()
   readonly #background: Background | undefined
+  /** Uses of a tenant's state: in memory (hits), or loaded from the store (misses). */
+  readonly counts = cacheCounts()
 
   constructor (opts: TenantStatesOptions) {
     this.#store = opts.store
@@ -83,8 +86,13 @@ export class TenantStates {
    */
   async get (tenantId: string): Promise<TenantState> {
     const existing = this.#entries.get(tenantId)
-    if (existing?.state !== undefined) return existing.state
+    if (existing?.state !== undefined) {
+      this.counts.hits++
+      return existing.state
+    }
+    // A load under way counts once, as the miss of the request that started it.
     if (existing !== undefined) return await existing.promise
+    this.counts.misses++
     const entry: Entry = { promise: this.#load(tenantId) }
     this.#entries.set(tenantId, entry)
     try {
@@ -98,7 +106,10 @@ export class TenantStates {
 
   /** The state of a tenant already in memory, without waiting: `undefined` when it is not (then `get`). */
   loadedState (tenantId: string): TenantState | undefined {
-    return this.#entries.get(tenantId)?.state
+    const state = this.#entries.get(tenantId)?.state
+    // Not counted when absent: the caller then asks `get`, which counts the miss.
+    if (state !== undefined) this.counts.hits++
+    return state
   }
 
   /**
@@ -178,6 +189,9 @@ export class TenantStates {
     if (current?.state === undefined) return fresh
     if (fresh.revision > current.state.revision) {
       this.#entries.set(tenantId, { promise: Promise.resolve(fresh), state: fresh })
+      for (const entry of caught.listed?.entries ?? []) {
+        if (entry.revision > current.state.revision && entry.revision <= fresh.revision) this.#background?.applied(entry.at)
+      }
       return fresh
     }
     return current.state
@@ -239,6 +253,7 @@ export class TenantStates {
       // replaces what was applied so far.
       if (!applyToState(state, entry)) return { caughtUp: false, listed }
       state.revision = Math.max(state.revision, entry.revision)
+      this.#background?.applied(entry.at)
     }
     return { caughtUp: true }
   }

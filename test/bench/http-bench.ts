@@ -20,6 +20,8 @@ import type { LoadJob, LoadResult } from './http/load.js'
 import type { SchedTimes, Started } from './http/processes.js'
 import { builtService, freePort, hasTaskset, schedTimes, startPinned, startServer, TSX, waitReady, wakeIpis } from './http/processes.js'
 import { int, median, ratio, sig, table } from './lib/stats.js'
+import { runMetricsCost } from './metrics-cost.js'
+import type { MetricsCostResult } from './metrics-cost.js'
 import type { BenchRequest, BenchResource, Workload } from './lib/workload.js'
 import { buildWorkload, loadTemplate, TEMPLATE } from './lib/workload.js'
 import { cerbosPolicies, cerbosPrincipal, cerbosResource } from './translate/cerbos.js'
@@ -50,6 +52,8 @@ export interface HttpBenchOptions {
    */
   rounds: number
   warmupSeconds: number
+  /** Back-to-back pairs of the in-process metrics cost measure (`metrics-cost.ts`), and requests per variant and pair. */
+  metricsCost: { rounds: number, requestsPerRound: number }
   log: (line: string) => void
 }
 
@@ -94,7 +98,11 @@ export interface HttpBenchResult {
   figures: HttpFigure[]
   cerbos: { ran: boolean, version?: string, skipped?: string }
   /** Ratios of requests/s (batches: decisions/s), and of requests per server CPU-second (`perCpu`). */
-  ratios: { gatehouseOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, calibrationOverBare: number, inlineOverBare: number, perCpu: { gatehouseOverBare: number, inlineOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
+  ratios: { gatehouseOverBare: number, metricsOverPlain: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number, calibrationOverBare: number, inlineOverBare: number, perCpu: { gatehouseOverBare: number, metricsOverPlain: number, inlineOverBare: number, gatehouseOverCerbos: number, batchGatehouseOverCerbos: number } }
+  /** One scrape of the metrics variant after its runs: how long it took, its size, and the decisions it counted. */
+  metricsScrape: { ms: number, bytes: number, decisions: number }
+  /** CPU per request with and without metrics, in one process (`metrics-cost.ts`); `overHttp`: the extra µs ÷ gatehouse's µs of server CPU per request over HTTP. */
+  metricsCost: MetricsCostResult & { overHttp: number }
   targets: Array<{ target: string, measured: string, met: boolean }>
 }
 
@@ -140,12 +148,13 @@ export interface GatehouseUnderTest {
  * 0, seeds it through the API with the subjects and resources the request bodies name,
  * and checks every body's answer against the engine. The caller stops `process`.
  */
-export async function startGatehouse (work: string, p: Prepared, log: (line: string) => void, nodeArgs: string[] = []): Promise<GatehouseUnderTest> {
+export async function startGatehouse (work: string, p: Prepared, log: (line: string) => void, nodeArgs: string[] = [], opts: { name?: string, env?: Record<string, string> } = {}): Promise<GatehouseUnderTest> {
   const port = await freePort()
   const rootKey = randomBytes(24).toString('hex')
-  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: join(work, 'data'), GATEHOUSE_ROOT_KEY: rootKey, LOG_LEVEL: 'warn' }
+  const name = opts.name ?? 'gatehouse'
+  const env: NodeJS.ProcessEnv = { ...process.env, PORT: String(port), HOST: '127.0.0.1', GATEHOUSE_DATA_DIR: join(work, name === 'gatehouse' ? 'data' : `data-${name.replaceAll(/\W+/g, '-')}`), GATEHOUSE_ROOT_KEY: rootKey, LOG_LEVEL: 'warn', ...opts.env }
   delete env.DATABASE_URL
-  const gatehouse = startPinned('gatehouse', 0, process.execPath, [...nodeArgs, builtService()], env)
+  const gatehouse = startPinned(name, 0, process.execPath, [...nodeArgs, builtService()], env)
   try {
     const base = `http://127.0.0.1:${port}`
     await waitReady(gatehouse, `${base}/readyz`)
@@ -184,28 +193,37 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
     const { seeded, seedSeconds, singleBodies, inlineBodies, headers } = gatehouse
     const compared: Compared[] = [{ name: 'gatehouse', what: `evaluation, ${singles.length} bodies (25% with inline properties)`, process: gatehouse.process, base: gatehouse.base, bodies: singleBodies }]
     const perRound: HttpFigure[][] = []
+    let metricsScrape = { ms: Number.NaN, bytes: 0, decisions: 0 }
     try {
+      // The same service with /metrics on (GATEHOUSE_METRICS_PORT), its own database seeded
+      // alike: what counting costs per request, side by side (docs/benchmarks.md, "Metrics").
+      const metricsPort = await freePort()
+      const withMetrics = await startGatehouse(work, prepared, log, [], { name: 'gatehouse + metrics', env: { GATEHOUSE_METRICS_PORT: String(metricsPort) } })
+      compared.push({ name: 'gatehouse + metrics', what: 'the same service and requests, GATEHOUSE_METRICS_PORT set (scraped after the runs)', process: withMetrics.process, base: withMetrics.base, headers: withMetrics.headers, bodies: singleBodies })
       // The bare route, and the same route with a few µs of busy work per request: how much
       // a little CPU per request costs on this machine (docs/benchmarks.md, "The machine").
       // All three run at once, each idle while another is measured.
       for (const busyUs of [0, CALIBRATION_US]) compared.push(await startBare(busyUs, singleBodies))
       // The same requests with every resource's properties inline, against the bare route fed those bodies (issue 17.2).
-      const bare = compared[1] as Compared
+      const bare = compared[2] as Compared
       compared.push(
         { name: 'gatehouse, all inline', what: `evaluation, the same ${singles.length} bodies, 100% with inline properties`, process: gatehouse.process, base: gatehouse.base, bodies: inlineBodies },
         { ...bare, name: 'bare Fastify, all inline', what: 'the bare route, the 100% inline bodies', bodies: inlineBodies }
       )
+      // In `compared` order: gatehouse, gatehouse + metrics, bare, bare + busy work, gatehouse all inline, bare all inline.
       for (let r = 0; r < opts.rounds; r++) {
         for (let k = 0; k < compared.length; k++) {
           const i = (k + r) % compared.length
           const c = compared[i] as Compared
           // The very requests gatehouse got, bodies (a quarter, or all, with inline properties) and
           // headers (the key, which the bare routes ignore), so all parse the same bytes.
-          const figure = await measure(opts, c.name, c.what, c.process, c.base, '/access/v1/evaluation', headers, c.bodies, 1, work, line => { log(`round ${r + 1} of ${opts.rounds}: ${line}`) })
+          const figure = await measure(opts, c.name, c.what, c.process, c.base, '/access/v1/evaluation', c.headers ?? headers, c.bodies, 1, work, line => { log(`round ${r + 1} of ${opts.rounds}: ${line}`) })
           ;(perRound[i] ??= []).push(figure)
         }
       }
       figures.push(...perRound.map(medianRound))
+      metricsScrape = await scrapeDecisions(`http://127.0.0.1:${metricsPort}/metrics`)
+      log(`gatehouse + metrics: a scrape after the runs took ${sig(metricsScrape.ms)} ms (${int(metricsScrape.bytes)} bytes) and counted ${int(metricsScrape.decisions)} decisions`)
       figures.push(await measure(opts, 'gatehouse evaluations', `evaluations, ${opts.batchSize} checks per request`, gatehouse.process, gatehouse.base, '/access/v1/evaluations', gatehouse.headers, gatehouse.batchBodies, opts.batchSize, work, log))
     } finally {
       for (const p of new Set(compared.map(c => c.process))) await p.stop()
@@ -213,6 +231,7 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
 
     // Cerbos
     const cerbos = await runCerbos(opts, t, singles, batches, work, figures, log)
+    const cost = await runMetricsCost(prepared, { ...opts.metricsCost, log })
 
     const fig = (name: string): HttpFigure | undefined => figures.find(f => f.target === name)
     const rate = (name: string, perCpu: boolean): number => {
@@ -220,9 +239,10 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       return (perCpu ? f?.requestsPerCpuSecond : f?.requestsPerSecond) ?? Number.NaN
     }
     // Against the bare route: medians of the per-round ratios (`perRound` is in `compared` order).
-    const [gatehouseRounds, bareRounds, calibrationRounds, inlineRounds, bareInlineRounds] = perRound as [HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[]]
+    const [gatehouseRounds, metricsRounds, bareRounds, calibrationRounds, inlineRounds, bareInlineRounds] = perRound as [HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[], HttpFigure[]]
     const ratios = {
       gatehouseOverBare: roundRatio(gatehouseRounds, bareRounds, false),
+      metricsOverPlain: roundRatio(metricsRounds, gatehouseRounds, false),
       gatehouseOverCerbos: rate('gatehouse', false) / rate('Cerbos', false),
       batchGatehouseOverCerbos: rate('gatehouse evaluations', false) / rate('Cerbos batch', false),
       calibrationOverBare: roundRatio(calibrationRounds, bareRounds, false),
@@ -230,11 +250,14 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
       perCpu: {
         gatehouseOverBare: roundRatio(gatehouseRounds, bareRounds, true),
         inlineOverBare: roundRatio(inlineRounds, bareInlineRounds, true),
+        metricsOverPlain: roundRatio(metricsRounds, gatehouseRounds, true),
         gatehouseOverCerbos: rate('gatehouse', true) / rate('Cerbos', true),
         batchGatehouseOverCerbos: rate('gatehouse evaluations', true) / rate('Cerbos batch', true)
       }
     }
     const g = fig('gatehouse')
+    const httpUsPerRequest = 1e6 / (g?.requestsPerCpuSecond ?? Number.NaN)
+    const metricsCost = { ...cost, overHttp: (cost.withUs - cost.withoutUs) / httpUsPerRequest }
     const targets = [
       { target: 'gatehouse ≥ 70% of the bare route', measured: `${sig(ratios.gatehouseOverBare * 100)}% (per CPU-second: ${sig(ratios.perCpu.gatehouseOverBare * 100)}%)`, met: ratios.gatehouseOverBare >= 0.7 },
       {
@@ -247,12 +270,30 @@ export async function runHttpBench (opts: HttpBenchOptions): Promise<HttpBenchRe
         measured: `25% inline: ${sig(ratios.perCpu.gatehouseOverBare * 100)}%; 100% inline: ${sig(ratios.perCpu.inlineOverBare * 100)}% (requests/s: ${sig(ratios.inlineOverBare * 100)}%)`,
         met: ratios.perCpu.gatehouseOverBare >= 0.8 && ratios.perCpu.inlineOverBare >= 0.8
       },
+      {
+        target: 'metrics cost < 3% of the HTTP rate',
+        measured: `${sig(metricsCost.overHttp * 100)}% (${sig(metricsCost.withUs - metricsCost.withoutUs)} µs CPU per request, in process, ÷ ${sig(httpUsPerRequest)} µs per HTTP request); over HTTP side by side: ${sig((1 - ratios.metricsOverPlain) * 100)}% of requests/s, ${sig((1 - ratios.perCpu.metricsOverPlain) * 100)}% per CPU-second`,
+        met: metricsCost.overHttp < 0.03
+      },
       { target: 'gatehouse p99 < 10 ms', measured: `${sig(g?.latencyP99Ms ?? Number.NaN)} ms`, met: (g?.latencyP99Ms ?? Number.POSITIVE_INFINITY) < 10 }
     ]
-    return { template: TEMPLATE, subjects: prepared.w.subjects.length, seeded, pinned, connections: opts.connections, seconds: opts.seconds, rounds: opts.rounds, seedSeconds, figures, cerbos, ratios, targets }
+    return { template: TEMPLATE, subjects: prepared.w.subjects.length, seeded, pinned, connections: opts.connections, seconds: opts.seconds, rounds: opts.rounds, seedSeconds, figures, cerbos, ratios, metricsScrape, metricsCost, targets }
   } finally {
     rmSync(work, { recursive: true, force: true })
   }
+}
+
+/** Scrapes `url` once: its time, its size, and the sum of `gatehouse_decisions_total` (which must have moved). */
+async function scrapeDecisions (url: string): Promise<{ ms: number, bytes: number, decisions: number }> {
+  const start = performance.now()
+  const res = await fetch(url)
+  const text = await res.text()
+  const ms = performance.now() - start
+  if (res.status !== 200) throw new Error(`the metrics scrape answered ${res.status}: ${text.slice(0, 200)}`)
+  let decisions = 0
+  for (const line of text.split('\n')) if (line.startsWith('gatehouse_decisions_total{')) decisions += Number(line.slice(line.lastIndexOf(' ') + 1))
+  if (decisions === 0) throw new Error('the metrics variant counted no decision: it did not measure what it claims')
+  return { ms, bytes: Buffer.byteLength(text), decisions }
 }
 
 /** A server of the compared routes, running. */
@@ -263,6 +304,8 @@ interface Compared {
   base: string
   /** The request bodies it is measured with. */
   bodies: string[]
+  /** Its own key, where it has one (each gatehouse mints its own); else gatehouse's, which the bare routes ignore. */
+  headers?: Record<string, string>
 }
 
 /** Starts the bare route (spinning `busyUs` per request when above 0) pinned to core 0. */
@@ -564,6 +607,8 @@ export function formatHttpReport (r: HttpBenchResult): string {
     table(['target', 'requests/s', 'decisions/s', 'p50 ms', 'p99 ms', 'max ms', 'server CPU', 'CPU wait', 'generator CPU / wait', 'IPIs/request', 'requests/CPU-s', 'what'], rows),
     '',
     `rounds:          ${r.figures.filter(f => f.roundsRequestsPerSecond !== undefined).map(f => `${f.target} ${(f.roundsRequestsPerSecond ?? []).map(int).join(' / ')}`).join('; ')} requests/s (the table shows each route's median round; ratios to the bare route are medians of per-round ratios)`,
+    `metrics:         gatehouse + metrics ÷ gatehouse ${pct(r.ratios.metricsOverPlain)} of requests/s, ${pct(r.ratios.perCpu.metricsOverPlain)} per CPU-second (medians of per-round ratios); a scrape took ${sig(r.metricsScrape.ms)} ms, ${int(r.metricsScrape.bytes)} bytes`,
+    `metrics cost:    in one process, ${sig(r.metricsCost.withoutUs)} µs CPU per request without, ${sig(r.metricsCost.withUs)} µs with (median of per-round ratios ${pct(r.metricsCost.extra)}, all requests pooled ${pct(r.metricsCost.pooledExtra)}; ${r.metricsCost.rounds} rounds of ${int(r.metricsCost.requestsPerRound)} requests through inject, alternating turns): ${pct(r.metricsCost.overHttp)} of a request's server CPU over HTTP`,
     `requests/s:      gatehouse ÷ bare Fastify ${pct(r.ratios.gatehouseOverBare)}, gatehouse ÷ Cerbos ${cerbos(r.ratios.gatehouseOverCerbos)}, evaluations ÷ Cerbos batch (decisions/s) ${cerbos(r.ratios.batchGatehouseOverCerbos)}`,
     `all inline:      gatehouse, 100% inline ÷ bare Fastify on those bodies ${pct(r.ratios.inlineOverBare)} of requests/s, ${pct(r.ratios.perCpu.inlineOverBare)} per CPU-second`,
     `calibration:     bare Fastify + ${CALIBRATION_US} µs of work per request ÷ bare Fastify ${pct(r.ratios.calibrationOverBare)} (what a few µs per request cost on this machine)`,

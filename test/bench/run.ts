@@ -99,6 +99,7 @@ async function main (): Promise<void> {
         seconds: args.seconds ?? (args.quick ? 3 : 6),
         rounds: args.quick ? 1 : 3,
         warmupSeconds: args.quick ? 1 : 2,
+        metricsCost: { rounds: args.quick ? 6 : 20, requestsPerRound: args.quick ? 1000 : 3000 },
         log
       })
       process.stdout.write(`\n${formatHttpReport(r)}\n\n`)

@@ -1246,9 +1246,15 @@ export interface components {
         };
     };
     responses: never;
-    parameters: never;
+    parameters: {
+        /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+        RequestId: string;
+    };
     requestBodies: never;
-    headers: never;
+    headers: {
+        /** @description the request's id: the one sent in `X-Request-ID` when usable, else a UUID the service made; it labels every log line of the request */
+        RequestId: string;
+    };
     pathItems: never;
 }
 export type $defs = Record<string, never>;
@@ -1256,7 +1262,10 @@ export interface operations {
     getAuthzenConfiguration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -1265,6 +1274,7 @@ export interface operations {
             /** @description the metadata document */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1281,6 +1291,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1290,6 +1301,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1299,6 +1311,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1310,7 +1323,10 @@ export interface operations {
     getTenantAuthzenConfiguration: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -1322,6 +1338,7 @@ export interface operations {
             /** @description the metadata document */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1338,6 +1355,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1347,6 +1365,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1356,6 +1375,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1365,6 +1385,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1379,6 +1400,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1430,6 +1453,7 @@ export interface operations {
             /** @description the decision */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1476,6 +1500,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1485,6 +1510,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1494,6 +1520,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1503,6 +1530,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1512,6 +1540,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1521,6 +1550,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1530,6 +1560,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1539,6 +1570,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1548,6 +1580,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1557,6 +1590,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1571,6 +1605,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1659,6 +1695,7 @@ export interface operations {
             /** @description the decisions in request order (shorter when a short-circuit semantic stopped early); without `evaluations` in the request, a single evaluation response */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1720,6 +1757,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1729,6 +1767,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1738,6 +1777,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1747,6 +1787,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1756,6 +1797,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1765,6 +1807,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1774,6 +1817,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1783,6 +1827,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1792,6 +1837,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1801,6 +1847,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1815,6 +1862,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -1862,6 +1911,7 @@ export interface operations {
             /** @description one page of results */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1916,6 +1966,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1925,6 +1976,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1934,6 +1986,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1943,6 +1996,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1952,6 +2006,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1961,6 +2016,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1970,6 +2026,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1979,6 +2036,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1988,6 +2046,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -1997,6 +2056,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2011,6 +2071,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -2070,6 +2132,7 @@ export interface operations {
             /** @description one page of results */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2123,6 +2186,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2132,6 +2196,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2141,6 +2206,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2150,6 +2216,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2159,6 +2226,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2168,6 +2236,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2177,6 +2246,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2186,6 +2256,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2195,6 +2266,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2204,6 +2276,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2218,6 +2291,8 @@ export interface operations {
             header?: {
                 /** @description the tenant of the decision; required with the root key, optional (and checked) with a tenant key */
                 "gatehouse-tenant"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path?: never;
             cookie?: never;
@@ -2274,6 +2349,7 @@ export interface operations {
             /** @description one page of results */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2315,6 +2391,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2324,6 +2401,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2333,6 +2411,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2342,6 +2421,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2351,6 +2431,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2360,6 +2441,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2369,6 +2451,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2378,6 +2461,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2387,6 +2471,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2396,6 +2481,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2407,7 +2493,10 @@ export interface operations {
     getHealth: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2416,6 +2505,7 @@ export interface operations {
             /** @description alive */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2428,6 +2518,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2437,6 +2528,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2446,6 +2538,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2457,7 +2550,10 @@ export interface operations {
     getReadiness: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2466,6 +2562,7 @@ export interface operations {
             /** @description ready to serve */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2478,6 +2575,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2487,6 +2585,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2496,6 +2595,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2505,6 +2605,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2516,7 +2617,10 @@ export interface operations {
     listTemplates: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path?: never;
             cookie?: never;
         };
@@ -2525,6 +2629,7 @@ export interface operations {
             /** @description the templates, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2541,6 +2646,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2550,6 +2656,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2559,6 +2666,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2568,6 +2676,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2577,6 +2686,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2586,6 +2696,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2595,6 +2706,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2606,7 +2718,10 @@ export interface operations {
     getTemplate: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description a template name, as `GET /v1/templates` lists them */
                 name: string;
@@ -2618,6 +2733,7 @@ export interface operations {
             /** @description the template's bundle */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2628,6 +2744,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2638,6 +2755,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2648,6 +2766,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2658,6 +2777,7 @@ export interface operations {
             /** @description `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2668,6 +2788,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2678,6 +2799,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2688,6 +2810,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2698,6 +2821,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2708,6 +2832,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2720,7 +2845,10 @@ export interface operations {
     getTenant: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -2732,6 +2860,7 @@ export interface operations {
             /** @description the tenant */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2749,6 +2878,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2758,6 +2888,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2767,6 +2898,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2776,6 +2908,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2785,6 +2918,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2794,6 +2928,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2803,6 +2938,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2812,6 +2948,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2821,6 +2958,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2837,6 +2975,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -2844,7 +2984,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -2861,6 +3001,7 @@ export interface operations {
             /** @description the tenant was renamed */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2886,6 +3027,7 @@ export interface operations {
             /** @description the tenant was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -2903,6 +3045,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2912,6 +3055,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2921,6 +3065,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2930,6 +3075,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2939,6 +3085,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2948,6 +3095,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2957,6 +3105,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2966,6 +3115,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2975,6 +3125,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2984,6 +3135,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -2993,6 +3145,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3016,7 +3169,10 @@ export interface operations {
                 /** @description the `next` of the previous page (a revision, at most 2147483647) */
                 after?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3028,6 +3184,7 @@ export interface operations {
             /** @description one page of entries */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3090,6 +3247,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3099,6 +3257,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3108,6 +3267,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3117,6 +3277,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3126,6 +3287,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3135,6 +3297,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3144,6 +3307,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3153,6 +3317,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3162,6 +3327,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3173,7 +3339,10 @@ export interface operations {
     listFlags: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3185,6 +3354,7 @@ export interface operations {
             /** @description every flag, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3203,6 +3373,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3212,6 +3383,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3221,6 +3393,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3230,6 +3403,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3239,6 +3413,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3248,6 +3423,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3257,6 +3433,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3266,6 +3443,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3275,6 +3453,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3286,7 +3465,10 @@ export interface operations {
     getFlag: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3300,6 +3482,7 @@ export interface operations {
             /** @description the flag */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3314,6 +3497,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3323,6 +3507,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3332,6 +3517,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3341,6 +3527,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3350,6 +3537,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3359,6 +3547,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3368,6 +3557,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3377,6 +3567,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3386,6 +3577,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3402,6 +3594,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -3428,6 +3622,7 @@ export interface operations {
             /** @description the flag was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3444,6 +3639,7 @@ export interface operations {
             /** @description the flag was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3455,6 +3651,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3464,6 +3661,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3473,6 +3671,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3482,6 +3681,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3491,6 +3691,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3500,6 +3701,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3509,6 +3711,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3518,6 +3721,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3527,6 +3731,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3536,6 +3741,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3545,6 +3751,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3554,6 +3761,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3563,6 +3771,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3582,6 +3791,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -3596,6 +3807,7 @@ export interface operations {
             /** @description the flag was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3605,6 +3817,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3614,6 +3827,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3623,6 +3837,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3632,6 +3847,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3641,6 +3857,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3650,6 +3867,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3659,6 +3877,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3668,6 +3887,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3677,6 +3897,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3686,6 +3907,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3695,6 +3917,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3706,7 +3929,10 @@ export interface operations {
     listGroups: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3718,6 +3944,7 @@ export interface operations {
             /** @description the groups, by id */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3736,6 +3963,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3745,6 +3973,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3754,6 +3983,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3763,6 +3993,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3772,6 +4003,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3781,6 +4013,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3790,6 +4023,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3799,6 +4033,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3808,6 +4043,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3819,7 +4055,10 @@ export interface operations {
     getGroup: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -3833,6 +4072,7 @@ export interface operations {
             /** @description the group */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3849,6 +4089,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3858,6 +4099,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3867,6 +4109,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3876,6 +4119,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3885,6 +4129,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3894,6 +4139,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3903,6 +4149,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3912,6 +4159,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3921,6 +4169,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -3937,6 +4186,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -3962,6 +4213,7 @@ export interface operations {
             /** @description the group was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -3987,6 +4239,7 @@ export interface operations {
             /** @description the group was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4003,6 +4256,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4012,6 +4266,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4021,6 +4276,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4030,6 +4286,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4039,6 +4296,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4048,6 +4306,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4057,6 +4316,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4066,6 +4326,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4075,6 +4336,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4084,6 +4346,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4093,6 +4356,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4102,6 +4366,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4118,6 +4383,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4132,6 +4399,7 @@ export interface operations {
             /** @description the group was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4141,6 +4409,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4150,6 +4419,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4159,6 +4429,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4168,6 +4439,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4177,6 +4449,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4186,6 +4459,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4195,6 +4469,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4204,6 +4479,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4213,6 +4489,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4222,6 +4499,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4231,6 +4509,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4242,7 +4521,10 @@ export interface operations {
     listKeys: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -4254,6 +4536,7 @@ export interface operations {
             /** @description the keys, oldest first */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4295,6 +4578,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4304,6 +4588,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4313,6 +4598,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4322,6 +4608,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4331,6 +4618,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4340,6 +4628,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4349,6 +4638,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4358,6 +4648,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4367,6 +4658,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4383,6 +4675,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4415,6 +4709,7 @@ export interface operations {
             /** @description the key, with its secret */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4446,6 +4741,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4455,6 +4751,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4464,6 +4761,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4473,6 +4771,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4482,6 +4781,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4491,6 +4791,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4500,6 +4801,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4509,6 +4811,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4518,6 +4821,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4527,6 +4831,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4536,6 +4841,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4545,6 +4851,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4561,6 +4868,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4575,6 +4884,7 @@ export interface operations {
             /** @description the key, revoked */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4601,6 +4911,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4610,6 +4921,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4619,6 +4931,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4628,6 +4941,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4637,6 +4951,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4646,6 +4961,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4655,6 +4971,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4664,6 +4981,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4673,6 +4991,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4682,6 +5001,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4693,7 +5013,10 @@ export interface operations {
     listModules: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -4705,6 +5028,7 @@ export interface operations {
             /** @description every module, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4720,6 +5044,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4729,6 +5054,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4738,6 +5064,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4747,6 +5074,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4756,6 +5084,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4765,6 +5094,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4774,6 +5104,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4783,6 +5114,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4792,6 +5124,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4803,7 +5136,10 @@ export interface operations {
     getModule: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -4817,6 +5153,7 @@ export interface operations {
             /** @description the module */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -4828,6 +5165,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4837,6 +5175,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4846,6 +5185,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4855,6 +5195,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4864,6 +5205,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4873,6 +5215,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4882,6 +5225,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4891,6 +5235,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4900,6 +5245,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -4916,6 +5262,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -4964,6 +5312,7 @@ export interface operations {
             /** @description the module was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5005,6 +5354,7 @@ export interface operations {
             /** @description the module was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5016,6 +5366,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5025,6 +5376,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5034,6 +5386,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5043,6 +5396,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5052,6 +5406,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5061,6 +5416,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5070,6 +5426,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5079,6 +5436,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5088,6 +5446,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5097,6 +5456,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5106,6 +5466,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5115,6 +5476,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5124,6 +5486,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5143,6 +5506,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -5157,6 +5522,7 @@ export interface operations {
             /** @description the module was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5166,6 +5532,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5175,6 +5542,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5184,6 +5552,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5193,6 +5562,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5202,6 +5572,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5211,6 +5582,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5220,6 +5592,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5229,6 +5602,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5238,6 +5612,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5247,6 +5622,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5256,6 +5632,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5267,7 +5644,10 @@ export interface operations {
     getPolicy: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5279,6 +5659,7 @@ export interface operations {
             /** @description the policy bundle */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5291,6 +5672,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5301,6 +5683,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5311,6 +5694,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5321,6 +5705,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5331,6 +5716,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5341,6 +5727,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5351,6 +5738,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5361,6 +5749,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5371,6 +5760,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5391,6 +5781,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -5398,7 +5790,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        requestBody: {
+        requestBody?: {
             content: {
                 /**
                  * @example {
@@ -5470,6 +5862,7 @@ export interface operations {
             /** @description the policy was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5488,6 +5881,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `invalid_yaml`: the body is not valid YAML; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5497,6 +5891,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5506,6 +5901,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5515,6 +5911,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5524,6 +5921,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5533,6 +5931,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5542,6 +5941,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5551,6 +5951,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5560,6 +5961,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5569,6 +5971,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5578,6 +5981,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5587,6 +5991,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5601,7 +6006,10 @@ export interface operations {
                 /** @description `json` (default): the `PolicyDiff` report; `markdown`: the same as a pull-request comment */
                 format?: "json" | "markdown";
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5684,6 +6092,7 @@ export interface operations {
             /** @description the impact report; nothing was written */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5696,6 +6105,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `invalid_yaml`: the body is not valid YAML; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5706,6 +6116,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5716,6 +6127,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5726,6 +6138,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5736,6 +6149,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5746,6 +6160,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5756,6 +6171,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5766,6 +6182,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5776,6 +6193,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5786,6 +6204,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5796,6 +6215,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5808,7 +6228,10 @@ export interface operations {
     runPolicyTests: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -5857,6 +6280,7 @@ export interface operations {
             /** @description the results, case by case */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -5933,6 +6357,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `invalid_yaml`: the body is not valid YAML */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5942,6 +6367,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5951,6 +6377,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5960,6 +6387,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5969,6 +6397,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5978,6 +6407,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5987,6 +6417,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -5996,6 +6427,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6005,6 +6437,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6014,6 +6447,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6023,6 +6457,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6034,7 +6469,10 @@ export interface operations {
     getResource: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -6050,6 +6488,7 @@ export interface operations {
             /** @description the resource */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6077,6 +6516,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6086,6 +6526,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6095,6 +6536,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6104,6 +6546,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6113,6 +6556,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6122,6 +6566,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6131,6 +6576,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6140,6 +6586,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6149,6 +6596,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6165,6 +6613,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6203,6 +6653,7 @@ export interface operations {
             /** @description the resource was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6242,6 +6693,7 @@ export interface operations {
             /** @description the resource was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6269,6 +6721,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6278,6 +6731,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6287,6 +6741,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6296,6 +6751,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6305,6 +6761,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6314,6 +6771,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6323,6 +6781,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6332,6 +6791,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6341,6 +6801,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6350,6 +6811,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6359,6 +6821,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6368,6 +6831,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6384,6 +6848,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6400,6 +6866,7 @@ export interface operations {
             /** @description the resource was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6409,6 +6876,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6418,6 +6886,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6427,6 +6896,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6436,6 +6906,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6445,6 +6916,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6454,6 +6926,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6463,6 +6936,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6472,6 +6946,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6481,6 +6956,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6490,6 +6966,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6501,7 +6978,10 @@ export interface operations {
     listRoles: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -6513,6 +6993,7 @@ export interface operations {
             /** @description every role, by name */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6528,6 +7009,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6537,6 +7019,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6546,6 +7029,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6555,6 +7039,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6564,6 +7049,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6573,6 +7059,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6582,6 +7069,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6591,6 +7079,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6600,6 +7089,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6611,7 +7101,10 @@ export interface operations {
     getRole: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -6625,6 +7118,7 @@ export interface operations {
             /** @description the role */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6636,6 +7130,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6645,6 +7140,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6654,6 +7150,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6663,6 +7160,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6672,6 +7170,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6681,6 +7180,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6690,6 +7190,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6699,6 +7200,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6708,6 +7210,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6724,6 +7227,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6758,6 +7263,7 @@ export interface operations {
             /** @description the role was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6785,6 +7291,7 @@ export interface operations {
             /** @description the role was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6796,6 +7303,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON; `policy_invalid`: the policy bundle is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6805,6 +7313,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6814,6 +7323,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6823,6 +7333,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6832,6 +7343,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6841,6 +7353,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6850,6 +7363,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6859,6 +7373,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6868,6 +7383,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6877,6 +7393,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6886,6 +7403,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6895,6 +7413,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6904,6 +7423,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6923,6 +7443,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -6937,6 +7459,7 @@ export interface operations {
             /** @description the role was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -6946,6 +7469,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6955,6 +7479,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6964,6 +7489,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6973,6 +7499,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6982,6 +7509,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -6991,6 +7519,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data; `role_fixed`: a fixed role changes only by a whole-bundle import */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7000,6 +7529,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7009,6 +7539,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7018,6 +7549,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7027,6 +7559,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7036,6 +7569,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7058,7 +7592,10 @@ export interface operations {
                 /** @description the `next` of the previous page */
                 after?: string;
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -7070,6 +7607,7 @@ export interface operations {
             /** @description one page of subjects */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7139,6 +7677,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7148,6 +7687,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7157,6 +7697,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7166,6 +7707,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7175,6 +7717,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7184,6 +7727,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7193,6 +7737,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7202,6 +7747,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7211,6 +7757,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7222,7 +7769,10 @@ export interface operations {
     getSubject: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -7236,6 +7786,7 @@ export interface operations {
             /** @description the subject */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7281,6 +7832,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7290,6 +7842,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7299,6 +7852,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7308,6 +7862,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7317,6 +7872,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7326,6 +7882,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7335,6 +7892,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7344,6 +7902,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7353,6 +7912,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7369,6 +7929,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -7435,6 +7997,7 @@ export interface operations {
             /** @description the subject was replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7494,6 +8057,7 @@ export interface operations {
             /** @description the subject was created */
             201: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7539,6 +8103,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7548,6 +8113,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7557,6 +8123,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7566,6 +8133,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7575,6 +8143,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7584,6 +8153,7 @@ export interface operations {
             /** @description `conflict`: the write conflicts with existing data */
             409: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7593,6 +8163,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7602,6 +8173,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7611,6 +8183,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7620,6 +8193,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7629,6 +8203,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7638,6 +8213,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7647,6 +8223,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7663,6 +8240,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -7677,6 +8256,7 @@ export interface operations {
             /** @description the subject was deleted */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7686,6 +8266,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7695,6 +8276,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7704,6 +8286,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7713,6 +8296,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7722,6 +8306,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7731,6 +8316,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7740,6 +8326,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7749,6 +8336,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7758,6 +8346,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7767,6 +8356,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7778,7 +8368,10 @@ export interface operations {
     getOverrides: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -7792,6 +8385,7 @@ export interface operations {
             /** @description the overrides (`{}` when none) */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7818,6 +8412,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7827,6 +8422,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7836,6 +8432,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7845,6 +8442,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7854,6 +8452,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7863,6 +8462,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7872,6 +8472,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7881,6 +8482,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7890,6 +8492,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -7906,6 +8509,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -7954,6 +8559,7 @@ export interface operations {
             /** @description the overrides were replaced */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -7994,6 +8600,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid; `invalid_json`: the body is not valid JSON */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8003,6 +8610,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8012,6 +8620,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8021,6 +8630,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8030,6 +8640,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8039,6 +8650,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8048,6 +8660,7 @@ export interface operations {
             /** @description `payload_too_large`: the body is too large */
             413: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8057,6 +8670,7 @@ export interface operations {
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8066,6 +8680,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8075,6 +8690,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8084,6 +8700,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8093,6 +8710,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8109,6 +8727,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -8123,6 +8743,7 @@ export interface operations {
             /** @description the overrides were removed */
             204: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -8132,6 +8753,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8141,6 +8763,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8150,6 +8773,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8159,6 +8783,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8168,6 +8793,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8177,6 +8803,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8186,6 +8813,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8195,6 +8823,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8204,6 +8833,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8213,6 +8843,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8226,7 +8857,10 @@ export interface operations {
             query?: {
                 format?: "json" | "csv";
             };
-            header?: never;
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
                 tenant: string;
@@ -8240,6 +8874,7 @@ export interface operations {
             /** @description the matrix */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -8327,6 +8962,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8337,6 +8973,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8347,6 +8984,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8357,6 +8995,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found; `no_policy`: the tenant has no policy yet */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8367,6 +9006,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8377,6 +9017,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8387,6 +9028,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8397,6 +9039,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8407,6 +9050,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8424,6 +9068,8 @@ export interface operations {
                 "if-match"?: string;
                 /** @description the subject on whose behalf the write is made: the tenant's own policy then decides whether it may (docs/admin-rules.md); required by keys created with `actor: required` */
                 "gatehouse-actor"?: string;
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
             };
             path: {
                 /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
@@ -8438,6 +9084,7 @@ export interface operations {
             /** @description ownership moved */
             200: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     /** @description the tenant revision after the operation, quoted */
                     etag?: string;
                     [name: string]: unknown;
@@ -8452,6 +9099,7 @@ export interface operations {
             /** @description `validation_failed`: the request is invalid */
             400: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8461,6 +9109,7 @@ export interface operations {
             /** @description `unauthorized`: a valid bearer key is required */
             401: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8470,6 +9119,7 @@ export interface operations {
             /** @description `forbidden`: this key may not do this */
             403: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8479,6 +9129,7 @@ export interface operations {
             /** @description `tenant_not_found`: no such tenant; `not_found`: not found */
             404: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8488,6 +9139,7 @@ export interface operations {
             /** @description `request_timeout`: the request was not received in time */
             408: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8497,6 +9149,7 @@ export interface operations {
             /** @description `revision_mismatch`: the tenant revision does not match `if-match` */
             412: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8506,6 +9159,7 @@ export interface operations {
             /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
             429: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8515,6 +9169,7 @@ export interface operations {
             /** @description `headers_too_large`: the request headers are too large */
             431: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8524,6 +9179,7 @@ export interface operations {
             /** @description `internal`: internal error */
             500: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {
@@ -8533,6 +9189,7 @@ export interface operations {
             /** @description `unavailable`: the service is unavailable, retry later */
             503: {
                 headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;
                 };
                 content: {

@@ -34,7 +34,7 @@ async function start (env: Record<string, string>): Promise<Started> {
     const onData = (chunk: Buffer): void => {
       out += chunk.toString()
       rootKey ??= /generated root key[^:]*: (\S+)/.exec(out)?.[1]
-      const listening = /Server listening at http:\/\/127\.0\.0\.1:(\d+)/.exec(out)
+      const listening = /Server listening at http:\/\/[0-9.]+:(\d+)/.exec(out)
       if (listening?.[1] !== undefined) {
         const port = Number(listening[1])
         // The key is written to stderr before the listening line reaches stdout, so its
@@ -104,4 +104,23 @@ t.test('a configured root key is used and nothing is generated', async t => {
   const meta = await (await fetch(`${base}/.well-known/authzen-configuration`)).json() as Record<string, string>
   t.equal(meta.policy_decision_point, 'https://pdp.example.com', 'the public url, without its trailing slash')
   t.equal(await started.stop(), 0)
+})
+
+t.test('the start-up line names the address really bound; metrics on their own port, with their token', async t => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-main-'))
+  t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  const token = 'metrics-token-0123456789'
+  const started = await start({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ROOT_KEY: 'configured-root-key-0123456789', HOST: '0.0.0.0', GATEHOUSE_METRICS_PORT: '0', GATEHOUSE_METRICS_TOKEN: token })
+  t.match(started.stdout(), `"msg":"Server listening at http://0.0.0.0:${started.port}"`, 'the wildcard address bound, with the port the system gave')
+  const line = /"msg":"metrics at (http:\/\/127\.0\.0\.1:(\d+)\/metrics) \(bearer token required\)"/.exec(started.stdout())
+  t.ok(line, 'the metrics address is logged, on loopback by default')
+  const url = line?.[1] ?? ''
+  t.not(Number(line?.[2]), started.port, 'on a port of its own')
+  t.equal((await fetch(url)).status, 401, 'not without the token')
+  const scraped = await fetch(url, { headers: { authorization: `Bearer ${token}` } })
+  t.equal(scraped.status, 200)
+  t.match(await scraped.text(), /# TYPE gatehouse_http_request_duration_seconds histogram/)
+  t.equal((await fetch(`http://127.0.0.1:${started.port}/metrics`)).status, 404, 'never on the API port')
+  t.notMatch(started.output(), token, 'the token is never logged')
+  t.equal(await started.stop(), 0, 'SIGTERM closes both listeners')
 })

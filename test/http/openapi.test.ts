@@ -112,3 +112,66 @@ t.test('every JSON request body has an example, and every example fits its schem
   }
   t.ok(examples >= 30, `${examples} examples checked`)
 })
+
+t.test('operations are grouped by what they act on, every tag is declared, and each declared tag is used', async t => {
+  const root = JSON.parse(generated) as { tags: Array<{ name: string }>, paths: Record<string, Record<string, { tags?: string[] }>> }
+  const declared = root.tags.map(tag => tag.name)
+  t.same(declared, ['decisions', 'search', 'policy', 'subjects', 'resources', 'keys', 'audit', 'templates', 'tenants', 'metadata'])
+  const used = new Set(Object.values(root.paths).flatMap(methods => Object.values(methods).flatMap(op => op.tags ?? [])))
+  t.same([...used].sort(), [...declared].sort(), 'no operation outside the declared tags, no tag left empty')
+  t.same(root.paths['/access/v1/evaluation']?.post?.tags, ['decisions'])
+  t.same(root.paths['/access/v1/search/resource']?.post?.tags, ['search'])
+  t.same(root.paths['/v1/tenants/{tenant}/policy/diff']?.post?.tags, ['policy'])
+})
+
+t.test('a key with or without `Bearer` is declared; X-Request-ID is a parameter and a response header of every operation', async t => {
+  const root = JSON.parse(generated) as any
+  t.same(root.security, [{ bearerAuth: [] }, { bareKey: [] }], 'either scheme')
+  t.match(root.components.securitySchemes.bareKey, { type: 'apiKey', in: 'header', name: 'Authorization' })
+  t.match(root.components.parameters.RequestId, { name: 'X-Request-ID', in: 'header', required: false })
+  for (const [path, methods] of Object.entries(root.paths as Record<string, Record<string, any>>)) {
+    for (const [method, op] of Object.entries(methods)) {
+      const name = `${method.toUpperCase()} ${path}`
+      t.ok((op.parameters ?? []).some((p: { $ref?: string }) => p.$ref === '#/components/parameters/RequestId'), `${name} takes X-Request-ID`)
+      for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+        t.same(response.headers?.['X-Request-ID'], { $ref: '#/components/headers/RequestId' }, `${name} ${status} echoes X-Request-ID`)
+      }
+    }
+  }
+})
+
+t.test('a body that may be left out is not required: the policy with ?template=, a tenant without a name', async t => {
+  const root = JSON.parse(generated) as any
+  t.equal(root.paths['/v1/tenants/{tenant}/policy'].put.requestBody.required, false)
+  t.equal(root.paths['/v1/tenants/{tenant}'].put.requestBody.required, false)
+  t.equal(root.paths['/access/v1/evaluation'].post.requestBody.required, true, 'others still are')
+})
+
+t.test('every error response shows an example per code it documents, with that code, and each fits the error schema', async t => {
+  const root = JSON.parse(generated) as any
+  const ajv = new Ajv2020({ strict: false, validateFormats: false, allErrors: true })
+  const validate = ajv.compile({ $ref: '#/components/schemas/ErrorResponse', components: root.components })
+  let checked = 0
+  for (const [path, methods] of Object.entries(root.paths as Record<string, Record<string, any>>)) {
+    for (const [method, op] of Object.entries(methods)) {
+      for (const [status, response] of Object.entries(op.responses as Record<string, any>)) {
+        if (Number(status) < 400) continue
+        const name = `${method.toUpperCase()} ${path} ${status}`
+        const codes = [...(response.description as string).matchAll(/`([a-z_]+)`:/g)].map(m => m[1])
+        const examples = response.content['application/json'].examples as Record<string, { $ref: string }>
+        t.same(Object.keys(examples).sort(), codes.sort(), `${name}: one example per documented code`)
+        for (const [code, ref] of Object.entries(examples)) {
+          const value = root.components.examples[ref.$ref.replace('#/components/examples/', '')]?.value
+          t.equal(value?.code, code, `${name}: the \`${code}\` example shows \`${code}\``)
+          t.equal(ERROR_CATALOGUE[code as keyof typeof ERROR_CATALOGUE].status, Number(status))
+          t.ok(validate(value), `${name}: the \`${code}\` example fits ErrorResponse`)
+          checked++
+        }
+      }
+    }
+  }
+  const evaluation = root.paths['/access/v1/evaluation'].post.responses
+  t.same(Object.keys(evaluation['401'].content['application/json'].examples), ['unauthorized'], '401 shows `unauthorized`, not `validation_failed`')
+  t.same(Object.keys(evaluation['403'].content['application/json'].examples), ['forbidden'])
+  t.ok(checked > 200, `${checked} error examples checked`)
+})

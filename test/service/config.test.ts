@@ -20,7 +20,10 @@ t.test('defaults', async t => {
     authFailureLimit: 20,
     authFailureWindowMs: 60_000,
     trustProxy: false,
-    searchFactsCacheMb: 64
+    searchFactsCacheMb: 64,
+    metricsPort: undefined,
+    metricsHost: '127.0.0.1',
+    metricsToken: undefined
   })
 })
 
@@ -43,9 +46,12 @@ t.test('every variable is read; empty ones count as unset', async t => {
     GATEHOUSE_AUTH_FAILURES: '5',
     GATEHOUSE_AUTH_FAILURE_WINDOW_MS: '30000',
     GATEHOUSE_TRUST_PROXY: '10.0.0.0/8, loopback,fd00::1',
-    GATEHOUSE_SEARCH_FACTS_MB: '0'
+    GATEHOUSE_SEARCH_FACTS_MB: '0',
+    GATEHOUSE_METRICS_PORT: '9100',
+    GATEHOUSE_METRICS_HOST: '0.0.0.0',
+    GATEHOUSE_METRICS_TOKEN: 'a-long-enough-scrape-token'
   })
-  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, staleAfterMs: 1500, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, unknownKeyCacheSize: 50, authFailureLimit: 5, authFailureWindowMs: 30_000, searchFactsCacheMb: 0 })
+  t.match(config, { port: 9000, host: '127.0.0.1', databaseUrl: 'postgres://u:p@db:5432/gh', dataDir: '/var/lib/gh', rootKey: 'a-long-enough-root-key', logLevel: 'warn', bodyLimit: 2048, pollMs: 250, staleAfterMs: 1500, maxTenants: 20, resourceCacheSize: 300, keyCacheSize: 40, unknownKeyCacheSize: 50, authFailureLimit: 5, authFailureWindowMs: 30_000, searchFactsCacheMb: 0, metricsPort: 9100, metricsHost: '0.0.0.0', metricsToken: 'a-long-enough-scrape-token' })
   t.same(config.trustProxy, ['10.0.0.0/8', 'loopback', 'fd00::1'])
   t.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'true' }).trustProxy, true)
   t.equal(loadConfig({ GATEHOUSE_TRUST_PROXY: 'false' }).trustProxy, false)
@@ -90,5 +96,11 @@ t.test('bad values stop start-up, all of them named at once', async t => {
   t.match(problemsOf({ GATEHOUSE_UNKNOWN_KEY_CACHE: '0' }), [/`GATEHOUSE_UNKNOWN_KEY_CACHE` must be an integer from 1/])
   t.throws(() => loadConfig({ GATEHOUSE_SEARCH_FACTS_MB: '-1' }), ConfigError, 'the search facts cache may be 0 (off), not less')
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'ftp://x' }), ConfigError)
+  t.match(problemsOf({ GATEHOUSE_METRICS_PORT: '70000' }), [/`GATEHOUSE_METRICS_PORT` must be an integer from 0 to 65535/])
+  t.match(problemsOf({ PORT: '9000', GATEHOUSE_METRICS_PORT: '9000' }), [/`GATEHOUSE_METRICS_PORT` must differ from `PORT`/], 'metrics never share the API port')
+  t.same(problemsOf({ PORT: '0', GATEHOUSE_METRICS_PORT: '0' }), [], 'two ports chosen by the system differ')
+  const token = problemsOf({ GATEHOUSE_METRICS_TOKEN: 'short' })
+  t.match(token, [/`GATEHOUSE_METRICS_TOKEN` must be at least 16 characters/])
+  t.notMatch(token.join(), /short/, 'the token is never echoed')
   t.throws(() => loadConfig({ GATEHOUSE_PUBLIC_URL: 'https://user:pw@x.example.com' }), ConfigError)
 })

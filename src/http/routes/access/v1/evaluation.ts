@@ -8,7 +8,7 @@ export async function evaluationRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: EvaluationInput }>('/access/v1/evaluation', {
     config: { access: { kind: 'decision' } },
     schema: {
-      tags: ['authzen'],
+      tags: ['decisions'],
       operationId: 'evaluate',
       summary: 'May the subject do the action on the resource?',
       description: 'A deny is a 200 with `decision: false`; `context` says why (`reason`), which fields are visible and editable, and at which tenant revision. Unknown fields are ignored; a body that is not JSON is a 400 (as the AuthZEN certification scenario asks).',

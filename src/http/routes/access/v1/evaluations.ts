@@ -8,7 +8,7 @@ export async function evaluationsRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: EvaluationsInput }>('/access/v1/evaluations', {
     config: { access: { kind: 'decision' } },
     schema: {
-      tags: ['authzen'],
+      tags: ['decisions'],
       operationId: 'evaluateMany',
       summary: 'Many decisions in one request',
       description: 'Top-level `subject`, `action`, `resource` and `context` are defaults that an item replaces as a whole. ' +

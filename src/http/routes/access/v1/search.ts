@@ -19,7 +19,7 @@ export async function searchRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: ResourceSearchInput }>('/access/v1/search/resource', {
     config: { access: { kind: 'decision' } },
     schema: {
-      tags: ['authzen'],
+      tags: ['search'],
       operationId: 'searchResources',
       summary: 'Which stored resources may the subject do the action on?',
       description: 'The ids of the stored resources of `resource.type` for which evaluation allows, in ascending id order, paged. ' +
@@ -34,7 +34,7 @@ export async function searchRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: SubjectSearchInput }>('/access/v1/search/subject', {
     config: { access: { kind: 'decision' } },
     schema: {
-      tags: ['authzen'],
+      tags: ['search'],
       operationId: 'searchSubjects',
       summary: 'Which subjects may do the action on the resource?',
       description: 'The stored subjects for which evaluation allows, in ascending id order, paged; each result has the requested `subject.type`. `subject.id` is ignored.',
@@ -47,7 +47,7 @@ export async function searchRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Body: ActionSearchInput }>('/access/v1/search/action', {
     config: { access: { kind: 'decision' } },
     schema: {
-      tags: ['authzen'],
+      tags: ['search'],
       operationId: 'searchActions',
       summary: 'Which actions may the subject do on the resource?',
       description: 'The allowed actions of the module, in declaration order. On a module with fields, `context.fields` gives, per returned action, ' +

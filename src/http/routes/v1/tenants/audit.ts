@@ -54,7 +54,7 @@ export async function auditRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: { tenant: string }, Querystring: Query }>('/v1/tenants/:tenant/audit', {
     config: { access: { kind: 'tenant', scope: 'audit' } },
     schema: {
-      tags: ['tenants'],
+      tags: ['audit'],
       operationId: 'listAudit',
       summary: 'Read the audit log (scope `audit`)',
       description: 'One entry per write: who (key, actor), when, what (entity, before, after) and the revision. Filter by entity and time; page with `after`.',

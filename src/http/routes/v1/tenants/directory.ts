@@ -29,7 +29,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: { tenant: string }, Querystring: ListQuery }>('/v1/tenants/:tenant/subjects', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'listSubjects',
       summary: 'List subjects, filtered by role, group or project, a page at a time',
       params: tenantParamsSchema,
@@ -48,7 +48,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: IdParams }>('/v1/tenants/:tenant/subjects/:id/overrides', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'getOverrides',
       summary: 'Read a subject\'s per-user overrides',
       params: idParams('the subject id'),
@@ -62,7 +62,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.put<{ Params: IdParams, Body: Record<string, unknown> }>('/v1/tenants/:tenant/subjects/:id/overrides', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'putOverrides',
       summary: 'Replace a subject\'s per-user overrides',
       description: 'Checked against the policy as a subject write is (unknown flags, modules or actions are a 400).',
@@ -82,7 +82,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.delete<{ Params: IdParams }>('/v1/tenants/:tenant/subjects/:id/overrides', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'deleteOverrides',
       summary: 'Remove a subject\'s per-user overrides (its roles decide alone again)',
       params: idParams('the subject id'),
@@ -103,7 +103,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
       swaggerTransform: documentMedia({ ok: { description: 'the matrix', etag: true, content: { 'application/json': permissionMatrixSchema, 'text/csv': { type: 'string' } } } })
     },
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'getPermissions',
       summary: 'A subject\'s effective permissions: modules x actions, with scope, fields and sources',
       description: 'Each cell is what a decision would answer: `scope` is `all`, `none`, or the relations through which the subject reaches a ' +
@@ -125,7 +125,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: { tenant: string } }>('/v1/tenants/:tenant/groups', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'listGroups',
       summary: 'List groups with their members',
       params: tenantParamsSchema,
@@ -139,7 +139,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: IdParams }>('/v1/tenants/:tenant/groups/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'getGroup',
       summary: 'Read a group and its members',
       params: idParams('the group id'),
@@ -153,7 +153,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.put<{ Params: IdParams, Body: { description?: string } }>('/v1/tenants/:tenant/groups/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'putGroup',
       summary: 'Create or describe a group',
       description: 'Members are set on each subject (`groups`), and listed here.',
@@ -174,7 +174,7 @@ export async function directoryRoutes (app: FastifyInstance): Promise<void> {
   app.delete<{ Params: IdParams }>('/v1/tenants/:tenant/groups/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'deleteGroup',
       summary: 'Delete a group that has no members',
       params: idParams('the group id'),

@@ -13,7 +13,7 @@ export async function keyRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Params: { tenant: string }, Body: { scopes: KeyScope[], actor?: ActorMode } }>('/v1/tenants/:tenant/keys', {
     config: { access: { kind: 'root' } },
     schema: {
-      tags: ['tenants'],
+      tags: ['keys'],
       operationId: 'createKey',
       summary: 'Create an API key bound to the tenant (root key only)',
       description: 'The answer holds the key\'s `secret` (the whole bearer token); it is shown once, only its hash is stored.',
@@ -33,7 +33,7 @@ export async function keyRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: { tenant: string } }>('/v1/tenants/:tenant/keys', {
     config: { access: { kind: 'tenant', scope: 'admin' } },
     schema: {
-      tags: ['tenants'],
+      tags: ['keys'],
       operationId: 'listKeys',
       summary: 'List the tenant\'s keys (never their secrets)',
       params: tenantParamsSchema,
@@ -50,7 +50,7 @@ export async function keyRoutes (app: FastifyInstance): Promise<void> {
   app.delete<{ Params: { tenant: string, id: string } }>('/v1/tenants/:tenant/keys/:id', {
     config: { access: { kind: 'tenant', scope: 'admin' } },
     schema: {
-      tags: ['tenants'],
+      tags: ['keys'],
       operationId: 'revokeKey',
       summary: 'Revoke a key of the tenant',
       description: 'The key stops authenticating at once. Revoking a revoked key answers 200 and keeps its first `revokedAt`; a key the tenant does not have is a 404.',

@@ -43,7 +43,7 @@ export async function policyDiffRoutes (app: FastifyInstance): Promise<void> {
       })
     },
     schema: {
-      tags: ['tenants'],
+      tags: ['policy'],
       operationId: 'diffPolicy',
       summary: 'Report what a draft bundle would change, writing nothing',
       description: 'Compares the tenant\'s policy (an empty one when it has none) with the draft: names added or removed, changed definitions, ' +

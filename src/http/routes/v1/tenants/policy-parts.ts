@@ -66,7 +66,7 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
     app.get<{ Params: { tenant: string } }>(`/v1/tenants/:tenant/${part}`, {
       config: { ...config, swaggerTransform: documentMedia({ ok: { description: `every ${noun}, by name`, etag: true, content: { 'application/json': { type: 'object', required: [part], properties: { [part]: { type: 'object', additionalProperties: definition } } } } } }) },
       schema: {
-        tags: ['tenants'],
+        tags: ['policy'],
         operationId: `list${TITLE[part]}s`,
         summary: `List the ${part} of the tenant's policy`,
         params: tenantParamsSchema,
@@ -81,7 +81,7 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
     app.get<{ Params: Params }>(`/v1/tenants/:tenant/${part}/:name`, {
       config: { ...config, swaggerTransform: documentMedia({ ok: { description: `the ${noun}`, etag: true, content: { 'application/json': definition } } }) },
       schema: {
-        tags: ['tenants'],
+        tags: ['policy'],
         operationId: `get${TITLE[part]}`,
         summary: `Read a ${noun} of the tenant's policy`,
         params: paramsSchema(part),
@@ -98,7 +98,7 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
         swaggerTransform: documentMedia({ body: { 'application/json': definition } })
       },
       schema: {
-        tags: ['tenants'],
+        tags: ['policy'],
         operationId: `put${TITLE[part]}`,
         summary: `Create or replace a ${noun} of the tenant's policy`,
         description: `The same as importing the bundle with this ${noun} changed: an invalid ${noun} is a 400 \`policy_invalid\` naming each problem ` +
@@ -124,7 +124,7 @@ export async function policyPartRoutes (app: FastifyInstance): Promise<void> {
     app.delete<{ Params: Params, Querystring: DeleteQuery }>(`/v1/tenants/:tenant/${part}/:name`, {
       config,
       schema: {
-        tags: ['tenants'],
+        tags: ['policy'],
         operationId: `delete${TITLE[part]}`,
         summary: `Delete a ${noun} of the tenant's policy`,
         description: `Refused with 409 \`conflict\` while something uses the ${noun} (each use named in \`details\`)` +

@@ -31,7 +31,7 @@ export async function policyTestRoutes (app: FastifyInstance): Promise<void> {
       swaggerTransform: documentMedia({ body: { 'application/json': SUITE, 'application/yaml': SUITE } })
     },
     schema: {
-      tags: ['tenants'],
+      tags: ['policy'],
       operationId: 'runPolicyTests',
       summary: 'Run a policy test suite against the tenant, writing nothing',
       description: 'The suite (docs/policy-tests.md) as JSON, or YAML with `Content-Type: application/yaml`. ' +

@@ -34,7 +34,7 @@ export async function policyRoutes (app: FastifyInstance): Promise<void> {
       swaggerTransform: documentMedia({ body: { 'application/json': BUNDLE, 'application/yaml': BUNDLE } })
     },
     schema: {
-      tags: ['tenants'],
+      tags: ['policy'],
       operationId: 'putPolicy',
       summary: 'Replace the tenant\'s policy bundle',
       description: 'The whole bundle, as JSON or YAML (`Content-Type: application/yaml`). An invalid bundle is refused with every issue, ' +
@@ -68,7 +68,7 @@ export async function policyRoutes (app: FastifyInstance): Promise<void> {
       swaggerTransform: documentMedia({ ok: { description: 'the policy bundle', etag: true, content: { 'application/json': BUNDLE, 'application/yaml': BUNDLE } } })
     },
     schema: {
-      tags: ['tenants'],
+      tags: ['policy'],
       operationId: 'getPolicy',
       summary: 'Export the tenant\'s policy bundle',
       description: 'JSON by default; YAML with `Accept: application/yaml`.',

@@ -24,7 +24,7 @@ export async function resourceRoutes (app: FastifyInstance): Promise<void> {
   app.put<{ Params: Params, Body: ResourceProperties }>('/v1/tenants/:tenant/resources/:type/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['resources'],
       operationId: 'putResource',
       summary: 'Store a resource\'s properties',
       description: 'The body is the properties object: `project`, `parent`, `acl`, and one key per relation of the module. ' +
@@ -47,7 +47,7 @@ export async function resourceRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: Params }>('/v1/tenants/:tenant/resources/:type/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['resources'],
       operationId: 'getResource',
       summary: 'Read a stored resource',
       params: paramsSchema,
@@ -65,7 +65,7 @@ export async function resourceRoutes (app: FastifyInstance): Promise<void> {
   app.delete<{ Params: Params }>('/v1/tenants/:tenant/resources/:type/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['resources'],
       operationId: 'deleteResource',
       summary: 'Delete a stored resource',
       params: paramsSchema,

@@ -20,7 +20,7 @@ export async function subjectRoutes (app: FastifyInstance): Promise<void> {
   app.put<{ Params: Params, Body: SubjectBody }>('/v1/tenants/:tenant/subjects/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'putSubject',
       summary: 'Create or replace a subject',
       description: 'Checked against the current policy (roles, flags, modules and actions must exist). An alias already used by another subject is a 409.',
@@ -41,7 +41,7 @@ export async function subjectRoutes (app: FastifyInstance): Promise<void> {
   app.get<{ Params: Params }>('/v1/tenants/:tenant/subjects/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'getSubject',
       summary: 'Read a subject',
       params: paramsSchema,
@@ -58,7 +58,7 @@ export async function subjectRoutes (app: FastifyInstance): Promise<void> {
   app.post<{ Params: Params }>('/v1/tenants/:tenant/subjects/:id/transfer-ownership', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'transferOwnership',
       summary: 'Make this subject the account owner (done by the current owner)',
       description: 'The only way ownership moves: `Gatehouse-Actor` must name the current owner. The former owner keeps its roles and loses `owner`, in the same write.',
@@ -77,7 +77,7 @@ export async function subjectRoutes (app: FastifyInstance): Promise<void> {
   app.delete<{ Params: Params }>('/v1/tenants/:tenant/subjects/:id', {
     config,
     schema: {
-      tags: ['tenants'],
+      tags: ['subjects'],
       operationId: 'deleteSubject',
       summary: 'Delete a subject',
       params: paramsSchema,
