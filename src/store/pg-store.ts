@@ -6,12 +6,12 @@ import type { ResourceFacts, Subject } from '../engine/model.js'
 import type { AclGroup, QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
-import type { PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
+import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
 import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
 import { SETTING_ROOT_KEY_HASH, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
-import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
+import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, StoredAttributeValue, Tenant, WriteOptions, Written } from './store.js'
 import { MAX_PAGE_LIMIT } from './store.js'
 
 /** A drizzle database on either driver (node-postgres or PGlite), created with `casing: 'snake_case'`. */
@@ -31,13 +31,16 @@ const RELATION_ROWS_PER_INSERT = 2000
 /** A transaction aborted by a serialization failure or a deadlock is run again up to this many times in all. */
 const MAX_ATTEMPTS = 3
 
+// TEMPORARY until h-cond's model.ts: subjects and resources carry attributes (issue 14).
+interface WithAttributes { attributes?: Readonly<Record<string, StoredAttributeValue>> }
+
 type SubjectRow = typeof subjects.$inferSelect
 type ResourceRow = typeof resources.$inferSelect
 type KeyRow = typeof apiKeys.$inferSelect
 
 function subjectFromRow (row: SubjectRow): Subject {
   // INVARIANT: NULL means "not given", so a subject reads back exactly as written.
-  const s: Subject = { id: row.id, roles: row.roles }
+  const s: Subject & WithAttributes = { id: row.id, roles: row.roles }
   if (row.aliases !== null) s.aliases = row.aliases
   if (row.projects !== null) s.projects = row.projects
   if (row.groups !== null) s.groups = row.groups
@@ -45,10 +48,11 @@ function subjectFromRow (row: SubjectRow): Subject {
   if (row.login !== null) s.login = row.login
   if (row.owner !== null) s.owner = row.owner
   if (row.overrides !== null) s.overrides = row.overrides
+  if (row.attributes !== null) s.attributes = row.attributes
   return s
 }
 
-function subjectColumns (s: Subject): Omit<SubjectRow, 'tenantId' | 'id'> {
+function subjectColumns (s: Subject & WithAttributes): Omit<SubjectRow, 'tenantId' | 'id'> {
   return {
     roles: s.roles,
     aliases: s.aliases ?? null,
@@ -57,16 +61,18 @@ function subjectColumns (s: Subject): Omit<SubjectRow, 'tenantId' | 'id'> {
     status: s.status ?? null,
     login: s.login ?? null,
     owner: s.owner ?? null,
-    overrides: s.overrides ?? null
+    overrides: s.overrides ?? null,
+    attributes: s.attributes ?? null
   }
 }
 
 function resourceFromRow (row: ResourceRow): ResourceFacts {
-  const r: ResourceFacts = { module: row.module, id: row.id, relations: row.relations }
+  const r: ResourceFacts & WithAttributes = { module: row.module, id: row.id, relations: row.relations }
   if (row.project !== null) r.project = row.project
   if (row.parent !== null) r.parent = row.parent
   // INVARIANT: `acl: []` (allows nothing) and no ACL are different things.
   if (row.acl !== null) r.acl = row.acl
+  if (row.attributes !== null) r.attributes = row.attributes
   return r
 }
 
@@ -94,12 +100,14 @@ function partsToSql (parts: readonly SqlPart[]): SQL {
 }
 
 /**
- * Where the plan's attributes live in the store: the effective project column, and every
- * relation in `resource_relations`, restricted to the tenant and module searched.
+ * Where the plan's attributes live in the store: the effective project column, every
+ * relation in `resource_relations`, restricted to the tenant and module searched, and
+ * every resource attribute in the `attributes` jsonb column.
  */
 function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanSqlMapping {
   // No prototype: a relation named `__proto__` is just a key here.
   const relations: Record<string, RelationMapping> = Object.create(null) as Record<string, RelationMapping>
+  const attributes: Record<string, AttributeMapping> = Object.create(null) as Record<string, AttributeMapping>
   const visit = (f: Extract<QueryPlan, { kind: 'conditional' }>['filter']): void => {
     if (f.op === 'and' || f.op === 'or') f.args.forEach(visit)
     else if (f.op === 'not') visit(f.arg)
@@ -107,10 +115,13 @@ function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanS
       relations[f.relation] = {
         join: { table: 'resource_relations', key: 'resource_id', valueColumn: 'value', resourceKey: 'resources.id', where: { tenant_id: tenantId, module, relation: f.relation } }
       }
+    } else if ('attribute' in f) {
+      // TEMPORARY cast until h-cond's plan.ts has the attribute leaves.
+      attributes[(f as { attribute: string }).attribute] = { jsonb: 'resources.attributes' }
     }
   }
   if (plan.kind === 'conditional') visit(plan.filter)
-  return { id: 'resources.id', project: 'resources.effective_project', relations }
+  return { id: 'resources.id', project: 'resources.effective_project', relations, attributes }
 }
 
 /**
@@ -486,7 +497,8 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           project: resource.project ?? null,
           parent: resource.parent ?? null,
           relations: resource.relations,
-          acl: resource.acl ?? null
+          acl: resource.acl ?? null,
+          attributes: (resource as ResourceFacts & WithAttributes).attributes ?? null
         }
         const where = and(eq(resources.tenantId, tenantId), eq(resources.module, resource.module), eq(resources.id, resource.id))
         const before = await tx.select().from(resources).where(where)

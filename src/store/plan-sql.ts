@@ -10,9 +10,20 @@
  * Semantics: the clause is true for a row exactly when the plan holds for it, with
  * NULLs read as "no value": a NULL project is in no list, a NULL relation column or
  * array holds nothing. (Negations are written `(x) IS NOT TRUE`, so that a NULL inside
- * never turns a row's answer into NULL, which WHERE would read as false.)
+ * never turns a row's answer into NULL, which WHERE would read as false.) Attribute
+ * tests are false for a row without the attribute (NULL), `ne` included, as a condition
+ * reading a missing attribute is a deny.
  */
 import type { Filter, QueryPlan } from '../engine/plan.js'
+
+// TEMPORARY until h-cond's plan.ts lands: the attribute leaves of the shared contract.
+export type AttributeType = 'string' | 'number' | 'boolean' | 'timestamp' | 'enum' | 'list'
+type AttributeLeaf =
+  | { op: 'attribute_compare', attribute: string, type: AttributeType, cmp: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', value: string | number | boolean }
+  | { op: 'attribute_in', attribute: string, type: AttributeType, values: Array<string | number> }
+  | { op: 'attribute_contains', attribute: string, value: string }
+  | { op: 'attribute_exists', attribute: string }
+type PlanFilter = Filter | AttributeLeaf
 
 /** Where a relation's values live in the caller's schema. */
 export type RelationMapping =
@@ -42,6 +53,17 @@ export interface JoinMapping {
 }
 
 /**
+ * Where a resource attribute (a module's `attributes`) lives in the caller's schema: a
+ * column reference holding the value (NULL: the resource lacks it): text for `string`
+ * and enum attributes, a number type for `number`, boolean, `timestamptz` or RFC 3339
+ * text for `timestamp` (cast), `text[]` for `[string]`. Or `{ jsonb }`: a jsonb column
+ * holding an object of attributes by name, read with type guards (a value of another
+ * JSON type counts as missing), as the store keeps them; a `timestamp` read this way
+ * calls `gh_timestamptz(text)` (migrations/0004_attributes.sql), which the database must have.
+ */
+export type AttributeMapping = string | { jsonb: string }
+
+/**
  * Where the plan's attributes are, as column references: `column`, `table.column` or
  * `schema.table.column` (letters, digits and `_`; quoted as written, so write them as
  * PostgreSQL stores them, lower case unless they were created quoted).
@@ -53,6 +75,8 @@ export interface PlanSqlMapping {
   project?: string
   /** Per relation named by the plan; a plan naming a relation missing here is refused. */
   relations?: Record<string, RelationMapping>
+  /** Per resource attribute named by the plan (conditions on data); a plan naming one missing here is refused. */
+  attributes?: Record<string, AttributeMapping>
 }
 
 export interface PlanSqlOptions {
@@ -137,10 +161,10 @@ function checkPlan (plan: unknown): QueryPlan {
   const kind = (plan as { kind?: unknown }).kind
   if (kind === 'always' || kind === 'never') return { kind }
   if (kind !== 'conditional') throw new PlanSqlError('invalid_plan', `unknown plan kind ${JSON.stringify(kind) ?? 'undefined'}: expected \`always\`, \`never\` or \`conditional\``)
-  return { kind, filter: checkFilter((plan as { filter?: unknown }).filter, '/filter', 0) }
+  return { kind, filter: checkFilter((plan as { filter?: unknown }).filter, '/filter', 0) as Filter }
 }
 
-function checkFilter (value: unknown, path: string, depth: number): Filter {
+function checkFilter (value: unknown, path: string, depth: number): PlanFilter {
   if (depth > MAX_DEPTH) throw new PlanSqlError('invalid_plan', `the plan is nested deeper than ${MAX_DEPTH} levels at \`${path}\``)
   if (typeof value !== 'object' || value === null) throw new PlanSqlError('invalid_plan', `\`${path}\` must be a filter object`)
   const f = value as Record<string, unknown>
@@ -148,20 +172,79 @@ function checkFilter (value: unknown, path: string, depth: number): Filter {
     case 'and':
     case 'or': {
       if (!Array.isArray(f.args) || f.args.length === 0) throw new PlanSqlError('invalid_plan', `\`${path}/args\` must be a non-empty list of filters`)
-      return { op: f.op, args: f.args.map((a: unknown, i) => checkFilter(a, `${path}/args/${i}`, depth + 1)) }
+      return { op: f.op, args: f.args.map((a: unknown, i) => checkFilter(a, `${path}/args/${i}`, depth + 1)) as Filter[] }
     }
     case 'not':
-      return { op: 'not', arg: checkFilter(f.arg, `${path}/arg`, depth + 1) }
+      return { op: 'not', arg: checkFilter(f.arg, `${path}/arg`, depth + 1) as Filter }
     case 'project_in':
     case 'id_in':
       return { op: f.op, values: checkValues(f.values, `${path}/values`) }
     case 'relation_contains_any':
       if (typeof f.relation !== 'string' || f.relation === '') throw new PlanSqlError('invalid_plan', `\`${path}/relation\` must be a non-empty string`)
       return { op: f.op, relation: f.relation, values: checkValues(f.values, `${path}/values`) }
+    case 'attribute_compare': {
+      const type = checkType(f.type, `${path}/type`)
+      if (!CMPS.has(f.cmp as string)) throw new PlanSqlError('invalid_plan', `\`${path}/cmp\` must be one of ${[...CMPS].map(c => `\`${c}\``).join(', ')}`)
+      if (type === 'list') throw new PlanSqlError('invalid_plan', `\`${path}/type\`: a list attribute is tested with \`attribute_contains\`, not compared`)
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), type, cmp: f.cmp as CompareOp, value: checkScalar(f.value, type, `${path}/value`) }
+    }
+    case 'attribute_in': {
+      const type = checkType(f.type, `${path}/type`)
+      if (type === 'list' || type === 'boolean') throw new PlanSqlError('invalid_plan', `\`${path}/type\`: \`attribute_in\` tests a string, enum, number or timestamp attribute, not a ${type} one`)
+      if (!Array.isArray(f.values) || f.values.length === 0) throw new PlanSqlError('invalid_plan', `\`${path}/values\` must be a non-empty list`)
+      const values = f.values.map((v: unknown, i) => checkScalar(v, type, `${path}/values/${i}`) as string | number)
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), type, values }
+    }
+    case 'attribute_contains':
+      if (typeof f.value !== 'string') throw new PlanSqlError('invalid_plan', `\`${path}/value\` must be a string`)
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), value: f.value }
+    case 'attribute_exists':
+      return { op: f.op, attribute: checkAttribute(f.attribute, path) }
     default:
       throw new PlanSqlError('invalid_plan', `unknown filter op ${JSON.stringify(f.op) ?? 'undefined'} at \`${path}\``)
   }
 }
+
+type CompareOp = Extract<AttributeLeaf, { op: 'attribute_compare' }>['cmp']
+const CMPS: ReadonlySet<string> = new Set<CompareOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge'])
+const TYPES: ReadonlySet<string> = new Set<AttributeType>(['string', 'number', 'boolean', 'timestamp', 'enum', 'list'])
+
+function checkType (value: unknown, path: string): AttributeType {
+  if (typeof value !== 'string' || !TYPES.has(value)) throw new PlanSqlError('invalid_plan', `\`${path}\` must be one of ${[...TYPES].map(c => `\`${c}\``).join(', ')}`)
+  return value as AttributeType
+}
+
+function checkAttribute (value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') throw new PlanSqlError('invalid_plan', `\`${path}/attribute\` must be a non-empty string`)
+  return value
+}
+
+/**
+ * A compared value of the attribute's type. A timestamp is any RFC 3339 string and
+ * becomes its instant written as `toISOString()` (millisecond precision, as JavaScript
+ * reads it), which PostgreSQL always accepts.
+ */
+function checkScalar (value: unknown, type: AttributeType, path: string): string | number | boolean {
+  switch (type) {
+    case 'number':
+      if (typeof value === 'number' && Number.isFinite(value)) return value
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be a finite number`)
+    case 'boolean':
+      if (typeof value === 'boolean') return value
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be a boolean`)
+    case 'timestamp': {
+      const instant = typeof value === 'string' && RFC3339.test(value) ? Date.parse(value) : Number.NaN
+      if (Number.isNaN(instant)) throw new PlanSqlError('invalid_plan', `\`${path}\` must be an RFC 3339 timestamp`)
+      return new Date(instant).toISOString()
+    }
+    default:
+      if (typeof value === 'string') return value
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be a string`)
+  }
+}
+
+/** RFC 3339 `date-time` (section 5.6), the shape a timestamp attribute holds. */
+const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/
 
 function checkValues (value: unknown, path: string): string[] {
   if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) throw new PlanSqlError('invalid_plan', `\`${path}\` must be a list of strings`)
@@ -187,10 +270,13 @@ type CheckedRelation =
   | { kind: 'array', column: string }
   | { kind: 'join', table: string, key: string, valueColumn: string, resourceKey: string, where: Array<[string, unknown]> }
 
+type CheckedAttribute = { kind: 'column', column: string } | { kind: 'jsonb', column: string }
+
 interface CheckedMapping {
   id: string
   project: string | undefined
   relations: Map<string, CheckedRelation>
+  attributes: Map<string, CheckedAttribute>
 }
 
 function checkMapping (mapping: PlanSqlMapping): CheckedMapping {
@@ -201,7 +287,14 @@ function checkMapping (mapping: PlanSqlMapping): CheckedMapping {
   for (const [name, r] of Object.entries(mapping.relations ?? {})) {
     relations.set(name, checkRelation(name, r, id))
   }
-  return { id, project, relations }
+  const attributes = new Map<string, CheckedAttribute>()
+  for (const [name, a] of Object.entries(mapping.attributes ?? {})) {
+    const what = `attribute \`${name}\``
+    if (typeof a === 'string') attributes.set(name, { kind: 'column', column: quoteName(a, 3, `the column of ${what}`) })
+    else if (typeof a === 'object' && a !== null && 'jsonb' in a) attributes.set(name, { kind: 'jsonb', column: quoteName(a.jsonb, 3, `the jsonb column of ${what}`) })
+    else throw new PlanSqlError('invalid_mapping', `${what} must be mapped as a column name or \`{ jsonb }\``)
+  }
+  return { id, project, relations, attributes }
 }
 
 function checkRelation (name: string, r: RelationMapping, id: string): CheckedRelation {
@@ -232,6 +325,15 @@ function checkRelation (name: string, r: RelationMapping, id: string): CheckedRe
 
 // --- Translation.
 
+const SQL_CMP: Record<CompareOp, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }
+
+/** The SQL type a value of each attribute type is compared as. */
+const SQL_TYPE: Record<AttributeType, string> = { string: 'text', enum: 'text', number: 'numeric', boolean: 'boolean', timestamp: 'timestamptz', list: 'text[]' }
+
+function typedParam (value: string | number | boolean, type: AttributeType): SqlPart[] {
+  return [{ param: value }, `::${SQL_TYPE[type]}`]
+}
+
 type JoinRelation = Extract<CheckedRelation, { kind: 'join' }>
 
 class Translator {
@@ -239,7 +341,7 @@ class Translator {
 
   constructor (private readonly mapping: CheckedMapping) {}
 
-  filter (f: Filter): SqlPart[] {
+  filter (f: PlanFilter): SqlPart[] {
     switch (f.op) {
       case 'and': return this.junction(' AND ', f.args.map(a => this.filter(a)))
       case 'or': return this.or(f.args)
@@ -255,7 +357,63 @@ class Translator {
         if (r.kind === 'array') return [`${r.column} && `, { param: f.values }]
         return this.joins(r, [f])
       }
+      case 'attribute_compare': {
+        const a = this.attribute(f.attribute)
+        const ordered = f.cmp !== 'eq' && f.cmp !== 'ne'
+        return ['(', ...this.attributeValue(a, f.attribute, f.type, ordered), ` ${SQL_CMP[f.cmp]} `, ...typedParam(f.value, f.type), ')']
+      }
+      case 'attribute_in': {
+        const a = this.attribute(f.attribute)
+        return ['(', ...this.attributeValue(a, f.attribute, f.type, false), ' = ANY(', { param: f.values }, `::${SQL_TYPE[f.type]}[]))`]
+      }
+      case 'attribute_contains': {
+        const a = this.attribute(f.attribute)
+        if (a.kind === 'column') return ['(', { param: f.value }, `::text = ANY(${a.column}))`]
+        const v = this.jsonbValue(a.column, f.attribute)
+        // Only a list of strings is a `[string]` value: an array holding anything else counts as missing.
+        return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'array\' AND NOT jsonb_path_exists(', ...v, ', \'$[*] ? (@.type() != "string")\') THEN ', ...v, ' @> jsonb_build_array(', { param: f.value }, '::text) END)']
+      }
+      case 'attribute_exists': {
+        const a = this.attribute(f.attribute)
+        if (a.kind === 'column') return [`(${a.column} IS NOT NULL)`]
+        return ['(coalesce(jsonb_typeof(', ...this.jsonbValue(a.column, f.attribute), ') <> \'null\', FALSE))']
+      }
     }
+  }
+
+  /**
+   * The attribute's value as SQL of the type the plan compares it as, NULL when the row
+   * lacks it (or, in a jsonb column, holds a value of another JSON type: `CASE` rather
+   * than `AND`, because SQL does not promise to evaluate the guard before the cast).
+   * Strings are ordered by code point (`COLLATE "C"`, when `ordered`), not by the
+   * database's collation; timestamps compare as instants at millisecond precision, as
+   * JavaScript reads them. A caller's column is compared as it is otherwise, so that its
+   * indexes serve.
+   */
+  attributeValue (a: CheckedAttribute, name: string, type: AttributeType, ordered: boolean): SqlPart[] {
+    if (a.kind === 'column') {
+      if (type === 'timestamp') return [`date_trunc('milliseconds', ${a.column}::timestamptz)`]
+      if (ordered && (type === 'string' || type === 'enum')) return [`${a.column}::text COLLATE "C"`]
+      return [a.column]
+    }
+    const v = this.jsonbValue(a.column, name)
+    switch (type) {
+      case 'number': return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'number\' THEN (', ...v, ')::numeric END)']
+      case 'boolean': return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'boolean\' THEN (', ...v, ')::boolean END)']
+      case 'timestamp': return ['gh_timestamptz(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END)']
+      default: return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END) COLLATE "C"']
+    }
+  }
+
+  /** `column -> 'name'`, the name a parameter. */
+  jsonbValue (column: string, name: string): SqlPart[] {
+    return ['(', column, ' -> ', { param: name }, '::text)']
+  }
+
+  attribute (name: string): CheckedAttribute {
+    const a = this.mapping.attributes.get(name)
+    if (a === undefined) throw new PlanSqlError('unmapped_attribute', `the plan filters on attribute \`${name}\`, which the mapping does not map`)
+    return a
   }
 
   junction (separator: string, terms: SqlPart[][]): SqlPart[] {
@@ -270,7 +428,7 @@ class Translator {
    * `or`: relation tests on the same join table and key become one `IN (SELECT ...)`,
    * so that the database reads the join table's index once for all of them.
    */
-  or (args: readonly Filter[]): SqlPart[] {
+  or (args: readonly PlanFilter[]): SqlPart[] {
     const terms: Array<SqlPart[] | { join: JoinRelation, leaves: Array<Extract<Filter, { op: 'relation_contains_any' }>> }> = []
     const byTarget = new Map<string, { join: JoinRelation, leaves: Array<Extract<Filter, { op: 'relation_contains_any' }>> }>()
     for (const a of args) {

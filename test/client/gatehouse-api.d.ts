@@ -5948,7 +5948,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
                         properties: {
                             acl?: {
                                 allow?: string[];
@@ -5959,7 +5959,7 @@ export interface operations {
                             parent?: string;
                             project?: string;
                         } & {
-                            [key: string]: string | string[];
+                            [key: string]: string | number | boolean | string[];
                         };
                         type: string;
                     };
@@ -6067,7 +6067,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
         requestBody: {
             content: {
                 /**
@@ -6086,7 +6086,7 @@ export interface operations {
                     parent?: string;
                     project?: string;
                 } & {
-                    [key: string]: string | string[];
+                    [key: string]: string | number | boolean | string[];
                 };
             };
         };
@@ -6113,7 +6113,7 @@ export interface operations {
                      */
                     "application/json": {
                         id: string;
-                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
                         properties: {
                             acl?: {
                                 allow?: string[];
@@ -6124,7 +6124,7 @@ export interface operations {
                             parent?: string;
                             project?: string;
                         } & {
-                            [key: string]: string | string[];
+                            [key: string]: string | number | boolean | string[];
                         };
                         type: string;
                     };
@@ -6140,7 +6140,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
                         properties: {
                             acl?: {
                                 allow?: string[];
@@ -6151,7 +6151,7 @@ export interface operations {
                             parent?: string;
                             project?: string;
                         } & {
-                            [key: string]: string | string[];
+                            [key: string]: string | number | boolean | string[];
                         };
                         type: string;
                     };
@@ -6992,6 +6992,10 @@ export interface operations {
                         subjects: {
                             /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                             aliases?: string[];
+                            /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                            attributes?: {
+                                [key: string]: string | number | boolean | string[];
+                            };
                             groups?: string[];
                             id: string;
                             /** @description `false`: assignable but cannot act */
@@ -7135,6 +7139,10 @@ export interface operations {
                     "application/json": {
                         /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                         aliases?: string[];
+                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        attributes?: {
+                            [key: string]: string | number | boolean | string[];
+                        };
                         groups?: string[];
                         id: string;
                         /** @description `false`: assignable but cannot act */
@@ -7287,6 +7295,10 @@ export interface operations {
                 "application/json": {
                     /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                     aliases?: string[];
+                    /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                    attributes?: {
+                        [key: string]: string | number | boolean | string[];
+                    };
                     groups?: string[];
                     /** @description optional; must equal the id of the path */
                     id?: string;
@@ -7348,6 +7360,10 @@ export interface operations {
                     "application/json": {
                         /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                         aliases?: string[];
+                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        attributes?: {
+                            [key: string]: string | number | boolean | string[];
+                        };
                         groups?: string[];
                         id: string;
                         /** @description `false`: assignable but cannot act */
@@ -7393,6 +7409,10 @@ export interface operations {
                     "application/json": {
                         /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                         aliases?: string[];
+                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        attributes?: {
+                            [key: string]: string | number | boolean | string[];
+                        };
                         groups?: string[];
                         id: string;
                         /** @description `false`: assignable but cannot act */
