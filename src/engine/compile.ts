@@ -4,6 +4,7 @@
  * normalized bundle.
  */
 import type { Bits } from './bits.js'
+import { compileAttributes } from './attributes.js'
 import { andNot, bitsOf, emptyBits, or } from './bits.js'
 import { checkBundle } from './bundle-check.js'
 import type { Issue } from './issues.js'
@@ -46,7 +47,15 @@ function compileChecked (bundle: Bundle): CompiledPolicy {
   for (const [name, def] of Object.entries(bundle.modules)) modules.set(name, compileModule(name, modules.size, def, flagBits))
   const roles = new Map<string, CompiledRole>()
   for (const [name, def] of Object.entries(bundle.roles)) roles.set(name, compileRole(name, def, modules, flagBits))
-  return { bundle: deepFreeze(bundle), flagIndex, flagCount: flagNames.length, modules, roles, profiles: new Map() }
+  return {
+    bundle: deepFreeze(bundle),
+    flagIndex,
+    flagCount: flagNames.length,
+    subjectAttributes: compileAttributes(bundle.subject_attributes),
+    modules,
+    roles,
+    profiles: new Map()
+  }
 }
 
 function compileModule (name: string, ordinal: number, def: ModuleDef, flagBits: (names: readonly string[] | undefined) => Bits): CompiledModule {
@@ -68,6 +77,7 @@ function compileModule (name: string, ordinal: number, def: ModuleDef, flagBits:
     actionFlagNames: actionDefs.map(([, a]) => a.flags ?? []),
     upToRank: [upTo(0), upTo(1), upTo(2)],
     relations,
+    attributes: compileAttributes(def.attributes),
     assigned: def.assigned ?? relations,
     fields,
     allFields: fields.length === 0 ? undefined : allFields(fields)

@@ -3,8 +3,9 @@
  * `model.ts` and `reasons.ts`), never from the other files of this folder.
  */
 export type {
-  AclEntry, Access, ActionDef, Bundle, DecisionRequest, FieldAccess, FieldDef, FieldMode, Grant, Level,
-  ModuleDef, ModuleOverride, Overrides, ResourceFacts, RoleDef, Subject, SubjectStatus
+  AclEntry, Access, ActionDef, AttributeDef, AttributeType, AttributeValue, Bundle, ConditionInputs, DecisionRequest,
+  FieldAccess, FieldDef, FieldMode, Grant, Level, ModuleDef, ModuleOverride, Overrides, ResourceFacts, RoleDef, Subject,
+  SubjectStatus
 } from './model.js'
 export { FIELD_MODES, LEVELS } from './model.js'
 export type { Decision, Reason, ReasonCode } from './reasons.js'
@@ -21,12 +22,12 @@ export { bundleJsonSchema } from './bundle-schema.js'
 export { allowedActions, decide } from './decide.js'
 export type { CompiledSubject, SubjectRefusal } from './compiled-subject.js'
 export { compileSubject } from './compiled-subject.js'
-export { checkSubject } from './subject.js'
+export { checkSubject, subjectAttributesFromProperties } from './subject.js'
 export type { ResourceOptions } from './resource.js'
 export { resourceFromProperties } from './resource.js'
 export { aclHolder } from './acl.js'
 export { effectiveProject } from './context.js'
-export type { AclGroup, Filter, PlanResource, QueryPlan, SearchFacts } from './plan.js'
+export type { AclGroup, AttributeComparison, Filter, PlanResource, QueryPlan, SearchFacts } from './plan.js'
 export { MAX_ANCESTOR_DEPTH, filterJsonSchema, matchesPlan, planSearch, queryPlanJsonSchema } from './plan.js'
 export type {
   ActionDeclaration, FieldDeclaration, ModuleDeclaration, PolicyDeclarations, RoleDeclaration, RolePermission, RoleScope

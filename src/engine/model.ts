@@ -23,7 +23,24 @@ export interface ActionDef {
   level: Level
   flags?: string[]
   description?: string
+  /**
+   * A CEL condition that must hold for anyone to do the action, owner included
+   * (DESIGN.md §1, step 1): a rule about the resource's state.
+   */
+  when?: string
 }
+
+/**
+ * A declared attribute's type, as a bundle writes it: `string`, `number`, `boolean`,
+ * `timestamp` (an RFC 3339 string), `[string]` (a list of strings) or `{ enum: [...] }`.
+ */
+export type AttributeDef = 'string' | 'number' | 'boolean' | 'timestamp' | ['string'] | { enum: string[] }
+
+/** The kind of a declared attribute, as plan filters name it (`list` is `[string]`). */
+export type AttributeType = 'string' | 'number' | 'boolean' | 'timestamp' | 'enum' | 'list'
+
+/** An attribute's value: timestamps are kept as their RFC 3339 string. */
+export type AttributeValue = string | number | boolean | readonly string[]
 
 export interface FieldDef {
   flags?: string[]
@@ -36,6 +53,11 @@ export interface ModuleDef {
   relations?: string[]
   /** The relations that access `assigned` means; default: every relation. */
   assigned?: string[]
+  /**
+   * Typed properties of the module's resources that conditions read; names differ from
+   * relations and from `project`, `parent`, `acl` and `id`.
+   */
+  attributes?: Record<string, AttributeDef>
   actions: Record<string, ActionDef>
   fields?: Record<string, FieldDef>
 }
@@ -53,6 +75,8 @@ export interface Grant {
   fields?: Record<string, FieldMode>
   /** Every action on every resource of the module, ignoring levels, flags and ACLs. */
   admin?: boolean
+  /** Per action, a CEL condition: the grant grants that action only where it holds. */
+  when?: Record<string, string>
 }
 
 export interface RoleDef {
@@ -69,6 +93,8 @@ export interface Bundle {
   version: 1
   /** Flag name to its description. */
   flags?: Record<string, string>
+  /** The typed attributes a subject may carry (stored under `attributes`, or per request). */
+  subject_attributes?: Record<string, AttributeDef>
   modules: Record<string, ModuleDef>
   roles: Record<string, RoleDef>
 }
@@ -79,6 +105,11 @@ export interface ModuleOverride {
   level?: Level
   allow?: string[]
   deny?: string[]
+  /**
+   * Per action, a CEL condition restricting what the override itself grants (its `allow`
+   * and its access/level) to where the condition holds.
+   */
+  when?: Record<string, string>
 }
 
 export interface Overrides {
@@ -104,6 +135,8 @@ export interface Subject {
   login?: boolean
   owner?: boolean
   overrides?: Overrides
+  /** Values of the bundle's `subject_attributes`. */
+  attributes?: Record<string, AttributeValue>
 }
 
 /** One ACL entry; `who` is a user id or alias, `group:<id>`, `role:<id>` or `*`. */
@@ -111,6 +144,11 @@ export interface AclEntry {
   who: string
   allow?: string[]
   deny?: string[]
+  /**
+   * A CEL condition on the subject, the action's properties and the context (never the
+   * resource's attributes): the entry matches only where it holds.
+   */
+  when?: string
 }
 
 /**
@@ -124,9 +162,24 @@ export interface ResourceFacts {
   parent?: string
   relations: Record<string, string[]>
   acl?: AclEntry[]
+  /** Values of the module's declared attributes. */
+  attributes?: Readonly<Record<string, AttributeValue>>
 }
 
-export interface DecisionRequest {
+/** What a request tells conditions besides subject and resource: the request-side inputs of a decision or a plan. */
+export interface ConditionInputs {
+  /** AuthZEN `action.properties`: what conditions read as `action.<property>` (untyped). */
+  actionProperties?: Readonly<Record<string, unknown>>
+  /** AuthZEN `context`: what conditions read as `context.<key>` (untyped). */
+  context?: Readonly<Record<string, unknown>>
+  /**
+   * The request's subject attributes (AuthZEN `subject.properties`, validated by
+   * `subjectAttributesFromProperties`): they replace the stored subject's values of the same keys.
+   */
+  subjectAttributes?: Readonly<Record<string, AttributeValue>>
+}
+
+export interface DecisionRequest extends ConditionInputs {
   /**
    * `undefined` when no stored subject has that id or alias. A `CompiledSubject` (see
    * `compileSubject`) decides exactly as its subject does, without recomputing what does

@@ -9,11 +9,13 @@
 import type { ApplicableAcl } from './acl.js'
 import { aclVerdict } from './acl.js'
 import { assertNever } from './assert.js'
+import type { Comparison } from './attributes.js'
+import { compareAttribute } from './attributes.js'
 import type { CompiledSubject } from './compiled-subject.js'
 import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
 import { GRANTS, GRANTS_IN_SCOPE, grantScope, grantStanding } from './grant.js'
-import type { AclEntry, ResourceFacts, Subject } from './model.js'
+import type { AclEntry, AttributeType, AttributeValue, ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
 import type { CompiledModule, CompiledPolicy } from './policy.js'
 
@@ -34,6 +36,14 @@ export const MAX_ANCESTOR_DEPTH = 32
  *   `values` (the subject's id, its aliases and `group:<g>` for its groups).
  * - `id_in`: the resource id is one of `values` (ids decided by resource ACLs). "id not
  *   in" is written `{ op: 'not', arg: { op: 'id_in', ... } }`.
+ * - `attribute_compare`: the resource's value of declared attribute `attribute` (of
+ *   type `type`) compares as `cmp` with `value`; timestamps compare as instants (`value`
+ *   is an RFC 3339 string).
+ * - `attribute_in`: the attribute's value is one of `values`.
+ * - `attribute_contains`: the attribute (a `[string]` list) holds `value`.
+ * - `attribute_exists`: the resource has a value for the attribute.
+ *   Every attribute leaf is false when the resource lacks the attribute (`ne` too);
+ *   the planner writes negations so that a missing attribute stays false both ways.
  * - `and` / `or` (at least two arguments) and `not`.
  * Plans never hold constants: a filter that would be always true or always false is the
  * plan `always` or `never`. Value lists are non-empty and have no repeats.
@@ -45,6 +55,13 @@ export type Filter =
   | { op: 'project_in', values: string[] }
   | { op: 'relation_contains_any', relation: string, values: string[] }
   | { op: 'id_in', values: string[] }
+  | { op: 'attribute_compare', attribute: string, type: AttributeType, cmp: AttributeComparison, value: string | number | boolean }
+  | { op: 'attribute_in', attribute: string, type: AttributeType, values: Array<string | number> }
+  | { op: 'attribute_contains', attribute: string, value: string }
+  | { op: 'attribute_exists', attribute: string }
+
+/** How `attribute_compare` compares the resource's value (left) with the filter's (right). */
+export type AttributeComparison = Comparison
 
 /** What a search may return: every resource, none, or those satisfying `filter`. */
 export type QueryPlan =
@@ -80,14 +97,21 @@ export interface PlanResource {
   /** The effective project: the resource's own, else its nearest ancestor's. */
   project?: string
   relations: Readonly<Record<string, readonly string[]>>
+  /** The values of the module's declared attributes. */
+  attributes?: Readonly<Record<string, AttributeValue>>
 }
 
 /**
  * The plan of "which stored resources of `module` may `subject` do `action` on".
  * `facts` are the ACL facts of the stored resources of the module (the store's
- * `getSearchFacts`). Total: never throws on a compiled policy.
+ * `getSearchFacts`). `request` holds what conditions read besides subject and resource
+ * (the request's action properties, context and subject attributes). Total: never
+ * throws on a compiled policy.
  */
-export function planSearch (policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, action: string, module: string, facts: SearchFacts): QueryPlan {
+export function planSearch (
+  policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, action: string, module: string, facts: SearchFacts,
+  request?: ConditionInputs
+): QueryPlan {
   // Step 1 and 1b: nothing for an unknown, inactive or `login: false` subject, or names the policy lacks.
   if (subject === undefined) return NEVER
   const cs = subjectFor(policy, subject)
@@ -148,6 +172,19 @@ function matchesFilter (filter: Filter, resource: PlanResource): boolean {
       const values = getOwn(resource.relations, filter.relation)
       return Array.isArray(values) && values.some(v => filter.values.includes(v))
     }
+    case 'attribute_compare': {
+      const value = getOwn(resource.attributes, filter.attribute)
+      return value !== undefined && compareAttribute(filter.type, value, filter.cmp, filter.value)
+    }
+    case 'attribute_in': {
+      const value = getOwn(resource.attributes, filter.attribute)
+      return value !== undefined && filter.values.some(v => compareAttribute(filter.type, value, 'eq', v))
+    }
+    case 'attribute_contains': {
+      const value = getOwn(resource.attributes, filter.attribute)
+      return Array.isArray(value) && value.includes(filter.value)
+    }
+    case 'attribute_exists': return getOwn(resource.attributes, filter.attribute) !== undefined
     default: return assertNever(filter)
   }
 }
@@ -312,6 +349,13 @@ const values = (description: string): Record<string, unknown> => ({
   type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string' }, description
 })
 
+const attribute = { type: 'string', description: 'A declared attribute of the module; every attribute test is false on a resource without a value for it.' } as const
+const attributeType = {
+  type: 'string',
+  enum: ['string', 'number', 'boolean', 'timestamp', 'enum', 'list'],
+  description: 'The attribute\'s declared type (`list`: `[string]`); a value of another type is false.'
+} as const
+
 /**
  * The JSON Schema of `Filter`. It refers to itself by `$id`: register it with the
  * validator (Fastify: `app.addSchema(filterJsonSchema)`) and refer to it as
@@ -320,7 +364,7 @@ const values = (description: string): Record<string, unknown> => ({
 export const filterJsonSchema = {
   $id: 'QueryPlanFilter',
   title: 'QueryPlanFilter',
-  description: 'A condition on a resource: its effective project, its relation values, its id, and `and`/`or`/`not` of conditions.',
+  description: 'A condition on a resource: its effective project, its relation values, its id, its attributes, and `and`/`or`/`not` of conditions.',
   type: 'object',
   required: ['op'],
   oneOf: [
@@ -365,6 +409,48 @@ export const filterJsonSchema = {
       properties: {
         op: { type: 'string', enum: ['id_in'] },
         values: values('The resource id is one of these.')
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute', 'type', 'cmp', 'value'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_compare'] },
+        attribute,
+        type: attributeType,
+        cmp: { type: 'string', enum: ['eq', 'ne', 'lt', 'le', 'gt', 'ge'], description: 'The resource\'s value compared with `value`: equal, not equal, less, less or equal, greater, greater or equal.' },
+        value: { type: ['string', 'number', 'boolean'], description: 'A timestamp is an RFC 3339 string, compared as an instant.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute', 'type', 'values'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_in'] },
+        attribute,
+        type: attributeType,
+        values: { type: 'array', minItems: 1, uniqueItems: true, items: { type: ['string', 'number'] }, description: 'The resource\'s value is one of these.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute', 'value'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_contains'] },
+        attribute: { ...attribute, description: 'A `[string]` attribute of the module.' },
+        value: { type: 'string', description: 'The list holds this string.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'attribute'],
+      properties: {
+        op: { type: 'string', enum: ['attribute_exists'] },
+        attribute
       }
     }
   ]

@@ -4,6 +4,7 @@
  * lookups and bit tests. Built only by `compileBundle`; treat it as immutable (its
  * `profiles` memo aside, which only the engine fills).
  */
+import type { CompiledAttribute } from './attributes.js'
 import type { Bits } from './bits.js'
 import type { SubjectProfile } from './compiled-subject.js'
 import type { Access, Bundle, FieldAccess, FieldMode, Grant } from './model.js'
@@ -44,6 +45,8 @@ export interface CompiledModule {
   /** Per level rank: the actions whose level is within it. */
   upToRank: readonly [Bits, Bits, Bits]
   relations: readonly string[]
+  /** The declared attributes of the module's resources, by name. */
+  attributes: ReadonlyMap<string, CompiledAttribute>
   /** The relations that access `assigned` means. */
   assigned: readonly string[]
   /** Sorted by name, so that field lists come out sorted. */
@@ -89,6 +92,8 @@ export interface CompiledPolicy {
   /** Flag name to its bit index. */
   flagIndex: ReadonlyMap<string, number>
   flagCount: number
+  /** The declared subject attributes, by name. */
+  subjectAttributes: ReadonlyMap<string, CompiledAttribute>
   modules: ReadonlyMap<string, CompiledModule>
   roles: ReadonlyMap<string, CompiledRole>
   /**

@@ -12,6 +12,8 @@ export const REASON_CODES = {
   // before step 2: the request names something the policy lacks
   module_unknown: 'the policy has no such module',
   action_unknown: 'the module has no such action',
+  // step 1 (an action's `when`), 3 (a grant's or an override's `when`): a condition does not hold
+  condition_failed: 'a condition of the policy does not hold for this resource or request',
   // step 2
   owner: 'the account owner may do everything',
   // step 3

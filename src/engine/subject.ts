@@ -7,11 +7,12 @@ import type { ModuleDeclaration } from './bundle-check.js'
 import { checkAccess, checkLevel, ModuleRefs } from './bundle-check.js'
 import type { Issue } from './issues.js'
 import { child, IssueSink, show } from './issues.js'
-import type { Subject } from './model.js'
+import { attributeValue } from './attributes.js'
+import type { AttributeValue, Subject } from './model.js'
 import type { CompiledModule, CompiledPolicy } from './policy.js'
 import { expectObject, optionalBoolean, rejectUnknownKeys, stringList } from './shape.js'
 
-const SUBJECT_KEYS = ['id', 'roles', 'aliases', 'projects', 'groups', 'status', 'login', 'owner', 'overrides']
+const SUBJECT_KEYS = ['id', 'roles', 'aliases', 'projects', 'groups', 'status', 'login', 'owner', 'overrides', 'attributes']
 const OVERRIDES_KEYS = ['flags', 'modules']
 const MODULE_OVERRIDE_KEYS = ['access', 'level', 'allow', 'deny']
 
@@ -36,7 +37,41 @@ export function checkSubject (policy: CompiledPolicy, subject: Subject): Issue[]
   optionalBoolean(sink, s.login, '/login', '`login`')
   optionalBoolean(sink, s.owner, '/owner', '`owner`')
   if (s.overrides !== undefined) checkOverrides(sink, policy, s.overrides)
+  if (s.attributes !== undefined) checkStoredAttributes(sink, policy, s.attributes)
   return sink.issues
+}
+
+/** A stored subject's `attributes`: every key a declared subject attribute, every value of its type. */
+function checkStoredAttributes (sink: IssueSink, policy: CompiledPolicy, value: unknown): void {
+  const attributes = expectObject(sink, value, '/attributes', '`attributes`')
+  for (const [name, v] of Object.entries(attributes ?? {})) {
+    const at = child('/attributes', name)
+    const declared = policy.subjectAttributes.get(name)
+    if (declared === undefined) sink.add(at, 'unknown_property', `unknown subject attribute \`${name}\`: the bundle's \`subject_attributes\` does not declare it`)
+    else attributeValue(sink, declared, v, at)
+  }
+}
+
+/**
+ * A request's subject attributes from AuthZEN `subject.properties`: the declared subject
+ * attributes it gives, each checked against its type (a wrong type is an issue at
+ * `/<name>`); undeclared keys are ignored. The result goes into a request's
+ * `subjectAttributes`, where it replaces the stored values of the same keys.
+ */
+export function subjectAttributesFromProperties (
+  policy: CompiledPolicy, properties: unknown
+): { ok: true, attributes: Record<string, AttributeValue> } | { ok: false, issues: Issue[] } {
+  const sink = new IssueSink()
+  const attributes: Record<string, AttributeValue> = {}
+  const props = properties === undefined ? {} : expectObject(sink, properties, '', 'the subject properties')
+  for (const [name, v] of Object.entries(props ?? {})) {
+    const declared = policy.subjectAttributes.get(name)
+    if (declared === undefined) continue
+    const checked = attributeValue(sink, declared, v, child('', name))
+    // INVARIANT: declared names are valid names, never `__proto__`.
+    if (checked !== undefined) attributes[name] = checked
+  }
+  return sink.issues.length > 0 ? { ok: false, issues: sink.issues } : { ok: true, attributes }
 }
 
 const nonEmpty = (sink: IssueSink, kind: string) => (value: string, path: string): void => {

@@ -11,7 +11,7 @@ import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
 import { SETTING_ROOT_KEY_HASH, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
-import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, StoredAttributeValue, Tenant, WriteOptions, Written } from './store.js'
+import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
 import { MAX_PAGE_LIMIT } from './store.js'
 
 /** A drizzle database on either driver (node-postgres or PGlite), created with `casing: 'snake_case'`. */
@@ -31,16 +31,13 @@ const RELATION_ROWS_PER_INSERT = 2000
 /** A transaction aborted by a serialization failure or a deadlock is run again up to this many times in all. */
 const MAX_ATTEMPTS = 3
 
-// TEMPORARY until h-cond's model.ts: subjects and resources carry attributes (issue 14).
-interface WithAttributes { attributes?: Readonly<Record<string, StoredAttributeValue>> }
-
 type SubjectRow = typeof subjects.$inferSelect
 type ResourceRow = typeof resources.$inferSelect
 type KeyRow = typeof apiKeys.$inferSelect
 
 function subjectFromRow (row: SubjectRow): Subject {
   // INVARIANT: NULL means "not given", so a subject reads back exactly as written.
-  const s: Subject & WithAttributes = { id: row.id, roles: row.roles }
+  const s: Subject = { id: row.id, roles: row.roles }
   if (row.aliases !== null) s.aliases = row.aliases
   if (row.projects !== null) s.projects = row.projects
   if (row.groups !== null) s.groups = row.groups
@@ -52,7 +49,7 @@ function subjectFromRow (row: SubjectRow): Subject {
   return s
 }
 
-function subjectColumns (s: Subject & WithAttributes): Omit<SubjectRow, 'tenantId' | 'id'> {
+function subjectColumns (s: Subject): Omit<SubjectRow, 'tenantId' | 'id'> {
   return {
     roles: s.roles,
     aliases: s.aliases ?? null,
@@ -67,7 +64,7 @@ function subjectColumns (s: Subject & WithAttributes): Omit<SubjectRow, 'tenantI
 }
 
 function resourceFromRow (row: ResourceRow): ResourceFacts {
-  const r: ResourceFacts & WithAttributes = { module: row.module, id: row.id, relations: row.relations }
+  const r: ResourceFacts = { module: row.module, id: row.id, relations: row.relations }
   if (row.project !== null) r.project = row.project
   if (row.parent !== null) r.parent = row.parent
   // INVARIANT: `acl: []` (allows nothing) and no ACL are different things.
@@ -116,8 +113,7 @@ function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanS
         join: { table: 'resource_relations', key: 'resource_id', valueColumn: 'value', resourceKey: 'resources.id', where: { tenant_id: tenantId, module, relation: f.relation } }
       }
     } else if ('attribute' in f) {
-      // TEMPORARY cast until h-cond's plan.ts has the attribute leaves.
-      attributes[(f as { attribute: string }).attribute] = { jsonb: 'resources.attributes' }
+      attributes[f.attribute] = { jsonb: 'resources.attributes' }
     }
   }
   if (plan.kind === 'conditional') visit(plan.filter)
@@ -498,7 +494,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           parent: resource.parent ?? null,
           relations: resource.relations,
           acl: resource.acl ?? null,
-          attributes: (resource as ResourceFacts & WithAttributes).attributes ?? null
+          attributes: resource.attributes ?? null
         }
         const where = and(eq(resources.tenantId, tenantId), eq(resources.module, resource.module), eq(resources.id, resource.id))
         const before = await tx.select().from(resources).where(where)

@@ -14,16 +14,8 @@
  * tests are false for a row without the attribute (NULL), `ne` included, as a condition
  * reading a missing attribute is a deny.
  */
-import type { Filter, QueryPlan } from '../engine/plan.js'
-
-// TEMPORARY until h-cond's plan.ts lands: the attribute leaves of the shared contract.
-export type AttributeType = 'string' | 'number' | 'boolean' | 'timestamp' | 'enum' | 'list'
-type AttributeLeaf =
-  | { op: 'attribute_compare', attribute: string, type: AttributeType, cmp: 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge', value: string | number | boolean }
-  | { op: 'attribute_in', attribute: string, type: AttributeType, values: Array<string | number> }
-  | { op: 'attribute_contains', attribute: string, value: string }
-  | { op: 'attribute_exists', attribute: string }
-type PlanFilter = Filter | AttributeLeaf
+import type { AttributeType } from '../engine/model.js'
+import type { AttributeComparison, Filter, QueryPlan } from '../engine/plan.js'
 
 /** Where a relation's values live in the caller's schema. */
 export type RelationMapping =
@@ -161,10 +153,10 @@ function checkPlan (plan: unknown): QueryPlan {
   const kind = (plan as { kind?: unknown }).kind
   if (kind === 'always' || kind === 'never') return { kind }
   if (kind !== 'conditional') throw new PlanSqlError('invalid_plan', `unknown plan kind ${JSON.stringify(kind) ?? 'undefined'}: expected \`always\`, \`never\` or \`conditional\``)
-  return { kind, filter: checkFilter((plan as { filter?: unknown }).filter, '/filter', 0) as Filter }
+  return { kind, filter: checkFilter((plan as { filter?: unknown }).filter, '/filter', 0) }
 }
 
-function checkFilter (value: unknown, path: string, depth: number): PlanFilter {
+function checkFilter (value: unknown, path: string, depth: number): Filter {
   if (depth > MAX_DEPTH) throw new PlanSqlError('invalid_plan', `the plan is nested deeper than ${MAX_DEPTH} levels at \`${path}\``)
   if (typeof value !== 'object' || value === null) throw new PlanSqlError('invalid_plan', `\`${path}\` must be a filter object`)
   const f = value as Record<string, unknown>
@@ -172,10 +164,10 @@ function checkFilter (value: unknown, path: string, depth: number): PlanFilter {
     case 'and':
     case 'or': {
       if (!Array.isArray(f.args) || f.args.length === 0) throw new PlanSqlError('invalid_plan', `\`${path}/args\` must be a non-empty list of filters`)
-      return { op: f.op, args: f.args.map((a: unknown, i) => checkFilter(a, `${path}/args/${i}`, depth + 1)) as Filter[] }
+      return { op: f.op, args: f.args.map((a: unknown, i) => checkFilter(a, `${path}/args/${i}`, depth + 1)) }
     }
     case 'not':
-      return { op: 'not', arg: checkFilter(f.arg, `${path}/arg`, depth + 1) as Filter }
+      return { op: 'not', arg: checkFilter(f.arg, `${path}/arg`, depth + 1) }
     case 'project_in':
     case 'id_in':
       return { op: f.op, values: checkValues(f.values, `${path}/values`) }
@@ -186,7 +178,7 @@ function checkFilter (value: unknown, path: string, depth: number): PlanFilter {
       const type = checkType(f.type, `${path}/type`)
       if (!CMPS.has(f.cmp as string)) throw new PlanSqlError('invalid_plan', `\`${path}/cmp\` must be one of ${[...CMPS].map(c => `\`${c}\``).join(', ')}`)
       if (type === 'list') throw new PlanSqlError('invalid_plan', `\`${path}/type\`: a list attribute is tested with \`attribute_contains\`, not compared`)
-      return { op: f.op, attribute: checkAttribute(f.attribute, path), type, cmp: f.cmp as CompareOp, value: checkScalar(f.value, type, `${path}/value`) }
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), type, cmp: f.cmp as AttributeComparison, value: checkScalar(f.value, type, `${path}/value`) }
     }
     case 'attribute_in': {
       const type = checkType(f.type, `${path}/type`)
@@ -205,8 +197,7 @@ function checkFilter (value: unknown, path: string, depth: number): PlanFilter {
   }
 }
 
-type CompareOp = Extract<AttributeLeaf, { op: 'attribute_compare' }>['cmp']
-const CMPS: ReadonlySet<string> = new Set<CompareOp>(['eq', 'ne', 'lt', 'le', 'gt', 'ge'])
+const CMPS: ReadonlySet<string> = new Set<AttributeComparison>(['eq', 'ne', 'lt', 'le', 'gt', 'ge'])
 const TYPES: ReadonlySet<string> = new Set<AttributeType>(['string', 'number', 'boolean', 'timestamp', 'enum', 'list'])
 
 function checkType (value: unknown, path: string): AttributeType {
@@ -220,9 +211,10 @@ function checkAttribute (value: unknown, path: string): string {
 }
 
 /**
- * A compared value of the attribute's type. A timestamp is any RFC 3339 string and
- * becomes its instant written as `toISOString()` (millisecond precision, as JavaScript
- * reads it), which PostgreSQL always accepts.
+ * A compared value of the attribute's type. A timestamp is an RFC 3339 date-time the
+ * engine accepts (years 1 to 9999 in UTC, at most six fraction digits, no leap second)
+ * and becomes that instant in UTC, to the microsecond, which PostgreSQL always reads
+ * (its own offsets stop at 15 hours; RFC 3339's do not).
  */
 function checkScalar (value: unknown, type: AttributeType, path: string): string | number | boolean {
   switch (type) {
@@ -233,9 +225,9 @@ function checkScalar (value: unknown, type: AttributeType, path: string): string
       if (typeof value === 'boolean') return value
       throw new PlanSqlError('invalid_plan', `\`${path}\` must be a boolean`)
     case 'timestamp': {
-      const instant = typeof value === 'string' && RFC3339.test(value) ? Date.parse(value) : Number.NaN
-      if (Number.isNaN(instant)) throw new PlanSqlError('invalid_plan', `\`${path}\` must be an RFC 3339 timestamp`)
-      return new Date(instant).toISOString()
+      const instant = typeof value === 'string' ? utcInstant(value) : undefined
+      if (instant !== undefined) return instant
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be an RFC 3339 timestamp`)
     }
     default:
       if (typeof value === 'string') return value
@@ -243,8 +235,23 @@ function checkScalar (value: unknown, type: AttributeType, path: string): string
   }
 }
 
-/** RFC 3339 `date-time` (section 5.6), the shape a timestamp attribute holds. */
-const RFC3339 = /^\d{4}-\d{2}-\d{2}[Tt]\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:[Zz]|[+-]\d{2}:\d{2})$/
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,6}))?(?:[Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))$/
+
+/** `2026-12-07T18:32:27.000000Z` for an RFC 3339 timestamp, else `undefined` (an impossible date, a year outside 1..9999 in UTC). */
+function utcInstant (text: string): string | undefined {
+  const m = RFC3339.exec(text)
+  if (m === null) return undefined
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const offset = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]))
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  // A day past the month's end rolls over: refused.
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined
+  date.setUTCHours(hour, minute - offset, second, 0)
+  const iso = date.toISOString()
+  if (!/^\d{4}-/.test(iso) || iso.startsWith('0000')) return undefined
+  return `${iso.slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}Z`
+}
 
 function checkValues (value: unknown, path: string): string[] {
   if (!Array.isArray(value) || !value.every(v => typeof v === 'string')) throw new PlanSqlError('invalid_plan', `\`${path}\` must be a list of strings`)
@@ -325,7 +332,7 @@ function checkRelation (name: string, r: RelationMapping, id: string): CheckedRe
 
 // --- Translation.
 
-const SQL_CMP: Record<CompareOp, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }
+const SQL_CMP: Record<AttributeComparison, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }
 
 /** The SQL type a value of each attribute type is compared as. */
 const SQL_TYPE: Record<AttributeType, string> = { string: 'text', enum: 'text', number: 'numeric', boolean: 'boolean', timestamp: 'timestamptz', list: 'text[]' }
@@ -341,7 +348,7 @@ class Translator {
 
   constructor (private readonly mapping: CheckedMapping) {}
 
-  filter (f: PlanFilter): SqlPart[] {
+  filter (f: Filter): SqlPart[] {
     switch (f.op) {
       case 'and': return this.junction(' AND ', f.args.map(a => this.filter(a)))
       case 'or': return this.or(f.args)
@@ -370,13 +377,12 @@ class Translator {
         const a = this.attribute(f.attribute)
         if (a.kind === 'column') return ['(', { param: f.value }, `::text = ANY(${a.column}))`]
         const v = this.jsonbValue(a.column, f.attribute)
-        // Only a list of strings is a `[string]` value: an array holding anything else counts as missing.
-        return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'array\' AND NOT jsonb_path_exists(', ...v, ', \'$[*] ? (@.type() != "string")\') THEN ', ...v, ' @> jsonb_build_array(', { param: f.value }, '::text) END)']
+        return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'array\' THEN ', ...v, ' @> jsonb_build_array(', { param: f.value }, '::text) END)']
       }
       case 'attribute_exists': {
         const a = this.attribute(f.attribute)
         if (a.kind === 'column') return [`(${a.column} IS NOT NULL)`]
-        return ['(coalesce(jsonb_typeof(', ...this.jsonbValue(a.column, f.attribute), ') <> \'null\', FALSE))']
+        return ['(', ...this.jsonbValue(a.column, f.attribute), ' IS NOT NULL)']
       }
     }
   }
@@ -386,13 +392,13 @@ class Translator {
    * lacks it (or, in a jsonb column, holds a value of another JSON type: `CASE` rather
    * than `AND`, because SQL does not promise to evaluate the guard before the cast).
    * Strings are ordered by code point (`COLLATE "C"`, when `ordered`), not by the
-   * database's collation; timestamps compare as instants at millisecond precision, as
-   * JavaScript reads them. A caller's column is compared as it is otherwise, so that its
+   * database's collation (the engine's order); timestamps compare as instants, to the
+   * microsecond. A caller's column is compared as it is otherwise, so that its
    * indexes serve.
    */
   attributeValue (a: CheckedAttribute, name: string, type: AttributeType, ordered: boolean): SqlPart[] {
     if (a.kind === 'column') {
-      if (type === 'timestamp') return [`date_trunc('milliseconds', ${a.column}::timestamptz)`]
+      if (type === 'timestamp') return [`${a.column}::timestamptz`]
       if (ordered && (type === 'string' || type === 'enum')) return [`${a.column}::text COLLATE "C"`]
       return [a.column]
     }
@@ -428,7 +434,7 @@ class Translator {
    * `or`: relation tests on the same join table and key become one `IN (SELECT ...)`,
    * so that the database reads the join table's index once for all of them.
    */
-  or (args: readonly PlanFilter[]): SqlPart[] {
+  or (args: readonly Filter[]): SqlPart[] {
     const terms: Array<SqlPart[] | { join: JoinRelation, leaves: Array<Extract<Filter, { op: 'relation_contains_any' }>> }> = []
     const byTarget = new Map<string, { join: JoinRelation, leaves: Array<Extract<Filter, { op: 'relation_contains_any' }>> }>()
     for (const a of args) {

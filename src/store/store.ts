@@ -14,12 +14,6 @@ import type { ChangeHandlers, StopFeed } from './notify.js'
  * `internal` for a database error no rule maps, which is a bug); driver errors never do.
  */
 
-/**
- * An attribute value as stored in the `attributes` jsonb columns of subjects and
- * resources: the engine's `AttributeValue` (a timestamp is its RFC 3339 string).
- */
-export type StoredAttributeValue = string | number | boolean | readonly string[]
-
 export interface WriteOptions {
   /**
    * When set, the write happens only if the tenant's revision still equals it, else

@@ -1010,7 +1010,7 @@ export interface components {
                 };
                 name?: string;
                 /** @enum {string} */
-                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant";
+                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant";
                 /** @description `type/id` of a resource of the suite, or a resource given inline. */
                 resource: string | {
                     id?: string;
@@ -1107,7 +1107,7 @@ export interface components {
         };
         /**
          * QueryPlanFilter
-         * @description A condition on a resource: its effective project, its relation values, its id, and `and`/`or`/`not` of conditions.
+         * @description A condition on a resource: its effective project, its relation values, its id, its attributes, and `and`/`or`/`not` of conditions.
          */
         QueryPlanFilter: {
             args: components["schemas"]["QueryPlanFilter"][];
@@ -1134,6 +1134,47 @@ export interface components {
             op: "id_in";
             /** @description The resource id is one of these. */
             values: string[];
+        } | {
+            /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
+            attribute: string;
+            /**
+             * @description The resource's value compared with `value`: equal, not equal, less, less or equal, greater, greater or equal.
+             * @enum {string}
+             */
+            cmp: "eq" | "ne" | "lt" | "le" | "gt" | "ge";
+            /** @enum {string} */
+            op: "attribute_compare";
+            /**
+             * @description The attribute's declared type (`list`: `[string]`); a value of another type is false.
+             * @enum {string}
+             */
+            type: "string" | "number" | "boolean" | "timestamp" | "enum" | "list";
+            /** @description A timestamp is an RFC 3339 string, compared as an instant. */
+            value: string | number | boolean;
+        } | {
+            /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
+            attribute: string;
+            /** @enum {string} */
+            op: "attribute_in";
+            /**
+             * @description The attribute's declared type (`list`: `[string]`); a value of another type is false.
+             * @enum {string}
+             */
+            type: "string" | "number" | "boolean" | "timestamp" | "enum" | "list";
+            /** @description The resource's value is one of these. */
+            values: (string | number)[];
+        } | {
+            /** @description A `[string]` attribute of the module. */
+            attribute: string;
+            /** @enum {string} */
+            op: "attribute_contains";
+            /** @description The list holds this string. */
+            value: string;
+        } | {
+            /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
+            attribute: string;
+            /** @enum {string} */
+            op: "attribute_exists";
         };
     };
     responses: never;
@@ -1354,7 +1395,7 @@ export interface operations {
                                  * @description the step of the decision order that decided
                                  * @enum {string}
                                  */
-                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                 message: string;
                             };
                             /** @description the tenant revision the decision was made at */
@@ -1578,7 +1619,7 @@ export interface operations {
                                      * @description the step of the decision order that decided
                                      * @enum {string}
                                      */
-                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                     message: string;
                                 };
                                 /** @description the tenant revision the decision was made at */
@@ -1598,7 +1639,7 @@ export interface operations {
                                  * @description the step of the decision order that decided
                                  * @enum {string}
                                  */
-                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                 message: string;
                             };
                             /** @description the tenant revision the decision was made at */
@@ -5762,7 +5803,7 @@ export interface operations {
                                 decision: "allow" | "deny";
                                 reason: {
                                     /** @enum {string} */
-                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                    code: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                                     message: string;
                                 };
                             };
@@ -5775,7 +5816,7 @@ export interface operations {
                                     visible?: string[];
                                 };
                                 /** @enum {string} */
-                                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
+                                reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant" | "evaluation_error";
                             };
                             /** @description the fields of the actual decision, when it is an allow on a module with fields */
                             fields?: {

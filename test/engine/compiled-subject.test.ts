@@ -169,7 +169,8 @@ t.test('two subjects that differ in any single override field never share a prof
     access: ['all', ['creator']],
     level: ['management', 'full'],
     allow: [['edit'], ['edit', 'close']],
-    deny: [['view'], ['note', 'view']]
+    deny: [['view'], ['note', 'view']],
+    when: [{ edit: "subject.id == 'u1'" }, { edit: "subject.id == 'u2'" }]
   }
   const topFields: FieldPairs<Overrides> = {
     flags: [{ manage_prices: true }, { manage_prices: false }],

@@ -1,7 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { foreignKey, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
-import type { AclEntry } from '../../engine/model.js'
-import type { StoredAttributeValue } from '../store.js'
+import type { AclEntry, AttributeValue } from '../../engine/model.js'
 import { tenants } from './tenants.js'
 
 /**
@@ -30,7 +29,7 @@ export const resources = pgTable('resources', {
    * resource has none. Searches read it through `jsonb_typeof` guards (plan-sql.ts), so a
    * value of another type is simply not matched.
    */
-  attributes: jsonb().$type<Record<string, StoredAttributeValue>>(),
+  attributes: jsonb().$type<Record<string, AttributeValue>>(),
   effectiveProject: text(),
   aclHolder: text()
 }, t => [

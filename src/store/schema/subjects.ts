@@ -1,6 +1,5 @@
 import { boolean, foreignKey, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
-import type { Overrides, SubjectStatus } from '../../engine/model.js'
-import type { StoredAttributeValue } from '../store.js'
+import type { AttributeValue, Overrides, SubjectStatus } from '../../engine/model.js'
 import { tenants } from './tenants.js'
 
 /**
@@ -20,7 +19,7 @@ export const subjects = pgTable('subjects', {
   owner: boolean(),
   overrides: jsonb().$type<Overrides>(),
   /** Values of the policy's `subject_attributes` (approval limit, ...); NULL: not given. */
-  attributes: jsonb().$type<Record<string, StoredAttributeValue>>()
+  attributes: jsonb().$type<Record<string, AttributeValue>>()
 }, t => [
   primaryKey({ columns: [t.tenantId, t.id] })
 ])
