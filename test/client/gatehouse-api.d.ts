@@ -1336,22 +1336,22 @@ export interface operations {
                     /** @description the action; `name` is an action of the module */
                     action: {
                         name: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
                     /** @description the subject: `id` is a stored subject id or alias; any `type` is accepted */
                     subject: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -1536,30 +1536,30 @@ export interface operations {
                 "application/json": {
                     action?: {
                         name?: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     evaluations?: {
                         action?: {
                             name?: string;
-                            /** @description any JSON object */
+                            /** @description any JSON object; conditions read it as `action.<property>` */
                             properties?: Record<string, unknown>;
                         };
-                        /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                        /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                         context?: Record<string, unknown>;
                         /** @description the resource */
                         resource?: {
                             id?: string;
-                            /** @description any JSON object */
+                            /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                             properties?: Record<string, unknown>;
                             type?: string;
                         };
                         /** @description the subject */
                         subject?: {
                             id?: string;
-                            /** @description any JSON object */
+                            /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                             properties?: Record<string, unknown>;
                             type?: string;
                         };
@@ -1573,14 +1573,14 @@ export interface operations {
                     /** @description default resource of every evaluation */
                     resource?: {
                         id?: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type?: string;
                     };
                     /** @description default subject of every evaluation */
                     subject?: {
                         id?: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type?: string;
                     };
@@ -1766,7 +1766,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -1776,14 +1776,14 @@ export interface operations {
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
                     /** @description the subject: `id` is a stored subject id or alias */
                     subject: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -1970,10 +1970,10 @@ export interface operations {
                     /** @description the action; `name` is an action of the module */
                     action: {
                         name: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -1991,7 +1991,7 @@ export interface operations {
                     /** @description the subject: `id` is a stored subject id or alias */
                     subject: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -2174,10 +2174,10 @@ export interface operations {
                     /** @description the action; `name` is an action of the module */
                     action: {
                         name: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -2187,7 +2187,7 @@ export interface operations {
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
