@@ -6,6 +6,7 @@
  */
 import type { IssueSink } from './issues.js'
 import { child, jsonType, show } from './issues.js'
+import { isRecord } from './own.js'
 import type { AttributeDef, AttributeType, AttributeValue } from './model.js'
 
 /** A declared attribute: its kind and, for an enum, the allowed values. */
@@ -113,7 +114,11 @@ export type Comparison = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
 /** Whether `left cmp right` holds for values of type `type`; false when either is missing or of another type (`ne` too). */
 export function compareAttribute (type: AttributeType, left: unknown, cmp: Comparison, right: unknown): boolean {
   const order = orderOf(type, left, right)
-  if (order === undefined) return false
+  return order !== undefined && compares(cmp, order)
+}
+
+/** Whether an order (-1, 0, 1) satisfies a comparison. */
+export function compares (cmp: Comparison, order: number): boolean {
   switch (cmp) {
     case 'eq': return order === 0
     case 'ne': return order !== 0
@@ -122,6 +127,42 @@ export function compareAttribute (type: AttributeType, left: unknown, cmp: Compa
     case 'gt': return order > 0
     default: return order >= 0
   }
+}
+
+/** Attribute names are CEL identifiers (so that `resource.<name>` reads them), and not CEL's reserved words. */
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
+const CEL_RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var'])
+
+/**
+ * Reports an attribute name that conditions could not read, or that clashes with a
+ * relation of the module or a `reserved` property name.
+ */
+export function checkAttributeName (sink: IssueSink, name: string, path: string, relations: readonly string[], reserved: readonly string[], what: string): void {
+  if (!IDENTIFIER.test(name) || CEL_RESERVED.has(name)) {
+    sink.add(path, 'invalid_name', `invalid attribute name \`${name}\` in ${what}: use letters, digits and \`_\`, not starting with a digit, and no CEL reserved word`)
+  } else if (relations.includes(name) || reserved.includes(name)) {
+    sink.add(path, 'invalid_name', `attribute \`${name}\` in ${what} clashes with ${relations.includes(name) ? 'a relation' : 'a reserved property'} of the same name`)
+  }
+}
+
+/** Names a resource attribute may not take besides the module's relations. */
+export const RESOURCE_RESERVED: readonly string[] = ['project', 'parent', 'acl', 'id']
+/** Names a subject attribute may not take. */
+export const SUBJECT_RESERVED: readonly string[] = ['id', 'roles']
+
+/** An attribute declaration: `string`, `number`, `boolean`, `timestamp`, `[string]` or `{ enum: [...] }`, else an issue. */
+export function checkAttributeDef (sink: IssueSink, value: unknown, path: string, what: string): AttributeDef | undefined {
+  if (value === 'string' || value === 'number' || value === 'boolean' || value === 'timestamp') return value
+  if (Array.isArray(value) && value.length === 1 && value[0] === 'string') return ['string']
+  if (isRecord(value) && Object.keys(value).length === 1 && Array.isArray(value.enum)) {
+    const values = value.enum
+    const ok = values.length > 0 && values.every(v => typeof v === 'string') && new Set(values).size === values.length
+    if (ok) return { enum: [...values] as string[] }
+    sink.add(child(path, 'enum'), 'invalid_attribute_type', `the values of the enum of ${what} must be a non-empty list of distinct strings`)
+    return undefined
+  }
+  sink.add(path, 'invalid_attribute_type', `invalid type ${show(value)} of ${what}: expected \`string\`, \`number\`, \`boolean\`, \`timestamp\`, \`[string]\` or \`{ enum: [...] }\``)
+  return undefined
 }
 
 /**

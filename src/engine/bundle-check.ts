@@ -4,19 +4,24 @@
  * and on success returns the bundle normalized: defaults dropped, properties in a fixed
  * order, so that an exported bundle is the same whoever wrote it.
  */
-import type { Access, ActionDef, Bundle, FieldDef, FieldMode, Grant, Level, ModuleDef, RoleDef } from './model.js'
+import type { Environment } from '@marcbachmann/cel-js'
+import type { CompiledAttribute } from './attributes.js'
+import { checkAttributeDef, checkAttributeName, compileAttributes, RESOURCE_RESERVED, SUBJECT_RESERVED } from './attributes.js'
+import type { ConditionScope } from './condition.js'
+import { celEnvironment, compileCondition } from './condition.js'
+import type { Access, ActionDef, AttributeDef, Bundle, FieldDef, FieldMode, Grant, Level, ModuleDef, RoleDef } from './model.js'
 import { FIELD_MODES, LEVELS } from './model.js'
 import type { Checked } from './issues.js'
-import { child, IssueSink, show } from './issues.js'
+import { child, IssueSink, jsonType, show } from './issues.js'
 import { isRecord } from './own.js'
 import { checkName, expectObject, optionalBoolean, optionalString, rejectUnknownKeys, stringList } from './shape.js'
 
-const BUNDLE_KEYS = ['version', 'flags', 'modules', 'roles']
-const MODULE_KEYS = ['description', 'relations', 'assigned', 'actions', 'fields']
-const ACTION_KEYS = ['description', 'level', 'flags']
+const BUNDLE_KEYS = ['version', 'flags', 'subject_attributes', 'modules', 'roles']
+const MODULE_KEYS = ['description', 'relations', 'assigned', 'attributes', 'actions', 'fields']
+const ACTION_KEYS = ['description', 'level', 'flags', 'when']
 const FIELD_KEYS = ['description', 'flags']
 const ROLE_KEYS = ['description', 'protected', 'all', 'flags', 'modules']
-const GRANT_KEYS = ['admin', 'access', 'level', 'allow', 'deny', 'scope', 'fields']
+const GRANT_KEYS = ['admin', 'access', 'level', 'allow', 'deny', 'scope', 'fields', 'when']
 
 /** What a module declares, collected before the full walk so that any reference can be checked. */
 export interface ModuleDeclaration {
@@ -25,12 +30,18 @@ export interface ModuleDeclaration {
   /** The relations `access: assigned` means: `assigned` as written, else every relation. */
   assigned: readonly string[]
   fields: ReadonlySet<string>
+  /** The well-formed attribute declarations: what conditions on the module may read. */
+  attributes: ReadonlyMap<string, CompiledAttribute>
 }
 
 /** The names a bundle declares. */
 export interface Declarations {
   flags: ReadonlySet<string>
   modules: ReadonlyMap<string, ModuleDeclaration>
+  /** The well-formed subject attribute declarations. */
+  subjectAttributes: ReadonlyMap<string, CompiledAttribute>
+  /** Compiles the conditions of the bundle, one cel-js environment per scope. */
+  conditions: ConditionChecker
 }
 
 const keysOf = (value: unknown): string[] => isRecord(value) ? Object.keys(value) : []
@@ -48,10 +59,54 @@ function collectDeclarations (root: Record<string, unknown>): Declarations {
       actions: new Set(keysOf(m.actions)),
       relations: new Set(relations),
       assigned: Array.isArray(m.assigned) ? stringsOf(m.assigned) : relations,
-      fields: new Set(keysOf(m.fields))
+      fields: new Set(keysOf(m.fields)),
+      attributes: wellFormedAttributes(m.attributes)
     })
   }
-  return { flags: new Set(keysOf(root.flags)), modules }
+  const subjectAttributes = wellFormedAttributes(root.subject_attributes)
+  return { flags: new Set(keysOf(root.flags)), modules, subjectAttributes, conditions: new ConditionChecker(subjectAttributes) }
+}
+
+/** The attribute declarations of `value` that are well formed (the others are reported where they stand). */
+function wellFormedAttributes (value: unknown): ReadonlyMap<string, CompiledAttribute> {
+  const defs: Record<string, AttributeDef> = {}
+  const quiet = new IssueSink()
+  for (const [name, def] of Object.entries(isRecord(value) ? value : {})) {
+    const checked = checkAttributeDef(quiet, def, '', '')
+    if (checked !== undefined && name !== '__proto__') defs[name] = checked
+  }
+  return compileAttributes(defs)
+}
+
+/** Compiles conditions, reusing one cel-js environment per module (and one for ACL-like scopes). */
+export class ConditionChecker {
+  readonly #environments = new Map<ModuleDeclaration | undefined, { scope: ConditionScope, env: Environment }>()
+
+  constructor (private readonly subjectAttributes: ReadonlyMap<string, CompiledAttribute>) {}
+
+  /**
+   * Reports a `when` at `path` that is not a string or not an acceptable condition on
+   * `module` (`undefined`: a condition that may not read the resource).
+   */
+  check (sink: IssueSink, value: unknown, path: string, what: string, module: ModuleDeclaration | undefined): string | undefined {
+    if (typeof value !== 'string') {
+      sink.add(path, 'invalid_type', `the condition of ${what} must be a string of CEL, not ${jsonType(value)}`)
+      return undefined
+    }
+    let known = this.#environments.get(module)
+    if (known === undefined) {
+      const scope: ConditionScope = {
+        resource: module === undefined ? undefined : { attributes: module.attributes, relations: [...module.relations] },
+        subjectAttributes: this.subjectAttributes
+      }
+      known = { scope, env: celEnvironment(scope) }
+      this.#environments.set(module, known)
+    }
+    const result = compileCondition(value, known.scope, known.env)
+    if (result.ok) return value
+    sink.add(path, 'invalid_condition', `${result.message} (in ${what})`)
+    return undefined
+  }
 }
 
 /**
@@ -66,10 +121,29 @@ export function checkBundle (input: unknown): Checked<Bundle> {
   checkVersion(sink, root)
   const decl = collectDeclarations(root)
   const flags = checkFlags(sink, root.flags)
+  const subjectAttributes = root.subject_attributes === undefined
+    ? undefined
+    : checkAttributes(sink, root.subject_attributes, '/subject_attributes', 'subject attributes', [], SUBJECT_RESERVED)
   const modules = requiredMap(sink, root, 'modules', (value, path, name) => checkModule(sink, value, path, name, decl))
   const roles = requiredMap(sink, root, 'roles', (value, path, name) => checkRole(sink, value, path, name, decl))
   if (sink.issues.length > 0 || modules === undefined || roles === undefined) return { ok: false, issues: sink.issues }
-  return { ok: true, value: ordered<Bundle>({ version: 1, flags: nonEmptyMap(flags), modules, roles }, ['version', 'flags', 'modules', 'roles']) }
+  return {
+    ok: true,
+    value: ordered<Bundle>(
+      { version: 1, flags: nonEmptyMap(flags), subject_attributes: nonEmptyMap(subjectAttributes), modules, roles },
+      ['version', 'flags', 'subject_attributes', 'modules', 'roles']
+    )
+  }
+}
+
+/** A map of attribute declarations: names readable by conditions and not in `relations` or `reserved`, types well formed. */
+function checkAttributes (
+  sink: IssueSink, value: unknown, path: string, what: string, relations: readonly string[], reserved: readonly string[]
+): Record<string, AttributeDef> | undefined {
+  return mapOf(sink, value, path, `\`${path.split('/').at(-1) as string}\` of ${what}`, 'attribute', (def, at, name) => {
+    checkAttributeName(sink, name, at, relations, reserved, what)
+    return checkAttributeDef(sink, def, at, `attribute \`${name}\``)
+  })
 }
 
 function checkVersion (sink: IssueSink, root: Record<string, unknown>): void {
@@ -134,6 +208,9 @@ function checkModule (sink: IssueSink, value: unknown, path: string, name: strin
       // A malformed `relations` is reported once, not once per `assigned` entry.
       if (relations !== undefined && !relations.includes(r)) sink.add(at, 'unknown_relation', `unknown relation \`${r}\` in module \`${name}\``)
     })
+  const attributes = m.attributes === undefined
+    ? undefined
+    : checkAttributes(sink, m.attributes, child(path, 'attributes'), what, relations ?? [], RESOURCE_RESERVED)
   let actions: Record<string, ActionDef> | undefined
   if (m.actions === undefined) {
     sink.add(child(path, 'actions'), 'missing_property', `${what} lacks required property \`actions\``)
@@ -146,7 +223,10 @@ function checkModule (sink: IssueSink, value: unknown, path: string, name: strin
     : mapOf(sink, m.fields, child(path, 'fields'), `\`fields\` of ${what}`, 'field',
       (v, at, field) => checkField(sink, v, at, name, field, decl))
   if (actions === undefined) return undefined
-  return ordered<ModuleDef>({ description, relations: nonEmpty(relations), assigned, actions, fields: nonEmptyMap(fields) }, ['description', 'relations', 'assigned', 'actions', 'fields'])
+  return ordered<ModuleDef>(
+    { description, relations: nonEmpty(relations), assigned, attributes: nonEmptyMap(attributes), actions, fields: nonEmptyMap(fields) },
+    ['description', 'relations', 'assigned', 'attributes', 'actions', 'fields']
+  )
 }
 
 function checkAction (sink: IssueSink, value: unknown, path: string, module: string, name: string, decl: Declarations): ActionDef | undefined {
@@ -156,13 +236,14 @@ function checkAction (sink: IssueSink, value: unknown, path: string, module: str
   rejectUnknownKeys(sink, a, ACTION_KEYS, path, what)
   const description = optionalString(sink, a.description, child(path, 'description'), `the description of ${what}`)
   const flags = flagList(sink, a.flags, child(path, 'flags'), what, decl)
+  const when = a.when === undefined ? undefined : decl.conditions.check(sink, a.when, child(path, 'when'), what, decl.modules.get(module))
   if (a.level === undefined) {
     sink.add(child(path, 'level'), 'missing_property', `${what} lacks required property \`level\``)
     return undefined
   }
   const level = checkLevel(sink, a.level, child(path, 'level'), what)
   if (level === undefined) return undefined
-  return ordered<ActionDef>({ description, level, flags: nonEmpty(flags) }, ['description', 'level', 'flags'])
+  return ordered<ActionDef>({ description, level, flags: nonEmpty(flags), when }, ['description', 'level', 'flags', 'when'])
 }
 
 function checkField (sink: IssueSink, value: unknown, path: string, module: string, name: string, decl: Declarations): FieldDef | undefined {
@@ -204,7 +285,7 @@ function checkRole (sink: IssueSink, value: unknown, path: string, name: string,
     : mapOf(sink, r.modules, child(path, 'modules'), `\`modules\` of ${what}`, 'module', (v, at, module) => {
       const declared = decl.modules.get(module)
       if (declared === undefined) sink.add(at, 'unknown_module', `unknown module \`${module}\` in role \`${name}\``)
-      return checkGrant(sink, v, at, name, module, declared)
+      return checkGrant(sink, v, at, name, module, declared, decl.conditions)
     })
   return ordered<RoleDef>({
     description,
@@ -216,7 +297,9 @@ function checkRole (sink: IssueSink, value: unknown, path: string, name: string,
 }
 
 /** A role's grant on one module; `module` is `undefined` when the module is not declared (references are then not checked). */
-function checkGrant (sink: IssueSink, value: unknown, path: string, role: string, moduleName: string, module: ModuleDeclaration | undefined): Grant | undefined {
+function checkGrant (
+  sink: IssueSink, value: unknown, path: string, role: string, moduleName: string, module: ModuleDeclaration | undefined, conditions: ConditionChecker
+): Grant | undefined {
   const what = `the grant of role \`${role}\` on module \`${moduleName}\``
   const g = expectObject(sink, value, path, what)
   if (g === undefined) return undefined
@@ -229,6 +312,10 @@ function checkGrant (sink: IssueSink, value: unknown, path: string, role: string
   const deny = g.deny === undefined ? undefined : stringList(sink, g.deny, child(path, 'deny'), `\`deny\` of ${what}`, ref.action)
   const scope = g.scope === undefined ? undefined : checkScope(sink, g.scope, child(path, 'scope'), what, ref)
   const fields = g.fields === undefined ? undefined : checkFieldModes(sink, g.fields, child(path, 'fields'), what, ref)
+  const when = g.when === undefined ? undefined : checkWhenMap(sink, g.when, child(path, 'when'), what, ref, module, conditions)
+  if (admin === true && g.when !== undefined) {
+    sink.add(child(path, 'when'), 'invalid_condition', `${what} is \`admin\`, which grants every action everywhere: put the condition on the action's \`when\` or on a grant without \`admin\``)
+  }
   return ordered<Grant>({
     admin: admin === true ? true : undefined,
     access: access === 'none' ? undefined : access,
@@ -236,8 +323,29 @@ function checkGrant (sink: IssueSink, value: unknown, path: string, role: string
     allow: nonEmpty(allow),
     deny: nonEmpty(deny),
     scope: nonEmptyMap(scope),
-    fields: nonEmptyMap(fields)
-  }, ['admin', 'access', 'level', 'allow', 'deny', 'scope', 'fields'])
+    fields: nonEmptyMap(fields),
+    when: nonEmptyMap(when)
+  }, ['admin', 'access', 'level', 'allow', 'deny', 'scope', 'fields', 'when'])
+}
+
+/**
+ * A `when` map (a grant's or an override's): declared actions to conditions on the
+ * module. `module` undefined: the module is not declared, and only shapes are checked.
+ */
+export function checkWhenMap (
+  sink: IssueSink, value: unknown, path: string, what: string, ref: ModuleRefs, module: ModuleDeclaration | undefined, conditions: ConditionChecker
+): Record<string, string> | undefined {
+  const map = expectObject(sink, value, path, `\`when\` of ${what}`)
+  if (map === undefined) return undefined
+  const out: Record<string, string> = {}
+  for (const [action, condition] of Object.entries(map)) {
+    const at = child(path, action)
+    ref.action(action, at)
+    const checked = module === undefined ? undefined : conditions.check(sink, condition, at, `\`${action}\` in ${what}`, module)
+    // INVARIANT: `__proto__` is no declared action, so it was reported and never set here.
+    if (checked !== undefined && action !== '__proto__') out[action] = checked
+  }
+  return out
 }
 
 function checkScope (sink: IssueSink, value: unknown, path: string, what: string, ref: ModuleRefs): Record<string, Access> | undefined {

@@ -22,6 +22,36 @@ const access = {
   ]
 } as const
 
+const condition = {
+  type: 'string',
+  description: 'A CEL condition (DESIGN.md §2, "Attributes and conditions"): `resource.<attribute|relation|id>`, `subject.<attribute|id|roles>`, `action.<property>`, `context.<key>`; comparisons, `in`, `&&`, `||`, `!`, `has()`, `timestamp()`. Checked at import; a missing value makes it false.'
+} as const
+const attributeName = { type: 'string', pattern: '^[A-Za-z_][A-Za-z0-9_]*$' } as const
+const attributes = {
+  type: 'object',
+  propertyNames: attributeName,
+  additionalProperties: {
+    description: 'An attribute type: `string`, `number`, `boolean`, `timestamp` (RFC 3339), `[string]` or `{ enum: [...] }`.',
+    oneOf: [
+      { type: 'string', enum: ['string', 'number', 'boolean', 'timestamp'] },
+      { type: 'array', items: { type: 'string', enum: ['string'] }, minItems: 1, maxItems: 1 },
+      {
+        type: 'object',
+        additionalProperties: false,
+        required: ['enum'],
+        properties: { enum: { type: 'array', minItems: 1, uniqueItems: true, items: { type: 'string' } } }
+      }
+    ]
+  }
+} as const
+/** Per action, a condition: what a grant or an override grants that action only where it holds. */
+const whenMap = {
+  type: 'object',
+  description: 'Per action, a condition: the action is granted only where it holds.',
+  propertyNames: name,
+  additionalProperties: condition
+} as const
+
 const action = {
   type: 'object',
   additionalProperties: false,
@@ -29,7 +59,8 @@ const action = {
   properties: {
     description,
     level,
-    flags: { ...nameList, description: 'Flags the subject must hold for the action.' }
+    flags: { ...nameList, description: 'Flags the subject must hold for the action.' },
+    when: { ...condition, description: `Must hold for anyone to do the action, the owner included. ${condition.description}` }
   }
 } as const
 
@@ -50,6 +81,10 @@ const module = {
     description,
     relations: { ...nameList, description: 'Resource properties that name users or groups (`group:<id>`).' },
     assigned: { ...nameList, description: 'The relations that access `assigned` means; default: every relation.' },
+    attributes: {
+      ...attributes,
+      description: 'Typed properties of the resources that conditions read; not named like a relation, `project`, `parent`, `acl` or `id`.'
+    },
     actions: { type: 'object', propertyNames: name, additionalProperties: action },
     fields: { type: 'object', propertyNames: name, additionalProperties: field }
   }
@@ -75,7 +110,8 @@ const grant = {
       description: 'Per-field mode; default `edit` at level `management` or `full`, else `read`.',
       propertyNames: name,
       additionalProperties: { type: 'string', enum: ['hidden', 'read', 'edit'] }
-    }
+    },
+    when: whenMap
   }
 } as const
 
@@ -104,6 +140,10 @@ export const bundleJsonSchema = {
       description: 'Flag name to its description.',
       propertyNames: name,
       additionalProperties: { type: 'string' }
+    },
+    subject_attributes: {
+      ...attributes,
+      description: 'Typed subject attributes that conditions read (`subject.<name>`): stored under `attributes`, or given per request in `subject.properties`; not `id` or `roles`.'
     },
     modules: { type: 'object', propertyNames: name, additionalProperties: module },
     roles: { type: 'object', propertyNames: name, additionalProperties: role }

@@ -4,7 +4,9 @@
  * normalized bundle.
  */
 import type { Bits } from './bits.js'
+import type { CompiledAttribute } from './attributes.js'
 import { compileAttributes } from './attributes.js'
+import { ConditionMemo } from './condition.js'
 import { andNot, bitsOf, emptyBits, or } from './bits.js'
 import { checkBundle } from './bundle-check.js'
 import type { Issue } from './issues.js'
@@ -12,7 +14,7 @@ import type { Bundle, Grant, ModuleDef, RoleDef } from './model.js'
 import { LEVELS } from './model.js'
 import type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole, Rank } from './policy.js'
 import { allFields } from './fields.js'
-import { deepFreeze } from './own.js'
+import { deepFreeze, getOwn } from './own.js'
 import { compileScope } from './scope.js'
 
 /** The rank of a level: 0 `limited`, 1 `management`, 2 `full`. */
@@ -43,27 +45,34 @@ function compileChecked (bundle: Bundle): CompiledPolicy {
   const flagIndex = new Map(flagNames.map((name, i) => [name, i]))
   // INVARIANT: the validator only lets declared flags through, so every lookup finds an index.
   const flagBits = (names: readonly string[] | undefined): Bits => bitsOf(flagNames.length, (names ?? []).map(f => flagIndex.get(f) as number))
+  const subjectAttributes = compileAttributes(bundle.subject_attributes)
   const modules = new Map<string, CompiledModule>()
-  for (const [name, def] of Object.entries(bundle.modules)) modules.set(name, compileModule(name, modules.size, def, flagBits))
+  for (const [name, def] of Object.entries(bundle.modules)) modules.set(name, compileModule(name, modules.size, def, flagBits, subjectAttributes))
   const roles = new Map<string, CompiledRole>()
   for (const [name, def] of Object.entries(bundle.roles)) roles.set(name, compileRole(name, def, modules, flagBits))
   return {
     bundle: deepFreeze(bundle),
     flagIndex,
     flagCount: flagNames.length,
-    subjectAttributes: compileAttributes(bundle.subject_attributes),
+    subjectAttributes,
     modules,
     roles,
     profiles: new Map()
   }
 }
 
-function compileModule (name: string, ordinal: number, def: ModuleDef, flagBits: (names: readonly string[] | undefined) => Bits): CompiledModule {
+function compileModule (
+  name: string, ordinal: number, def: ModuleDef, flagBits: (names: readonly string[] | undefined) => Bits,
+  subjectAttributes: ReadonlyMap<string, CompiledAttribute>
+): CompiledModule {
   const actionDefs = Object.entries(def.actions)
   const actions = actionDefs.map(([action]) => action)
   const actionRank = actionDefs.map(([, a]) => LEVEL_RANK.get(a.level) as Rank)
   const upTo = (rank: number): Bits => bitsOf(actions.length, actionRank.flatMap((r, i) => r <= rank ? [i] : []))
   const relations = def.relations ?? []
+  const attributes = compileAttributes(def.attributes)
+  const conditions = new ConditionMemo(attributes, relations, subjectAttributes)
+  const actionWhen = actionDefs.map(([, a]) => a.when === undefined ? undefined : conditions.onResource(a.when))
   const fields: CompiledField[] = Object.entries(def.fields ?? {})
     .map(([field, f]) => ({ name: field, flags: flagBits(f.flags), flagNames: f.flags ?? [] }))
     .sort((a, b) => a.name < b.name ? -1 : 1)
@@ -77,7 +86,10 @@ function compileModule (name: string, ordinal: number, def: ModuleDef, flagBits:
     actionFlagNames: actionDefs.map(([, a]) => a.flags ?? []),
     upToRank: [upTo(0), upTo(1), upTo(2)],
     relations,
-    attributes: compileAttributes(def.attributes),
+    attributes,
+    actionWhen,
+    hasActionWhen: actionWhen.some(w => w !== undefined),
+    conditions,
     assigned: def.assigned ?? relations,
     fields,
     allFields: fields.length === 0 ? undefined : allFields(fields)
@@ -115,6 +127,10 @@ export function compileGrant (role: string, module: CompiledModule, grant: Grant
     access,
     scopes: module.actions.map(a => Object.hasOwn(scope, a) ? compileScope(module, scope[a]) : access),
     fields: new Map(Object.entries(grant.fields ?? {})),
+    when: module.actions.map(a => {
+      const text = getOwn(grant.when, a)
+      return typeof text === 'string' ? module.conditions.onResource(text) : undefined
+    }),
     source: grant
   }
 }

@@ -22,7 +22,9 @@ export const ISSUE_CODES = {
   unknown_field: 'a field is not declared in its module',
   unknown_role: 'a role is not declared in the bundle',
   duplicate_entry: 'a list names the same entry twice',
-  assigned_without_relations: 'access `assigned` is used on a module whose `assigned` relations are empty'
+  assigned_without_relations: 'access `assigned` is used on a module whose `assigned` relations are empty',
+  invalid_condition: 'a condition is not valid CEL, names something undeclared, mixes types, is outside the supported subset or cannot be planned',
+  invalid_attribute_type: 'an attribute type is not `string`, `number`, `boolean`, `timestamp`, `[string]` or `{ enum: [...] }`'
 } as const
 
 export type IssueCode = keyof typeof ISSUE_CODES

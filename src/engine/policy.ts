@@ -6,6 +6,7 @@
  */
 import type { CompiledAttribute } from './attributes.js'
 import type { Bits } from './bits.js'
+import type { CompiledCondition, ConditionMemo } from './condition.js'
 import type { SubjectProfile } from './compiled-subject.js'
 import type { Access, Bundle, FieldAccess, FieldMode, Grant } from './model.js'
 
@@ -39,6 +40,12 @@ export interface CompiledModule {
   actionIndex: ReadonlyMap<string, number>
   /** Per action index: the rank of the level it needs. */
   actionRank: readonly Rank[]
+  /** Per action index: the action's `when`, a condition for everyone (step 1). */
+  actionWhen: ReadonlyArray<CompiledCondition | undefined>
+  /** Whether any action has a `when`: decisions skip the check otherwise. */
+  hasActionWhen: boolean
+  /** The module's conditions by text (bundle, overrides, ACL entries), compiled once. */
+  conditions: ConditionMemo
   /** Per action index: the flags it needs, as a bitset over the policy's flags. */
   actionFlags: readonly Bits[]
   actionFlagNames: ReadonlyArray<readonly string[]>
@@ -72,6 +79,8 @@ export interface CompiledGrant {
   /** Per action index: `scope[action]` if present, else `access`. */
   scopes: readonly CompiledScope[]
   fields: ReadonlyMap<string, FieldMode>
+  /** Per action index: the grant's `when` for the action (it grants only where it holds). */
+  when: ReadonlyArray<CompiledCondition | undefined>
   /** The grant as the bundle (or the override) wrote it, so that overrides can be applied to it. */
   source: Grant
 }

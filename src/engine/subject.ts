@@ -129,6 +129,7 @@ function declarationOf (module: CompiledModule): ModuleDeclaration {
     actions: new Set(module.actions),
     relations: new Set(module.relations),
     assigned: module.assigned,
-    fields: new Set(module.fields.map(f => f.name))
+    fields: new Set(module.fields.map(f => f.name)),
+    attributes: module.attributes
   }
 }

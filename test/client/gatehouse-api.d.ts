@@ -672,10 +672,18 @@ export interface components {
                              * @enum {string}
                              */
                             level: "limited" | "management" | "full";
+                            /** @description Must hold for anyone to do the action, the owner included. A CEL condition (DESIGN.md §2, "Attributes and conditions"): `resource.<attribute|relation|id>`, `subject.<attribute|id|roles>`, `action.<property>`, `context.<key>`; comparisons, `in`, `&&`, `||`, `!`, `has()`, `timestamp()`. Checked at import; a missing value makes it false. */
+                            when?: string;
                         };
                     };
                     /** @description The relations that access `assigned` means; default: every relation. */
                     assigned?: string[];
+                    /** @description Typed properties of the resources that conditions read; not named like a relation, `project`, `parent`, `acl` or `id`. */
+                    attributes?: {
+                        [key: string]: ("string" | "number" | "boolean" | "timestamp") | "string"[] | {
+                            enum: string[];
+                        };
+                    };
                     /** @description Free text for people reading the policy. */
                     description?: string;
                     fields?: {
@@ -720,10 +728,20 @@ export interface components {
                             scope?: {
                                 [key: string]: ("none" | "assigned" | "all") | string[];
                             };
+                            /** @description Per action, a condition: the action is granted only where it holds. */
+                            when?: {
+                                [key: string]: string;
+                            };
                         };
                     };
                     /** @description Only holders of a protected role may change holders of one. */
                     protected?: boolean;
+                };
+            };
+            /** @description Typed subject attributes that conditions read (`subject.<name>`): stored under `attributes`, or given per request in `subject.properties`; not `id` or `roles`. */
+            subject_attributes?: {
+                [key: string]: ("string" | "number" | "boolean" | "timestamp") | "string"[] | {
+                    enum: string[];
                 };
             };
             /** @enum {integer} */
