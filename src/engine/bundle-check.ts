@@ -80,15 +80,12 @@ function wellFormedAttributes (value: unknown): ReadonlyMap<string, CompiledAttr
 
 /** Compiles conditions, reusing one cel-js environment per module (and one for ACL-like scopes). */
 export class ConditionChecker {
-  readonly #environments = new Map<ModuleDeclaration | undefined, { scope: ConditionScope, env: Environment }>()
+  readonly #environments = new Map<ModuleDeclaration, { scope: ConditionScope, env: Environment }>()
 
   constructor (private readonly subjectAttributes: ReadonlyMap<string, CompiledAttribute>) {}
 
-  /**
-   * Reports a `when` at `path` that is not a string or not an acceptable condition on
-   * `module` (`undefined`: a condition that may not read the resource).
-   */
-  check (sink: IssueSink, value: unknown, path: string, what: string, module: ModuleDeclaration | undefined): string | undefined {
+  /** Reports a `when` at `path` that is not a string or not an acceptable condition on `module`. */
+  check (sink: IssueSink, value: unknown, path: string, what: string, module: ModuleDeclaration): string | undefined {
     if (typeof value !== 'string') {
       sink.add(path, 'invalid_type', `the condition of ${what} must be a string of CEL, not ${jsonType(value)}`)
       return undefined
@@ -96,7 +93,8 @@ export class ConditionChecker {
     let known = this.#environments.get(module)
     if (known === undefined) {
       const scope: ConditionScope = {
-        resource: module === undefined ? undefined : { attributes: module.attributes, relations: [...module.relations] },
+        resource: { attributes: module.attributes, relations: [...module.relations] },
+        readsResource: true,
         subjectAttributes: this.subjectAttributes
       }
       known = { scope, env: celEnvironment(scope) }
@@ -236,7 +234,8 @@ function checkAction (sink: IssueSink, value: unknown, path: string, module: str
   rejectUnknownKeys(sink, a, ACTION_KEYS, path, what)
   const description = optionalString(sink, a.description, child(path, 'description'), `the description of ${what}`)
   const flags = flagList(sink, a.flags, child(path, 'flags'), what, decl)
-  const when = a.when === undefined ? undefined : decl.conditions.check(sink, a.when, child(path, 'when'), what, decl.modules.get(module))
+  // INVARIANT: every module of the bundle is declared.
+  const when = a.when === undefined ? undefined : decl.conditions.check(sink, a.when, child(path, 'when'), what, decl.modules.get(module) as ModuleDeclaration)
   if (a.level === undefined) {
     sink.add(child(path, 'level'), 'missing_property', `${what} lacks required property \`level\``)
     return undefined

@@ -58,8 +58,9 @@ export interface CompiledCondition {
 
 /** What a condition may name: the module's attributes and relations, the subject's attributes. */
 export interface ConditionScope {
-  /** `undefined`: the condition may not read the resource (an ACL entry's). */
-  resource: { attributes: ReadonlyMap<string, CompiledAttribute>, relations: readonly string[] } | undefined
+  resource: { attributes: ReadonlyMap<string, CompiledAttribute>, relations: readonly string[] }
+  /** `false`: the condition may not read the resource (an ACL entry's), though its names type-check. */
+  readsResource: boolean
   subjectAttributes: ReadonlyMap<string, CompiledAttribute>
 }
 
@@ -80,10 +81,8 @@ export function celEnvironment (scope: ConditionScope): Environment {
   const subject: Record<string, string> = { id: 'string', roles: 'list<string>' }
   for (const [name, a] of scope.subjectAttributes) subject[name] = CEL_TYPES[a.type]
   const resource: Record<string, string> = { id: 'string' }
-  if (scope.resource !== undefined) {
-    for (const relation of scope.resource.relations) resource[relation] = 'list<string>'
-    for (const [name, a] of scope.resource.attributes) resource[name] = CEL_TYPES[a.type]
-  }
+  for (const relation of scope.resource.relations) resource[relation] = 'list<string>'
+  for (const [name, a] of scope.resource.attributes) resource[name] = CEL_TYPES[a.type]
   return new Environment({ unlistedVariablesAreDyn: false, limits: { maxAstNodes: 512, maxDepth: 32 } })
     .registerVariable('resource', { schema: resource })
     .registerVariable('subject', { schema: subject })
@@ -316,7 +315,7 @@ class Translator {
     }
     // INVARIANT: the environment declares only `resource`, `subject`, `action` and `context`.
     const resource = this.scope.resource
-    if (resource === undefined) throw new Refusal(node.start + 1, 'an ACL entry\'s condition may read `subject`, `action` and `context`, not `resource` (the ACL already sits on the resource)')
+    if (!this.scope.readsResource) throw new Refusal(node.start + 1, 'an ACL entry\'s condition may read `subject`, `action` and `context`, not `resource` (the ACL already sits on the resource)')
     this.readsResource = true
     if (first === 'id') return { src: 'resource_id', type: 'string' }
     const attribute = resource.attributes.get(first)
@@ -363,14 +362,25 @@ export class ConditionMemo {
   readonly #acl = new Map<string, CompiledCondition>()
 
   constructor (attributes: ReadonlyMap<string, CompiledAttribute>, relations: readonly string[], subjectAttributes: ReadonlyMap<string, CompiledAttribute>) {
-    this.#onResource = { resource: { attributes, relations }, subjectAttributes }
-    this.#withoutResource = { resource: undefined, subjectAttributes }
+    this.#onResource = { resource: { attributes, relations }, readsResource: true, subjectAttributes }
+    this.#withoutResource = { resource: { attributes, relations }, readsResource: false, subjectAttributes }
   }
 
   /** A condition on the module's resources (an action's, a grant's, an override's). */
   onResource (text: string): CompiledCondition {
     this.#resourceEnv ??= celEnvironment(this.#onResource)
     return remember(this.#resource, text, () => compileCondition(text, this.#onResource, this.#resourceEnv as Environment))
+  }
+
+  /**
+   * Why `text` is refused as a condition on the resource (`onResource`) or without it
+   * (an ACL entry's), `undefined` when it is accepted: what document validators report.
+   */
+  refusal (text: string, onResource: boolean): string | undefined {
+    const scope = onResource ? this.#onResource : this.#withoutResource
+    const env = onResource ? (this.#resourceEnv ??= celEnvironment(scope)) : (this.#aclEnv ??= celEnvironment(scope))
+    const result = compileCondition(text, scope, env)
+    return result.ok ? undefined : result.message
   }
 
   /** A condition that may not read the resource (an ACL entry's). */
@@ -384,9 +394,14 @@ function remember (memo: Map<string, CompiledCondition>, text: string, compile: 
   const known = memo.get(text)
   if (known !== undefined) return known
   const result = compile()
-  const condition = result.ok ? result.condition : { text, root: NEVER, readsResource: false, reads: [] }
+  const condition = result.ok ? result.condition : never(text)
   if (memo.size < MAX_MEMO_CONDITIONS) memo.set(text, condition)
   return condition
 }
 
 const NEVER: Condition = Object.freeze({ op: 'const', value: false })
+
+/** A condition that never holds, standing for `text` that did not compile. */
+export function never (text: string): CompiledCondition {
+  return { text, root: NEVER, readsResource: false, reads: [] }
+}

@@ -8,6 +8,8 @@
 import type { Bits } from './bits.js'
 import { bitsOf, clearBit, emptyBits, hasBit, orInto, setBit } from './bits.js'
 import { compileGrant } from './compile.js'
+import type { CompiledCondition } from './condition.js'
+import { never } from './condition.js'
 import { aclFields, grantFields } from './fields.js'
 import type { FieldAccess, Grant, ModuleOverride, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
@@ -63,6 +65,8 @@ export class DecisionContext {
   readonly override: ModuleOverride | undefined
   /** Per action index: set when the override denies the action (step 3); `undefined` when it denies none. */
   readonly overrideDenies: Bits | undefined
+  /** Per action index: the override's `when` (see `candidateStanding`); `undefined` when it has none. */
+  readonly overrideWhen: ReadonlyArray<CompiledCondition | undefined> | undefined
   readonly superRole: SuperRole | undefined
   /** Role grants (override applied), or the override's own grant when no role that applies has a grant on the module. */
   readonly grants: readonly CandidateGrant[]
@@ -77,6 +81,7 @@ export class DecisionContext {
     this.flags = applied.flags
     this.override = override
     this.overrideDenies = override === undefined || listOf(override.deny).length === 0 ? undefined : actionBits(module, override.deny)
+    this.overrideWhen = overrideConditions(module, override)
     this.superRole = findSuperRole(applied.roles, module.name)
     this.grants = candidateGrants(applied.roles, module, override)
     this.#fieldsByGranting = undefined
@@ -178,6 +183,20 @@ export function moduleOverrides (subject: Subject): Map<string, ModuleOverride> 
     out.set(module, { ...override, allow: strings(override.allow), deny: strings(override.deny) })
   }
   return out
+}
+
+/**
+ * The override's `when` per action index, `undefined` without one. A condition that is
+ * not a string (a document that skipped validation) never holds.
+ */
+function overrideConditions (module: CompiledModule, override: ModuleOverride | undefined): Array<CompiledCondition | undefined> | undefined {
+  const when: unknown = override?.when
+  if (!isRecord(when) || Object.keys(when).length === 0) return undefined
+  return module.actions.map(action => {
+    const text = getOwn(when, action)
+    if (text === undefined) return undefined
+    return typeof text === 'string' ? module.conditions.onResource(text) : never(JSON.stringify(text) ?? '')
+  })
 }
 
 /** The actions of `module` named in `names` (unknown names ignored), as a bitset over its actions. */

@@ -13,13 +13,14 @@ import { refusalOf, subjectFor } from './compiled-subject.js'
 import type { CandidateGrant, DecisionContext } from './context.js'
 import { effectiveProject, MAX_MASKED_GRANTS } from './context.js'
 import { grantFields } from './fields.js'
+import { holds } from './condition-eval.js'
 import type { GrantFailureRank, GrantStanding } from './grant.js'
-import { GRANTS, grantStanding } from './grant.js'
-import type { DecisionRequest, FieldAccess, ResourceFacts, Subject } from './model.js'
+import { candidateStanding, effectiveGrant, GRANTS, grantStanding, NO_INPUTS } from './grant.js'
+import type { ConditionInputs, DecisionRequest, FieldAccess, ResourceFacts, Subject } from './model.js'
 import { listOf } from './own.js'
 import type { CompiledGrant, CompiledPolicy } from './policy.js'
 import {
-  AclReason, ActionReason, GRANT_FAILURES, GrantFailureReason, ModuleUnknownReason, RoleReason,
+  AclReason, ActionConditionReason, ActionReason, GRANT_FAILURES, GrantFailureReason, ModuleUnknownReason, RoleReason,
   SubjectRefusedReason, SubjectUnknownReason
 } from './reason-text.js'
 import type { Decision, Reason } from './reasons.js'
@@ -42,27 +43,39 @@ export function decide (policy: CompiledPolicy, request: DecisionRequest): Decis
   if (module === undefined) return deny(new ModuleUnknownReason(resource.module))
   const index = module.actionIndex.get(action)
   if (index === undefined) return deny(new ActionReason('action_unknown', cs.id, action, module.name))
+  // Step 1, last: the action's `when`, for everyone.
+  if (module.hasActionWhen) {
+    const when = module.actionWhen[index]
+    if (when !== undefined && !holds(when, cs.subject, resource, request)) return deny(new ActionConditionReason(cs.id, action, module.name, when, resource, undefined))
+  }
   // Step 2: the owner may do everything.
   if (cs.owner) return allow(new ActionReason('owner', cs.id, action, module.name), module.allFields)
   const ancestors = listOf(request.ancestors)
-  return decideAction(cs, cs.context(module, effectiveProject(resource, ancestors)), resource, ancestors, index, true)
+  return decideAction(cs, cs.context(module, effectiveProject(resource, ancestors)), resource, ancestors, index, true, request)
 }
 
 /**
  * The actions of the resource's module that the subject may do, in declaration order:
- * exactly those for which `decide` allows. Empty for an unknown, inactive or
- * `login: false` subject and for an unknown module.
+ * exactly those for which `decide` allows (with the same request `inputs`). Empty for an
+ * unknown, inactive or `login: false` subject and for an unknown module.
  */
-export function allowedActions (policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, resource: ResourceFacts, ancestors?: readonly ResourceFacts[]): string[] {
+export function allowedActions (
+  policy: CompiledPolicy, subject: Subject | CompiledSubject | undefined, resource: ResourceFacts, ancestors?: readonly ResourceFacts[],
+  inputs: ConditionInputs = NO_INPUTS
+): string[] {
   if (subject === undefined) return []
   const cs = subjectFor(policy, subject)
   if (cs.refusal !== undefined) return []
   const module = policy.modules.get(resource.module)
   if (module === undefined) return []
-  if (cs.owner) return [...module.actions]
+  const passes = (i: number): boolean => {
+    const when = module.actionWhen[i]
+    return when === undefined || holds(when, cs.subject, resource, inputs)
+  }
+  if (cs.owner) return module.actions.filter((_, i) => passes(i))
   const list = listOf(ancestors)
   const ctx = cs.context(module, effectiveProject(resource, list))
-  return module.actions.filter((_, i) => decideAction(cs, ctx, resource, list, i, false).allowed)
+  return module.actions.filter((_, i) => passes(i) && decideAction(cs, ctx, resource, list, i, false, inputs).allowed)
 }
 
 /** Step 1 for a known subject: inactive or `login: false` subjects are refused; an unexpected status or login value refuses too. */
@@ -72,7 +85,10 @@ export function refuseSubject (subject: Subject): Decision | undefined {
 }
 
 /** Steps 3 to 6 for one action (by index) in a context. */
-function decideAction (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, ancestors: readonly ResourceFacts[], index: number, withFields: boolean): Decision {
+function decideAction (
+  cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, ancestors: readonly ResourceFacts[], index: number, withFields: boolean,
+  inputs: ConditionInputs
+): Decision {
   const module = ctx.module
   // Step 3: a per-user override that denies the action.
   if (ctx.overrideDenied(index)) {
@@ -84,36 +100,34 @@ function decideAction (cs: CompiledSubject, ctx: DecisionContext, resource: Reso
     return allow(new RoleReason(superRole.code, superRole.role, cs.id, module.actions[index] as string, module.name), withFields ? module.allFields : undefined)
   }
   const holder = aclHolder(resource, ancestors)
-  if (holder !== undefined) return decideByAcl(cs, ctx, holder, resource, index, withFields)
-  return decideByGrants(cs, ctx, resource, index, withFields)
+  if (holder !== undefined) return decideByAcl(cs, ctx, holder, resource, index, withFields, inputs)
+  return decideByGrants(cs, ctx, resource, index, withFields, inputs)
 }
 
 /** Step 4: the ACL replaces roles, levels, flags and scopes for this resource. */
-function decideByAcl (cs: CompiledSubject, ctx: DecisionContext, holder: ResourceFacts, resource: ResourceFacts, index: number, withFields: boolean): Decision {
+function decideByAcl (
+  cs: CompiledSubject, ctx: DecisionContext, holder: ResourceFacts, resource: ResourceFacts, index: number, withFields: boolean,
+  inputs: ConditionInputs
+): Decision {
   const { module } = ctx
   const action = module.actions[index] as string
   const entries = listOf(holder.acl)
   const inherited = holder !== resource
-  const denier = aclDenier(cs.names, ctx.roleRefs, entries, action)
+  const denier = aclDenier(cs.names, ctx.roleRefs, entries, action, cs.subject, inputs, module.conditions)
   if (denier !== undefined) {
     return deny(new AclReason('denied', denier.who, holder.id, resource.id, inherited, cs.id, action, module.name))
   }
-  const allower = aclAllower(cs.names, ctx.roleRefs, entries, action)
+  const allower = aclAllower(cs.names, ctx.roleRefs, entries, action, cs.subject, inputs, module.conditions)
   if (allower !== undefined) {
     const fields = withFields && module.allFields !== undefined ? ctx.aclFields() : undefined
     return allow(new AclReason('allowed', allower.who, holder.id, resource.id, inherited, cs.id, action, module.name), fields)
   }
-  const outcome = aclAnyMatches(cs.names, ctx.roleRefs, entries) ? 'not_allowed' : 'no_match'
+  const outcome = aclAnyMatches(cs.names, ctx.roleRefs, entries, cs.subject, inputs, module.conditions) ? 'not_allowed' : 'no_match'
   return deny(new AclReason(outcome, '', holder.id, resource.id, inherited, cs.id, action, module.name))
 }
 
-/** How `grant` stands for the action at `index` on `resource`, the subject's flags known. */
-function standing (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, grant: CompiledGrant, index: number): GrantStanding {
-  return grantStanding(grant, ctx.module, index, ctx.flags, resource.relations, names)
-}
-
 /** Step 5 (any granting grant allows) and step 6 (deny with the most specific reason). */
-function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, index: number, withFields: boolean): Decision {
+function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, index: number, withFields: boolean, inputs: ConditionInputs): Decision {
   const { grants, module } = ctx
   const names = cs.names
   const action = module.actions[index] as string
@@ -123,7 +137,7 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
   let worst: GrantStanding = GRANTS
   let worstAt = -1
   for (let g = 0; g < grants.length; g++) {
-    const failure = standing(names, ctx, resource, (grants[g] as CandidateGrant).grant, index)
+    const failure = candidateStanding(grants[g] as CandidateGrant, ctx, index, resource, names, cs.subject, inputs)
     if (failure === GRANTS) {
       if (first < 0) first = g
       if (g < MAX_MASKED_GRANTS) granting |= 1 << g
@@ -133,9 +147,9 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
     }
   }
   if (first >= 0) {
-    const fields = withFields && module.allFields !== undefined ? grantedFields(names, ctx, resource, index, granting) : undefined
+    const fields = withFields && module.allFields !== undefined ? grantedFields(cs, ctx, resource, index, granting, inputs) : undefined
     // A role grant that grants without the override's help is a plain role grant.
-    const plain = ctx.override === undefined ? first : plainGrant(names, ctx, resource, index, first)
+    const plain = ctx.override === undefined ? first : plainGrant(cs, ctx, resource, index, first, inputs)
     if (plain >= 0) return allow(new RoleReason('role_grant', (grants[plain] as CandidateGrant).grant.role, cs.id, action, module.name), fields)
     const over = grants[first] as CandidateGrant
     return allow(new RoleReason('override_grant', over.original === undefined ? '' : over.grant.role, cs.id, action, module.name), fields)
@@ -144,23 +158,30 @@ function decideByGrants (cs: CompiledSubject, ctx: DecisionContext, resource: Re
     // Step 6 with nothing tried: no role that applies has a grant on the module, and there is no override.
     return deny(new ActionReason('no_grant', cs.id, action, module.name))
   }
-  return deny(new GrantFailureReason(GRANT_FAILURES[worst as GrantFailureRank], cs.id, ctx, index, grants[worstAt] as CandidateGrant))
+  return deny(new GrantFailureReason(GRANT_FAILURES[worst as GrantFailureRank], cs.id, ctx, index, grants[worstAt] as CandidateGrant, resource, cs.subject, inputs))
 }
 
 /** The first granting role grant (from `first` on) that also grants without the override, or -1. */
-function plainGrant (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, index: number, first: number): number {
+function plainGrant (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, index: number, first: number, inputs: ConditionInputs): number {
   for (let g = first; g < ctx.grants.length; g++) {
-    const { grant, original } = ctx.grants[g] as CandidateGrant
+    const candidate = ctx.grants[g] as CandidateGrant
+    const original = candidate.original
     if (original === undefined) continue
-    if (standing(names, ctx, resource, grant, index) === GRANTS && standing(names, ctx, resource, original, index) === GRANTS) return g
+    if (candidateStanding(candidate, ctx, index, resource, cs.names, cs.subject, inputs) === GRANTS &&
+      grantStanding(original, ctx.module, index, ctx.flags, resource, cs.names, cs.subject, inputs) === GRANTS) return g
   }
   return -1
 }
 
 /** The fields under the granting grants: remembered by the context per granting set, when that fits a mask. */
-function grantedFields (names: ReadonlySet<string>, ctx: DecisionContext, resource: ResourceFacts, index: number, granting: number): FieldAccess {
-  if (ctx.grants.length <= MAX_MASKED_GRANTS) return ctx.fieldsOfGranting(granting)
+function grantedFields (cs: CompiledSubject, ctx: DecisionContext, resource: ResourceFacts, index: number, granting: number, inputs: ConditionInputs): FieldAccess {
+  // An override's `when` may put the role grant in the override's place: the fields are then the role grant's.
+  if (ctx.grants.length <= MAX_MASKED_GRANTS && ctx.overrideWhen === undefined) return ctx.fieldsOfGranting(granting)
   const grants: CompiledGrant[] = []
-  for (const { grant } of ctx.grants) if (standing(names, ctx, resource, grant, index) === GRANTS) grants.push(grant)
+  for (const candidate of ctx.grants) {
+    if (candidateStanding(candidate, ctx, index, resource, cs.names, cs.subject, inputs) === GRANTS) {
+      grants.push(effectiveGrant(candidate, ctx, index, resource, cs.subject, inputs) as CompiledGrant)
+    }
+  }
   return grantFields(ctx.module, grants, ctx.flags)
 }

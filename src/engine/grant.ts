@@ -12,18 +12,26 @@
  */
 import type { Bits } from './bits.js'
 import { covers, hasBit } from './bits.js'
+import type { CompiledCondition } from './condition.js'
+import { holds } from './condition-eval.js'
+import type { CandidateGrant, DecisionContext } from './context.js'
+import type { ConditionInputs, ResourceFacts, Subject } from './model.js'
 import type { CompiledGrant, CompiledModule, CompiledScope } from './policy.js'
 import { inScope } from './scope.js'
 
 /** The grant grants the action (on this resource; on every resource when the resource is not known). */
 export const GRANTS = -1
-/** Only when the resource is not known: the grant grants the action exactly on the resources in `grantScope`. */
+/**
+ * Only when the resource is not known: the grant grants the action exactly on the
+ * resources in `grantScope` where `grantCondition` (if any) holds.
+ */
 export const GRANTS_IN_SCOPE = -2
 /** The failures: indexes into `GRANT_FAILURES` (reason-text.ts), the more specific the higher. */
 export const ACTION_DENIED = 0
 export const LEVEL_INSUFFICIENT = 1
 export const FLAG_MISSING = 2
 export const NOT_IN_SCOPE = 3
+export const CONDITION_FAILED = 4
 
 /**
  * How a grant stands for one action: `GRANTS`, `GRANTS_IN_SCOPE` (resource not known) or
@@ -32,7 +40,7 @@ export const NOT_IN_SCOPE = 3
  */
 export type GrantStanding =
   | typeof GRANTS | typeof GRANTS_IN_SCOPE
-  | typeof ACTION_DENIED | typeof LEVEL_INSUFFICIENT | typeof FLAG_MISSING | typeof NOT_IN_SCOPE
+  | typeof ACTION_DENIED | typeof LEVEL_INSUFFICIENT | typeof FLAG_MISSING | typeof NOT_IN_SCOPE | typeof CONDITION_FAILED
 
 /** A standing that is a failure: an index into `GRANT_FAILURES`. */
 export type GrantFailureRank = Exclude<GrantStanding, typeof GRANTS | typeof GRANTS_IN_SCOPE>
@@ -48,20 +56,62 @@ const EVERY_RESOURCE: CompiledScope = Object.freeze({ kind: 'all', access: 'all'
  * - every flag the action needs must be in `flags` (`FLAG_MISSING`); `flags` undefined:
  *   not known, not checked (the role view lists the flags instead);
  * - the resource must be in the action's scope (`NOT_IN_SCOPE`) for the subject known by
- *   `names`; `relations` undefined: the resource is not known yet, and a grant that
- *   passes the rest stands as `GRANTS_IN_SCOPE` (its scope is `grantScope`).
+ *   `names`, and the grant's `when` for the action must hold there for `subject` and the
+ *   request's `inputs` (`CONDITION_FAILED`); `resource` undefined: the resource is not
+ *   known yet, and a grant that passes the rest stands as `GRANTS_IN_SCOPE` (its scope
+ *   is `grantScope`, its condition `grantCondition`).
  *
  * Allocation-free: decisions call it in their hot loop.
  */
 export function grantStanding (
   grant: CompiledGrant, module: CompiledModule, index: number, flags: Bits | undefined,
-  relations: Readonly<Record<string, readonly string[]>> | undefined, names: ReadonlySet<string>
+  resource: ResourceFacts | undefined, names: ReadonlySet<string>, subject?: Subject, inputs?: ConditionInputs
 ): GrantStanding {
   if (grant.admin) return GRANTS
   if (!hasBit(grant.granted, index)) return hasBit(grant.deny, index) ? ACTION_DENIED : LEVEL_INSUFFICIENT
   if (flags !== undefined && !covers(flags, module.actionFlags[index] as Bits)) return FLAG_MISSING
-  if (relations === undefined) return GRANTS_IN_SCOPE
-  return inScope(grant.scopes[index] as CompiledScope, relations, names) ? GRANTS : NOT_IN_SCOPE
+  if (resource === undefined) return GRANTS_IN_SCOPE
+  if (!inScope(grant.scopes[index] as CompiledScope, resource.relations, names)) return NOT_IN_SCOPE
+  const when = grant.when[index]
+  // INVARIANT: callers that pass a resource pass the subject too.
+  return when === undefined || holds(when, subject as Subject, resource, inputs ?? NO_INPUTS) ? GRANTS : CONDITION_FAILED
+}
+
+/** A request without action properties, context or subject attributes. */
+export const NO_INPUTS: ConditionInputs = Object.freeze({})
+
+/**
+ * How a candidate grant of a decision context stands (see `grantStanding`): a per-user
+ * override with a `when` for the action changes the role grant only where that
+ * condition holds; elsewhere the role grant stands as the bundle wrote it, and the
+ * override's own grant (no role grant on the module) grants nothing (`CONDITION_FAILED`).
+ * The resource must be known.
+ */
+export function candidateStanding (
+  candidate: CandidateGrant, ctx: DecisionContext, index: number, resource: ResourceFacts, names: ReadonlySet<string>,
+  subject: Subject, inputs: ConditionInputs
+): GrantStanding {
+  const grant = effectiveGrant(candidate, ctx, index, resource, subject, inputs)
+  return grant === undefined ? CONDITION_FAILED : grantStanding(grant, ctx.module, index, ctx.flags, resource, names, subject, inputs)
+}
+
+/** The grant that stands for the candidate on this resource: `undefined` when the override's own grant's condition fails. */
+export function effectiveGrant (
+  candidate: CandidateGrant, ctx: DecisionContext, index: number, resource: ResourceFacts, subject: Subject, inputs: ConditionInputs
+): CompiledGrant | undefined {
+  const when = overrideCondition(ctx, index)
+  if (when === undefined || holds(when, subject, resource, inputs)) return candidate.grant
+  return candidate.original
+}
+
+/** The override's `when` for the action at `index`, if any. */
+export function overrideCondition (ctx: DecisionContext, index: number): CompiledCondition | undefined {
+  return ctx.overrideWhen === undefined ? undefined : ctx.overrideWhen[index]
+}
+
+/** The grant's `when` for the action at `index`, if any: with `grantScope`, what a `GRANTS_IN_SCOPE` grant reaches. */
+export function grantCondition (grant: CompiledGrant, index: number): CompiledCondition | undefined {
+  return grant.when[index]
 }
 
 /** The resources `grant` reaches for the action at `index`: its per-action scope, else its access; every resource under `admin`. */

@@ -6,7 +6,7 @@
  * allows the action on it. It mirrors docs/decisions/0001-decision-semantics.md by
  * reusing the decision's own building blocks (the compiled subject's contexts, `aclVerdict`, grants).
  */
-import type { ApplicableAcl } from './acl.js'
+import type { AclSubject, ApplicableAcl } from './acl.js'
 import { aclVerdict } from './acl.js'
 import { assertNever } from './assert.js'
 import type { Comparison } from './attributes.js'
@@ -14,10 +14,13 @@ import { compareAttribute } from './attributes.js'
 import type { CompiledSubject } from './compiled-subject.js'
 import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
-import { GRANTS, GRANTS_IN_SCOPE, grantScope, grantStanding } from './grant.js'
+import { conditionTerm } from './condition-plan.js'
+import { GRANTS, GRANTS_IN_SCOPE, grantCondition, grantScope, grantStanding, NO_INPUTS, overrideCondition } from './grant.js'
 import type { AclEntry, AttributeType, AttributeValue, ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
-import type { CompiledModule, CompiledPolicy } from './policy.js'
+import type { CompiledGrant, CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
+import type { Term } from './terms.js'
+import { and, idIn, not, or, projectIn, relationContainsAny, termKey } from './terms.js'
 
 /**
  * How many `parent` links are followed from a resource: its ancestors are at most this
@@ -120,9 +123,14 @@ export function planSearch (
   if (mod === undefined) return NEVER
   const index = mod.actionIndex.get(action)
   if (index === undefined) return NEVER
+  const inputs = request ?? NO_INPUTS
+  // Step 1, last: the action's `when`, for everyone.
+  const when = mod.actionWhen[index]
+  const actionTerm = when === undefined ? true : conditionTerm(when, cs.subject, inputs)
+  if (actionTerm === false) return NEVER
   // Step 2: the owner.
-  if (cs.owner) return ALWAYS
-  const contexts = new Contexts(cs, mod, index)
+  if (cs.owner) return toPlan(actionTerm)
+  const contexts = new Contexts(cs, mod, index, inputs)
   const base = contexts.of(undefined)
   // Step 3: a per-user override that denies the action (the same for every resource).
   if (base.ctx.overrideDenied(index)) return NEVER
@@ -141,14 +149,15 @@ export function planSearch (
     // A super role ignores the ACL: reach is true there, and the ids must not be in D.
     if (c.superRole) continue
     const acl: ApplicableAcl = { entries: listOf(group.entries), holder: HOLDER }
-    if (aclVerdict({ names: cs.names, roleRefs: c.ctx.roleRefs }, acl, action).allowed) {
+    const who: AclSubject = { names: cs.names, roleRefs: c.ctx.roleRefs, subject: cs.subject, inputs, conditions: mod.conditions }
+    if (aclVerdict(who, acl, action).allowed) {
       if (c.grants !== true) allowedByAcl.push(...listOf(group.ids))
     } else if (c.grants !== false) {
       deniedByAcl.push(...listOf(group.ids))
     }
   }
-  const reach = byProject(contexts, c => c.superRole ? true : grantsTerm(c.grants, cs.names))
-  return toPlan(or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach)))
+  const reach = byProject(contexts, c => c.superRole ? true : c.grants)
+  return toPlan(and(actionTerm, or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach))))
 }
 
 /** Whether `resource` satisfies `plan`: the in-memory reading of a plan, as SQL reads it. */
@@ -194,18 +203,13 @@ const NEVER: QueryPlan = Object.freeze({ kind: 'never' })
 /** ACL verdicts do not read the holder; groups name it only for people. */
 const HOLDER: ResourceFacts = Object.freeze({ module: '', id: '', relations: {} })
 
-/**
- * What the grants of one context give for the action, whatever the resource: nothing,
- * everything, or the resources where one of these relations names the subject.
- */
-type GrantsReach = boolean | readonly string[]
-
 /** One context: the roles that apply in one project (or in none) and what they give. */
 interface ProjectContext {
   ctx: DecisionContext
   /** A role that applies is `all: true` or admin of the module: ACLs and grants are not consulted. */
   superRole: boolean
-  grants: GrantsReach
+  /** The resources the grants of the context give the action on (ACLs aside). */
+  grants: Term
 }
 
 /** The contexts of the subject on the module, by effective project, computed once each. */
@@ -215,7 +219,8 @@ class Contexts {
   constructor (
     private readonly subject: CompiledSubject,
     private readonly module: CompiledModule,
-    private readonly index: number
+    private readonly index: number,
+    private readonly inputs: ConditionInputs
   ) {}
 
   /** The projects in which the subject holds roles: the only ones whose context may differ from no project's. */
@@ -227,33 +232,55 @@ class Contexts {
     const known = this.#byProject.get(project)
     if (known !== undefined) return known
     const ctx = this.subject.context(this.module, project)
-    const made: ProjectContext = { ctx, superRole: ctx.superRole !== undefined, grants: grantsReach(ctx, this.index) }
+    const made: ProjectContext = { ctx, superRole: ctx.superRole !== undefined, grants: grantsTerm(ctx, this.index, this.subject, this.inputs) }
     this.#byProject.set(project, made)
     return made
   }
 }
 
-/** Step 5 for one action, whatever the resource: each grant weighed as a decision weighs it, the resource left open. */
-function grantsReach (ctx: DecisionContext, index: number): GrantsReach {
+/**
+ * Step 5 for one action, whatever the resource: each candidate grant weighed as
+ * `candidateStanding` weighs it, the resource left open. Grants without conditions
+ * reach the union of their scopes' relations; conditional ones add their own terms.
+ */
+function grantsTerm (ctx: DecisionContext, index: number, cs: CompiledSubject, inputs: ConditionInputs): Term {
   const relations = new Set<string>()
-  for (const { grant } of ctx.grants) {
+  const conditional: Term[] = []
+  const names = [...cs.names]
+  const reach = (grant: CompiledGrant): Term => {
+    const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
+    if (standing === GRANTS) return true
+    if (standing !== GRANTS_IN_SCOPE) return false
+    const when = grantCondition(grant, index)
+    return and(scopeTerm(grantScope(grant, index), names), when === undefined ? true : conditionTerm(when, cs.subject, inputs))
+  }
+  const overrideWhen = overrideCondition(ctx, index)
+  for (const { grant, original } of ctx.grants) {
+    if (overrideWhen !== undefined) {
+      const applies = conditionTerm(overrideWhen, cs.subject, inputs)
+      conditional.push(or(and(applies, reach(grant)), and(not(applies), original === undefined ? false : reach(original))))
+      continue
+    }
     const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
     if (standing === GRANTS) return true
     if (standing !== GRANTS_IN_SCOPE) continue
     const scope = grantScope(grant, index)
-    if (scope.kind === 'all') return true
-    if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
+    if (grantCondition(grant, index) !== undefined) conditional.push(reach(grant))
+    else if (scope.kind === 'all') return true
+    else if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
   }
-  return relations.size === 0 ? false : [...relations].sort()
+  return or(...[...relations].sort().map(relation => relationContainsAny(relation, names)), ...conditional)
+}
+
+/** The resources in a scope for a subject known by `names`. */
+function scopeTerm (scope: CompiledScope, names: readonly string[]): Term {
+  if (scope.kind === 'all') return true
+  if (scope.kind === 'none') return false
+  return or(...scope.relations.map(relation => relationContainsAny(relation, names)))
 }
 
 /** Names are only read where the resource is known. */
 const NO_NAMES: ReadonlySet<string> = new Set()
-
-function grantsTerm (reach: GrantsReach, names: ReadonlySet<string>): Term {
-  if (typeof reach === 'boolean') return reach
-  return or(...reach.map(relation => relationContainsAny(relation, [...names])))
-}
 
 /**
  * A term that depends on the resource's effective project only through the context:
@@ -280,67 +307,10 @@ function byProject (contexts: Contexts, value: (c: ProjectContext) => Term): Ter
   )
 }
 
-// --- Terms: filters with the constants `true` and `false`, simplified as they are built.
-
-type Term = Filter | boolean
-
-const termKey = (term: Term): string => JSON.stringify(term)
-
 function toPlan (term: Term): QueryPlan {
   if (term === true) return ALWAYS
   if (term === false) return NEVER
   return { kind: 'conditional', filter: term }
-}
-
-function uniqueSorted (values: readonly string[]): string[] {
-  return [...new Set(values)].sort()
-}
-
-function projectIn (values: readonly string[]): Term {
-  return values.length === 0 ? false : { op: 'project_in', values: uniqueSorted(values) }
-}
-
-function idIn (values: readonly string[]): Term {
-  return values.length === 0 ? false : { op: 'id_in', values: uniqueSorted(values) }
-}
-
-/** INVARIANT: `values` is the subject's names, never empty (they hold its id). */
-function relationContainsAny (relation: string, values: readonly string[]): Filter {
-  return { op: 'relation_contains_any', relation, values: [...new Set(values)] }
-}
-
-/** The negation of a term; plans only negate `project_in` and `id_in` leaves. */
-function not (term: Term): Term {
-  return typeof term === 'boolean' ? !term : { op: 'not', arg: term }
-}
-
-/** `and` or `or` of terms: nested ones of the same kind flattened, the neutral constant dropped, the absorbing one absorbing, repeats dropped. */
-function junction (op: 'and' | 'or', terms: readonly Term[]): Term {
-  const absorbing = op === 'or'
-  const args: Filter[] = []
-  const seen = new Set<string>()
-  const add = (term: Term): boolean => {
-    if (typeof term === 'boolean') return term === absorbing
-    if (term.op === op) return term.args.some(add)
-    const key = termKey(term)
-    if (!seen.has(key)) {
-      seen.add(key)
-      args.push(term)
-    }
-    return false
-  }
-  for (const term of terms) if (add(term)) return absorbing
-  if (args.length === 0) return !absorbing
-  if (args.length === 1) return args[0] as Filter
-  return { op, args }
-}
-
-function and (...terms: Term[]): Term {
-  return junction('and', terms)
-}
-
-function or (...terms: Term[]): Term {
-  return junction('or', terms)
 }
 
 // --- JSON Schemas, for OpenAPI and for callers that validate plans they receive.

@@ -5,9 +5,12 @@
  * INVARIANT: `message` and `toJSON()` say exactly what an eagerly built
  * `{ code, message }` would; the JSON form is the wire form.
  */
+import type { CompiledCondition } from './condition.js'
 import type { CandidateGrant, DecisionContext } from './context.js'
+import { effectiveGrant, overrideCondition } from './grant.js'
+import type { ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { LEVELS } from './model.js'
-import { listOf } from './own.js'
+import { getOwn, listOf } from './own.js'
 import { hasBit } from './bits.js'
 import type { CompiledGrant, CompiledScope, Rank } from './policy.js'
 import type { Reason, ReasonCode } from './reasons.js'
@@ -181,8 +184,52 @@ export class AclReason extends LazyReason {
  * Why one grant did not grant an action, least specific first: a deny reports the most
  * specific one found over all grants (`no_grant` when there was no grant to try).
  */
-export const GRANT_FAILURES = ['action_denied', 'level_insufficient', 'flag_missing', 'not_in_scope'] as const
+export const GRANT_FAILURES = ['action_denied', 'level_insufficient', 'flag_missing', 'not_in_scope', 'condition_failed'] as const
 export type GrantFailure = typeof GRANT_FAILURES[number]
+
+/**
+ * A condition did not hold: the action's `when` (step 1, `by` undefined) or a grant's or
+ * override's (step 6, `by` names it). The sentence names the action, the module, the
+ * condition and the resource's values of the attributes it reads.
+ */
+export class ActionConditionReason extends LazyReason {
+  readonly #subject: string
+  readonly #action: string
+  readonly #module: string
+  readonly #condition: CompiledCondition
+  readonly #resource: ResourceFacts
+  readonly #by: string | undefined
+  constructor (subject: string, action: string, module: string, condition: CompiledCondition, resource: ResourceFacts, by: string | undefined) {
+    super('condition_failed')
+    this.#subject = subject
+    this.#action = action
+    this.#module = module
+    this.#condition = condition
+    this.#resource = resource
+    this.#by = by
+  }
+
+  protected sentence (): string {
+    return conditionMessage(this.#subject, this.#action, this.#module, this.#condition, this.#resource, this.#by)
+  }
+}
+
+/** "`edit` on `invoices` needs `resource.status != 'locked'`; `INV-7` is `locked`". */
+function conditionMessage (subject: string, action: string, module: string, condition: CompiledCondition, resource: ResourceFacts, by: string | undefined): string {
+  const who = by === undefined ? '' : ` (${by}, for \`${subject}\`)`
+  const head = `\`${action}\` on \`${module}\` needs \`${condition.text}\`${who}`
+  const reads = condition.reads
+  if (reads.length === 0) return head
+  const value = (name: string): string => {
+    const v = getOwn(resource.attributes, name)
+    return v === undefined ? 'no value' : `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``
+  }
+  if (reads.length === 1) {
+    const v = getOwn(resource.attributes, reads[0] as string)
+    return `${head}; \`${resource.id}\` ${v === undefined ? `has no \`${reads[0] as string}\`` : `is ${value(reads[0] as string)}`}`
+  }
+  return `${head}; \`${resource.id}\` has ${reads.map(r => `\`${r}\` ${value(r)}`).join(', ')}`
+}
 
 /** Step 6: no grant granted; `candidate` failed with the most specific `failure`. */
 export class GrantFailureReason extends LazyReason {
@@ -190,18 +237,34 @@ export class GrantFailureReason extends LazyReason {
   readonly #ctx: DecisionContext
   readonly #index: number
   readonly #candidate: CandidateGrant
-  constructor (failure: GrantFailure, subject: string, ctx: DecisionContext, index: number, candidate: CandidateGrant) {
+  readonly #resource: ResourceFacts
+  readonly #subjectDoc: Subject
+  readonly #inputs: ConditionInputs
+  constructor (
+    failure: GrantFailure, subject: string, ctx: DecisionContext, index: number, candidate: CandidateGrant,
+    resource: ResourceFacts, subjectDoc: Subject, inputs: ConditionInputs
+  ) {
     super(failure)
     this.#subject = subject
     this.#ctx = ctx
     this.#index = index
     this.#candidate = candidate
+    this.#resource = resource
+    this.#subjectDoc = subjectDoc
+    this.#inputs = inputs
   }
 
   protected sentence (): string {
     const candidate = this.#candidate
     const by = candidate.original === undefined ? 'the per-user override' : `role \`${candidate.grant.role}\``
-    return failureMessage(this.code as GrantFailure, this.#subject, this.#ctx, this.#index, candidate.grant, by)
+    if (this.code !== 'condition_failed') return failureMessage(this.code as GrantFailure, this.#subject, this.#ctx, this.#index, candidate.grant, by)
+    // The grant that stood: the override's own grant (its `when` failed) or the (override-changed or plain) role grant (its `when` failed).
+    const ctx = this.#ctx
+    const grant = effectiveGrant(candidate, ctx, this.#index, this.#resource, this.#subjectDoc, this.#inputs)
+    const [condition, whose] = grant === undefined
+      ? [overrideCondition(ctx, this.#index) as CompiledCondition, 'the per-user override']
+      : [grant.when[this.#index] as CompiledCondition, by]
+    return conditionMessage(this.#subject, ctx.module.actions[this.#index] as string, ctx.module.name, condition, this.#resource, whose)
   }
 }
 

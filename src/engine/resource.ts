@@ -1,15 +1,18 @@
 /**
  * Resource documents to `ResourceFacts` (DESIGN.md §2): AuthZEN `resource.properties`
  * sent inline, or the document of a stored resource. `project`, `parent` and `acl` are
- * reserved; every other property named after a relation of the module holds its values.
+ * reserved; every other property named after a relation of the module holds its values,
+ * and one named after a declared attribute its value (checked against its type).
  */
 import type { Checked, Issue } from './issues.js'
 import { child, IssueSink, jsonType } from './issues.js'
-import type { AclEntry, ResourceFacts } from './model.js'
+import type { CompiledAttribute } from './attributes.js'
+import { attributeValue } from './attributes.js'
+import type { AclEntry, AttributeValue, ResourceFacts } from './model.js'
 import type { CompiledModule, CompiledPolicy } from './policy.js'
 import { expectObject, rejectUnknownKeys, stringList } from './shape.js'
 
-const ACL_ENTRY_KEYS = ['who', 'allow', 'deny']
+const ACL_ENTRY_KEYS = ['who', 'allow', 'deny', 'when']
 
 /** How strictly to read the properties. */
 export interface ResourceOptions {
@@ -44,6 +47,7 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
   }
   const props = properties === undefined ? {} : expectObject(sink, properties, '', 'the resource properties')
   // Paths are built only for issues: inline properties are read on every decision that sends them.
+  let attributes: Record<string, AttributeValue> | undefined
   for (const [key, value] of Object.entries(props ?? {})) {
     if (key === 'project' || key === 'parent') {
       if (typeof value === 'string' && value !== '') resource[key] = value
@@ -53,10 +57,15 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
     } else if (module.relations.includes(key)) {
       const values = relationValues(sink, value, key)
       if (values !== undefined) resource.relations[key] = values
+    } else if (module.attributes.has(key)) {
+      const checked = attributeValue(sink, module.attributes.get(key) as CompiledAttribute, value, child('', key))
+      // INVARIANT: attribute names are CEL identifiers, never `__proto__`.
+      if (checked !== undefined) (attributes ??= {})[key] = checked
     } else if (strict) {
-      sink.add(child('', key), 'unknown_property', `unknown property \`${key}\` in a resource of module \`${moduleName}\`: expected \`project\`, \`parent\`, \`acl\` or a relation of the module`)
+      sink.add(child('', key), 'unknown_property', `unknown property \`${key}\` in a resource of module \`${moduleName}\`: expected \`project\`, \`parent\`, \`acl\`, a relation or an attribute of the module`)
     }
   }
+  if (attributes !== undefined) resource.attributes = attributes
   if (resource.parent === id) {
     sink.add('/parent', 'invalid_value', `resource \`${id}\` cannot be its own parent`)
   }
@@ -99,11 +108,25 @@ function checkAclEntry (sink: IssueSink, policy: CompiledPolicy, module: Compile
   }
   const allow = e.allow === undefined ? undefined : stringList(sink, e.allow, child(path, 'allow'), '`allow` of an ACL entry', action)
   const deny = e.deny === undefined ? undefined : stringList(sink, e.deny, child(path, 'deny'), '`deny` of an ACL entry', action)
+  const when = e.when === undefined ? undefined : aclCondition(sink, module, e.when, child(path, 'when'))
   if (who === undefined) return undefined
   const entry: AclEntry = { who }
   if (allow !== undefined) entry.allow = allow
   if (deny !== undefined) entry.deny = deny
+  if (when !== undefined) entry.when = when
   return entry
+}
+
+/** An entry's `when`: a condition on the subject, the action and the context, never the resource. */
+function aclCondition (sink: IssueSink, module: CompiledModule, value: unknown, path: string): string | undefined {
+  if (typeof value !== 'string') {
+    sink.add(path, 'invalid_type', `the condition of an ACL entry must be a string of CEL, not ${jsonType(value)}`)
+    return undefined
+  }
+  const refusal = module.conditions.refusal(value, false)
+  if (refusal === undefined) return value
+  sink.add(path, 'invalid_condition', refusal)
+  return undefined
 }
 
 /** An entry's `who`: a user id or alias, `group:<id>`, `role:<role>` naming a defined role, or `*`. */

@@ -6,7 +6,7 @@
 import type { ModuleDeclaration } from './bundle-check.js'
 import { checkAccess, checkLevel, ModuleRefs } from './bundle-check.js'
 import type { Issue } from './issues.js'
-import { child, IssueSink, show } from './issues.js'
+import { child, IssueSink, jsonType, show } from './issues.js'
 import { attributeValue } from './attributes.js'
 import type { AttributeValue, Subject } from './model.js'
 import type { CompiledModule, CompiledPolicy } from './policy.js'
@@ -14,7 +14,7 @@ import { expectObject, optionalBoolean, rejectUnknownKeys, stringList } from './
 
 const SUBJECT_KEYS = ['id', 'roles', 'aliases', 'projects', 'groups', 'status', 'login', 'owner', 'overrides', 'attributes']
 const OVERRIDES_KEYS = ['flags', 'modules']
-const MODULE_OVERRIDE_KEYS = ['access', 'level', 'allow', 'deny']
+const MODULE_OVERRIDE_KEYS = ['access', 'level', 'allow', 'deny', 'when']
 
 /**
  * Every issue of a subject document under `policy`; empty when it is valid. Paths are
@@ -122,6 +122,22 @@ function checkModuleOverride (sink: IssueSink, value: unknown, path: string, nam
   if (override.level !== undefined) checkLevel(sink, override.level, child(path, 'level'), what)
   if (override.allow !== undefined) stringList(sink, override.allow, child(path, 'allow'), `\`allow\` of ${what}`, ref.action)
   if (override.deny !== undefined) stringList(sink, override.deny, child(path, 'deny'), `\`deny\` of ${what}`, ref.action)
+  if (override.when !== undefined) checkOverrideConditions(sink, override.when, child(path, 'when'), what, ref, module)
+}
+
+/** An override's `when`: declared actions to conditions on the module's resources. */
+function checkOverrideConditions (sink: IssueSink, value: unknown, path: string, what: string, ref: ModuleRefs, module: CompiledModule | undefined): void {
+  const when = expectObject(sink, value, path, `\`when\` of ${what}`)
+  for (const [action, text] of Object.entries(when ?? {})) {
+    const at = child(path, action)
+    ref.action(action, at)
+    if (typeof text !== 'string') {
+      sink.add(at, 'invalid_type', `the condition of \`${action}\` in ${what} must be a string of CEL, not ${jsonType(text)}`)
+      continue
+    }
+    const refusal = module?.conditions.refusal(text, true)
+    if (refusal !== undefined) sink.add(at, 'invalid_condition', `${refusal} (in \`${action}\` in ${what})`)
+  }
 }
 
 function declarationOf (module: CompiledModule): ModuleDeclaration {

@@ -12,7 +12,7 @@ import type { GrantStanding } from '../../src/engine/grant.js'
 import {
   ACTION_DENIED, FLAG_MISSING, GRANTS, GRANTS_IN_SCOPE, LEVEL_INSUFFICIENT, NOT_IN_SCOPE, grantScope, grantStanding
 } from '../../src/engine/grant.js'
-import type { Bundle, CompiledModule, Grant, ModuleOverride } from '../../src/engine/index.js'
+import type { Bundle, CompiledModule, Grant, ModuleOverride, ResourceFacts, Subject } from '../../src/engine/index.js'
 import type { CompiledGrant } from '../../src/engine/policy.js'
 import { compileBundle, compileSubject } from '../../src/engine/index.js'
 import { GRANT_FAILURES } from '../../src/engine/reason-text.js'
@@ -130,13 +130,17 @@ const rows: Row[] = [
   { name: 'an override\'s own grant: flags still needed', grant: overridden([], { access: 'all', level: 'full' }), action: 'delete', flags: [], relations: nobody, standing: FLAG_MISSING }
 ]
 
+/** A job resource with these relation values. */
+const onJob = (relations: Record<string, string[]>): ResourceFacts => ({ module: 'jobs', id: 'J-1', relations })
+const SUBJECT: Subject = { id: 'me', roles: [] }
+
 t.test('grantStanding: every branch of the rule', async t => {
   for (const row of rows) {
     const index = jobs.actionIndex.get(row.action)
     if (index === undefined) throw new Error(`${row.name}: no action ${row.action}`)
     const flags = row.flags === null ? undefined : flagsOf(...row.flags)
-    const relations = row.relations === null ? undefined : row.relations
-    t.equal(grantStanding(row.grant, jobs, index, flags, relations, ME), row.standing, row.name)
+    const resource = row.relations === null ? undefined : onJob(row.relations)
+    t.equal(grantStanding(row.grant, jobs, index, flags, resource, ME, SUBJECT), row.standing, row.name)
   }
 })
 
@@ -146,7 +150,7 @@ t.test('with the resource unknown, the standing is the known one\'s with the sco
     const index = jobs.actionIndex.get(row.action) as number
     const flags = row.flags === null ? undefined : flagsOf(...row.flags)
     const open = grantStanding(row.grant, jobs, index, flags, undefined, ME)
-    const known = probes.map(r => grantStanding(row.grant, jobs, index, flags, r, ME))
+    const known = probes.map(r => grantStanding(row.grant, jobs, index, flags, onJob(r), ME, SUBJECT))
     const scope = grantScope(row.grant, index)
     if (open === GRANTS) {
       t.ok(known.every(s => s === GRANTS) && scope.kind === 'all', `${row.name}: granted on every resource`)
