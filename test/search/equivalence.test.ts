@@ -124,7 +124,14 @@ async function listAll (store: Store, tenantId: string, module: string, plan: Qu
   return { ids, problem: 'more than 1000 pages' }
 }
 
-interface Tally { cases: number, plans: number, failures: string[] }
+interface Tally {
+  cases: number
+  plans: number
+  failures: string[]
+  /** Decisions denied by a condition (`condition_failed`), and plans with attribute filters: that conditions were exercised. */
+  conditionDenials: number
+  attributePlans: number
+}
 
 function fail (tally: Tally, message: string): void {
   if (tally.failures.length < 8) tally.failures.push(`${message} (${replay})`)
@@ -158,7 +165,10 @@ async function verify (
         const what = `${where}: subject ${subject?.id ?? '(unknown)'} may ${action} on ${module.name} with ${JSON.stringify(inputs)}`
         tally.plans++
         tally.cases += resources.length
-        const allowed = read.filter(x => decide(policy, { ...inputs, subject, action, resource: x.r, ancestors: x.ancestors }).allowed).map(x => x.r.id).sort()
+        const decisions = read.map(x => ({ x, d: decide(policy, { ...inputs, subject, action, resource: x.r, ancestors: x.ancestors }) }))
+        tally.conditionDenials += decisions.filter(({ d }) => d.reason.code === 'condition_failed').length
+        if (JSON.stringify(plan).includes('"attribute_')) tally.attributePlans++
+        const allowed = decisions.filter(({ d }) => d.allowed).map(({ x }) => x.r.id).sort()
         const matched = read.filter(x => matchesPlan(plan, x.target)).map(x => x.r.id).sort()
         if (!same(matched, allowed)) fail(tally, `${what}: decide allows ${JSON.stringify(allowed)} but the plan matches ${JSON.stringify(matched)}; plan ${JSON.stringify(plan)}`)
         // Small pages a third of the time (paging is what they test), else one page.
@@ -195,7 +205,7 @@ for (const harness of await backends()) {
       t.comment(`the planToSql leg is skipped: ${server.skip}`)
     }
 
-    const tally: Tally = { cases: 0, plans: 0, failures: [] }
+    const tally: Tally = { cases: 0, plans: 0, failures: [], conditionDenials: 0, attributePlans: 0 }
     for (let i = 0; i < TENANTS && tally.failures.length === 0; i++) {
       const rng = new Rng(seed + i)
       const paging = new Rng((seed + i) ^ 0x5bd1e995)
@@ -235,6 +245,9 @@ for (const harness of await backends()) {
 
     t.same(tally.failures, [], `decide, matchesPlan, listResources${caller === undefined ? '' : ' and planToSql'} agree (seed ${seed})`)
     t.ok(tally.cases >= 1000, `${tally.cases} (subject, action, resource) cases over ${tally.plans} plans`)
+    if (TENANTS >= 5) {
+      t.ok(tally.conditionDenials > 0 && tally.attributePlans > 0, `conditions decided: ${tally.conditionDenials} condition_failed denials, ${tally.attributePlans} plans with attribute filters`)
+    }
     t.comment(`${harness.name}: ${TENANTS} tenants, ${tally.plans} plans, ${tally.cases} cases in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
 }

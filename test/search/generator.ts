@@ -155,9 +155,9 @@ export function randomCondition (rng: Rng, module: GeneratedModule, subjectAttri
 
 /** Per action, a condition, for a random few of the actions (a grant's or an override's `when`). */
 function randomWhen (rng: Rng, module: GeneratedModule, subjectAttributes: boolean, roles: readonly string[]): Record<string, string> | undefined {
-  if (!rng.chance(0.3)) return undefined
+  if (!rng.chance(0.45)) return undefined
   const when: Record<string, string> = {}
-  for (const action of rng.subset(module.actions, 0.5)) when[action] = randomCondition(rng, module, subjectAttributes, roles)
+  for (const action of rng.subset(module.actions, 0.6)) when[action] = randomCondition(rng, module, subjectAttributes, roles)
   return Object.keys(when).length > 0 ? when : undefined
 }
 
@@ -297,7 +297,7 @@ export function generateTenant (rng: Rng): GeneratedTenant {
   for (const module of modules) {
     for (const action of module.actions) {
       const def = moduleDefs[module.name]?.actions[action]
-      if (def !== undefined && rng.chance(0.15)) def.when = randomCondition(rng, module, subjectAttributes, roleNames)
+      if (def !== undefined && rng.chance(0.3)) def.when = randomCondition(rng, module, subjectAttributes, roleNames)
     }
   }
   const roles: Record<string, RoleDef> = {}
