@@ -127,10 +127,13 @@ export function compileGrant (role: string, module: CompiledModule, grant: Grant
     access,
     scopes: module.actions.map(a => Object.hasOwn(scope, a) ? compileScope(module, scope[a]) : access),
     fields: new Map(Object.entries(grant.fields ?? {})),
-    when: module.actions.map(a => {
-      const text = getOwn(grant.when, a)
-      return typeof text === 'string' ? module.conditions.onResource(text) : undefined
-    }),
+    // Most grants have no condition: no per-action array for them.
+    when: grant.when === undefined
+      ? undefined
+      : module.actions.map(a => {
+        const text = getOwn(grant.when, a)
+        return typeof text === 'string' ? module.conditions.onResource(text) : undefined
+      }),
     source: grant
   }
 }

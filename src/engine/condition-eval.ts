@@ -115,7 +115,7 @@ export function valueOf (operand: Operand, subject: Subject, resource: ResourceF
     case 'literal': return operand.value
     case 'list': return operand.values
     case 'resource_attribute': return getOwn(resource?.attributes, operand.name)
-    case 'resource_relation': return resource === undefined ? undefined : getOwn(resource.relations, operand.name) ?? NO_ITEMS
+    case 'resource_relation': return getOwn(resource?.relations, operand.name) ?? NO_ITEMS
     case 'resource_id': return resource?.id
     case 'subject_attribute': return getOwn(inputs.subjectAttributes, operand.name) ?? getOwn(subject.attributes, operand.name)
     case 'subject_id': return subject.id

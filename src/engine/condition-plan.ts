@@ -146,7 +146,7 @@ function typedExists (attribute: string, type: AttributeType): Term {
     case 'number': return or(compareLeaf(attribute, type, 'ge', 0), compareLeaf(attribute, type, 'lt', 0))
     case 'boolean': return or(compareLeaf(attribute, type, 'eq', true), compareLeaf(attribute, type, 'eq', false))
     case 'timestamp': return compareLeaf(attribute, type, 'ge', '0001-01-01T00:00:00.000000Z')
-    case 'list': return attributeExists(attribute)
+    // INVARIANT: `in` never has a list attribute left: what is left is `string` and `enum`.
     default: return compareLeaf(attribute, type, 'ge', '')
   }
 }

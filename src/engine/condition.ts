@@ -127,16 +127,15 @@ function refused (text: string, column: number, why: string): ConditionResult {
   return { ok: false, message: `condition \`${text.length > 80 ? `${text.slice(0, 77)}...` : text}\`, column ${column}: ${why}` }
 }
 
-/** The 1-based column of a cel-js error. */
+/** The 1-based column of a cel-js error: its `range.start` plus one; 1 should an error come without a range (`NaN | 0` is 0). */
 function columnOf (err: unknown): number {
-  const start = (err as { range?: { start?: unknown } } | undefined)?.range?.start
-  return typeof start === 'number' ? start + 1 : 1
+  return (Number((Object(Object(err).range) as { start?: unknown }).start) | 0) + 1
 }
 
 /** cel-js's first message line, lowercased at the start, with a hint for the usual numeric mismatch. */
 function summaryOf (err: unknown): string {
-  const message = err instanceof Error ? err.message : String(err)
-  const line = (message.split('\n')[0] as string).trim().replace(/\.$/, '')
+  // INVARIANT: cel-js throws and reports `Error`s.
+  const line = ((err as Error).message.split('\n')[0] as string).trim().replace(/\.$/, '')
   const lowered = line.charAt(0).toLowerCase() + line.slice(1)
   return /double [=!]= int|int [=!]= double/.test(lowered) ? `${lowered} (numbers are doubles: write \`3.0\`, not \`3\`)` : lowered
 }
@@ -169,15 +168,10 @@ class Translator {
       case 'call':
         if (node.args[0] === 'has') return this.has(node)
         break
-      case 'value':
-        if (typeof node.args === 'boolean') return { op: 'const', value: node.args }
-        break
+      // INVARIANT: the type checker lets only booleans and dyn values stand where a condition does.
+      case 'value': return { op: 'const', value: node.args === true }
       case '.':
-      case '[]': {
-        const operand = this.operand(node)
-        if (operand.type !== 'boolean' && operand.type !== 'dyn') break
-        return { op: 'truth', operand }
-      }
+      case '[]': return { op: 'truth', operand: this.operand(node) }
     }
     throw this.unsupported(node)
   }
@@ -238,9 +232,7 @@ class Translator {
       case 'value': return this.literal(node, node.args)
       case '-_': {
         const inner = node.args
-        if (inner.op === 'value' && (typeof inner.args === 'number' || typeof inner.args === 'bigint')) {
-          return this.literal(node, typeof inner.args === 'number' ? -inner.args : -inner.args)
-        }
+        if (inner.op === 'value' && (typeof inner.args === 'number' || typeof inner.args === 'bigint')) return this.literal(node, -inner.args)
         break
       }
       case 'list': {
@@ -305,7 +297,7 @@ class Translator {
     const root = at.args
     const [first] = path as [string]
     if (root === 'action' || root === 'context') return { src: root, type: 'dyn', path }
-    if (path.length !== 1) throw new Refusal(node.start + 1, `\`${root}.${first}\` has no members`)
+    // INVARIANT: the type checker refuses members of subject and resource values (none is a map).
     if (root === 'subject') {
       if (first === 'id') return { src: 'subject_id', type: 'string' }
       if (first === 'roles') return { src: 'subject_roles', type: 'list' }
@@ -358,8 +350,9 @@ export class ConditionMemo {
   readonly #withoutResource: ConditionScope
   #resourceEnv: Environment | undefined
   #aclEnv: Environment | undefined
-  readonly #resource = new Map<string, CompiledCondition>()
-  readonly #acl = new Map<string, CompiledCondition>()
+  // Created on first use: most modules of most tenants have no conditions.
+  #resource: Map<string, CompiledCondition> | undefined
+  #acl: Map<string, CompiledCondition> | undefined
 
   constructor (attributes: ReadonlyMap<string, CompiledAttribute>, relations: readonly string[], subjectAttributes: ReadonlyMap<string, CompiledAttribute>) {
     this.#onResource = { resource: { attributes, relations }, readsResource: true, subjectAttributes }
@@ -369,6 +362,7 @@ export class ConditionMemo {
   /** A condition on the module's resources (an action's, a grant's, an override's). */
   onResource (text: string): CompiledCondition {
     this.#resourceEnv ??= celEnvironment(this.#onResource)
+    this.#resource ??= new Map()
     return remember(this.#resource, text, () => compileCondition(text, this.#onResource, this.#resourceEnv as Environment))
   }
 
@@ -386,6 +380,7 @@ export class ConditionMemo {
   /** A condition that may not read the resource (an ACL entry's). */
   withoutResource (text: string): CompiledCondition {
     this.#aclEnv ??= celEnvironment(this.#withoutResource)
+    this.#acl ??= new Map()
     return remember(this.#acl, text, () => compileCondition(text, this.#withoutResource, this.#aclEnv as Environment))
   }
 }

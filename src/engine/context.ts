@@ -195,7 +195,7 @@ function overrideConditions (module: CompiledModule, override: ModuleOverride | 
   return module.actions.map(action => {
     const text = getOwn(when, action)
     if (text === undefined) return undefined
-    return typeof text === 'string' ? module.conditions.onResource(text) : never(JSON.stringify(text) ?? '')
+    return typeof text === 'string' ? module.conditions.onResource(text) : never(String(text))
   })
 }
 

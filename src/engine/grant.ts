@@ -72,9 +72,9 @@ export function grantStanding (
   if (flags !== undefined && !covers(flags, module.actionFlags[index] as Bits)) return FLAG_MISSING
   if (resource === undefined) return GRANTS_IN_SCOPE
   if (!inScope(grant.scopes[index] as CompiledScope, resource.relations, names)) return NOT_IN_SCOPE
-  const when = grant.when[index]
-  // INVARIANT: callers that pass a resource pass the subject too.
-  return when === undefined || holds(when, subject as Subject, resource, inputs ?? NO_INPUTS) ? GRANTS : CONDITION_FAILED
+  const when = grant.when?.[index]
+  // INVARIANT: callers that pass a resource pass the subject and the request's inputs too.
+  return when === undefined || holds(when, subject as Subject, resource, inputs as ConditionInputs) ? GRANTS : CONDITION_FAILED
 }
 
 /** A request without action properties, context or subject attributes. */
@@ -111,7 +111,7 @@ export function overrideCondition (ctx: DecisionContext, index: number): Compile
 
 /** The grant's `when` for the action at `index`, if any: with `grantScope`, what a `GRANTS_IN_SCOPE` grant reaches. */
 export function grantCondition (grant: CompiledGrant, index: number): CompiledCondition | undefined {
-  return grant.when[index]
+  return grant.when?.[index]
 }
 
 /** The resources `grant` reaches for the action at `index`: its per-action scope, else its access; every resource under `admin`. */

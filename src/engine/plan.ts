@@ -249,8 +249,7 @@ function grantsTerm (ctx: DecisionContext, index: number, cs: CompiledSubject, i
   const names = [...cs.names]
   const reach = (grant: CompiledGrant): Term => {
     const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
-    if (standing === GRANTS) return true
-    if (standing !== GRANTS_IN_SCOPE) return false
+    if (standing !== GRANTS_IN_SCOPE) return standing === GRANTS
     const when = grantCondition(grant, index)
     return and(scopeTerm(grantScope(grant, index), names), when === undefined ? true : conditionTerm(when, cs.subject, inputs))
   }

@@ -8,7 +8,7 @@
  */
 import { hasBit } from './bits.js'
 import { fieldMode } from './fields.js'
-import { GRANTS_IN_SCOPE, grantScope, grantStanding } from './grant.js'
+import { GRANTS_IN_SCOPE, grantCondition, grantScope, grantStanding } from './grant.js'
 import type { FieldMode, Level } from './model.js'
 import { LEVELS } from './model.js'
 import { listOf } from './own.js'
@@ -39,17 +39,20 @@ export type RoleScope =
  * action (by level or `allow`, and not in `deny`; or `admin`, or `all: true`). A granted
  * action also needs `flags` (the action's flags, sorted; none under `admin` and `all`),
  * held through any role of the subject or an override: `missingFlags` are those the role
- * does not hold itself. An action, module or role that does not exist is not granted.
+ * does not hold itself. A grant with a `when` for the action grants only where it holds:
+ * `when` is its CEL text (absent without one). An action, module or role that does not
+ * exist is not granted.
  */
 export type RolePermission =
   | { granted: false }
-  | { granted: true, scope: RoleScope, flags: string[], missingFlags: string[] }
+  | { granted: true, scope: RoleScope, flags: string[], missingFlags: string[], when?: string }
 
-/** An action: the level it needs and the flags it needs, in declaration order. */
+/** An action: the level it needs, the flags it needs, in declaration order, and its `when` (absent without one). */
 export interface ActionDeclaration {
   name: string
   level: Level
   flags: readonly string[]
+  when?: string
 }
 
 /** A field and the flags needed to see it. */
@@ -105,7 +108,12 @@ function declareModule (module: CompiledModule): ModuleDeclaration {
     name: module.name,
     relations: module.relations,
     assigned: module.assigned,
-    actions: module.actions.map((name, i) => ({ name, level: LEVELS[module.actionRank[i] as number] as Level, flags: listOf(module.actionFlagNames[i]) })),
+    actions: module.actions.map((name, i) => {
+      const action: ActionDeclaration = { name, level: LEVELS[module.actionRank[i] as number] as Level, flags: listOf(module.actionFlagNames[i]) }
+      const when = module.actionWhen[i]
+      if (when !== undefined) action.when = when.text
+      return action
+    }),
     fields: module.fields.map(f => ({ name: f.name, flags: f.flagNames }))
   }
 }
@@ -131,7 +139,10 @@ export function rolePermission (policy: CompiledPolicy, roleName: string, module
   if (grant.admin) return { granted: true, scope: { kind: 'admin' }, flags: [], missingFlags: [] }
   if (grantStanding(grant, module, index, undefined, undefined, NO_NAMES) !== GRANTS_IN_SCOPE) return NOT_GRANTED
   const flags = [...listOf(module.actionFlagNames[index])].sort()
-  return { granted: true, scope: roleScope(grantScope(grant, index)), flags, missingFlags: flags.filter(f => !holds(policy, role, f)) }
+  const permission: RolePermission = { granted: true, scope: roleScope(grantScope(grant, index)), flags, missingFlags: flags.filter(f => !holds(policy, role, f)) }
+  const when = grantCondition(grant, index)
+  if (when !== undefined) permission.when = when.text
+  return permission
 }
 
 /**

@@ -79,8 +79,8 @@ export interface CompiledGrant {
   /** Per action index: `scope[action]` if present, else `access`. */
   scopes: readonly CompiledScope[]
   fields: ReadonlyMap<string, FieldMode>
-  /** Per action index: the grant's `when` for the action (it grants only where it holds). */
-  when: ReadonlyArray<CompiledCondition | undefined>
+  /** Per action index: the grant's `when` for the action (it grants only where it holds); `undefined` when it has none. */
+  when: ReadonlyArray<CompiledCondition | undefined> | undefined
   /** The grant as the bundle (or the override) wrote it, so that overrides can be applied to it. */
   source: Grant
 }

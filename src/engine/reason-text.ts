@@ -7,7 +7,7 @@
  */
 import type { CompiledCondition } from './condition.js'
 import type { CandidateGrant, DecisionContext } from './context.js'
-import { effectiveGrant, overrideCondition } from './grant.js'
+import { effectiveGrant, grantCondition, overrideCondition } from './grant.js'
 import type { ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { LEVELS } from './model.js'
 import { getOwn, listOf } from './own.js'
@@ -263,7 +263,7 @@ export class GrantFailureReason extends LazyReason {
     const grant = effectiveGrant(candidate, ctx, this.#index, this.#resource, this.#subjectDoc, this.#inputs)
     const [condition, whose] = grant === undefined
       ? [overrideCondition(ctx, this.#index) as CompiledCondition, 'the per-user override']
-      : [grant.when[this.#index] as CompiledCondition, by]
+      : [grantCondition(grant, this.#index) as CompiledCondition, by]
     return conditionMessage(this.#subject, ctx.module.actions[this.#index] as string, ctx.module.name, condition, this.#resource, whose)
   }
 }

@@ -5,14 +5,16 @@
  * invariant of search plans under conditions: a stored resource satisfies the plan iff
  * `decide` allows, checked on a table and on random resources and requests.
  */
+import { Environment } from '@marcbachmann/cel-js'
 import fc from 'fast-check'
 import t from 'tap'
 import type {
   AclGroup, Bundle, CompiledPolicy, ConditionInputs, Decision, PlanResource, ResourceFacts, SearchFacts, Subject
 } from '../../src/engine/index.js'
+import { compareStrings } from '../../src/engine/attributes.js'
 import {
-  allowedActions, checkSubject, compileBundle, compileSubject, decide, exportBundle, matchesPlan, planSearch, resourceFromProperties,
-  subjectAttributesFromProperties
+  allowedActions, checkSubject, compileBundle, compileSubject, decide, exportBundle, matchesPlan, moduleDeclaration, planSearch,
+  resourceFromProperties, rolePermission, subjectAttributesFromProperties
 } from '../../src/engine/index.js'
 
 /** Conditions put one per action on one grant: together they use every operator and every input. */
@@ -58,6 +60,19 @@ const CONDITIONS = [
   "resource.region < 'south' && resource.region >= context.floor",
   '100.0 > resource.amount',
   'true && resource.archived != true',
+  'resource.status != context.state',
+  'resource.amount > -1.0 && context.level > -2',
+  'resource.due < timestamp(context.now)',
+  "context['a'].b == 'x' || resource.region == 'north'",
+  "action.status in ['open', 'closed'] && resource.region != ''",
+  'action.status in context.states || resource.archived',
+  'action.status == context.state || resource.amount == 5.0',
+  'resource.amount in context.amounts',
+  '!(resource.archived in context.flags)',
+  'resource.due in context.dates',
+  'action.tag in resource.tags',
+  'context.who in resource.author',
+  '!(resource.region in context.regions) || resource.id in action.ids',
   "resource.tags == resource.tags || 'x' in resource.tags"
 ]
 /** The last condition is refused (two resource values): it is not in the bundle. */
@@ -89,6 +104,8 @@ const bundle: Bundle = {
         view: { level: 'limited' },
         edit: { level: 'management', when: "resource.status != 'locked'" },
         approve: { level: 'management' },
+        sign: { level: 'limited', when: 'subject.certified' },
+        pay: { level: 'full' },
         ...Object.fromEntries(ACTIONS.map(a => [a, { level: 'limited' as const }]))
       },
       fields: { total: {} }
@@ -105,7 +122,8 @@ const bundle: Bundle = {
     manager: { modules: { invoices: { access: 'all', level: 'full' } } },
     author: { modules: { invoices: { access: ['author'], level: 'management' } } },
     boss: { all: true },
-    reader: { modules: { folders: { access: 'all', level: 'limited' } } }
+    reader: { modules: { folders: { access: 'all', level: 'limited' } } },
+    nobody: { modules: { invoices: { level: 'limited', when: { view: 'true' } } } }
   }
 }
 
@@ -174,6 +192,11 @@ const bad: BadCase[] = [
   { name: 'an attribute named after a CEL keyword', change: b => { b.subject_attributes.in = 'string' }, path: '/subject_attributes/in', says: 'no CEL reserved word' },
   { name: 'an enum with repeats', change: b => { b.modules.invoices.attributes.status = { enum: ['a', 'a'] } }, path: '/modules/invoices/attributes/status/enum', says: 'distinct strings' },
   { name: 'attributes that are not a map', change: b => { b.modules.invoices.attributes = ['status'] }, path: '/modules/invoices/attributes', says: 'must be an object' },
+  { name: 'a long condition is cut in the message', change: b => { b.modules.invoices.actions.edit.when = `${"resource.region == 'x' || ".repeat(5)}nonsense` }, path: '/modules/invoices/actions/edit/when', says: '...`, column 131: unknown variable: nonsense' },
+  { name: 'a conversion function', change: b => { b.modules.invoices.actions.edit.when = 'dyn(action.x)' }, path: '/modules/invoices/actions/edit/when', says: 'function `dyn` is not supported' },
+  { name: 'a negated attribute', change: b => { b.modules.invoices.actions.edit.when = '-resource.amount < 3.0' }, path: '/modules/invoices/actions/edit/when', says: '`-` is not supported' },
+  { name: 'a member of a map literal', change: b => { b.modules.invoices.actions.edit.when = "{'a': 'b'}.a == 'b'" }, path: '/modules/invoices/actions/edit/when', says: '`.` is not supported' },
+  { name: 'attributes beside malformed relations', change: b => { b.modules.invoices.relations = 'author'; b.modules.invoices.attributes.responsible = 'string' }, path: '/modules/invoices/relations', says: 'must be a list' },
   { name: 'a condition on an unknown module grant is not compiled', change: b => { b.roles.manager.modules.trucks = { when: { view: 'nonsense(' } } }, path: '/roles/manager/modules/trucks', says: 'unknown module' }
 ]
 
@@ -224,6 +247,10 @@ const decisions: DecisionCase[] = [
   { name: 'an ill-typed stored subject attribute fails closed', subject: me(['clerk'], { attributes: { approval_limit: 'lots' as unknown as number } }), action: 'approve', resource: draft, want: false },
   { name: 'another grant without condition allows', subject: me(['clerk', 'manager']), action: 'approve', resource: big, want: true, reason: 'role_grant' },
   { name: 'a failing grant when is reported over a grant out of scope', subject: me(['author', 'clerk']), action: 'approve', resource: big, want: false, reason: 'condition_failed' },
+  { name: 'an action when on the subject that holds', subject: me(['manager'], { attributes: { certified: true } }), action: 'sign', resource: draft, want: true },
+  { name: 'an action when on the subject that fails', subject: me(['manager'], { attributes: { certified: false } }), action: 'sign', resource: draft, want: false, reason: 'condition_failed', says: '`sign` on `invoices` needs `subject.certified`' },
+  { name: 'an action when on the subject fails for the owner too', subject: me([], { owner: true }), action: 'sign', resource: draft, want: false, reason: 'condition_failed' },
+  { name: 'a conditional grant without access reaches nothing', subject: me(['nobody']), action: 'view', resource: draft, want: false, reason: 'not_in_scope' },
   { name: 'an all role ignores grant conditions', subject: me(['boss']), action: 'approve', resource: big, want: true, reason: 'role_all' },
   // Operators, one per action of the `tester` grant.
   { name: 'an enum equality', subject: me(['tester']), action: 'a0', resource: draft, want: true },
@@ -298,6 +325,8 @@ t.test('per-user overrides with conditions', async t => {
     { name: 'the role grant as written still grants in its own scope', subject: overridden(['author'], { access: 'all', when: { view: "resource.region == 'north'" } }), action: 'view', resource: invoice({ region: 'south' }, { relations: { author: ['u1'] } }), want: true, reason: 'role_grant' },
     { name: 'an override condition on another action changes nothing here', subject: overridden(['author'], { access: 'all', when: { approve: 'false' } }), action: 'view', resource: invoice({}), want: true, reason: 'override_grant' },
     { name: 'a role grant condition still applies under an override', subject: overridden(['clerk'], { level: 'management', when: { approve: 'true' } }), action: 'approve', resource: big, want: false, reason: 'condition_failed', says: '(role `clerk`, for `u1`)' },
+    { name: 'an override condition on an action no grant gives', subject: overridden(['clerk'], { when: { view: 'false' } }), action: 'approve', resource: big, want: false, reason: 'condition_failed' },
+    { name: 'an override condition that fails, over a role that lacks the action', subject: overridden(['author'], { allow: ['pay'], when: { pay: 'false' } }), action: 'pay', resource: invoice({}, { relations: { author: ['u1'] } }), want: false, reason: 'level_insufficient' },
     { name: 'an override condition that is not a string never holds', subject: overridden([], { access: 'all', allow: ['view'], when: { view: 5 } }), action: 'view', resource: draft, want: false },
     { name: 'an override condition that does not compile never holds', subject: overridden([], { access: 'all', allow: ['view'], when: { view: 'resource.nope' } }), action: 'view', resource: draft, want: false }
   ]
@@ -376,7 +405,9 @@ const inputsArb = fc.record({
     amount: pick(0, 10, 100, 'x'),
     target: pick('I-1', 'INV-7', 7),
     allowed: pick(['draft'], ['sent', 1], 'draft', []),
-    status: pick('closed', 'open', true)
+    status: pick('closed', 'open', true, 3),
+    tag: pick('urgent', 'a', 1),
+    ids: pick(['I-1'], 'I-1')
   }),
   context: fc.record({
     min: pick(0, 10, 99.5, 'x'),
@@ -385,7 +416,13 @@ const inputsArb = fc.record({
     level: pick(1, 4, 3.5, '4'),
     regions: pick(['north'], ['south', 7], 'north'),
     a: pick({ b: 'x', c: 'north' }, { b: 'y' }, 'x'),
-    floor: pick('', 'm', 'north', 3)
+    floor: pick('', 'm', 'north', 3),
+    state: pick('draft', 'closed', 3, true),
+    states: pick(['open'], ['closed', 2], 'open'),
+    amounts: pick([], [5, '5'], ['x'], [50, 1000]),
+    flags: pick([], [true], ['true']),
+    dates: pick([], ['2026-01-01T01:00:00+01:00'], ['soon']),
+    who: pick('u1', 'group:g', 3)
   }),
   subjectAttributes: fc.option(fc.record({ approval_limit: fc.constantFrom(10, 100) }, { requiredKeys: [] }), { nil: undefined })
 }).map(i => defined({ actionProperties: defined(i.actionProperties), context: defined(i.context), subjectAttributes: i.subjectAttributes }) as ConditionInputs)
@@ -436,6 +473,16 @@ t.test('resource attributes are checked against their declared types, inline and
   }
 })
 
+t.test('strings compare in code point order, as PostgreSQL\'s COLLATE "C" does', async t => {
+  const ordered = ['', 'A', 'B', 'a', 'b', '\u00e9', '\ud7ff', '\ue000', '\uffff', '\ud83d\ude00', '\ud83d\ude01']
+  for (let i = 0; i < ordered.length; i++) {
+    for (let j = 0; j < ordered.length; j++) {
+      t.equal(compareStrings(ordered[i] as string, ordered[j] as string), Math.sign(i - j), `${i} vs ${j}`)
+    }
+  }
+  t.equal(compareStrings('ab', 'a'), 1)
+})
+
 t.test('timestamps: RFC 3339 with up to six fraction digits, real dates, years 1 to 9999', async t => {
   const ok = ['2026-12-07T19:32:27Z', '2024-02-29T00:00:00z', '2026-12-07t19:32:27.123456+05:30', '0001-01-01T00:00:00Z', '9999-12-31T23:59:59Z', '2026-04-30T00:00:00-23:59', '1900-02-28T00:00:00Z', '2000-02-29T00:00:00Z']
   const bad = ['2026-12-07', '2026-12-07T19:32:27', '2026-12-07T19:32:27.1234567Z', '2026-13-01T00:00:00Z', '2026-00-01T00:00:00Z', '2026-01-00T00:00:00Z', '2026-04-31T00:00:00Z', '1900-02-29T00:00:00Z', '2026-01-01T24:00:00Z', '2026-01-01T00:60:00Z', '2026-01-01T00:00:60Z', '2026-01-01T00:00:00+24:00', '2026-01-01T00:00:00+00:60', '0000-01-01T00:00:00Z', '0001-01-01T00:00:00+01:00', '9999-12-31T23:00:00-02:00']
@@ -478,4 +525,79 @@ t.test('subjects: stored attributes, request attributes and override conditions'
   t.same(wrong.ok ? [] : wrong.issues.map(i => [i.path, i.code]), [['/approval_limit', 'invalid_type'], ['/hired', 'invalid_value']])
   const notObject = subjectAttributesFromProperties(policy, 'x')
   t.same(notObject.ok ? [] : notObject.issues.map(i => [i.path, i.code]), [['', 'invalid_type']])
+})
+
+t.test('the role view shows conditions: a grant\'s per action, an action\'s in the declarations', async t => {
+  t.same(rolePermission(policy, 'clerk', 'invoices', 'approve'), { granted: true, scope: { kind: 'all' }, flags: [], missingFlags: [], when: 'resource.amount <= subject.approval_limit' })
+  t.same(rolePermission(policy, 'clerk', 'invoices', 'view'), { granted: true, scope: { kind: 'all' }, flags: [], missingFlags: [] })
+  const actions = moduleDeclaration(policy, 'invoices')?.actions ?? []
+  t.same(actions.find(a => a.name === 'edit'), { name: 'edit', level: 'management', flags: [], when: "resource.status != 'locked'" })
+  t.same(actions.find(a => a.name === 'view'), { name: 'view', level: 'limited', flags: [] })
+})
+
+// --- Conformance: on well-typed inputs, the engine's tree decides as cel-js evaluates the CEL text.
+
+/** Conditions whose reading deliberately differs from plain CEL: dyn strings compared as timestamps. */
+const ENGINE_ONLY = new Set(['resource.due >= context.now', 'resource.due < timestamp(context.now)', 'resource.due in context.dates'])
+
+t.test('the engine evaluates as cel-js does, on well-typed values', async t => {
+  const module = policy.modules.get('invoices')
+  if (module === undefined) throw new Error('no invoices')
+  const env = new Environment({ unlistedVariablesAreDyn: false })
+    .registerVariable('resource', { schema: { id: 'string', author: 'list<string>', responsible: 'list<string>', status: 'string', amount: 'double', tags: 'list<string>', due: 'google.protobuf.Timestamp', archived: 'bool', region: 'string' } })
+    .registerVariable('subject', { schema: { id: 'string', roles: 'list<string>', approval_limit: 'double', region: 'string', clearance: 'string', certified: 'bool', teams: 'list<string>', hired: 'google.protobuf.Timestamp' } })
+    .registerVariable('action', 'map<string, dyn>')
+    .registerVariable('context', 'map<string, dyn>')
+  const checked = PLANNED.filter(c => !ENGINE_ONLY.has(c)).map(text => ({ text, run: env.parse(text), condition: module.conditions.onResource(text) }))
+  const str = (...v: string[]): fc.Arbitrary<string | undefined> => fc.option(fc.constantFrom(...v), { nil: undefined })
+  const num = (...v: number[]): fc.Arbitrary<number | undefined> => fc.option(fc.constantFrom(...v), { nil: undefined })
+  const arb = fc.record({
+    id: fc.constantFrom('I-1', 'I-2', 'INV-7'),
+    author: fc.subarray(['u1', 'u2']),
+    status: str('draft', 'sent', 'paid', 'locked'),
+    amount: num(0, 1, 2, 5, 50, 99.5, 100, 1000.5),
+    tags: fc.option(fc.subarray(['a', 'urgent']), { nil: undefined }),
+    due: str('2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z', '2025-12-31T23:00:00Z'),
+    archived: fc.option(fc.boolean(), { nil: undefined }),
+    region: str('north', 'south', ''),
+    limit: num(0, 50, 100),
+    sregion: str('north', 'south'),
+    certified: fc.option(fc.boolean(), { nil: undefined }),
+    teams: fc.option(fc.subarray(['north', 'east']), { nil: undefined }),
+    hired: str('2026-01-01T00:00:00Z', '2026-03-01T11:00:00Z'),
+    astatus: str('open', 'closed'),
+    target: str('I-1', 'INV-7'),
+    level: num(1, 4),
+    ids: fc.option(fc.subarray(['I-1', 'INV-7']), { nil: undefined })
+  })
+  let compared = 0
+  let held = 0
+  fc.assert(fc.property(arb, v => {
+    const attributes = defined({ status: v.status, amount: v.amount, tags: v.tags, due: v.due, archived: v.archived, region: v.region })
+    const resource = invoice(attributes, { id: v.id, relations: { author: v.author } })
+    const subjectAttributes = defined({ approval_limit: v.limit, region: v.sregion, certified: v.certified, teams: v.teams, hired: v.hired })
+    const subject = me(['tester'], { attributes: subjectAttributes as Subject['attributes'] })
+    const inputs: ConditionInputs = { actionProperties: defined({ status: v.astatus, target: v.target }), context: defined({ level: v.level, ids: v.ids }) }
+    const asDates = (record: Record<string, unknown>, key: string): Record<string, unknown> =>
+      typeof record[key] === 'string' ? { ...record, [key]: new Date(record[key] as string) } : record
+    const activation = {
+      resource: { id: v.id, author: v.author, responsible: [], ...asDates(attributes, 'due') },
+      subject: { id: 'u1', roles: ['tester'], ...asDates(subjectAttributes, 'hired') },
+      action: inputs.actionProperties,
+      context: inputs.context
+    }
+    for (const c of checked) {
+      let cel: boolean
+      try {
+        cel = c.run(activation) === true
+      } catch {
+        cel = false
+      }
+      const engine = decide(policy, { subject, action: ACTIONS[PLANNED.indexOf(c.text)] as string, resource, ...inputs }).allowed
+      if (cel !== engine) throw new Error(`${c.text}: cel-js ${String(cel)}, engine ${String(engine)} on ${JSON.stringify(activation)}`)
+      compared++
+      if (cel) held++
+    }
+  }), { seed: 5, numRuns: 300 })
+  t.ok(compared > 10000 && held > compared / 5 && held < compared * 4 / 5, `${compared} evaluations compared, ${held} true`)
 })

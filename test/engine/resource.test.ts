@@ -23,7 +23,7 @@ const cases: ResourceCase[] = [
   },
   { name: 'no properties give a bare resource', properties: undefined, strict: true, want: { module: 'jobs', id: 'j1', relations: {} } },
   { name: 'an empty ACL is kept (it denies everything)', properties: { acl: [] }, strict: true, want: { module: 'jobs', id: 'j1', relations: {}, acl: [] } },
-  { name: 'strict: a property that is neither reserved nor a relation is an issue', properties: { assignee: 'u1', colour: 'red' }, strict: true, want: ['unknown_property /colour'], message: 'unknown property `colour` in a resource of module `jobs`: expected `project`, `parent`, `acl` or a relation of the module' },
+  { name: 'strict: a property that is neither reserved nor a relation is an issue', properties: { assignee: 'u1', colour: 'red' }, strict: true, want: ['unknown_property /colour'], message: 'unknown property `colour` in a resource of module `jobs`: expected `project`, `parent`, `acl`, a relation or an attribute of the module' },
   { name: 'inline: other properties are ignored', properties: { assignee: 'u1', colour: 'red', ownerID: 5 }, strict: false, want: { module: 'jobs', id: 'j1', relations: { assignee: ['u1'] } } },
   { name: 'inline: ill-typed relation values are issues', properties: { assignee: 5, creator: ['u1', null, ''] }, strict: false, want: ['invalid_type /assignee', 'invalid_type /creator/1', 'invalid_type /creator/2'], message: 'relation `assignee` must be a non-empty string or a list of them, not a number' },
   { name: 'an empty relation value is an issue', properties: { assignee: '' }, strict: true, want: ['invalid_type /assignee'] },
