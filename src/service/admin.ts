@@ -338,6 +338,8 @@ export function resourceView (facts: ResourceFacts): ResourceView {
   if (facts.project !== undefined) properties.project = facts.project
   if (facts.parent !== undefined) properties.parent = facts.parent
   for (const [relation, values] of Object.entries(facts.relations)) properties[relation] = values
+  // Attributes sit beside relations, as the document was written (names never clash).
+  for (const [attribute, value] of Object.entries(facts.attributes ?? {})) properties[attribute] = value
   if (facts.acl !== undefined) properties.acl = facts.acl
   return { type: facts.module, id: facts.id, properties }
 }

@@ -9,6 +9,7 @@ import type { FieldAccess, ResourceFacts } from '../engine/model.js'
 import type { Reason } from '../engine/reasons.js'
 import { REASON_CODES } from '../engine/reasons.js'
 import { requirePolicy } from './admin.js'
+import { conditionInputs } from './condition-inputs.js'
 import { ServiceError, validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
 import { UNKNOWN_MODULE } from './tallies.js'
@@ -282,7 +283,7 @@ type Converted = { facts: ResourceFacts } | { error: unknown }
 function decideWith (state: TenantState, policy: CompiledPolicy, revision: number, input: EvaluationInput, resolved: ResolvedResource, inline?: InlineResources): EvaluationResult {
   const subject = findCompiledSubject(state, policy, input.subject.id)
   const { resource, ancestors } = inline === undefined ? resolved : inline.narrow(resolved, subject)
-  const decision = decide(policy, { subject, action: input.action.name, resource, ancestors })
+  const decision = decide(policy, { ...conditionInputs(policy, input), subject, action: input.action.name, resource, ancestors })
   const context: DecisionContext = { reason: decision.reason, revision }
   if (decision.fields !== undefined) context.fields = decision.fields
   return { decision: decision.allowed, context }

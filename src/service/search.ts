@@ -19,6 +19,7 @@ import type { FieldAccess, Subject } from '../engine/model.js'
 import type { Store } from '../store/store.js'
 import { MAX_PAGE_LIMIT } from '../store/store.js'
 import { requirePolicy } from './admin.js'
+import { conditionInputs } from './condition-inputs.js'
 import { stateForRequest } from './decisions.js'
 import { validationFailed } from './errors.js'
 import type { ResourceCache } from './resource-cache.js'
@@ -42,7 +43,7 @@ interface Entity { type: string, id?: string, properties?: Record<string, unknow
 /** `POST /access/v1/search/resource`: the schema has checked that the ids named here are present. */
 export interface ResourceSearchInput {
   subject: Entity & { id: string }
-  action: { name: string, [key: string]: unknown }
+  action: { name: string, properties?: Record<string, unknown>, [key: string]: unknown }
   resource: Entity
   context?: Record<string, unknown>
   page?: SearchPageInput
@@ -52,7 +53,7 @@ export interface ResourceSearchInput {
 /** `POST /access/v1/search/subject`. */
 export interface SubjectSearchInput {
   subject: Entity
-  action: { name: string, [key: string]: unknown }
+  action: { name: string, properties?: Record<string, unknown>, [key: string]: unknown }
   resource: Entity & { id: string }
   context?: Record<string, unknown>
   page?: SearchPageInput
@@ -120,8 +121,9 @@ export class SearchService {
     const cursor = openCursor(tenantId, 'resource', { ...input, resource: resourceless }, input.page)
     const policy = state.policy as NonNullable<TenantState['policy']>
     const subject = findCompiledSubject(state, policy, input.subject.id)
+    const inputs = conditionInputs(policy, input)
     const plan = policy.modules.has(type) && subject !== undefined
-      ? planSearch(policy, subject, input.action.name, type, await this.#facts.read(tenantId, type, revision, async () => await this.#store.getSearchFacts(tenantId, type)))
+      ? planSearch(policy, subject, input.action.name, type, await this.#facts.read(tenantId, type, revision, async () => await this.#store.getSearchFacts(tenantId, type)), inputs)
       : { kind: 'never' as const }
     const page = await this.#store.listResources(tenantId, type, plan, cursor.after === undefined ? { limit: cursor.limit } : { limit: cursor.limit, after: cursor.after })
     const last = page.ids[page.ids.length - 1]
@@ -141,13 +143,15 @@ export class SearchService {
     const cursor = openCursor(tenantId, 'subject', { ...input, subject: subjectless }, input.page)
     const policy = state.policy as NonNullable<TenantState['policy']>
     const { resource, ancestors } = await resolveResource(state, this.#resources, input.resource as ResourceRef)
+    // The searched subjects are every stored one: `subject.properties` describes none of them.
+    const inputs = conditionInputs(policy, { action: input.action, context: input.context })
     const ids = [...state.subjectsById.keys()].sort(compareIds)
     const start = cursor.after === undefined ? 0 : firstAfter(ids, cursor.after)
     const found: string[] = []
     let more = false
     for (let i = start; i < ids.length; i++) {
       const subject = state.subjectsById.get(ids[i] as string) as Subject
-      if (!decide(policy, { subject, action: input.action.name, resource, ancestors }).allowed) continue
+      if (!decide(policy, { ...inputs, subject, action: input.action.name, resource, ancestors }).allowed) continue
       if (found.length === cursor.limit) {
         more = true
         break
@@ -172,13 +176,15 @@ export class SearchService {
     const module = policy.modules.get(input.resource.type)
     const names = module?.actions ?? []
     const { resource, ancestors } = await resolveResource(state, this.#resources, input.resource as ResourceRef)
+    // No action is named: the actions' conditions read no `action.<property>`.
+    const inputs = conditionInputs(policy, { subject: input.subject, context: input.context })
     const start = cursor.after === undefined ? 0 : names.indexOf(cursor.after) + 1
     const found: string[] = []
     const fields: Record<string, FieldAccess> = {}
     let more = false
     for (let i = start; i < names.length; i++) {
       const action = names[i] as string
-      const decision = decide(policy, { subject, subjectId: input.subject.id, action, resource, ancestors })
+      const decision = decide(policy, { ...inputs, subject, subjectId: input.subject.id, action, resource, ancestors })
       if (!decision.allowed) continue
       if (found.length === cursor.limit) {
         more = true

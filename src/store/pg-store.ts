@@ -6,7 +6,7 @@ import type { ResourceFacts, Subject } from '../engine/model.js'
 import type { AclGroup, QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
-import type { PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
+import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
 import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
@@ -45,6 +45,7 @@ function subjectFromRow (row: SubjectRow): Subject {
   if (row.login !== null) s.login = row.login
   if (row.owner !== null) s.owner = row.owner
   if (row.overrides !== null) s.overrides = row.overrides
+  if (row.attributes !== null) s.attributes = row.attributes
   return s
 }
 
@@ -57,7 +58,8 @@ function subjectColumns (s: Subject): Omit<SubjectRow, 'tenantId' | 'id'> {
     status: s.status ?? null,
     login: s.login ?? null,
     owner: s.owner ?? null,
-    overrides: s.overrides ?? null
+    overrides: s.overrides ?? null,
+    attributes: s.attributes ?? null
   }
 }
 
@@ -67,6 +69,7 @@ function resourceFromRow (row: ResourceRow): ResourceFacts {
   if (row.parent !== null) r.parent = row.parent
   // INVARIANT: `acl: []` (allows nothing) and no ACL are different things.
   if (row.acl !== null) r.acl = row.acl
+  if (row.attributes !== null) r.attributes = row.attributes
   return r
 }
 
@@ -94,12 +97,14 @@ function partsToSql (parts: readonly SqlPart[]): SQL {
 }
 
 /**
- * Where the plan's attributes live in the store: the effective project column, and every
- * relation in `resource_relations`, restricted to the tenant and module searched.
+ * Where the plan's attributes live in the store: the effective project column, every
+ * relation in `resource_relations`, restricted to the tenant and module searched, and
+ * every resource attribute in the `attributes` jsonb column.
  */
 function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanSqlMapping {
   // No prototype: a relation named `__proto__` is just a key here.
   const relations: Record<string, RelationMapping> = Object.create(null) as Record<string, RelationMapping>
+  const attributes: Record<string, AttributeMapping> = Object.create(null) as Record<string, AttributeMapping>
   const visit = (f: Extract<QueryPlan, { kind: 'conditional' }>['filter']): void => {
     if (f.op === 'and' || f.op === 'or') f.args.forEach(visit)
     else if (f.op === 'not') visit(f.arg)
@@ -107,10 +112,12 @@ function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanS
       relations[f.relation] = {
         join: { table: 'resource_relations', key: 'resource_id', valueColumn: 'value', resourceKey: 'resources.id', where: { tenant_id: tenantId, module, relation: f.relation } }
       }
+    } else if ('attribute' in f) {
+      attributes[f.attribute] = { jsonb: 'resources.attributes' }
     }
   }
   if (plan.kind === 'conditional') visit(plan.filter)
-  return { id: 'resources.id', project: 'resources.effective_project', relations }
+  return { id: 'resources.id', project: 'resources.effective_project', relations, attributes }
 }
 
 /**
@@ -486,7 +493,8 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           project: resource.project ?? null,
           parent: resource.parent ?? null,
           relations: resource.relations,
-          acl: resource.acl ?? null
+          acl: resource.acl ?? null,
+          attributes: resource.attributes ?? null
         }
         const where = and(eq(resources.tenantId, tenantId), eq(resources.module, resource.module), eq(resources.id, resource.id))
         const before = await tx.select().from(resources).where(where)

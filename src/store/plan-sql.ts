@@ -10,9 +10,12 @@
  * Semantics: the clause is true for a row exactly when the plan holds for it, with
  * NULLs read as "no value": a NULL project is in no list, a NULL relation column or
  * array holds nothing. (Negations are written `(x) IS NOT TRUE`, so that a NULL inside
- * never turns a row's answer into NULL, which WHERE would read as false.)
+ * never turns a row's answer into NULL, which WHERE would read as false.) Attribute
+ * tests are false for a row without the attribute (NULL), `ne` included, as a condition
+ * reading a missing attribute is a deny.
  */
-import type { Filter, QueryPlan } from '../engine/plan.js'
+import type { AttributeType } from '../engine/model.js'
+import type { AttributeComparison, Filter, QueryPlan } from '../engine/plan.js'
 
 /** Where a relation's values live in the caller's schema. */
 export type RelationMapping =
@@ -42,6 +45,17 @@ export interface JoinMapping {
 }
 
 /**
+ * Where a resource attribute (a module's `attributes`) lives in the caller's schema: a
+ * column reference holding the value (NULL: the resource lacks it): text for `string`
+ * and enum attributes, a number type for `number`, boolean, `timestamptz` or RFC 3339
+ * text for `timestamp` (cast), `text[]` for `[string]`. Or `{ jsonb }`: a jsonb column
+ * holding an object of attributes by name, read with type guards (a value of another
+ * JSON type counts as missing), as the store keeps them; a `timestamp` read this way
+ * calls `gh_timestamptz(text)` (migrations/0004_attributes.sql), which the database must have.
+ */
+export type AttributeMapping = string | { jsonb: string }
+
+/**
  * Where the plan's attributes are, as column references: `column`, `table.column` or
  * `schema.table.column` (letters, digits and `_`; quoted as written, so write them as
  * PostgreSQL stores them, lower case unless they were created quoted).
@@ -53,6 +67,8 @@ export interface PlanSqlMapping {
   project?: string
   /** Per relation named by the plan; a plan naming a relation missing here is refused. */
   relations?: Record<string, RelationMapping>
+  /** Per resource attribute named by the plan (conditions on data); a plan naming one missing here is refused. */
+  attributes?: Record<string, AttributeMapping>
 }
 
 export interface PlanSqlOptions {
@@ -158,9 +174,83 @@ function checkFilter (value: unknown, path: string, depth: number): Filter {
     case 'relation_contains_any':
       if (typeof f.relation !== 'string' || f.relation === '') throw new PlanSqlError('invalid_plan', `\`${path}/relation\` must be a non-empty string`)
       return { op: f.op, relation: f.relation, values: checkValues(f.values, `${path}/values`) }
+    case 'attribute_compare': {
+      const type = checkType(f.type, `${path}/type`)
+      if (!CMPS.has(f.cmp as string)) throw new PlanSqlError('invalid_plan', `\`${path}/cmp\` must be one of ${[...CMPS].map(c => `\`${c}\``).join(', ')}`)
+      if (type === 'list') throw new PlanSqlError('invalid_plan', `\`${path}/type\`: a list attribute is tested with \`attribute_contains\`, not compared`)
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), type, cmp: f.cmp as AttributeComparison, value: checkScalar(f.value, type, `${path}/value`) }
+    }
+    case 'attribute_in': {
+      const type = checkType(f.type, `${path}/type`)
+      if (type === 'list' || type === 'boolean') throw new PlanSqlError('invalid_plan', `\`${path}/type\`: \`attribute_in\` tests a string, enum, number or timestamp attribute, not a ${type} one`)
+      if (!Array.isArray(f.values) || f.values.length === 0) throw new PlanSqlError('invalid_plan', `\`${path}/values\` must be a non-empty list`)
+      const values = f.values.map((v: unknown, i) => checkScalar(v, type, `${path}/values/${i}`) as string | number)
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), type, values }
+    }
+    case 'attribute_contains':
+      if (typeof f.value !== 'string') throw new PlanSqlError('invalid_plan', `\`${path}/value\` must be a string`)
+      return { op: f.op, attribute: checkAttribute(f.attribute, path), value: f.value }
+    case 'attribute_exists':
+      return { op: f.op, attribute: checkAttribute(f.attribute, path) }
     default:
       throw new PlanSqlError('invalid_plan', `unknown filter op ${JSON.stringify(f.op) ?? 'undefined'} at \`${path}\``)
   }
+}
+
+const CMPS: ReadonlySet<string> = new Set<AttributeComparison>(['eq', 'ne', 'lt', 'le', 'gt', 'ge'])
+const TYPES: ReadonlySet<string> = new Set<AttributeType>(['string', 'number', 'boolean', 'timestamp', 'enum', 'list'])
+
+function checkType (value: unknown, path: string): AttributeType {
+  if (typeof value !== 'string' || !TYPES.has(value)) throw new PlanSqlError('invalid_plan', `\`${path}\` must be one of ${[...TYPES].map(c => `\`${c}\``).join(', ')}`)
+  return value as AttributeType
+}
+
+function checkAttribute (value: unknown, path: string): string {
+  if (typeof value !== 'string' || value === '') throw new PlanSqlError('invalid_plan', `\`${path}/attribute\` must be a non-empty string`)
+  return value
+}
+
+/**
+ * A compared value of the attribute's type. A timestamp is an RFC 3339 date-time the
+ * engine accepts (years 1 to 9999 in UTC, at most six fraction digits, no leap second)
+ * and becomes that instant in UTC, to the microsecond, which PostgreSQL always reads
+ * (its own offsets stop at 15 hours; RFC 3339's do not).
+ */
+function checkScalar (value: unknown, type: AttributeType, path: string): string | number | boolean {
+  switch (type) {
+    case 'number':
+      if (typeof value === 'number' && Number.isFinite(value)) return value
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be a finite number`)
+    case 'boolean':
+      if (typeof value === 'boolean') return value
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be a boolean`)
+    case 'timestamp': {
+      const instant = typeof value === 'string' ? utcInstant(value) : undefined
+      if (instant !== undefined) return instant
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be an RFC 3339 timestamp`)
+    }
+    default:
+      if (typeof value === 'string') return value
+      throw new PlanSqlError('invalid_plan', `\`${path}\` must be a string`)
+  }
+}
+
+const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})[Tt]([01]\d|2[0-3]):([0-5]\d):([0-5]\d)(?:\.(\d{1,6}))?(?:[Zz]|([+-])([01]\d|2[0-3]):([0-5]\d))$/
+
+/** `2026-12-07T18:32:27.000000Z` for an RFC 3339 timestamp, else `undefined` (an impossible date, a year outside 1..9999 in UTC). */
+function utcInstant (text: string): string | undefined {
+  const m = RFC3339.exec(text)
+  if (m === null) return undefined
+  const [year, month, day, hour, minute, second] = m.slice(1, 7).map(Number) as [number, number, number, number, number, number]
+  const offset = m[8] === undefined ? 0 : (m[8] === '-' ? -1 : 1) * (Number(m[9]) * 60 + Number(m[10]))
+  const date = new Date(0)
+  date.setUTCFullYear(year, month - 1, day)
+  // A day past the month's end rolls over: refused.
+  if (date.getUTCMonth() !== month - 1 || date.getUTCDate() !== day) return undefined
+  date.setUTCHours(hour, minute - offset, second, 0)
+  const iso = date.toISOString()
+  if (!/^\d{4}-/.test(iso) || iso.startsWith('0000')) return undefined
+  return `${iso.slice(0, 19)}.${(m[7] ?? '').padEnd(6, '0')}Z`
 }
 
 function checkValues (value: unknown, path: string): string[] {
@@ -187,10 +277,13 @@ type CheckedRelation =
   | { kind: 'array', column: string }
   | { kind: 'join', table: string, key: string, valueColumn: string, resourceKey: string, where: Array<[string, unknown]> }
 
+type CheckedAttribute = { kind: 'column', column: string } | { kind: 'jsonb', column: string }
+
 interface CheckedMapping {
   id: string
   project: string | undefined
   relations: Map<string, CheckedRelation>
+  attributes: Map<string, CheckedAttribute>
 }
 
 function checkMapping (mapping: PlanSqlMapping): CheckedMapping {
@@ -201,7 +294,14 @@ function checkMapping (mapping: PlanSqlMapping): CheckedMapping {
   for (const [name, r] of Object.entries(mapping.relations ?? {})) {
     relations.set(name, checkRelation(name, r, id))
   }
-  return { id, project, relations }
+  const attributes = new Map<string, CheckedAttribute>()
+  for (const [name, a] of Object.entries(mapping.attributes ?? {})) {
+    const what = `attribute \`${name}\``
+    if (typeof a === 'string') attributes.set(name, { kind: 'column', column: quoteName(a, 3, `the column of ${what}`) })
+    else if (typeof a === 'object' && a !== null && 'jsonb' in a) attributes.set(name, { kind: 'jsonb', column: quoteName(a.jsonb, 3, `the jsonb column of ${what}`) })
+    else throw new PlanSqlError('invalid_mapping', `${what} must be mapped as a column name or \`{ jsonb }\``)
+  }
+  return { id, project, relations, attributes }
 }
 
 function checkRelation (name: string, r: RelationMapping, id: string): CheckedRelation {
@@ -232,6 +332,15 @@ function checkRelation (name: string, r: RelationMapping, id: string): CheckedRe
 
 // --- Translation.
 
+const SQL_CMP: Record<AttributeComparison, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }
+
+/** The SQL type a value of each attribute type is compared as. */
+const SQL_TYPE: Record<AttributeType, string> = { string: 'text', enum: 'text', number: 'numeric', boolean: 'boolean', timestamp: 'timestamptz', list: 'text[]' }
+
+function typedParam (value: string | number | boolean, type: AttributeType): SqlPart[] {
+  return [{ param: value }, `::${SQL_TYPE[type]}`]
+}
+
 type JoinRelation = Extract<CheckedRelation, { kind: 'join' }>
 
 class Translator {
@@ -255,9 +364,62 @@ class Translator {
         if (r.kind === 'array') return [`${r.column} && `, { param: f.values }]
         return this.joins(r, [f])
       }
-      // Attribute leaves (issue 14) get their SQL on the store's branch; until then a plan using them is refused.
-      default: throw new PlanSqlError('unmapped_attribute', `the plan filters on attribute \`${f.attribute}\`, which the mapping does not map`)
+      case 'attribute_compare': {
+        const a = this.attribute(f.attribute)
+        const ordered = f.cmp !== 'eq' && f.cmp !== 'ne'
+        return ['(', ...this.attributeValue(a, f.attribute, f.type, ordered), ` ${SQL_CMP[f.cmp]} `, ...typedParam(f.value, f.type), ')']
+      }
+      case 'attribute_in': {
+        const a = this.attribute(f.attribute)
+        return ['(', ...this.attributeValue(a, f.attribute, f.type, false), ' = ANY(', { param: f.values }, `::${SQL_TYPE[f.type]}[]))`]
+      }
+      case 'attribute_contains': {
+        const a = this.attribute(f.attribute)
+        if (a.kind === 'column') return ['(', { param: f.value }, `::text = ANY(${a.column}))`]
+        const v = this.jsonbValue(a.column, f.attribute)
+        return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'array\' THEN ', ...v, ' @> jsonb_build_array(', { param: f.value }, '::text) END)']
+      }
+      case 'attribute_exists': {
+        const a = this.attribute(f.attribute)
+        if (a.kind === 'column') return [`(${a.column} IS NOT NULL)`]
+        return ['(', ...this.jsonbValue(a.column, f.attribute), ' IS NOT NULL)']
+      }
     }
+  }
+
+  /**
+   * The attribute's value as SQL of the type the plan compares it as, NULL when the row
+   * lacks it (or, in a jsonb column, holds a value of another JSON type: `CASE` rather
+   * than `AND`, because SQL does not promise to evaluate the guard before the cast).
+   * Strings are ordered by code point (`COLLATE "C"`, when `ordered`), not by the
+   * database's collation (the engine's order); timestamps compare as instants, to the
+   * microsecond. A caller's column is compared as it is otherwise, so that its
+   * indexes serve.
+   */
+  attributeValue (a: CheckedAttribute, name: string, type: AttributeType, ordered: boolean): SqlPart[] {
+    if (a.kind === 'column') {
+      if (type === 'timestamp') return [`${a.column}::timestamptz`]
+      if (ordered && (type === 'string' || type === 'enum')) return [`${a.column}::text COLLATE "C"`]
+      return [a.column]
+    }
+    const v = this.jsonbValue(a.column, name)
+    switch (type) {
+      case 'number': return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'number\' THEN (', ...v, ')::numeric END)']
+      case 'boolean': return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'boolean\' THEN (', ...v, ')::boolean END)']
+      case 'timestamp': return ['gh_timestamptz(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END)']
+      default: return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END) COLLATE "C"']
+    }
+  }
+
+  /** `column -> 'name'`, the name a parameter. */
+  jsonbValue (column: string, name: string): SqlPart[] {
+    return ['(', column, ' -> ', { param: name }, '::text)']
+  }
+
+  attribute (name: string): CheckedAttribute {
+    const a = this.mapping.attributes.get(name)
+    if (a === undefined) throw new PlanSqlError('unmapped_attribute', `the plan filters on attribute \`${name}\`, which the mapping does not map`)
+    return a
   }
 
   junction (separator: string, terms: SqlPart[][]): SqlPart[] {

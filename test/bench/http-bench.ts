@@ -330,7 +330,7 @@ function roundRatio (a: readonly HttpFigure[], b: readonly HttpFigure[], perCpu:
   return median(a.map((f, r) => of(f) / of(b[r])))
 }
 
-async function call (method: string, url: string, headers: Record<string, string>, body?: unknown, contentType = 'application/json'): Promise<unknown> {
+export async function call (method: string, url: string, headers: Record<string, string>, body?: unknown, contentType = 'application/json'): Promise<unknown> {
   const res = await fetch(url, {
     method,
     headers: body === undefined ? headers : { ...headers, 'content-type': contentType },
@@ -471,7 +471,7 @@ async function runLoad (jobFile: string, onStart: () => void): Promise<LoadResul
 }
 
 /** The Cerbos binary shipped by `@cerbos/cerbos-linux-x64`, or why it cannot run here. */
-function cerbosBinary (): { path: string } | { skipped: string } {
+export function cerbosBinary (): { path: string } | { skipped: string } {
   if (process.platform !== 'linux' || process.arch !== 'x64') return { skipped: `@cerbos/cerbos-linux-x64 runs on linux-x64, not ${process.platform}-${process.arch}` }
   try {
     return { path: createRequire(import.meta.url).resolve('@cerbos/cerbos-linux-x64') }

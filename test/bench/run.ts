@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- engine|http|search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|conditions|http|search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
- * Runs the benchmarks (default: engine, http, search, propagation, memory, then coldstart), prints each part's table, and writes
+ * Runs the benchmarks (default: engine, conditions, http, search, propagation, memory, then coldstart), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
  * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
  * answers differ from gatehouse's; a missed target is reported, never a failure.
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { formatConditionsReport, runConditionsBench } from './conditions-bench.js'
 import { formatEngineReport, runEngineBench } from './engine-bench.js'
 import { formatHttpReport, runHttpBench } from './http-bench.js'
 import { formatColdStartReport, runColdStartBench } from './cold-start-bench.js'
@@ -19,7 +20,7 @@ import { formatPropagationReport, runPropagationBench } from './propagation-benc
 import { formatSearchReport, runSearchBench } from './search-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart', 'profile'] as const
+const PARTS = ['engine', 'conditions', 'http', 'search', 'propagation', 'memory', 'coldstart', 'profile'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
@@ -53,7 +54,7 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
     else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
-  if (args.parts.length === 0) args.parts = ['engine', 'http', 'search', 'propagation', 'memory', 'coldstart']
+  if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'propagation', 'memory', 'coldstart']
   return args
 }
 
@@ -89,6 +90,19 @@ async function main (): Promise<void> {
       })
       process.stdout.write(`\n${formatEngineReport(r)}\n\n`)
       results.engine = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'conditions') {
+      const r = await runConditionsBench({
+        subjects: args.quick ? 500 : 2000,
+        resources: args.resources ?? (args.quick ? 2000 : 10_000),
+        requests: args.requests ?? (args.quick ? 5000 : 20_000),
+        rounds: args.quick ? 5 : 15,
+        minRoundMs: args.quick ? 100 : 150,
+        cedarRequests: args.quick ? 500 : 2000,
+        http: { seconds: args.seconds ?? (args.quick ? 3 : 5), warmupSeconds: args.quick ? 1 : 2, connections: 50, pool: args.quick ? 300 : 1000, rounds: args.quick ? 1 : 3 },
+        log
+      })
+      process.stdout.write(`\n${formatConditionsReport(r)}\n\n`)
+      results.conditions = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
     } else if (part === 'http') {
       const r = await runHttpBench({
         subjects,

@@ -1427,22 +1427,22 @@ export interface operations {
                     /** @description the action; `name` is an action of the module */
                     action: {
                         name: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
                     /** @description the subject: `id` is a stored subject id or alias; any `type` is accepted */
                     subject: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -1640,30 +1640,30 @@ export interface operations {
                 "application/json": {
                     action?: {
                         name?: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     evaluations?: {
                         action?: {
                             name?: string;
-                            /** @description any JSON object */
+                            /** @description any JSON object; conditions read it as `action.<property>` */
                             properties?: Record<string, unknown>;
                         };
-                        /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                        /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                         context?: Record<string, unknown>;
                         /** @description the resource */
                         resource?: {
                             id?: string;
-                            /** @description any JSON object */
+                            /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                             properties?: Record<string, unknown>;
                             type?: string;
                         };
                         /** @description the subject */
                         subject?: {
                             id?: string;
-                            /** @description any JSON object */
+                            /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                             properties?: Record<string, unknown>;
                             type?: string;
                         };
@@ -1677,14 +1677,14 @@ export interface operations {
                     /** @description default resource of every evaluation */
                     resource?: {
                         id?: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type?: string;
                     };
                     /** @description default subject of every evaluation */
                     subject?: {
                         id?: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type?: string;
                     };
@@ -1883,7 +1883,7 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -1893,14 +1893,14 @@ export interface operations {
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
                     /** @description the subject: `id` is a stored subject id or alias */
                     subject: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -2100,10 +2100,10 @@ export interface operations {
                     /** @description the action; `name` is an action of the module */
                     action: {
                         name: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -2121,7 +2121,7 @@ export interface operations {
                     /** @description the subject: `id` is a stored subject id or alias */
                     subject: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -2317,10 +2317,10 @@ export interface operations {
                     /** @description the action; `name` is an action of the module */
                     action: {
                         name: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object; conditions read it as `action.<property>` */
                         properties?: Record<string, unknown>;
                     };
-                    /** @description the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
+                    /** @description the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it */
                     context?: Record<string, unknown>;
                     /** @description paging: `limit` results per page (default and maximum 1000); `token` is the `next_token` of the previous page, sent with an otherwise identical request */
                     page?: {
@@ -2330,7 +2330,7 @@ export interface operations {
                     /** @description the resource: `type` is the module; with `properties` it is evaluated as sent, else the stored resource (if any) is used */
                     resource: {
                         id: string;
-                        /** @description any JSON object */
+                        /** @description any JSON object. A subject's: values of the policy's `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. A resource's: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it) */
                         properties?: Record<string, unknown>;
                         type: string;
                     };
@@ -6496,7 +6496,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
                         properties: {
                             acl?: {
                                 allow?: string[];
@@ -6507,7 +6507,7 @@ export interface operations {
                             parent?: string;
                             project?: string;
                         } & {
-                            [key: string]: string | string[];
+                            [key: string]: string | number | boolean | string[];
                         };
                         type: string;
                     };
@@ -6626,7 +6626,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
         requestBody: {
             content: {
                 /**
@@ -6645,7 +6645,7 @@ export interface operations {
                     parent?: string;
                     project?: string;
                 } & {
-                    [key: string]: string | string[];
+                    [key: string]: string | number | boolean | string[];
                 };
             };
         };
@@ -6673,7 +6673,7 @@ export interface operations {
                      */
                     "application/json": {
                         id: string;
-                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
                         properties: {
                             acl?: {
                                 allow?: string[];
@@ -6684,7 +6684,7 @@ export interface operations {
                             parent?: string;
                             project?: string;
                         } & {
-                            [key: string]: string | string[];
+                            [key: string]: string | number | boolean | string[];
                         };
                         type: string;
                     };
@@ -6701,7 +6701,7 @@ export interface operations {
                 content: {
                     "application/json": {
                         id: string;
-                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module */
+                        /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
                         properties: {
                             acl?: {
                                 allow?: string[];
@@ -6712,7 +6712,7 @@ export interface operations {
                             parent?: string;
                             project?: string;
                         } & {
-                            [key: string]: string | string[];
+                            [key: string]: string | number | boolean | string[];
                         };
                         type: string;
                     };
@@ -7639,6 +7639,10 @@ export interface operations {
                         subjects: {
                             /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                             aliases?: string[];
+                            /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                            attributes?: {
+                                [key: string]: string | number | boolean | string[];
+                            };
                             groups?: string[];
                             id: string;
                             /** @description `false`: assignable but cannot act */
@@ -7795,6 +7799,10 @@ export interface operations {
                     "application/json": {
                         /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                         aliases?: string[];
+                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        attributes?: {
+                            [key: string]: string | number | boolean | string[];
+                        };
                         groups?: string[];
                         id: string;
                         /** @description `false`: assignable but cannot act */
@@ -7958,6 +7966,10 @@ export interface operations {
                 "application/json": {
                     /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                     aliases?: string[];
+                    /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                    attributes?: {
+                        [key: string]: string | number | boolean | string[];
+                    };
                     groups?: string[];
                     /** @description optional; must equal the id of the path */
                     id?: string;
@@ -8020,6 +8032,10 @@ export interface operations {
                     "application/json": {
                         /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                         aliases?: string[];
+                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        attributes?: {
+                            [key: string]: string | number | boolean | string[];
+                        };
                         groups?: string[];
                         id: string;
                         /** @description `false`: assignable but cannot act */
@@ -8066,6 +8082,10 @@ export interface operations {
                     "application/json": {
                         /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
                         aliases?: string[];
+                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        attributes?: {
+                            [key: string]: string | number | boolean | string[];
+                        };
                         groups?: string[];
                         id: string;
                         /** @description `false`: assignable but cannot act */

@@ -10,8 +10,12 @@
  *                        data on a real PostgreSQL server (relations kept in a column,
  *                        an array and a join table)
  *
- * where plan = planSearch(policy, subject, action, module, store.getSearchFacts(...)),
- * and the store's search facts equal those the service's ancestor walk implies.
+ * where plan = planSearch(policy, subject, action, module, store.getSearchFacts(...), inputs),
+ * inputs being random request inputs that conditions read (action properties, context,
+ * the request's subject attributes), and the store's search facts equal those the
+ * service's ancestor walk implies. The tenants' policies carry conditions on actions,
+ * grants, overrides and ACL entries over typed attributes (test/search/generator.ts),
+ * which the caller-like copy keeps one column each.
  * Seeded: the seed is printed; GATEHOUSE_SEED=<n> replays a run, and
  * GATEHOUSE_SEARCH_TENANTS=<n> changes how many tenants each backend gets.
  */
@@ -26,8 +30,8 @@ import type { Store } from '../../src/store/store.js'
 import { MAX_PAGE_LIMIT } from '../../src/store/store.js'
 import { backends, createTestDatabase, postgresServer } from '../helpers/db.js'
 import { ancestorsOf, planResourceOf, searchFactsOf, sortedFacts } from './oracle.js'
-import type { GeneratedModule, GeneratedTenant } from './generator.js'
-import { Rng, generateTenant, randomChanges } from './generator.js'
+import type { AttributeName, GeneratedModule, GeneratedTenant } from './generator.js'
+import { ATTRIBUTES, Rng, generateTenant, randomChanges, randomInputs } from './generator.js'
 
 const seed = process.env.GATEHOUSE_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.GATEHOUSE_SEED)
 const TENANTS = Number(process.env.GATEHOUSE_SEARCH_TENANTS ?? 20)
@@ -46,7 +50,8 @@ interface CallerCopy {
 async function openCallerCopy (url: string): Promise<CallerCopy> {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   await pool.query(`
-    create table items (tenant text not null, module text not null, id text not null, site_id text, rel_single text, rel_array text[], primary key (tenant, module, id));
+    create table items (tenant text not null, module text not null, id text not null, site_id text, rel_single text, rel_array text[],
+      status text, amount double precision, tags text[], due timestamptz, urgent boolean, primary key (tenant, module, id));
     create table item_links (tenant text not null, module text not null, item_id text not null, relation text not null, who text not null);
     create index on item_links (tenant, module, relation, who);
   `)
@@ -60,7 +65,8 @@ async function openCallerCopy (url: string): Promise<CallerCopy> {
           ? { array: 'w.rel_array' }
           : { join: { table: 'item_links', key: 'item_id', valueColumn: 'who', where: { tenant: tenantId, module: module.name, relation } } }
     }
-    return { id: 'w.id', project: 'w.site_id', relations }
+    const attributes = Object.fromEntries(module.attributes.map(a => [a, `w.${a}`]))
+    return { id: 'w.id', project: 'w.site_id', relations, attributes }
   }
   return {
     pool,
@@ -85,7 +91,10 @@ async function openCallerCopy (url: string): Promise<CallerCopy> {
             for (const who of values) await pool.query('insert into item_links values ($1, $2, $3, $4, $5)', [tenantId, module.name, r.id, relation, who])
           }
         }
-        await pool.query('insert into items values ($1, $2, $3, $4, $5, $6)', [tenantId, module.name, r.id, project, single, array])
+        const attribute = (name: AttributeName): unknown => r.attributes?.[name] ?? null
+        await pool.query('insert into items values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [
+          tenantId, module.name, r.id, project, single, array, ...(Object.keys(ATTRIBUTES) as AttributeName[]).map(attribute)
+        ])
       }
     },
     async select (tenantId, module, plan) {
@@ -115,7 +124,14 @@ async function listAll (store: Store, tenantId: string, module: string, plan: Qu
   return { ids, problem: 'more than 1000 pages' }
 }
 
-interface Tally { cases: number, plans: number, failures: string[] }
+interface Tally {
+  cases: number
+  plans: number
+  failures: string[]
+  /** Decisions denied by a condition (`condition_failed`), and plans with attribute filters: that conditions were exercised. */
+  conditionDenials: number
+  attributePlans: number
+}
 
 function fail (tally: Tally, message: string): void {
   if (tally.failures.length < 8) tally.failures.push(`${message} (${replay})`)
@@ -125,7 +141,7 @@ const same = (a: readonly string[], b: readonly string[]): boolean => a.length =
 
 async function verify (
   store: Store, caller: CallerCopy | undefined, tenantId: string, policy: CompiledPolicy, tenant: GeneratedTenant,
-  current: ReadonlyMap<string, readonly ResourceFacts[]>, paging: Rng, where: string, tally: Tally
+  current: ReadonlyMap<string, readonly ResourceFacts[]>, paging: Rng, inputsRng: Rng, where: string, tally: Tally
 ): Promise<void> {
   const subjects: Array<Subject | undefined> = [...tenant.subjects, undefined]
   for (const module of tenant.modules) {
@@ -144,11 +160,15 @@ async function verify (
     })
     for (const subject of subjects) {
       for (const action of module.actions) {
-        const plan = planSearch(policy, subject, action, module.name, facts)
-        const what = `${where}: subject ${subject?.id ?? '(unknown)'} may ${action} on ${module.name}`
+        const inputs = randomInputs(inputsRng, tenant)
+        const plan = planSearch(policy, subject, action, module.name, facts, inputs)
+        const what = `${where}: subject ${subject?.id ?? '(unknown)'} may ${action} on ${module.name} with ${JSON.stringify(inputs)}`
         tally.plans++
         tally.cases += resources.length
-        const allowed = read.filter(x => decide(policy, { subject, action, resource: x.r, ancestors: x.ancestors }).allowed).map(x => x.r.id).sort()
+        const decisions = read.map(x => ({ x, d: decide(policy, { ...inputs, subject, action, resource: x.r, ancestors: x.ancestors }) }))
+        tally.conditionDenials += decisions.filter(({ d }) => d.reason.code === 'condition_failed').length
+        if (JSON.stringify(plan).includes('"attribute_')) tally.attributePlans++
+        const allowed = decisions.filter(({ d }) => d.allowed).map(({ x }) => x.r.id).sort()
         const matched = read.filter(x => matchesPlan(plan, x.target)).map(x => x.r.id).sort()
         if (!same(matched, allowed)) fail(tally, `${what}: decide allows ${JSON.stringify(allowed)} but the plan matches ${JSON.stringify(matched)}; plan ${JSON.stringify(plan)}`)
         // Small pages a third of the time (paging is what they test), else one page.
@@ -185,10 +205,11 @@ for (const harness of await backends()) {
       t.comment(`the planToSql leg is skipped: ${server.skip}`)
     }
 
-    const tally: Tally = { cases: 0, plans: 0, failures: [] }
+    const tally: Tally = { cases: 0, plans: 0, failures: [], conditionDenials: 0, attributePlans: 0 }
     for (let i = 0; i < TENANTS && tally.failures.length === 0; i++) {
       const rng = new Rng(seed + i)
       const paging = new Rng((seed + i) ^ 0x5bd1e995)
+      const inputsRng = new Rng((seed + i) ^ 0x1b873593)
       const tenant = generateTenant(rng)
       const compiled = compileBundle(tenant.bundle)
       if (!compiled.ok) throw new Error(`seed ${seed} tenant ${i}: the generator made an invalid bundle: ${JSON.stringify(compiled.issues)}`)
@@ -203,7 +224,7 @@ for (const harness of await backends()) {
         for (const r of resources) await store.putResource(tenantId, r)
         current.set(module.name, resources)
       }
-      await verify(store, caller, tenantId, policy, tenant, current, paging, `tenant ${i} as stored`, tally)
+      await verify(store, caller, tenantId, policy, tenant, current, paging, inputsRng, `tenant ${i} as stored`, tally)
 
       for (const module of tenant.modules) {
         const byId = new Map((current.get(module.name) ?? []).map(r => [r.id, r]))
@@ -219,11 +240,14 @@ for (const harness of await backends()) {
         }
         current.set(module.name, [...byId.values()])
       }
-      await verify(store, caller, tenantId, policy, tenant, current, paging, `tenant ${i} after changes`, tally)
+      await verify(store, caller, tenantId, policy, tenant, current, paging, inputsRng, `tenant ${i} after changes`, tally)
     }
 
     t.same(tally.failures, [], `decide, matchesPlan, listResources${caller === undefined ? '' : ' and planToSql'} agree (seed ${seed})`)
     t.ok(tally.cases >= 1000, `${tally.cases} (subject, action, resource) cases over ${tally.plans} plans`)
+    if (TENANTS >= 5) {
+      t.ok(tally.conditionDenials > 0 && tally.attributePlans > 0, `conditions decided: ${tally.conditionDenials} condition_failed denials, ${tally.attributePlans} plans with attribute filters`)
+    }
     t.comment(`${harness.name}: ${TENANTS} tenants, ${tally.plans} plans, ${tally.cases} cases in ${((Date.now() - started) / 1000).toFixed(1)} s`)
   })
 }

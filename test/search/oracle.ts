@@ -22,10 +22,12 @@ export function ancestorsOf (byId: ReadonlyMap<string, ResourceFacts>, resource:
   return ancestors
 }
 
-/** What a plan reads of a stored resource. */
+/** What a plan reads of a stored resource: its effective project, and its own relations and attributes. */
 export function planResourceOf (resource: ResourceFacts, ancestors: readonly ResourceFacts[]): PlanResource {
   const project = effectiveProject(resource, ancestors)
-  return project === undefined ? { id: resource.id, relations: resource.relations } : { id: resource.id, project, relations: resource.relations }
+  const read: PlanResource = project === undefined ? { id: resource.id, relations: resource.relations } : { id: resource.id, project, relations: resource.relations }
+  if (resource.attributes !== undefined) read.attributes = resource.attributes
+  return read
 }
 
 /** The search facts of the resources of one module, as the store must report them. */

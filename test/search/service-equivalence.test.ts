@@ -9,18 +9,21 @@
  *   search/subject on the resource returns the subject  ⇔ evaluation allows it
  *   search/action for (subject, resource) returns the action  ⇔ evaluation allows it
  *
- * The engine-level equivalence (plan ⇔ decide ⇔ store ⇔ planToSql) is
+ * Each comparison sends random condition inputs alike to both sides (`action.properties`,
+ * `context`, and `subject.properties` giving subject attributes; subject search sends no
+ * subject properties, action search no action properties): the generated policies carry
+ * conditions. The engine-level equivalence (plan ⇔ decide ⇔ store ⇔ planToSql) is
  * equivalence.test.ts; this one proves that the searches the API serves are built on it
  * faithfully (subject lookup, resource lookup with ancestors, paging). Seeded:
  * GATEHOUSE_SEED=<n> replays a run; GATEHOUSE_SERVICE_SEARCH_TENANTS=<n> sets the count.
  */
 import t from 'tap'
-import type { ResourceFacts } from '../../src/engine/index.js'
+import type { ConditionInputs, ResourceFacts } from '../../src/engine/index.js'
 import { createServices } from '../../src/service/index.js'
 import type { Services } from '../../src/service/index.js'
 import type { SearchPageInput } from '../../src/service/search.js'
 import { backends } from '../helpers/db.js'
-import { Rng, generateTenant } from './generator.js'
+import { Rng, generateTenant, randomInputs } from './generator.js'
 
 const seed = process.env.GATEHOUSE_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.GATEHOUSE_SEED)
 const TENANTS = Number(process.env.GATEHOUSE_SERVICE_SEARCH_TENANTS ?? 8)
@@ -56,6 +59,7 @@ for (const harness of await backends()) {
     for (let i = 0; i < TENANTS && failures.length === 0; i++) {
       const rng = new Rng(seed + i)
       const paging = new Rng((seed + i) ^ 0x2545f491)
+      const inputsRng = new Rng((seed + i) ^ 0x1b873593)
       const tenant = generateTenant(rng)
       const tenantId = `svc-search-${harness.name}-${seed}-${i}-${Math.random().toString(36).slice(2, 8)}`
       await backend.store.putTenant(tenantId, { name: `service search ${i}` })
@@ -65,8 +69,17 @@ for (const harness of await backends()) {
         for (const r of tenant.resources.get(module.name) ?? []) await backend.store.putResource(tenantId, r)
       }
       const subjectIds = [...tenant.subjects.map(s => s.id), 'nobody']
-      const allows = async (subject: string, action: string, resource: ResourceFacts): Promise<boolean> =>
-        (await services.decisions.evaluate(tenantId, { subject: { type: 'user', id: subject }, action: { name: action }, resource: { type: resource.module, id: resource.id } })).decision
+      /** The AuthZEN entities carrying the inputs, as a client sends them. */
+      const entities = (subject: string | undefined, action: string | undefined, inputs: ConditionInputs) => ({
+        subject: { type: 'user', ...(subject === undefined ? {} : { id: subject }), ...(inputs.subjectAttributes === undefined ? {} : { properties: { ...inputs.subjectAttributes, ignored: [1] } }) },
+        action: { name: action ?? '', ...(inputs.actionProperties === undefined ? {} : { properties: { ...inputs.actionProperties } }) },
+        ...(inputs.context === undefined ? {} : { context: { ...inputs.context } })
+      })
+      const allows = async (subject: string, action: string, resource: ResourceFacts, inputs: ConditionInputs): Promise<boolean> => {
+        const { subject: s, action: a, context } = entities(subject, action, inputs)
+        const r = await services.decisions.evaluate(tenantId, { subject: { ...s, id: subject }, action: a, resource: { type: resource.module, id: resource.id }, ...(context === undefined ? {} : { context }) })
+        return r.decision
+      }
 
       for (const module of tenant.modules) {
         // The stored resources of the module: the last write of each id wins.
@@ -74,12 +87,14 @@ for (const harness of await backends()) {
         const ids = stored.map(r => r.id).sort()
         for (const subject of subjectIds) {
           for (const action of module.actions) {
+            const inputs = randomInputs(inputsRng, tenant)
             const allowed: string[] = []
-            for (const r of stored) if (await allows(subject, action, r)) allowed.push(r.id)
+            for (const r of stored) if (await allows(subject, action, r, inputs)) allowed.push(r.id)
             allowed.sort()
             cases += stored.length
+            const { subject: s, action: a, context } = entities(subject, action, inputs)
             const found = await allPages(paging, page => services.search.resources(tenantId, {
-              subject: { type: 'user', id: subject }, action: { name: action }, resource: { type: module.name }, ...(page === undefined ? {} : { page })
+              subject: { ...s, id: subject }, action: a, resource: { type: module.name }, ...(context === undefined ? {} : { context }), ...(page === undefined ? {} : { page })
             }))
             const listed = found.map(r => r.id)
             if (!same(listed, allowed)) fail(`tenant ${i}: ${subject} ${action} ${module.name}: evaluation allows ${JSON.stringify(allowed)}, search/resource returns ${JSON.stringify(listed)}`)
@@ -88,20 +103,24 @@ for (const harness of await backends()) {
         for (const id of ids) {
           const resource = stored.find(r => r.id === id) as ResourceFacts
           for (const action of module.actions) {
+            const { subjectAttributes: _none, ...inputs } = randomInputs(inputsRng, tenant)
             const allowed: string[] = []
-            for (const subject of tenant.subjects.map(s => s.id).sort()) if (await allows(subject, action, resource)) allowed.push(subject)
+            for (const subject of tenant.subjects.map(s => s.id).sort()) if (await allows(subject, action, resource, inputs)) allowed.push(subject)
             cases += tenant.subjects.length
+            const { action: a, context } = entities(undefined, action, inputs)
             const found = (await allPages(paging, page => services.search.subjects(tenantId, {
-              subject: { type: 'user' }, action: { name: action }, resource: { type: module.name, id }, ...(page === undefined ? {} : { page })
+              subject: { type: 'user' }, action: a, resource: { type: module.name, id }, ...(context === undefined ? {} : { context }), ...(page === undefined ? {} : { page })
             }))).map(s => s.id)
             if (!same(found, allowed)) fail(`tenant ${i}: who may ${action} ${module.name}/${id}: evaluation allows ${JSON.stringify(allowed)}, search/subject returns ${JSON.stringify(found)}`)
           }
           for (const subject of subjectIds) {
+            const { actionProperties: _none, ...inputs } = randomInputs(inputsRng, tenant)
             const allowed: string[] = []
-            for (const action of module.actions) if (await allows(subject, action, resource)) allowed.push(action)
+            for (const action of module.actions) if (await allows(subject, action, resource, inputs)) allowed.push(action)
             cases += module.actions.length
+            const { subject: s, context } = entities(subject, undefined, inputs)
             const found = (await allPages(paging, page => services.search.actions(tenantId, {
-              subject: { type: 'user', id: subject }, resource: { type: module.name, id }, ...(page === undefined ? {} : { page })
+              subject: { ...s, id: subject }, resource: { type: module.name, id }, ...(context === undefined ? {} : { context }), ...(page === undefined ? {} : { page })
             }))).map(a => a.name)
             if (!same(found, allowed)) fail(`tenant ${i}: what may ${subject} do on ${module.name}/${id}: evaluation allows ${JSON.stringify(allowed)}, search/action returns ${JSON.stringify(found)}`)
           }

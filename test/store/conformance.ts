@@ -341,7 +341,9 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
           { id: 'u-minimal', roles: [] },
           { id: 'u-empty', roles: [], aliases: [], projects: {}, groups: [], overrides: {} },
           { id: 'u-owner', roles: ['admin'], status: 'active', login: true, owner: true },
-          { id: 'u-unicode', roles: ['opérateur'], aliases: ['zoë@exemple.fr'], projects: { 'chantier-été': ['compagnon'] } }
+          { id: 'u-unicode', roles: ['opérateur'], aliases: ['zoë@exemple.fr'], projects: { 'chantier-été': ['compagnon'] } },
+          { id: 'u-attributes', roles: [], attributes: { approval_limit: 2500.5, department: 'north', senior: false, since: '2024-03-01T08:00:00+01:00', skills: ['gas', 'water'] } },
+          { id: 'u-no-attributes', roles: [], attributes: {} }
         ]
         for (const s of shuffled(subjects)) {
           t.match(await store.putSubject(tenant, s), { created: true })
@@ -524,11 +526,23 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
             acl: [{ who: 'group:crew-a', allow: ['view', 'edit'] }, { who: 'role:observer', deny: ['view'] }, { who: '*' }]
           },
           { module: 'jobs', id: 'j-no-acl', relations: {} },
-          { module: 'jobs', id: 'j-empty-acl', relations: { assignee: [] }, acl: [] }
+          { module: 'jobs', id: 'j-empty-acl', relations: { assignee: [] }, acl: [] },
+          { module: 'jobs', id: 'j-attributes', relations: {}, attributes: { status: 'locked', amount: 0, urgent: true, due: '2026-12-07T10:00:00Z', tags: [] } },
+          { module: 'jobs', id: 'j-no-attributes', relations: {}, attributes: {} }
         ]
         for (const r of shuffled(resources)) t.match(await store.putResource(tenant, r), { created: true })
         for (const r of resources) t.same(await store.getResource(tenant, r.module, r.id), r, `${r.id} reads back as written`)
         t.notOk('acl' in (await store.getResource(tenant, 'jobs', 'j-no-acl') ?? {}), 'no acl key at all')
+      })
+
+      t.test('putResource replaces the attributes whole', async t => {
+        const tenant = await newTenant(store)
+        await store.putResource(tenant, { module: 'jobs', id: 'j1', relations: {}, attributes: { status: 'sent', amount: 10 } })
+        const replaced: ResourceFacts = { module: 'jobs', id: 'j1', relations: {}, attributes: { status: 'paid' } }
+        await store.putResource(tenant, replaced)
+        t.same(await store.getResource(tenant, 'jobs', 'j1'), replaced)
+        await store.putResource(tenant, { module: 'jobs', id: 'j1', relations: {} })
+        t.notOk('attributes' in (await store.getResource(tenant, 'jobs', 'j1') ?? {}), 'no attributes key once none are written')
       })
 
       t.test('a resource is keyed by module and id, and putResource replaces it whole', async t => {
@@ -614,6 +628,27 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         t.same(await store.getResource(tenant, 'jobs', 'big'), r)
         t.same(await list(tenant, 'jobs', withRelation('assignee', 'u4999')), ['big'])
         t.same(await list(tenant, 'jobs', withRelation('assignee', 'u0', 'u2500')), ['big'])
+      })
+
+      t.test('attribute filters read the stored attributes, by type: a missing value or one of another type matches no comparison, `ne` included', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant,
+          job('j1', { attributes: { status: 'draft', amount: 100, urgent: true, due: '2026-01-01T00:00:00Z', tags: ['gas'] } }),
+          job('j2', { attributes: { status: 'locked', amount: 2500.5, urgent: false, due: '2026-01-01T01:00:00+01:00', tags: [] } }),
+          job('j3'),
+          // Values of another type than the filters', as after a policy change of the attribute's type.
+          job('j4', { attributes: { status: 7, amount: '100', urgent: 'yes', due: 'soon', tags: 'gas' } as unknown as ResourceFacts['attributes'] }),
+          { module: 'invoices', id: 'j1', relations: {}, attributes: { status: 'draft' } })
+        const where = (filter: Extract<QueryPlan, { kind: 'conditional' }>['filter']): QueryPlan => ({ kind: 'conditional', filter })
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'ne', value: 'locked' })), ['j1'])
+        t.same(await list(tenant, 'jobs', where({ op: 'not', arg: { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'eq', value: 'locked' } })), ['j1', 'j3', 'j4'])
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'le', value: 100 })), ['j1'])
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_in', attribute: 'amount', type: 'number', values: [2500.5, 7] })), ['j2'])
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_compare', attribute: 'urgent', type: 'boolean', cmp: 'ne', value: true })), ['j2'])
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_compare', attribute: 'due', type: 'timestamp', cmp: 'eq', value: '2026-01-01T00:00:00.000Z' })), ['j1', 'j2'], 'timestamps are instants')
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_contains', attribute: 'tags', value: 'gas' })), ['j1'])
+        t.same(await list(tenant, 'jobs', where({ op: 'attribute_exists', attribute: 'tags' })), ['j1', 'j2', 'j4'])
+        t.same(await list(tenant, 'jobs', where({ op: 'and', args: [{ op: 'attribute_exists', attribute: 'status' }, { op: 'relation_contains_any', relation: 'assignee', values: ['u1'] }] })), [])
       })
 
       t.test('id_in, not and and/or combine; a resource without project is outside project_in and inside its negation', async t => {

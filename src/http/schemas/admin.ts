@@ -94,6 +94,17 @@ export const overridesSchema = {
   }
 } as const
 
+/** A typed attribute's value, as JSON carries it; its type is checked against the policy by the engine. */
+const attributeValueSchema = {
+  description: 'a string (a `timestamp` is RFC 3339 text; an enum value), a number, a boolean, or a list of strings',
+  anyOf: [
+    { type: 'string', maxLength: 10000 },
+    { type: 'number' },
+    { type: 'boolean' },
+    { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 10000 } }
+  ]
+} as const
+
 const subjectProperties = {
   roles: { ...nameList, description: 'tenant-wide roles' },
   aliases: { ...nameList, description: 'other names of the same person (identity provider id, e-mail); unique in the tenant' },
@@ -102,7 +113,12 @@ const subjectProperties = {
   status: { type: 'string', enum: ['active', 'inactive'] },
   login: { type: 'boolean', description: '`false`: assignable but cannot act' },
   owner: { type: 'boolean', description: 'the account owner: allowed everything' },
-  overrides: overridesSchema
+  overrides: overridesSchema,
+  attributes: {
+    type: 'object',
+    additionalProperties: attributeValueSchema,
+    description: 'values of the policy\'s `subject_attributes` (checked against their types); an AuthZEN request\'s `subject.properties` replaces them for that request'
+  }
 } as const
 
 export const subjectBodySchema = {
@@ -121,17 +137,15 @@ export const subjectResponseSchema = {
   properties: { id: { type: 'string' }, ...subjectProperties }
 } as const
 
-const relationValue = {
-  description: 'a relation value: user ids, aliases or `group:<id>`',
-  anyOf: [
-    { type: 'string', minLength: 1, maxLength: 256 },
-    nameList
-  ]
+// The engine checks each key against the module: a relation's values are non-empty strings.
+const relationOrAttributeValue = {
+  ...attributeValueSchema,
+  description: 'a relation\'s value (a user id, alias or `group:<id>`, or a list of them), or the value of an attribute of the module'
 } as const
 
 export const resourcePropertiesSchema = {
   type: 'object',
-  description: '`project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation of the module',
+  description: '`project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module',
   properties: {
     project: { type: 'string', minLength: 1, maxLength: 256 },
     parent: { type: 'string', minLength: 1, maxLength: 256 },
@@ -150,7 +164,7 @@ export const resourcePropertiesSchema = {
       }
     }
   },
-  additionalProperties: relationValue
+  additionalProperties: relationOrAttributeValue
 } as const
 
 export const resourceResponseSchema = {

@@ -7,6 +7,14 @@ import { tenantIdSchema } from './common.js'
 
 const propertiesSchema = { type: 'object', description: 'any JSON object' } as const
 
+const entityPropertiesSchema = {
+  type: 'object',
+  description: 'any JSON object. A subject\'s: values of the policy\'s `subject_attributes` replace the stored ones for this request (a declared one of another type: 400 naming it); other keys are ignored. ' +
+    'A resource\'s: the resource as evaluated instead of the stored one (`project`, `parent`, `acl`, its relations and attributes; an attribute of another type: 400 naming it)'
+} as const
+
+const actionPropertiesSchema = { type: 'object', description: 'any JSON object; conditions read it as `action.<property>`' } as const
+
 /** A complete subject or resource: `type` and `id` required. */
 const entitySchema = (what: string) => ({
   type: 'object',
@@ -15,7 +23,7 @@ const entitySchema = (what: string) => ({
   properties: {
     type: { type: 'string' },
     id: { type: 'string' },
-    properties: propertiesSchema
+    properties: entityPropertiesSchema
   }
 }) as const
 
@@ -25,7 +33,7 @@ const actionSchema = {
   required: ['name'],
   properties: {
     name: { type: 'string' },
-    properties: propertiesSchema
+    properties: actionPropertiesSchema
   }
 } as const
 
@@ -36,7 +44,7 @@ const partialEntitySchema = (what: string) => ({
   properties: {
     type: { type: 'string' },
     id: { type: 'string' },
-    properties: propertiesSchema
+    properties: entityPropertiesSchema
   }
 }) as const
 
@@ -44,11 +52,11 @@ const partialActionSchema = {
   type: 'object',
   properties: {
     name: { type: 'string' },
-    properties: propertiesSchema
+    properties: actionPropertiesSchema
   }
 } as const
 
-const contextSchema = { type: 'object', description: 'the environment of the request, not used by gatehouse policies; gatehouse reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it' } as const
+const contextSchema = { type: 'object', description: 'the environment of the request: conditions read it as `context.<key>`; gatehouse itself reads one member: `min_revision` (a non-negative integer, the revision a write returned) makes it answer from a tenant state at least that new, or 400 `revision_ahead` when the database has not reached it' } as const
 
 export const evaluationBodySchema = {
   type: 'object',

@@ -1,6 +1,6 @@
 import { sql } from 'drizzle-orm'
 import { foreignKey, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
-import type { AclEntry } from '../../engine/model.js'
+import type { AclEntry, AttributeValue } from '../../engine/model.js'
 import { tenants } from './tenants.js'
 
 /**
@@ -24,6 +24,12 @@ export const resources = pgTable('resources', {
   parent: text(),
   relations: jsonb().$type<Record<string, string[]>>().notNull(),
   acl: jsonb().$type<AclEntry[]>(),
+  /**
+   * The module's declared attributes (status, amount, ...), name to value; NULL when the
+   * resource has none. Searches read it through `jsonb_typeof` guards (plan-sql.ts), so a
+   * value of another type is simply not matched.
+   */
+  attributes: jsonb().$type<Record<string, AttributeValue>>(),
   effectiveProject: text(),
   aclHolder: text()
 }, t => [

@@ -1,5 +1,5 @@
 import { boolean, foreignKey, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
-import type { Overrides, SubjectStatus } from '../../engine/model.js'
+import type { AttributeValue, Overrides, SubjectStatus } from '../../engine/model.js'
 import { tenants } from './tenants.js'
 
 /**
@@ -17,7 +17,9 @@ export const subjects = pgTable('subjects', {
   status: text().$type<SubjectStatus>(),
   login: boolean(),
   owner: boolean(),
-  overrides: jsonb().$type<Overrides>()
+  overrides: jsonb().$type<Overrides>(),
+  /** Values of the policy's `subject_attributes` (approval limit, ...); NULL: not given. */
+  attributes: jsonb().$type<Record<string, AttributeValue>>()
 }, t => [
   primaryKey({ columns: [t.tenantId, t.id] })
 ])
