@@ -31,10 +31,20 @@ export function wantsYaml (request: FastifyRequest): boolean {
  * for services that report problems at their line and column.
  */
 export function acceptYaml (app: FastifyInstance, as: 'parsed' | 'text'): void {
-  app.addContentTypeParser(YAML_MEDIA_TYPES, { parseAs: 'string' }, async (_request: FastifyRequest, body: string) => {
+  app.addContentTypeParser(YAML_MEDIA_TYPES, { parseAs: 'string' }, async (request: FastifyRequest, body: string) => {
+    if (as === 'text') return body
+    yamlTexts.set(request, body)
     // A large text is parsed on a worker thread: decisions of every tenant wait on this one.
-    return as === 'text' ? body : await parseYamlOffLoop(body)
+    return await parseYamlOffLoop(body)
   })
+}
+
+/** The texts of YAML bodies parsed into values, so that a route can still place a problem at its line. */
+const yamlTexts = new WeakMap<FastifyRequest, string>()
+
+/** The YAML text a `parsed` body was read from; `undefined` for a JSON body. */
+export function yamlTextOf (request: FastifyRequest): string | undefined {
+  return yamlTexts.get(request)
 }
 
 /** Schemas by media type, e.g. `{ 'application/json': { $ref: 'Bundle#' } }`. */

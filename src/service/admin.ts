@@ -15,6 +15,7 @@ import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError, problemsMessage, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import { mintKey } from './keys.js'
+import { parseSourceOffLoop } from './yaml-parse.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
@@ -133,12 +134,12 @@ export class AdminService {
    * Replaces the tenant's policy. An invalid bundle is refused with every issue
    * (ServiceError `policy_invalid`) and the previous policy keeps answering.
    */
-  async putPolicy (tenantId: string, input: unknown, opts: WriteOptions = {}): Promise<{ revision: number }> {
+  async putPolicy (tenantId: string, input: unknown, opts: WriteOptions = {}, text?: string): Promise<{ revision: number }> {
     await this.#states.get(tenantId)
     refuseOversizedBundle(input, '', 'the policy bundle')
     const compiled = compileBundle(input)
     if (!compiled.ok) {
-      const details = issueDetails(compiled.issues, '')
+      const details = await placedDetails(compiled.issues, text)
       throw new ServiceError('policy_invalid', problemsMessage('the policy bundle', details), details)
     }
     const written = await this.#store.putPolicy(tenantId, input as Bundle, opts)
@@ -326,6 +327,22 @@ export function guardSubjectChange (state: TenantState, write: SubjectWrite, opt
 export function requirePolicy (state: TenantState): NonNullable<TenantState['policy']> {
   if (state.policy === undefined) throw new ServiceError('no_policy', `tenant \`${state.tenantId}\` has no policy yet`)
   return state.policy
+}
+
+/**
+ * The issues of a bundle as error details, each with its line and column when the bundle
+ * was sent as a YAML `text` (read again, off the loop when large, only on this failure path).
+ */
+async function placedDetails (issues: readonly Issue[], text: string | undefined): Promise<ErrorDetail[]> {
+  const details = issueDetails(issues, '')
+  if (text === undefined) return details
+  const parsed = await parseSourceOffLoop(text)
+  // INVARIANT: the text parsed once already (into the bundle refused here).
+  if (!parsed.ok) return details
+  return details.map((detail, i) => {
+    const { line, column } = parsed.source.locate(detail.path, issues[i]?.code === 'unknown_property' ? 'key' : 'value')
+    return { ...detail, line, col: column }
+  })
 }
 
 export function issueDetails (issues: readonly Issue[], prefix: string): ErrorDetail[] {

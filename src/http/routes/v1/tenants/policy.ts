@@ -7,7 +7,7 @@
 import type { FastifyInstance } from 'fastify'
 import { formatBundle } from '../../../../service/index.js'
 import { HttpError } from '../../../errors.js'
-import { acceptYaml, documentMedia, wantsYaml } from '../../../media.js'
+import { acceptYaml, documentMedia, wantsYaml, yamlTextOf } from '../../../media.js'
 import { etag, writeOptions } from '../../../revision.js'
 import { policyWrittenResponseSchema } from '../../../schemas/admin.js'
 import { AUTH_ERRORS, BODY_ERRORS, errorResponses, tenantParamsSchema, withEtag, writeHeadersSchema } from '../../../schemas/common.js'
@@ -57,7 +57,7 @@ export async function policyRoutes (app: FastifyInstance): Promise<void> {
       ])
     }
     const written = template === undefined
-      ? await app.services.admin.putPolicy(request.params.tenant, request.body, writeOptions(request))
+      ? await app.services.admin.putPolicy(request.params.tenant, request.body, writeOptions(request), yamlTextOf(request))
       : await app.services.admin.putPolicyTemplate(request.params.tenant, template, writeOptions(request))
     return etag(reply, written.revision).send(written)
   })
