@@ -5,7 +5,7 @@
  * absorb errors as CEL does (`error || true` is true, `error && false` is false); an
  * error at the top is false, so the condition denies. Never throws.
  */
-import { orderOf } from './attributes.js'
+import { compares, orderOf } from './attributes.js'
 import type { CompiledCondition, Condition, Operand, ValueType } from './condition.js'
 import type { ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf, NO_ITEMS } from './own.js'
@@ -63,18 +63,6 @@ export function truthOf (node: Condition, subject: Subject, resource: ResourceFa
       const value = valueOf(node.operand, subject, resource, inputs)
       return value === true ? TRUE : value === false ? FALSE : ERROR
     }
-  }
-}
-
-/** Whether an order (-1, 0, 1) satisfies a comparison. */
-export function compares (cmp: string, order: number): boolean {
-  switch (cmp) {
-    case 'eq': return order === 0
-    case 'ne': return order !== 0
-    case 'lt': return order < 0
-    case 'le': return order <= 0
-    case 'gt': return order > 0
-    default: return order >= 0
   }
 }
 
