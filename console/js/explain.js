@@ -1,12 +1,16 @@
 // Explain: why a user may or may not do an action on a resource (stored, or described by
 // properties typed here), with the reason sentence and the fields; then who else can,
-// and what this user can, from the AuthZEN search APIs.
+// and what this user can, and which stored resources.
 //
-// The decision comes from `POST policy/tests` (scope `admin`): a one-case suite over the
-// tenant's stored subjects and resources, decided by the same function as
-// `/access/v1/evaluation`. The searches are AuthZEN calls and need the `check` scope.
+// The console needs no scope beyond `admin`, so the decision, "who can" and "what can" all
+// come from `POST policy/tests`: suites over the tenant's stored subjects and resources,
+// decided by the same function as `/access/v1/evaluation` and so as the AuthZEN searches
+// (`search/subject` decides over every stored subject, `search/action` over the module's
+// actions: one case each here). "Which resources" has no admin equivalent (the admin API
+// lists no stored resources), so it stays `search/resource` and, without the `check`
+// scope, says so instead of guessing.
 import { useEffect, useState } from 'preact/hooks'
-import { allSubjects, api, tenantPath } from './api.js'
+import { allSubjects, api, q, tenantPath } from './api.js'
 import { ErrorBox } from './components.js'
 import { html } from './html.js'
 import { t } from './i18n.js'
@@ -15,7 +19,7 @@ import { splitList } from './util.js'
 /** The resource as a policy test case names it, and as an AuthZEN request sends it. */
 function resourceOf (form, moduleDef) {
   if (form.mode === 'stored') {
-    return { test: `${form.module}/${form.id}`, authzen: { type: form.module, id: form.id } }
+    return { test: `${form.module}/${form.id}`, list: { type: form.module, id: form.id }, authzen: { type: form.module, id: form.id } }
   }
   const properties = {}
   if (form.project.trim() !== '') properties.project = form.project.trim()
@@ -27,8 +31,58 @@ function resourceOf (form, moduleDef) {
   const id = form.id.trim() === '' ? undefined : form.id.trim()
   return {
     test: { type: form.module, ...(id === undefined ? {} : { id }), properties },
+    // The searches' resource in a suite: `{ type, id }` is the stored resource (or, not
+    // stored, one without properties, as AuthZEN reads it), with properties as typed.
+    list: { type: form.module, id: id ?? 'console-typed', properties },
     authzen: { type: form.module, id: id ?? 'console-typed', properties }
   }
+}
+
+/** What `POST policy/tests` runs in one request (MAX_SUITE_CASES). */
+const CASES_PER_RUN = 1000
+/** As the searches' first page: the console shows at most that many. */
+const SHOWN = 1000
+/** Subjects read for "who can", in pages of 1,000; past that the list says it is partial. */
+const MAX_SUBJECT_PAGES = 50
+
+/** The decisions of `cases` (one per entry), in order, in runs of at most CASES_PER_RUN. */
+async function decideAll (cases) {
+  const decisions = []
+  for (let i = 0; i < cases.length; i += CASES_PER_RUN) {
+    const { data } = await api('POST', tenantPath('/policy/tests'), { body: { name: 'console search', cases: cases.slice(i, i + CASES_PER_RUN) } })
+    decisions.push(...data.cases.map(c => c.actual.decision))
+  }
+  return decisions
+}
+
+/** The ids of every stored subject, ascending as `search/subject` orders them; `complete` false past MAX_SUBJECT_PAGES. */
+async function storedSubjectIds () {
+  const ids = []
+  let after
+  for (let page = 0; page < MAX_SUBJECT_PAGES; page++) {
+    const { data } = await api('GET', tenantPath(`/subjects${q({ limit: 1000, after })}`))
+    ids.push(...data.subjects.map(s => s.id))
+    if (data.next === '') return { ids: ids.sort(byCodeUnit), complete: true }
+    after = data.next
+  }
+  return { ids: ids.sort(byCodeUnit), complete: false }
+}
+
+// The service compares ids with `<` on strings, as here.
+const byCodeUnit = (a, b) => a < b ? -1 : a > b ? 1 : 0
+
+/** "Who can": each stored subject decided on the resource, as `search/subject` does. */
+async function whoCan (action, resource) {
+  const { ids, complete } = await storedSubjectIds()
+  const decisions = await decideAll(ids.map(subject => ({ subject, action, resource, expect: 'allow' })))
+  const allowed = ids.filter((_, i) => decisions[i] === 'allow')
+  return { results: allowed.slice(0, SHOWN).map(id => ({ type: 'user', id })), more: allowed.length > SHOWN, complete }
+}
+
+/** "What can": each action of the module, in declaration order, as `search/action` does. */
+async function whatCan (subject, actions, resource) {
+  const decisions = await decideAll(actions.map(action => ({ subject, action, resource, expect: 'allow' })))
+  return { results: actions.filter((_, i) => decisions[i] === 'allow').map(name => ({ name })), more: false, complete: true }
 }
 
 async function settle (promise) {
@@ -74,9 +128,10 @@ export function ExplainPage () {
     const suite = { name: 'console explain', cases: [{ name: 'explain', subject: form.subject, action: form.action, resource: resource.test, expect: 'allow' }] }
     const [decision, who, what, which] = await Promise.all([
       settle(api('POST', tenantPath('/policy/tests'), { body: suite })),
-      settle(api('POST', '/access/v1/search/subject', { tenantHeader: true, body: { subject: { type: 'user' }, action: { name: form.action }, resource: resource.authzen } })),
-      settle(api('POST', '/access/v1/search/action', { tenantHeader: true, body: { subject: { type: 'user', id: form.subject }, resource: resource.authzen } })),
-      settle(api('POST', '/access/v1/search/resource', { tenantHeader: true, body: { subject: { type: 'user', id: form.subject }, action: { name: form.action }, resource: { type: form.module } } }))
+      settle(whoCan(form.action, resource.list)),
+      settle(whatCan(form.subject, Object.keys(moduleDef.actions), resource.list)),
+      settle(api('POST', '/access/v1/search/resource', { tenantHeader: true, body: { subject: { type: 'user', id: form.subject }, action: { name: form.action }, resource: { type: form.module } } })
+        .then(({ data }) => ({ results: data.results, more: data.page.next_token !== '', complete: true })))
     ])
     setBusy(false)
     if (decision.error !== undefined) {
@@ -142,26 +197,29 @@ export function ExplainPage () {
         <section class="search">
           <div>
             <h3>${t('explain.whoCan', { action: result.asked.action })}</h3>
-            <${SearchList} outcome=${result.who} render=${r => r.id} />
+            <${SearchList} outcome=${result.who} render=${r => r.id} list="who" />
           </div>
           <div>
             <h3>${t('explain.whatCan', { subject: result.asked.subject })}</h3>
-            <${SearchList} outcome=${result.what} render=${r => r.name} />
+            <${SearchList} outcome=${result.what} render=${r => r.name} list="what" />
           </div>
           <div>
             <h3>${t('explain.whichCan', { subject: result.asked.subject, action: result.asked.action, module: result.asked.module })}</h3>
-            <${SearchList} outcome=${result.which} render=${r => `${r.type}/${r.id}`} />
+            <${SearchList} outcome=${result.which} render=${r => `${r.type}/${r.id}`} list="which" />
           </div>
         </section>`}`
 }
 
-function SearchList ({ outcome, render }) {
+function SearchList ({ outcome, render, list }) {
   if (outcome.error !== undefined) {
     return outcome.error.status === 403
-      ? html`<p class="msg error">${t('explain.needsCheck')} <small>(${outcome.error.message})</small></p>`
+      ? html`<p class="msg error" data-list=${list} data-needs="check">${t('explain.needsCheck')} <small>(${outcome.error.message})</small></p>`
       : html`<${ErrorBox} error=${outcome.error} />`
   }
-  const results = outcome.value.data.results
-  if (results.length === 0) return html`<p>${t('explain.nobody')}</p>`
-  return html`<ul class="chips">${results.map(r => html`<li>${render(r)}</li>`)}</ul>`
+  const { results, more, complete } = outcome.value
+  return html`<div data-list=${list}>
+    ${results.length === 0 ? html`<p>${t('explain.nobody')}</p>` : html`<ul class="chips">${results.map(r => html`<li>${render(r)}</li>`)}</ul>`}
+    ${more ? html`<p class="msg">${t('explain.more', { count: SHOWN })}</p>` : null}
+    ${complete ? null : html`<p class="msg error">${t('explain.partial', { count: MAX_SUBJECT_PAGES * 1000 })}</p>`}
+  </div>`
 }

@@ -37,7 +37,7 @@ await t.test(`the console on ${harness.name}`, async t => {
   const { app, rootKey } = await buildTestApp(t, backend.store)
 
   const tenant = `console-${harness.name}`
-  const { adminKey, fullKey } = await setupTenant(t, app, rootKey, {
+  const { adminKey, checkKey, fullKey } = await setupTenant(t, app, rootKey, {
     tenant,
     subjects: {},
     resources: {}
@@ -207,6 +207,66 @@ await t.test(`the console on ${harness.name}`, async t => {
     const view = page.locator('.permissions tr[data-module="jobs"] li[data-action="view"]')
     t.notMatch(await view.getAttribute('class'), /custom/, 'what the roles give is not')
     await shot(page, 'user')
+  })
+
+  await t.test('with an admin-only key, Explain\'s who can and what can are what the AuthZEN searches answer', async t => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })
+    t.teardown(() => ctx.close())
+    const p = await ctx.newPage()
+    p.on('pageerror', err => pageErrors.push(err.message))
+    await p.goto(`${base}/console/`)
+    await p.locator('#tenant').fill(tenant)
+    await p.locator('#key').fill(adminKey)
+    await p.getByRole('button', { name: 'Sign in' }).click()
+    await p.locator('table.matrix').waitFor()
+
+    const items = async (list: string): Promise<string[]> => {
+      const box = p.locator(`[data-list="${list}"]`)
+      await box.waitFor()
+      return await box.locator('li').allInnerTexts()
+    }
+    const search = async (kind: string, body: Record<string, unknown>): Promise<Array<Record<string, string>>> => {
+      const res = await call(app, 'POST', `/access/v1/search/${kind}`, { key: checkKey, body })
+      t.equal(res.statusCode, 200, `search/${kind} answers the check key`)
+      t.equal(res.json().page.next_token, '', 'in one page')
+      return res.json().results
+    }
+    const ask = async (subject: string, action: string, resource: { id?: string, typed?: boolean, visit_assignee?: string }): Promise<void> => {
+      await p.goto(`${base}/console/#/explain`)
+      await p.locator('#ex-subject').fill(subject)
+      await p.locator('#ex-module').selectOption('jobs')
+      await p.locator('#ex-action').selectOption(action)
+      if (resource.typed === true) await p.locator('input[name="mode"][value="typed"]').check()
+      if (resource.visit_assignee !== undefined) await p.locator('#ex-rel-visit_assignee').fill(resource.visit_assignee)
+      await p.locator('#ex-id').fill(resource.id ?? '')
+      await p.getByRole('button', { name: 'Explain', exact: true }).click()
+      await p.locator('.decision h2').waitFor()
+    }
+
+    const asked = [
+      { subject: 'marie', action: 'edit', resource: { id: 'j1' }, authzen: { type: 'jobs', id: 'j1' } },
+      { subject: 'theo', action: 'view', resource: { id: 'j1' }, authzen: { type: 'jobs', id: 'j1' } },
+      // Typed in: an id with no properties, then a relation naming a group.
+      { subject: 'theo', action: 'create', resource: { id: 'j-none', typed: true }, authzen: { type: 'jobs', id: 'j-none', properties: {} } },
+      {
+        subject: 'theo',
+        action: 'view',
+        resource: { typed: true, visit_assignee: 'group:crew-b' },
+        authzen: { type: 'jobs', id: 'console-typed', properties: { visit_assignee: ['group:crew-b'] } }
+      }
+    ]
+    let listed = 0
+    for (const { subject, action, resource, authzen } of asked) {
+      await ask(subject, action, resource)
+      const label = `${subject} ${action} ${JSON.stringify(resource)}`
+      const who = await search('subject', { subject: { type: 'user' }, action: { name: action }, resource: authzen })
+      t.same(await items('who'), who.map(r => r.id), `who can: ${label}`)
+      const what = await search('action', { subject: { type: 'user', id: subject }, resource: authzen })
+      t.same(await items('what'), what.map(r => r.name), `what can: ${label}`)
+      listed += who.length + what.length
+      t.equal(await p.locator('[data-list="which"][data-needs="check"]').count(), 1, 'which resources says it needs the check scope')
+    }
+    t.ok(listed > 8, `the lists compared are not empty (${listed} items)`)
   })
 
   await t.test('a bad bundle shows its problems by path and line, and writes nothing', async t => {
