@@ -8,6 +8,7 @@ import type { IssueSink } from './issues.js'
 import { child, jsonType, show } from './issues.js'
 import { isRecord } from './own.js'
 import type { AttributeDef, AttributeType, AttributeValue } from './model.js'
+import type { AttributeComparison } from './plan-format.js'
 
 /** A declared attribute: its kind and, for an enum, the allowed values. */
 export interface CompiledAttribute {
@@ -109,7 +110,7 @@ export function orderOf (type: AttributeType, left: unknown, right: unknown): nu
 }
 
 /** Comparison operators as plan filters name them. */
-export type Comparison = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
+export type Comparison = AttributeComparison
 
 /** Whether `left cmp right` holds for values of type `type`; false when either is missing or of another type (`ne` too). */
 export function compareAttribute (type: AttributeType, left: unknown, cmp: Comparison, right: unknown): boolean {

@@ -36,8 +36,7 @@ export interface ActionDef {
  */
 export type AttributeDef = 'string' | 'number' | 'boolean' | 'timestamp' | ['string'] | { enum: string[] }
 
-/** The kind of a declared attribute, as plan filters name it (`list` is `[string]`). */
-export type AttributeType = 'string' | 'number' | 'boolean' | 'timestamp' | 'enum' | 'list'
+export type { AttributeType } from './plan-format.js'
 
 /** An attribute's value: timestamps are kept as their RFC 3339 string. */
 export type AttributeValue = string | number | boolean | readonly string[]

@@ -14,8 +14,7 @@
  * tests are false for a row without the attribute (NULL), `ne` included, as a condition
  * reading a missing attribute is a deny.
  */
-import type { AttributeType } from '../engine/model.js'
-import type { AttributeComparison, Filter, QueryPlan } from '../engine/plan.js'
+import type { AttributeComparison, AttributeType, Filter, QueryPlan } from '../engine/plan-format.js'
 
 /** Where a relation's values live in the caller's schema. */
 export type RelationMapping =

@@ -165,22 +165,29 @@ async function bareImports (folder: string): Promise<Set<string>> {
   for (const entry of await readdir(folder, { recursive: true, withFileTypes: true })) {
     if (!entry.isFile() || !entry.name.endsWith('.js')) continue
     const text = await readFile(join(entry.parentPath, entry.name), 'utf8')
-    for (const match of text.matchAll(/(?:from|import)\s*\(?\s*['"]([^'".][^'"]*)['"]/g)) {
-      const name = match[1] as string
-      if (!name.startsWith('node:')) names.add(name)
+    // Statements only (`import … from`, `export … from`, `import '…'`, `import('…')`): the
+    // words `import` and `from` also occur in the packages' messages.
+    const statements = [/^\s*(?:import|export)\s[^;'"]*?\bfrom\s*['"]([^'"]+)['"]/gm, /^\s*import\s*['"]([^'"]+)['"]/gm, /\bimport\(\s*['"]([^'"]+)['"]\s*\)/g]
+    for (const pattern of statements) {
+      for (const match of text.matchAll(pattern)) {
+        const name = match[1] as string
+        if (!name.startsWith('.') && !name.startsWith('node:')) names.add(name)
+      }
     }
   }
   return names
 }
 
-t.test('the client imports nothing but Node, and the CLI nothing but yaml: no Fastify, no PGlite, no driver', async t => {
+t.test('the client imports nothing but Node, and the CLI nothing but yaml and cel-js: no Fastify, no PGlite, no driver', async t => {
   const modules = join(project, 'node_modules', '@gatehouse-pdp')
   t.same([...await bareImports(join(modules, 'client'))], [], 'the client')
-  t.same([...await bareImports(join(modules, 'cli'))], ['yaml'], 'the CLI')
+  t.same([...await bareImports(join(modules, 'cli'))].sort(), ['@marcbachmann/cel-js', 'yaml'], 'the CLI')
   t.same([...await bareImports(join(modules, 'fastify'))].sort(), ['@gatehouse-pdp/client', 'fastify-plugin'], 'the Fastify plugin')
   t.same([...await bareImports(join(modules, 'express'))], ['@gatehouse-pdp/client'], 'the Express middleware')
   const cli = manifests.find(m => m.name === '@gatehouse-pdp/cli')
-  t.same(Object.keys(cli?.dependencies ?? {}), ['yaml'])
+  t.same(Object.keys(cli?.dependencies ?? {}).sort(), ['@marcbachmann/cel-js', 'yaml'], 'the same two as its dependencies, and the root package pins the same versions')
+  const root = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
+  for (const [name, version] of Object.entries(cli?.dependencies ?? {})) t.equal(version, root.dependencies[name], `${name}: the version the service runs`)
 })
 
 t.test('the CLI from its package: --version, a template and its suite, a failing case, a diff', async t => {
