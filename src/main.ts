@@ -63,13 +63,14 @@ closeWithGrace({ delay: CLOSE_DELAY_MS, logger }, async ({ err, signal }) => {
 
 try {
   await app.listen({ port: config.port, host: config.host })
-  // The addresses really bound (port 0 gets one from the system; `::` may serve IPv4 too).
-  const addresses = app.addresses().map(a => typeof a === 'string' ? a : `http://${urlHost(a)}`)
-  logger.info({ addresses }, `Server listening at ${addresses.join(', ')}`)
+  // Metrics first: the "Server listening" line, last, says that everything is up.
   if (config.metricsPort !== undefined) {
     metricsServer = await listenMetrics(app, { port: config.metricsPort, host: config.metricsHost, token: config.metricsToken })
     logger.info({ metrics: metricsServer.url, token: config.metricsToken !== undefined }, `metrics at ${metricsServer.url}${config.metricsToken === undefined ? '' : ' (bearer token required)'}`)
   }
+  // The addresses really bound (port 0 gets one from the system; `::` may serve IPv4 too).
+  const addresses = app.addresses().map(a => typeof a === 'string' ? a : `http://${urlHost(a)}`)
+  logger.info({ addresses }, `Server listening at ${addresses.join(', ')}`)
 } catch (err) {
   logger.error({ err }, 'cannot listen')
   await store.close()
