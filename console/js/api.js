@@ -42,7 +42,7 @@ export const q = params => {
  * One request. `body` is sent as JSON, `yaml` as YAML text; `ifMatch` is a revision.
  * Resolves to `{ data, revision, status }` (`revision` from the ETag), rejects with ApiError.
  */
-export async function api (method, path, { body, yaml, ifMatch, tenantHeader } = {}) {
+export async function api (method, path, { body, yaml, ifMatch } = {}) {
   const headers = { authorization: `Bearer ${session.key}`, accept: 'application/json' }
   let payload
   if (yaml !== undefined) {
@@ -53,7 +53,6 @@ export async function api (method, path, { body, yaml, ifMatch, tenantHeader } =
     payload = JSON.stringify(body)
   }
   if (ifMatch !== undefined) headers['if-match'] = `"${ifMatch}"`
-  if (tenantHeader === true) headers['gatehouse-tenant'] = session.tenant
   const res = await fetch(path, { method, headers, body: payload, cache: 'no-store', credentials: 'omit' })
   const etag = res.headers.get('etag')
   const revision = etag === null ? undefined : Number(etag.replace(/[^0-9]/g, ''))

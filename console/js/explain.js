@@ -2,13 +2,11 @@
 // properties typed here), with the reason sentence and the fields; then who else can,
 // and what this user can, and which stored resources.
 //
-// The console needs no scope beyond `admin`, so the decision, "who can" and "what can" all
-// come from `POST policy/tests`: suites over the tenant's stored subjects and resources,
-// decided by the same function as `/access/v1/evaluation` and so as the AuthZEN searches
+// The console needs no scope beyond `admin`, so the decision and the three lists all come
+// from `POST policy/tests`: suites over the tenant's stored subjects and resources, decided
+// by the same function as `/access/v1/evaluation` and so as the AuthZEN searches
 // (`search/subject` decides over every stored subject, `search/action` over the module's
-// actions: one case each here). "Which resources" has no admin equivalent (the admin API
-// lists no stored resources), so it stays `search/resource` and, without the `check`
-// scope, says so instead of guessing.
+// actions, `search/resource` over the module's stored resources: one case each here).
 import { useEffect, useState } from 'preact/hooks'
 import { allSubjects, api, q, tenantPath } from './api.js'
 import { ErrorBox } from './components.js'
@@ -16,10 +14,10 @@ import { html } from './html.js'
 import { t } from './i18n.js'
 import { splitList } from './util.js'
 
-/** The resource as a policy test case names it, and as an AuthZEN request sends it. */
+/** The resource as the explained test case names it, and as the lists' cases send it. */
 function resourceOf (form, moduleDef) {
   if (form.mode === 'stored') {
-    return { test: `${form.module}/${form.id}`, list: { type: form.module, id: form.id }, authzen: { type: form.module, id: form.id } }
+    return { test: `${form.module}/${form.id}`, list: { type: form.module, id: form.id } }
   }
   const properties = {}
   if (form.project.trim() !== '') properties.project = form.project.trim()
@@ -33,8 +31,7 @@ function resourceOf (form, moduleDef) {
     test: { type: form.module, ...(id === undefined ? {} : { id }), properties },
     // The searches' resource in a suite: `{ type, id }` is the stored resource (or, not
     // stored, one without properties, as AuthZEN reads it), with properties as typed.
-    list: { type: form.module, id: id ?? 'console-typed', properties },
-    authzen: { type: form.module, id: id ?? 'console-typed', properties }
+    list: { type: form.module, id: id ?? 'console-typed', properties }
   }
 }
 
@@ -44,6 +41,8 @@ const CASES_PER_RUN = 1000
 const SHOWN = 1000
 /** Subjects read for "who can", in pages of 1,000; past that the list says it is partial. */
 const MAX_SUBJECT_PAGES = 50
+/** Stored resources read for "which resources", in pages of 1,000; past that the list says it is partial. */
+const MAX_RESOURCE_PAGES = 50
 
 /** The decisions of `cases` (one per entry), in order, in runs of at most CASES_PER_RUN. */
 async function decideAll (cases) {
@@ -71,12 +70,36 @@ async function storedSubjectIds () {
 // The service compares ids with `<` on strings, as here.
 const byCodeUnit = (a, b) => a < b ? -1 : a > b ? 1 : 0
 
+/**
+ * The ids of the module's stored resources, in the store's order (the database's collation,
+ * as `search/resource` pages them: not re-sorted here); `complete` false past MAX_RESOURCE_PAGES.
+ */
+async function storedResourceIds (module) {
+  const ids = []
+  let after
+  for (let page = 0; page < MAX_RESOURCE_PAGES; page++) {
+    const { data } = await api('GET', tenantPath(`/resources/${encodeURIComponent(module)}${q({ limit: 1000, after })}`))
+    ids.push(...data.resources.map(r => r.id))
+    if (data.next === '') return { ids, complete: true }
+    after = data.next
+  }
+  return { ids, complete: false }
+}
+
+/** "Which resources": each stored resource of the module decided for the subject, as `search/resource` does. */
+async function whichCan (subject, action, module) {
+  const { ids, complete } = await storedResourceIds(module)
+  const decisions = await decideAll(ids.map(id => ({ subject, action, resource: { type: module, id }, expect: 'allow' })))
+  const allowed = ids.filter((_, i) => decisions[i] === 'allow')
+  return { results: allowed.slice(0, SHOWN).map(id => ({ type: module, id })), more: allowed.length > SHOWN, complete, partial: 'explain.partialResources', pages: MAX_RESOURCE_PAGES }
+}
+
 /** "Who can": each stored subject decided on the resource, as `search/subject` does. */
 async function whoCan (action, resource) {
   const { ids, complete } = await storedSubjectIds()
   const decisions = await decideAll(ids.map(subject => ({ subject, action, resource, expect: 'allow' })))
   const allowed = ids.filter((_, i) => decisions[i] === 'allow')
-  return { results: allowed.slice(0, SHOWN).map(id => ({ type: 'user', id })), more: allowed.length > SHOWN, complete }
+  return { results: allowed.slice(0, SHOWN).map(id => ({ type: 'user', id })), more: allowed.length > SHOWN, complete, partial: 'explain.partial', pages: MAX_SUBJECT_PAGES }
 }
 
 /** "What can": each action of the module, in declaration order, as `search/action` does. */
@@ -130,8 +153,7 @@ export function ExplainPage () {
       settle(api('POST', tenantPath('/policy/tests'), { body: suite })),
       settle(whoCan(form.action, resource.list)),
       settle(whatCan(form.subject, Object.keys(moduleDef.actions), resource.list)),
-      settle(api('POST', '/access/v1/search/resource', { tenantHeader: true, body: { subject: { type: 'user', id: form.subject }, action: { name: form.action }, resource: { type: form.module } } })
-        .then(({ data }) => ({ results: data.results, more: data.page.next_token !== '', complete: true })))
+      settle(whichCan(form.subject, form.action, form.module))
     ])
     setBusy(false)
     if (decision.error !== undefined) {
@@ -211,15 +233,11 @@ export function ExplainPage () {
 }
 
 function SearchList ({ outcome, render, list }) {
-  if (outcome.error !== undefined) {
-    return outcome.error.status === 403
-      ? html`<p class="msg error" data-list=${list} data-needs="check">${t('explain.needsCheck')} <small>(${outcome.error.message})</small></p>`
-      : html`<${ErrorBox} error=${outcome.error} />`
-  }
-  const { results, more, complete } = outcome.value
+  if (outcome.error !== undefined) return html`<${ErrorBox} error=${outcome.error} />`
+  const { results, more, complete, partial, pages } = outcome.value
   return html`<div data-list=${list}>
     ${results.length === 0 ? html`<p>${t('explain.nobody')}</p>` : html`<ul class="chips">${results.map(r => html`<li>${render(r)}</li>`)}</ul>`}
     ${more ? html`<p class="msg">${t('explain.more', { count: SHOWN })}</p>` : null}
-    ${complete ? null : html`<p class="msg error">${t('explain.partial', { count: MAX_SUBJECT_PAGES * 1000 })}</p>`}
+    ${complete ? null : html`<p class="msg error" data-partial>${t(partial, { count: pages * 1000 })}</p>`}
   </div>`
 }

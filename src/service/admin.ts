@@ -33,6 +33,16 @@ export type SubjectBody = Omit<Subject, 'id' | 'roles'> & { id?: string, roles?:
 /** A resource's properties (DESIGN.md §2): `project`, `parent`, `acl` and one entry per relation. */
 export type ResourceProperties = Record<string, unknown>
 
+/** The page size of `listResources` when the caller names none. */
+export const DEFAULT_RESOURCE_PAGE = 100
+
+export interface ResourcePage {
+  resources: ResourceView[]
+  /** The id to pass as `after` for the next page; `''` on the last page. */
+  next: string
+  revision: number
+}
+
 export interface ResourceView {
   type: string
   id: string
@@ -256,6 +266,21 @@ export class AdminService {
     const facts = await this.#resources.get(tenantId, module, id)
     if (facts === undefined) throw new ServiceError('not_found', `resource \`${module}/${id}\` not found`)
     return { resource: resourceView(facts), revision: state.revision }
+  }
+
+  /**
+   * One page of the module's stored resources, by id in the store's order (ascending, the
+   * database's collation), each as `getResource` shows it. An unknown module has none
+   * (`[]`), as `getResource` answers `not_found` rather than checking the module. A
+   * resource deleted between the page and its read is left out, not an error.
+   */
+  async listResources (tenantId: string, module: string, page: { limit?: number, after?: string } = {}): Promise<ResourcePage> {
+    const state = await this.#states.get(tenantId)
+    const limit = page.limit ?? DEFAULT_RESOURCE_PAGE
+    const ids = await this.#store.listResources(tenantId, module, { kind: 'always' }, page.after === undefined ? { limit } : { limit, after: page.after })
+    const facts = await Promise.all(ids.ids.map(async id => await this.#resources.get(tenantId, module, id)))
+    const resources = facts.filter(f => f !== undefined).map(resourceView)
+    return { resources, next: ids.hasMore ? (ids.ids[ids.ids.length - 1] ?? '') : '', revision: state.revision }
   }
 
   /** Throws NotFoundError when no resource is stored under that module and id. */

@@ -24,7 +24,7 @@ import { TenantStates } from './tenant-state.js'
 
 export { authorizeRoot, authorizeTenant, decisionTenant } from './access.js'
 export { AdminService, resourceView } from './admin.js'
-export type { CreatedKey, KeyView, ResourceProperties, ResourceView, SubjectBody } from './admin.js'
+export type { CreatedKey, KeyView, ResourcePage, ResourceProperties, ResourceView, SubjectBody } from './admin.js'
 export { PolicyToolsService } from './policy-tools.js'
 export { PolicyPartsService } from './policy-parts.js'
 export type { PolicyPart } from './policy-parts.js'

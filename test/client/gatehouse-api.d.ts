@@ -484,6 +484,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/tenants/{tenant}/resources/{type}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * List a module's stored resources, a page at a time
+         * @description Every stored resource of the module, by id in the store's order, each with its properties as `getResource` shows them. An unknown module has none (an empty page). Page with `after` set to the previous page's `next`; pages are not a snapshot: writes between two pages may add or remove resources.
+         */
+        get: operations["listResources"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/tenants/{tenant}/resources/{type}/{id}": {
         parameters: {
             query?: never;
@@ -6416,6 +6436,153 @@ export interface operations {
             };
             /** @description `unsupported_media_type`: unsupported content type: send `application/json` */
             415: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `too_many_failed_authentications`: too many failed authentications from this client: retry after `retry-after` seconds */
+            429: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `headers_too_large`: the request headers are too large */
+            431: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `internal`: internal error */
+            500: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `unavailable`: the service is unavailable, retry later */
+            503: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+        };
+    };
+    listResources: {
+        parameters: {
+            query?: {
+                /** @description page size, 1 to 1000 (default 100) */
+                limit?: string;
+                /** @description the `next` of the previous page */
+                after?: string;
+            };
+            header?: {
+                /** @description a request id to label this request in the service's log and to be echoed in the response (1 to 200 visible ASCII characters); when absent or unusable, the service makes a UUID */
+                "X-Request-ID"?: components["parameters"]["RequestId"];
+            };
+            path: {
+                /** @description tenant id: lowercase letters, digits, `-` and `_`, at most 63 characters */
+                tenant: string;
+                /** @description the module */
+                type: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description one page of resources */
+            200: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    /** @description the tenant revision after the operation, quoted */
+                    etag?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        /** @description pass as `after` for the next page; `""` on the last page */
+                        next: string;
+                        /** @description by id, in the store's order (ascending) */
+                        resources: {
+                            id: string;
+                            /** @description `project`, `parent` (a resource of the same module) and `acl` are reserved; every other key is a relation or an attribute of the module */
+                            properties: {
+                                acl?: {
+                                    allow?: string[];
+                                    deny?: string[];
+                                    /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
+                                    who: string;
+                                }[];
+                                parent?: string;
+                                project?: string;
+                            } & {
+                                [key: string]: string | number | boolean | string[];
+                            };
+                            type: string;
+                        }[];
+                    };
+                };
+            };
+            /** @description `validation_failed`: the request is invalid */
+            400: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `unauthorized`: a valid bearer key is required */
+            401: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `forbidden`: this key may not do this */
+            403: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `tenant_not_found`: no such tenant */
+            404: {
+                headers: {
+                    "X-Request-ID": components["headers"]["RequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorResponse"];
+                };
+            };
+            /** @description `request_timeout`: the request was not received in time */
+            408: {
                 headers: {
                     "X-Request-ID": components["headers"]["RequestId"];
                     [name: string]: unknown;

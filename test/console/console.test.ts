@@ -209,7 +209,18 @@ await t.test(`the console on ${harness.name}`, async t => {
     await shot(page, 'user')
   })
 
-  await t.test('with an admin-only key, Explain\'s who can and what can are what the AuthZEN searches answer', async t => {
+  await t.test('with an admin-only key, Explain\'s who can, what can and which resources are what the AuthZEN searches answer', async t => {
+    // More stored jobs than j1, so that "which resources" has some to leave out.
+    const jobs: Record<string, Record<string, unknown>> = {
+      j2: { visit_assignee: ['theo'] },
+      j3: { visit_assignee: ['group:crew-b'] },
+      j4: { responsible: ['paul'] },
+      j5: {}
+    }
+    for (const [id, body] of Object.entries(jobs)) {
+      t.equal((await call(app, 'PUT', `/v1/tenants/${tenant}/resources/jobs/${id}`, { key: adminKey, body })).statusCode, 201, `job ${id} stored`)
+    }
+    const storedJobs = 1 + Object.keys(jobs).length
     const ctx = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'en-US' })
     t.teardown(() => ctx.close())
     const p = await ctx.newPage()
@@ -256,6 +267,7 @@ await t.test(`the console on ${harness.name}`, async t => {
       }
     ]
     let listed = 0
+    let filtered = 0
     for (const { subject, action, resource, authzen } of asked) {
       await ask(subject, action, resource)
       const label = `${subject} ${action} ${JSON.stringify(resource)}`
@@ -263,10 +275,14 @@ await t.test(`the console on ${harness.name}`, async t => {
       t.same(await items('who'), who.map(r => r.id), `who can: ${label}`)
       const what = await search('action', { subject: { type: 'user', id: subject }, resource: authzen })
       t.same(await items('what'), what.map(r => r.name), `what can: ${label}`)
-      listed += who.length + what.length
-      t.equal(await p.locator('[data-list="which"][data-needs="check"]').count(), 1, 'which resources says it needs the check scope')
+      const which = await search('resource', { subject: { type: 'user', id: subject }, action: { name: action }, resource: { type: 'jobs' } })
+      t.same(await items('which'), which.map(r => `${r.type}/${r.id}`), `which resources: ${label}`)
+      if (which.length > 0 && which.length < storedJobs) filtered++
+      listed += who.length + what.length + which.length
     }
+    t.equal(await p.locator('[data-partial]').count(), 0, 'no list says it was cut')
     t.ok(listed > 8, `the lists compared are not empty (${listed} items)`)
+    t.ok(filtered > 0, 'which resources left some stored jobs out and kept others')
   })
 
   await t.test('a bad bundle shows its problems by path and line, and writes nothing', async t => {

@@ -147,6 +147,7 @@ export const ROUTES: RouteCase[] = [
     wrongType: { body: { project: 5 }, path: '/project' },
     unknownField: { body: { acl: [{ who: '*', alow: ['view'] }] }, path: '/acl/0/alow' }
   },
+  { name: 'GET resources', method: 'GET', url: t => `/v1/tenants/${t}/resources/jobs?limit=10`, access: 'admin', write: false },
   { name: 'GET resource', method: 'GET', url: t => `/v1/tenants/${t}/resources/jobs/job-1`, access: 'admin', write: false },
   { name: 'DELETE resource', method: 'DELETE', url: t => `/v1/tenants/${t}/resources/jobs/job-1`, access: 'admin', write: true },
   {

@@ -3,7 +3,7 @@
  * is a 400 naming it, never silently dropped (a dropped `deny` would widen access).
  */
 import { KEY_SCOPES } from '../../service/index.js'
-import { tenantIdSchema } from './common.js'
+import { clientIdSchema, tenantIdSchema } from './common.js'
 
 const nameList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 256 } } as const
 
@@ -175,6 +175,25 @@ export const resourceResponseSchema = {
     type: { type: 'string' },
     id: { type: 'string' },
     properties: resourcePropertiesSchema
+  }
+} as const
+
+export const resourceListQuerySchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    limit: { type: 'string', pattern: '^(?:[1-9][0-9]{0,2}|1000)$', description: 'page size, 1 to 1000 (default 100)' },
+    after: { ...clientIdSchema, description: 'the `next` of the previous page' }
+  }
+} as const
+
+export const resourceListResponseSchema = {
+  type: 'object',
+  required: ['resources', 'next'],
+  additionalProperties: false,
+  properties: {
+    resources: { type: 'array', items: resourceResponseSchema, description: 'by id, in the store\'s order (ascending)' },
+    next: { type: 'string', description: 'pass as `after` for the next page; `""` on the last page' }
   }
 } as const
 

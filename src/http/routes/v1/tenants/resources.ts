@@ -1,11 +1,26 @@
-/** `PUT`, `GET`, `DELETE /v1/tenants/{tenant}/resources/{type}/{id}`: stored resources. */
+/**
+ * `PUT`, `GET`, `DELETE /v1/tenants/{tenant}/resources/{type}/{id}`: stored resources;
+ * `GET /v1/tenants/{tenant}/resources/{type}`: a module's stored resources, a page at a time.
+ */
 import type { FastifyInstance } from 'fastify'
 import type { ResourceProperties } from '../../../../service/index.js'
 import { etag, writeOptions } from '../../../revision.js'
-import { resourcePropertiesSchema, resourceResponseSchema } from '../../../schemas/admin.js'
+import { resourceListQuerySchema, resourceListResponseSchema, resourcePropertiesSchema, resourceResponseSchema } from '../../../schemas/admin.js'
 import { AUTH_ERRORS, BODY_ERRORS, clientIdSchema, errorResponses, tenantIdSchema, withEtag, writeHeadersSchema } from '../../../schemas/common.js'
 
 interface Params { tenant: string, type: string, id: string }
+interface ListParams { tenant: string, type: string }
+interface ListQuery { limit?: string, after?: string }
+
+const listParamsSchema = {
+  type: 'object',
+  required: ['tenant', 'type'],
+  additionalProperties: false,
+  properties: {
+    tenant: tenantIdSchema,
+    type: { ...clientIdSchema, description: 'the module' }
+  }
+} as const
 
 const paramsSchema = {
   type: 'object',
@@ -42,6 +57,31 @@ export async function resourceRoutes (app: FastifyInstance): Promise<void> {
     const { type, id, tenant } = request.params
     const { resource, created, revision } = await app.services.admin.putResource(tenant, type, id, request.body, writeOptions(request))
     return etag(reply, revision).code(created ? 201 : 200).send(resource)
+  })
+
+  app.get<{ Params: ListParams, Querystring: ListQuery }>('/v1/tenants/:tenant/resources/:type', {
+    config,
+    schema: {
+      tags: ['resources'],
+      operationId: 'listResources',
+      summary: 'List a module\'s stored resources, a page at a time',
+      description: 'Every stored resource of the module, by id in the store\'s order, each with its properties as `getResource` shows them. ' +
+        'An unknown module has none (an empty page). Page with `after` set to the previous page\'s `next`; ' +
+        'pages are not a snapshot: writes between two pages may add or remove resources.',
+      params: listParamsSchema,
+      querystring: resourceListQuerySchema,
+      response: {
+        200: withEtag(resourceListResponseSchema, 'one page of resources'),
+        ...errorResponses('validation_failed', ...AUTH_ERRORS, 'tenant_not_found')
+      }
+    }
+  }, async (request, reply) => {
+    const { limit, after } = request.query
+    const page = await app.services.admin.listResources(request.params.tenant, request.params.type, {
+      ...(limit === undefined ? {} : { limit: Number(limit) }),
+      ...(after === undefined ? {} : { after })
+    })
+    return etag(reply, page.revision).send({ resources: page.resources, next: page.next })
   })
 
   app.get<{ Params: Params }>('/v1/tenants/:tenant/resources/:type/:id', {
