@@ -13,7 +13,7 @@ import { instantOf, orderOf } from './attributes.js'
 import type { CompiledCondition, Condition, Operand } from './condition.js'
 import { FALSE, TRUE, truthOf, valueOf } from './condition-eval.js'
 import type { AttributeType, ConditionInputs, Subject } from './model.js'
-import type { Filter } from './plan.js'
+import type { Filter } from './plan-format.js'
 import type { Term } from './terms.js'
 import { and, idIn, not, or, relationContainsAny } from './terms.js'
 

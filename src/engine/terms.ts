@@ -2,7 +2,7 @@
  * Terms: plan filters with the constants `true` and `false`, simplified as they are
  * built, so that a plan never holds a constant (`plan.ts`, `condition-plan.ts`).
  */
-import type { Filter } from './plan.js'
+import type { Filter } from './plan-format.js'
 
 export type Term = Filter | boolean
 
