@@ -141,11 +141,12 @@ export function RolesPage () {
             ${def.description === undefined ? null : html`<div class="desc">${def.description}</div>`}
             ${def.protected === true ? html`<span class="badge protected" title=${t('roles.protectedHint')}>${t('roles.protected')}</span>` : null}
             ${def.all === true ? html`<span class="badge all" title=${t('roles.allHint')}>${t('roles.all')}</span>` : null}
+            ${def.fixed === true ? html`<span class="badge fixed" title=${t('roles.fixedHint')}>${t('roles.fixed')}</span>` : null}
             ${flags.length === 0
               ? null
               : html`<details class="flags"><summary>${t('roles.flags', { n: def.flags?.length ?? 0 })}</summary>
                   ${flags.map(f => html`<label title=${draft.flags[f]}><input type="checkbox" checked=${def.flags?.includes(f) === true}
-                    onChange=${e => setRoleFlag(r, f, e.currentTarget.checked)} /> ${f}</label>`)}
+                    disabled=${def.fixed === true} onChange=${e => setRoleFlag(r, f, e.currentTarget.checked)} /> ${f}</label>`)}
                 </details>`}
           </th>`
         })}
@@ -158,6 +159,11 @@ export function RolesPage () {
             const changed = stable(grant) !== stable(grantOf(bundle, r, m))
             const open = editing?.role === r && editing?.module === m
             if (draft.roles[r].all === true) return html`<td class="cell all"><span>${t('roles.allCell')}</span></td>`
+            // A fixed role changes only by a whole-bundle import: the API refuses its cells (409 role_fixed), so they are not editable here.
+            if (draft.roles[r].fixed === true) {
+              return html`<td class="cell fixed" data-role=${r} data-module=${m} title=${t('roles.fixedHint')}>
+                ${grantSummary(grant).map(line => html`<span class="line">${line}</span>`)}</td>`
+            }
             const close = () => { setEditing(null); setReturnTo({ role: r, module: m }) }
             // Escape closes from anywhere in the cell: the editor's own focus may not have moved yet.
             return html`<td class=${`cell${changed ? ' changed' : ''}${grant === undefined ? ' empty' : ''}`} data-role=${r} data-module=${m}

@@ -400,5 +400,23 @@ await t.test(`the console on ${harness.name}`, async t => {
     await phone.close()
   })
 
+  await t.test('a fixed role says so, and its cells and flags cannot be edited (the API refuses them)', async t => {
+    const policy = await call(app, 'GET', `/v1/tenants/${tenant}/policy`, { key: adminKey })
+    const bundle = policy.json()
+    bundle.roles.observer = { fixed: true, modules: { jobs: { access: 'all', level: 'limited' } } }
+    t.equal((await call(app, 'PUT', `/v1/tenants/${tenant}/policy`, { key: adminKey, body: bundle })).statusCode, 200, 'a fixed role, imported with the whole bundle')
+    t.equal((await call(app, 'PUT', `/v1/tenants/${tenant}/roles/observer`, { key: adminKey, body: { fixed: true } })).statusCode, 409, 'the API refuses to edit it')
+    await page.goto(`${base}/console/#/roles`)
+    await page.locator('table.matrix').waitFor()
+    t.equal(await page.locator('th[data-role="observer"] .badge.fixed').innerText(), 'fixed', 'its column says it is fixed')
+    t.match(await page.locator('td[data-role="observer"][data-module="jobs"]').innerText(), /All · Limited/, 'its grant is shown')
+    t.equal(await page.getByRole('button', { name: 'Edit observer on jobs' }).count(), 0, 'no cell of it opens an editor')
+    t.equal(await page.getByRole('button', { name: 'Edit employee on jobs' }).count(), 1, 'other roles stay editable')
+    const flagBoxes = page.locator('th[data-role="observer"] input[type="checkbox"]')
+    const boxes = await flagBoxes.count()
+    t.ok(boxes > 0, 'its flags are shown')
+    for (let i = 0; i < boxes; i++) t.ok(await flagBoxes.nth(i).isDisabled(), `flag ${i + 1} of ${boxes} is read-only`)
+  })
+
   t.same(pageErrors, [], 'no script error in the page')
 })
