@@ -15,6 +15,7 @@ import { conditionalEdit } from './conditional-edit.js'
 import { ServiceError, problemsMessage, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import { mintKey } from './keys.js'
+import { issuePosition } from './policy-tests/index.js'
 import { parseSourceOffLoop } from './yaml-parse.js'
 import type { ResourceCache } from './resource-cache.js'
 import type { TenantState, TenantStates } from './tenant-state.js'
@@ -364,8 +365,8 @@ async function placedDetails (issues: readonly Issue[], text: string | undefined
   const parsed = await parseSourceOffLoop(text)
   // INVARIANT: the text parsed once already (into the bundle refused here).
   if (!parsed.ok) return details
-  return details.map((detail, i) => {
-    const { line, column } = parsed.source.locate(detail.path, issues[i]?.code === 'unknown_property' ? 'key' : 'value')
+  return details.map(detail => {
+    const { line, column } = issuePosition(parsed.source.locate, detail.path, detail.code)
     return { ...detail, line, col: column }
   })
 }

@@ -16,7 +16,7 @@ import { refuseOversizedBundle, yamlFailure } from './bundle-text.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/index.js'
 import { DiffTooLarge, diffPolicies, loadBundleSource } from './policy-diff/index.js'
 import type { DiffIssue, PolicyDiff } from './policy-diff/index.js'
-import { loadSuiteValue, parseSource, runSuite } from './policy-tests/index.js'
+import { issuePosition, loadSuiteValue, parseSource, runSuite } from './policy-tests/index.js'
 import type { CaseResult, Expectation, LoadedSuite, ParsedSource, ParseResult, SuiteIssue } from './policy-tests/index.js'
 import { parseSourceOffLoop } from './yaml-parse.js'
 import { shippedTemplates, templateList } from './templates.js'
@@ -366,7 +366,7 @@ function suiteFailure (issues: readonly SuiteIssue[], stored: StoredSuiteData | 
     }
     const detail: ErrorDetail = { in: 'body', path, message, code: issue.code }
     if (locate !== undefined) {
-      const { line, column } = locate(path, issue.code === 'unknown_property' ? 'key' : 'value')
+      const { line, column } = issuePosition(locate, path, issue.code)
       detail.line = line
       detail.col = column
     }

@@ -5,7 +5,7 @@
  */
 import type { CompiledPolicy, Issue, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle } from '../../engine/index.js'
-import { parseSource } from '../policy-tests/index.js'
+import { issuePosition, parseSource } from '../policy-tests/index.js'
 import type { ParsedSource, ParseResult, SuiteIssue } from '../policy-tests/index.js'
 import { child, isRecord, jsonType } from '../json-text.js'
 
@@ -175,7 +175,7 @@ function commonIssues (policies: readonly CompiledPolicy[], subject: Subject): I
 function located (file: string, locate: ParsedSource['locate'] | undefined, path: string, code: string, message: string): DiffIssue {
   const issue: DiffIssue = { file, path, code, message }
   // An unknown key is shown at the key; anything else at the value it is about.
-  if (locate !== undefined) Object.assign(issue, locate(path, code === 'unknown_property' ? 'key' : 'value'))
+  if (locate !== undefined) Object.assign(issue, issuePosition(locate, path, code))
   return issue
 }
 

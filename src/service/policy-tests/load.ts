@@ -9,7 +9,7 @@
 import type { CompiledPolicy, ConditionInputs, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties, subjectAttributesFromProperties } from '../../engine/index.js'
 import type { ParsedSource, Position } from './source.js'
-import { parseSource } from './source.js'
+import { issuePosition, parseSource } from './source.js'
 import type { CaseResource, Expectation, LoadedSuite, LoadOptions, LoadResult, SuiteCase, SuiteIssue } from './types.js'
 import { child, isRecord, jsonType, show } from '../json-text.js'
 
@@ -645,7 +645,7 @@ class SuiteLoader {
   #addAt (place: Place, path: string, code: string, message: string): void {
     const issue: SuiteIssue = { file: place.file, path, code, message }
     // An unknown key is shown at the key; anything else at the value it is about.
-    if (place.locate !== undefined) Object.assign(issue, place.locate(path, code === 'unknown_property' ? 'key' : 'value'))
+    if (place.locate !== undefined) Object.assign(issue, issuePosition(place.locate, path, code))
     this.#issues.push(issue)
   }
 }

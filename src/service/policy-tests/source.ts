@@ -24,6 +24,11 @@ export interface ParsedSource {
   locate: (pointer: string, at?: 'key' | 'value') => Position
 }
 
+/** Where a problem with `code` at `pointer` is shown: an unknown key at the key, anything else at the value it is about. */
+export function issuePosition (locate: ParsedSource['locate'], pointer: string, code: string | undefined): Position {
+  return locate(pointer, code === 'unknown_property' ? 'key' : 'value')
+}
+
 /** A syntax error of the text, as one lowercase line. */
 export interface SyntaxProblem {
   message: string
