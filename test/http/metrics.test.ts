@@ -13,6 +13,7 @@ import type { MetricsServer } from '../../src/http/metrics-server.js'
 import { buildTestApp, call, eachBackend, setupTenant, testConfig } from '../helpers/build-app.js'
 import { flakyStore, REFRESH_READS } from '../service/flaky-store.js'
 import { evaluation, exampleBundle, exampleSubjects } from './fixtures.js'
+import { eventually } from '../helpers/eventually.js'
 
 interface Sample { name: string, labels: Record<string, string>, value: number }
 
@@ -93,15 +94,6 @@ async function scrape (t: Test, server: MetricsServer, headers: Record<string, s
   t.equal(res.status, 200, 'scraped')
   t.match(res.headers.get('content-type'), /^text\/plain; version=0\.0\.4/)
   return parseExposition(t, await res.text())
-}
-
-async function eventually (probe: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms
-  for (;;) {
-    if (await probe()) return true
-    if (Date.now() > end) return false
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
 }
 
 await eachBackend(t, async (t, backend) => {

@@ -10,18 +10,9 @@ import { buildTestApp, call, setupTenant } from '../helpers/build-app.js'
 import { createTestDatabase, postgresServer } from '../helpers/db.js'
 import { startTcpProxy, throughProxy } from '../helpers/tcp-proxy.js'
 import { evaluation, exampleBundle, exampleSubjects } from '../http/fixtures.js'
+import { eventually } from '../helpers/eventually.js'
 
 const server = await postgresServer()
-
-/** Polls `probe` until it returns true, at most `ms`; the result of the last probe. */
-async function eventually (probe: () => Promise<boolean>, ms = 5000): Promise<boolean> {
-  const end = Date.now() + ms
-  for (;;) {
-    if (await probe()) return true
-    if (Date.now() > end) return false
-    await new Promise(resolve => setTimeout(resolve, 10))
-  }
-}
 
 /** A fresh database with replicas A and B on it (each its own store and app); B's poll period and URL as given. */
 async function twoReplicas (t: Test, opts: { pollMs: number, urlOfB?: (url: string) => string, poolSizeOfB?: number }) {

@@ -16,17 +16,9 @@ import { buildTestApp, call, freshTenantId, setupTenant } from '../helpers/build
 import { createTestDatabase, postgresServer } from '../helpers/db.js'
 import { countingStore } from '../service/counting-store.js'
 import { evaluation, exampleBundle, exampleSubjects } from '../http/fixtures.js'
+import { eventually } from '../helpers/eventually.js'
 
 const server = await postgresServer()
-
-async function eventually (probe: () => Promise<boolean>, ms: number): Promise<boolean> {
-  const end = Date.now() + ms
-  for (;;) {
-    if (await probe()) return true
-    if (Date.now() > end) return false
-    await new Promise(resolve => setTimeout(resolve, 20))
-  }
-}
 
 /** The status of `GET /v1/tenants/{tenant}` with `key` on `app`: 401 refused, 403 a check key that authenticated. */
 async function statusWith (app: FastifyInstance, tenant: string, key: string): Promise<number> {
@@ -59,7 +51,7 @@ t.test('a key created on A with an id B remembers as unknown authenticates on B 
     t.equal(await statusWith(b.app, tenant, minted.token), 401, 'B: still unknown')
     t.equal(getKeysOnB(), before + 1, 'B read it once and remembers it')
     await storeOfA.createKey({ id: minted.keyId, tenantId: tenant, secretHash: minted.secretHash, scopes: ['check'] })
-    t.ok(await eventually(async () => await statusWith(b.app, tenant, minted.token) === 403, UNKNOWN_KEY_TTL_MS / 2), 'B authenticates the new key (403: a check key on an admin route)')
+    t.ok(await eventually(async () => await statusWith(b.app, tenant, minted.token) === 403, UNKNOWN_KEY_TTL_MS / 2, 20), 'B authenticates the new key (403: a check key on an admin route)')
     t.ok(Date.now() - presented < UNKNOWN_KEY_TTL_MS, 'before the remembered entry would have lapsed')
   }
 
@@ -74,7 +66,7 @@ t.test('a key created on A with an id B remembers as unknown authenticates on B 
     t.equal((await call(a.app, 'PUT', `/v1/tenants/${tenant}`, { key: a.rootKey, body: { name: tenant } })).statusCode, 201)
     // Once B has heard of the tenant's creation: heard later, it would void the unknown id
     // B is about to remember, and B would read it twice.
-    t.ok(await eventually(async () => heardOnB.has(tenant), 5_000), 'B heard of the tenant')
+    t.ok(await eventually(async () => heardOnB.has(tenant), 5_000, 20), 'B heard of the tenant')
     await createdElsewhere(t, tenant, storeA)
   })
 })
