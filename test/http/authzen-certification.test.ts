@@ -8,9 +8,8 @@
  */
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import type { Test } from 'tap'
-import { parse as parseYaml } from 'yaml'
-import { buildTestApp, eachBackend, setupTenant } from '../helpers/build-app.js'
+import { eachBackend } from '../helpers/build-app.js'
+import { post, scenario } from './authzen/harness.js'
 
 const shared = new URL('../../../shared/authzen/', import.meta.url)
 
@@ -18,35 +17,10 @@ interface Rule { rule: number, request: { subject: unknown, action: { name: stri
 
 const rules = JSON.parse(readFileSync(new URL('certification-decisions.json', shared), 'utf8')) as Rule[]
 
-interface Fixture {
-  bundle: unknown
-  subjects: Record<string, Record<string, unknown>>
-  resources: Array<{ type: string, id: string, properties: Record<string, unknown> }>
-}
-
-const fixture = parseYaml(readFileSync(new URL('authzen/certification.yaml', import.meta.url), 'utf8')) as Fixture
-
-async function post (base: string, path: string, key: string, body: unknown): Promise<{ status: number, json: any }> {
-  const res = await fetch(base + path, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  return { status: res.status, json: await res.json() }
-}
-
-async function scenario (t: Test, store: Parameters<typeof buildTestApp>[1]): Promise<{ base: string, checkKey: string }> {
-  const { app, rootKey } = await buildTestApp(t, store)
-  const resources: Record<string, Record<string, unknown>> = {}
-  for (const r of fixture.resources) resources[`${r.type}/${encodeURIComponent(r.id)}`] = r.properties
-  const { checkKey } = await setupTenant(t, app, rootKey, { bundle: fixture.bundle, subjects: fixture.subjects, resources })
-  return { base: await app.listen({ port: 0, host: '127.0.0.1' }), checkKey }
-}
-
 const ids = (json: any): string[] => (json.results as Array<{ id?: string, name?: string }>).map(r => r.id ?? r.name ?? '').sort()
 
 eachBackend(t, async (t, backend) => {
-  const { base, checkKey } = await scenario(t, backend.store)
+  const { base, checkKey } = await scenario(t, backend.store, 'certification.yaml')
 
   t.test('the 8 decision rules, one evaluation each', async t => {
     t.equal(rules.length, 8, 'the scenario has 8 rules')

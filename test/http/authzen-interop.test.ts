@@ -7,49 +7,13 @@
  */
 import { readFileSync } from 'node:fs'
 import t from 'tap'
-import type { Test } from 'tap'
-import { parse as parseYaml } from 'yaml'
-import type { FastifyInstance } from 'fastify'
-import { buildTestApp, eachBackend, setupTenant } from '../helpers/build-app.js'
+import { eachBackend } from '../helpers/build-app.js'
+import { post, scenario } from './authzen/harness.js'
 
 const shared = new URL('../../../shared/authzen/', import.meta.url)
 const readJson = (name: string): any => JSON.parse(readFileSync(new URL(name, shared), 'utf8'))
 
-interface Fixture {
-  bundle: unknown
-  subjects: Record<string, Record<string, unknown>>
-  resources: Array<{ type: string, id: string, properties: Record<string, unknown> }>
-}
-
-function loadFixture (name: string): Fixture {
-  return parseYaml(readFileSync(new URL(`authzen/${name}`, import.meta.url), 'utf8')) as Fixture
-}
-
 interface Vector { case?: number, who?: string, request: unknown, expected: unknown }
-
-async function listen (app: FastifyInstance): Promise<string> {
-  return await app.listen({ port: 0, host: '127.0.0.1' })
-}
-
-async function post (base: string, path: string, key: string, body: unknown): Promise<{ status: number, json: any }> {
-  const res = await fetch(base + path, {
-    method: 'POST',
-    headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
-    body: JSON.stringify(body)
-  })
-  return { status: res.status, json: await res.json() }
-}
-
-async function scenario (t: Test, store: Parameters<typeof buildTestApp>[1], fixtureName: string): Promise<{ base: string, checkKey: string }> {
-  const { app, rootKey } = await buildTestApp(t, store)
-  const fixture = loadFixture(fixtureName)
-  const resources: Record<string, Record<string, unknown>> = {}
-  for (const r of fixture.resources) resources[`${r.type}/${encodeURIComponent(r.id)}`] = r.properties
-  const subjects: Record<string, Record<string, unknown>> = {}
-  for (const [id, s] of Object.entries(fixture.subjects)) subjects[id] = { roles: [], ...s }
-  const { checkKey } = await setupTenant(t, app, rootKey, { bundle: fixture.bundle, subjects, resources })
-  return { base: await listen(app), checkKey }
-}
 
 function label (v: Vector): string {
   const r = v.request as any
