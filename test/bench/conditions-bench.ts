@@ -13,16 +13,15 @@
  *   generator on core 1, as the HTTP benchmark runs them.
  */
 import { randomBytes } from 'node:crypto'
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { spawn } from 'node:child_process'
 import * as cedar from '@cedar-policy/cedar-wasm/nodejs'
 import type { StatefulAuthorizationCall } from '@cedar-policy/cedar-wasm/nodejs'
 import { stringify } from 'yaml'
 import { compileBundle, compileSubject, decide } from '../../src/engine/index.js'
 import type { Bundle, CompiledPolicy, CompiledSubject, DecisionRequest, ResourceFacts, Subject } from '../../src/engine/index.js'
 import type { HttpFigure } from './http-bench.js'
-import { call, cerbosBinary, measure, workDir } from './http-bench.js'
+import { call, launchCerbos, measure, workDir } from './http-bench.js'
 import type { Started } from './http/processes.js'
 import { builtService, freePort, hasTaskset, startPinned, waitReady } from './http/processes.js'
 import { int, median, ratio, sig, table } from './lib/stats.js'
@@ -375,47 +374,10 @@ async function seedTenant (base: string, rootKey: string, tenant: string, b: Bun
 
 /** The Cerbos server with the same rule, checked against gatehouse's answers, ready to be measured; or why it cannot run here. */
 async function startCerbos (pool: readonly Request[], expected: readonly boolean[], work: string, log: (line: string) => void): Promise<{ target: HttpTarget, version: string } | { ran: false, skipped: string }> {
-  const bin = cerbosBinary()
-  if ('skipped' in bin) {
-    log(`Cerbos skipped: ${bin.skipped}`)
-    return { ran: false, skipped: bin.skipped }
-  }
-  const dir = join(work, 'cerbos')
-  mkdirSync(join(dir, 'policies'), { recursive: true })
-  writeFileSync(join(dir, 'policies', 'invoices.yaml'), CERBOS_POLICY)
-  const httpPort = await freePort()
-  const grpcPort = await freePort()
-  writeFileSync(join(dir, 'config.yaml'), [
-    'server:',
-    `  httpListenAddr: "127.0.0.1:${httpPort}"`,
-    `  grpcListenAddr: "127.0.0.1:${grpcPort}"`,
-    'storage:',
-    '  driver: disk',
-    '  disk:',
-    `    directory: ${JSON.stringify(join(dir, 'policies'))}`,
-    '    watchForChanges: false',
-    'audit:',
-    '  enabled: false',
-    'telemetry:',
-    '  disabled: true',
-    ''
-  ].join('\n'))
-  const version = await new Promise<string>(resolve => {
-    const child = spawn(bin.path, ['--version'], { stdio: ['ignore', 'pipe', 'pipe'] })
-    let out = ''
-    child.stdout.on('data', (c: Buffer) => { out += c.toString() })
-    child.once('error', err => resolve(`error: ${err.message}`))
-    child.once('exit', () => resolve(out.trim().split('\n')[0] ?? ''))
-  })
-  if (!/^\d+\.\d+/.test(version)) {
-    const skipped = `the Cerbos binary does not run here: ${version.slice(0, 200)}`
-    log(`Cerbos skipped: ${skipped}`)
-    return { ran: false, skipped }
-  }
-  const cerbos: Started = startPinned('Cerbos', 0, bin.path, ['server', `--config=${join(dir, 'config.yaml')}`, '--log-level=warn'], { ...process.env, OTEL_SDK_DISABLED: 'true' })
+  const launched = await launchCerbos(work, folder => { writeFileSync(join(folder, 'invoices.yaml'), CERBOS_POLICY) }, log)
+  if ('skipped' in launched) return { ran: false, skipped: launched.skipped }
+  const { process: cerbos, base, version } = launched
   try {
-    const base = `http://127.0.0.1:${httpPort}`
-    await waitReady(cerbos, `${base}/_cerbos/health`)
     const bodies = pool.map(q => JSON.stringify({
       principal: { id: q.subject.id, roles: q.subject.roles },
       resources: [{ resource: { kind: 'invoices', id: q.invoice.id, attr: { status: q.invoice.status, amount: q.invoice.amount, responsible: q.invoice.responsible } }, actions: ['edit'] }]

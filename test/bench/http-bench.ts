@@ -480,24 +480,29 @@ export function cerbosBinary (): { path: string } | { skipped: string } {
   }
 }
 
-async function runCerbos (opts: HttpBenchOptions, t: Translation, singles: readonly Expected[], batches: ReadonlyArray<readonly Expected[]>, work: string, figures: HttpFigure[], log: (line: string) => void): Promise<HttpBenchResult['cerbos']> {
+/**
+ * A Cerbos server on the policies `writePolicies` puts in the folder it is given, pinned
+ * to core 0 and answering; or why it cannot run here. `maxResourcesPerRequest` raises
+ * Cerbos's per-request limits for batches. The caller stops the process.
+ */
+export async function launchCerbos (
+  work: string, writePolicies: (folder: string) => void, log: (line: string) => void, maxResourcesPerRequest?: number
+): Promise<{ process: Started, base: string, version: string } | { skipped: string }> {
   const bin = cerbosBinary()
   if ('skipped' in bin) {
     log(`Cerbos skipped: ${bin.skipped}`)
-    return { ran: false, skipped: bin.skipped }
+    return bin
   }
   const dir = join(work, 'cerbos')
   mkdirSync(join(dir, 'policies'), { recursive: true })
-  for (const [module, doc] of cerbosPolicies(t.merged, t.ruleSet.modules.keys())) writeFileSync(join(dir, 'policies', `${module}.yaml`), doc)
+  writePolicies(join(dir, 'policies'))
   const httpPort = await freePort()
   const grpcPort = await freePort()
   writeFileSync(join(dir, 'config.yaml'), [
     'server:',
     `  httpListenAddr: "127.0.0.1:${httpPort}"`,
     `  grpcListenAddr: "127.0.0.1:${grpcPort}"`,
-    '  requestLimits:',
-    `    maxResourcesPerRequest: ${Math.max(50, opts.batchSize)}`,
-    '    maxActionsPerResource: 50',
+    ...(maxResourcesPerRequest === undefined ? [] : ['  requestLimits:', `    maxResourcesPerRequest: ${maxResourcesPerRequest}`, '    maxActionsPerResource: 50']),
     'storage:',
     '  driver: disk',
     '  disk:',
@@ -519,13 +524,27 @@ async function runCerbos (opts: HttpBenchOptions, t: Translation, singles: reado
   if (!/^\d+\.\d+/.test(versionOut.trim())) {
     const skipped = `the Cerbos binary does not run here: ${versionOut.trim().slice(0, 200)}`
     log(`Cerbos skipped: ${skipped}`)
-    return { ran: false, skipped }
+    return { skipped }
   }
   const version = versionOut.trim().split('\n')[0] ?? ''
   const cerbos: Started = startPinned('Cerbos', 0, bin.path, ['server', `--config=${join(dir, 'config.yaml')}`, '--log-level=warn'], { ...process.env, OTEL_SDK_DISABLED: 'true' })
+  const base = `http://127.0.0.1:${httpPort}`
   try {
-    const base = `http://127.0.0.1:${httpPort}`
     await waitReady(cerbos, `${base}/_cerbos/health`)
+  } catch (err) {
+    await cerbos.stop()
+    throw err
+  }
+  return { process: cerbos, base, version }
+}
+
+async function runCerbos (opts: HttpBenchOptions, t: Translation, singles: readonly Expected[], batches: ReadonlyArray<readonly Expected[]>, work: string, figures: HttpFigure[], log: (line: string) => void): Promise<HttpBenchResult['cerbos']> {
+  const launched = await launchCerbos(work, folder => {
+    for (const [module, doc] of cerbosPolicies(t.merged, t.ruleSet.modules.keys())) writeFileSync(join(folder, `${module}.yaml`), doc)
+  }, log, Math.max(50, opts.batchSize))
+  if ('skipped' in launched) return { ran: false, skipped: launched.skipped }
+  const { process: cerbos, base, version } = launched
+  try {
     const principals = new Map<string, unknown>()
     const principalOf = (id: string): unknown => {
       let p = principals.get(id)
