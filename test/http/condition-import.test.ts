@@ -7,8 +7,8 @@
 import t from 'tap'
 import { buildTestApp, call, eachBackend, revisionOf, setupTenant } from '../helpers/build-app.js'
 
-/** Line numbers below count from 1 in this text; each `when` value starts at column 29 or 22. */
-const BAD_YAML = `version: 1
+/** The module both bundles declare, up to its actions (10 lines). */
+const MODULE_HEAD = `version: 1
 subject_attributes:
   approval_limit: number
 modules:
@@ -18,7 +18,10 @@ modules:
       status: { enum: [draft, locked] }
       amount: number
     actions:
-      view:    { level: limited, when: "resource.statuss != 'locked'" }
+`
+
+/** Line numbers below count from 1 in this text; each `when` value starts at column 29 or 22. */
+const BAD_YAML = `${MODULE_HEAD}      view:    { level: limited, when: "resource.statuss != 'locked'" }
       edit:    { level: limited, when: "resource.amount == 'big'" }
       approve: { level: limited, when: "resource.status.matches('^l')" }
       lock:    { level: limited, when: "resource.amount < resource.amount" }
@@ -75,17 +78,7 @@ await eachBackend(t, async (t, backend) => {
 
   await t.test('the same module with good conditions is accepted', async t => {
     const { tenant, adminKey } = await setupTenant(t, app, rootKey)
-    const good = `version: 1
-subject_attributes:
-  approval_limit: number
-modules:
-  invoices:
-    relations: [responsible]
-    attributes:
-      status: { enum: [draft, locked] }
-      amount: number
-    actions:
-      view: { level: limited, when: "resource.status != 'locked'" }
+    const good = `${MODULE_HEAD}      view: { level: limited, when: "resource.status != 'locked'" }
 roles:
   clerk:
     modules:
