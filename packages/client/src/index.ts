@@ -9,6 +9,8 @@ export type {
   GatehouseClientOptions, ListAllowedInput, ResourceRef, SubjectInput, WhatCanInput
 } from './client.js'
 export { GatehouseError } from './errors.js'
+export { checkTarget, denialBody } from './guard.js'
+export type { AuthorizeTarget, DenialBody } from './guard.js'
 export { mask } from './mask.js'
 export type { GatehouseErrorKind } from './errors.js'
 export type { AdminCallArgs, AdminCallOptions, AdminCallResult, DecisionFields, DecisionReason, paths } from './api.js'

@@ -16,10 +16,11 @@
  * Typed structurally (no dependency on express or its types), so that it fits Express 4
  * and 5 and anything with the same `(req, res, next)` shape.
  */
-import { GatehouseClient } from '@gatehouse-pdp/client'
-import type { Decision, GatehouseClientOptions, SubjectInput } from '@gatehouse-pdp/client'
+import { checkTarget, denialBody, GatehouseClient } from '@gatehouse-pdp/client'
+import type { AuthorizeTarget, Decision, GatehouseClientOptions } from '@gatehouse-pdp/client'
 
 export { mask } from '@gatehouse-pdp/client'
+export type { AuthorizeTarget } from '@gatehouse-pdp/client'
 
 /** A client, or the options to make one. */
 export type GatehouseMiddlewareOptions = { client: GatehouseClient } | GatehouseClientOptions
@@ -38,14 +39,6 @@ export interface ResponseLike {
 }
 
 export type Next = (err?: unknown) => void
-
-/** What a request is asking for: who, which resource of the module, and optionally the resource's properties as sent. */
-export interface AuthorizeTarget {
-  subject: SubjectInput
-  id: string
-  properties?: Record<string, unknown>
-  context?: Record<string, unknown>
-}
 
 /** The middleware that puts the client on every request (`req.gatehouseClient`), for `authorize`. */
 export function gatehouse (options: GatehouseMiddlewareOptions): (req: RequestLike, res: unknown, next: Next) => void {
@@ -71,15 +64,9 @@ export function authorize<Req extends object = Record<string, any>> (
       return
     }
     (async () => {
-      const { subject, id, properties, context } = await target(req)
-      const decision = await client.check({
-        subject,
-        action,
-        resource: properties === undefined ? { type: module, id } : { type: module, id, properties },
-        ...(context === undefined ? {} : { context })
-      })
+      const decision = await checkTarget(client, module, action, await target(req))
       if (!decision.allowed) {
-        res.status(403).json({ code: 'access_denied', message: decision.reason.message, reason: decision.reason })
+        res.status(403).json(denialBody(decision))
         return
       }
       request.gatehouse = decision

@@ -12,9 +12,10 @@
  * saying so (`gatehouse_unavailable`...). An allowed request carries the decision as
  * `request.gatehouse` (its `fields` say what the subject may see and edit).
  */
-import { GatehouseClient } from '@gatehouse-pdp/client'
+import { checkTarget, denialBody, GatehouseClient } from '@gatehouse-pdp/client'
 export { mask } from '@gatehouse-pdp/client'
-import type { Decision, GatehouseClientOptions, SubjectInput } from '@gatehouse-pdp/client'
+export type { AuthorizeTarget } from '@gatehouse-pdp/client'
+import type { AuthorizeTarget, Decision, GatehouseClientOptions } from '@gatehouse-pdp/client'
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest, preHandlerAsyncHookHandler, RouteGenericInterface } from 'fastify'
 import fp from 'fastify-plugin'
 
@@ -31,14 +32,6 @@ declare module 'fastify' {
 
 /** A client, or the options to make one. */
 export type GatehousePluginOptions = { client: GatehouseClient } | GatehouseClientOptions
-
-/** What a request is asking for: who, which resource of the module, and optionally the resource's properties as sent. */
-export interface AuthorizeTarget {
-  subject: SubjectInput
-  id: string
-  properties?: Record<string, unknown>
-  context?: Record<string, unknown>
-}
 
 const plugin: FastifyPluginAsync<GatehousePluginOptions> = async (app, options) => {
   const client = 'client' in options ? options.client : new GatehouseClient(options)
@@ -60,16 +53,10 @@ export function authorize<RouteGeneric extends RouteGenericInterface = RouteGene
   return async function gatehouseAuthorize (request: FastifyRequest, reply: FastifyReply): Promise<void> {
     const client = request.server.gatehouse as GatehouseClient | undefined
     if (client === undefined) throw new Error('@gatehouse-pdp/fastify: register the `gatehouse` plugin before using `authorize`')
-    const { subject, id, properties, context } = await target(request as unknown as FastifyRequest<RouteGeneric>)
-    const decision = await client.check({
-      subject,
-      action,
-      resource: properties === undefined ? { type: module, id } : { type: module, id, properties },
-      ...(context === undefined ? {} : { context })
-    })
+    const decision = await checkTarget(client, module, action, await target(request as unknown as FastifyRequest<RouteGeneric>))
     if (!decision.allowed) {
       if (decision.error !== undefined) request.log.warn({ err: decision.error }, 'gatehouse: no decision, denied (fail closed)')
-      await reply.code(403).send({ code: 'access_denied', message: decision.reason.message, reason: decision.reason })
+      await reply.code(403).send(denialBody(decision))
       return
     }
     request.gatehouse = decision
