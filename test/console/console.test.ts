@@ -2,10 +2,12 @@
  * The admin console in a real headless Chromium (Debian's, through playwright-core)
  * against a real server on a real port and one database of the shared harness: each
  * page is driven as a user would, its effect checked through the API, and a screenshot
- * of it kept in docs/console/ (shown in the README).
+ * taken of it. `GATEHOUSE_SCREENSHOTS=1` keeps them in docs/console/ (shown in the README);
+ * otherwise they go to a temporary folder, so that a test run leaves the tree as it was.
  */
 import type { AddressInfo } from 'node:net'
-import { existsSync } from 'node:fs'
+import { existsSync, mkdtempSync } from 'node:fs'
+import { tmpdir } from 'node:os'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { chromium } from 'playwright-core'
@@ -15,7 +17,9 @@ import { buildTestApp, call, setupTenant } from '../helpers/build-app.js'
 import { backends } from '../helpers/db.js'
 
 const CHROMIUM = '/usr/bin/chromium'
-const SHOTS = join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'console')
+const SHOTS = process.env.GATEHOUSE_SCREENSHOTS === '1'
+  ? join(dirname(fileURLToPath(import.meta.url)), '..', '..', 'docs', 'console')
+  : mkdtempSync(join(tmpdir(), 'gatehouse-console-'))
 
 if (!existsSync(CHROMIUM)) {
   // CI installs it (.ci/run); a developer machine without it says so instead of failing.
