@@ -9,7 +9,7 @@
  * a diff does not have. Resource ACLs are data, not policy: they are not read.
  */
 import type { AccessScope, AccessWay, ActionAccess, CompiledPolicy, Subject } from '../../engine/index.js'
-import { actionAccess, moduleDeclaration } from '../../engine/index.js'
+import { actionAccess, compileSubject, moduleDeclaration } from '../../engine/index.js'
 import { compareNames } from './role-permissions.js'
 import type { SubjectReach } from './types.js'
 
@@ -26,13 +26,15 @@ export function subjectReach (policy: CompiledPolicy, subject: Subject, { name }
   const module = moduleDeclaration(policy, name)
   const reach = new Map<string, SubjectReach>()
   if (module === undefined) return reach
+  // Compiled once: its contexts (roles that apply, flags, override) serve every action.
+  const compiled = compileSubject(policy, subject)
   for (const { name: action } of module.actions) {
-    const full = reachOf(actionAccess(policy, subject, module.name, project, action))
+    const full = reachOf(actionAccess(policy, compiled, module.name, project, action))
     if (!full.allowed) {
       reach.set(action, NOT_ALLOWED)
       continue
     }
-    const plain = subject.overrides === undefined ? full : reachOf(actionAccess(policy, subject, module.name, project, action, { plain: true }))
+    const plain = subject.overrides === undefined ? full : reachOf(actionAccess(policy, compiled, module.name, project, action, { plain: true }))
     reach.set(action, { ...full, custom: !sameReach(full, plain) })
   }
   return reach
