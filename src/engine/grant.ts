@@ -119,13 +119,12 @@ export function grantCondition (grant: CompiledGrant, index: number): CompiledCo
  * the resources in `scope` where the grant's `when` holds and, with an override `when`
  * for the action, where that condition holds (`holds: true`: the grant as the override
  * changed it, or the override's own grant) or does not (`holds: false`: the role grant
- * as the bundle wrote it). `custom`: the way's grant is the one the override made.
+ * as the bundle wrote it).
  */
 export interface GrantWay {
   override: { condition: CompiledCondition, holds: boolean } | undefined
   scope: CompiledScope
   when: CompiledCondition | undefined
-  custom: boolean
 }
 
 /** Names are only read where the resource is known. */
@@ -141,21 +140,21 @@ const NO_NAMES: ReadonlySet<string> = new Set()
  */
 export function grantWays (ctx: DecisionContext, index: number, plain = false): GrantWay[] {
   const ways: GrantWay[] = []
-  const add = (grant: CompiledGrant, override: GrantWay['override'], custom: boolean): void => {
+  const add = (grant: CompiledGrant, override: GrantWay['override']): void => {
     const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
     if (standing === GRANTS || standing === GRANTS_IN_SCOPE) {
-      ways.push({ override, scope: grantScope(grant, index), when: standing === GRANTS ? undefined : grantCondition(grant, index), custom })
+      ways.push({ override, scope: grantScope(grant, index), when: standing === GRANTS ? undefined : grantCondition(grant, index) })
     }
   }
   const overrideWhen = overrideCondition(ctx, index)
   for (const { grant, original } of ctx.grants) {
     if (plain) {
-      if (original !== undefined) add(original, undefined, false)
+      if (original !== undefined) add(original, undefined)
     } else if (overrideWhen === undefined) {
-      add(grant, undefined, grant !== original)
+      add(grant, undefined)
     } else {
-      add(grant, { condition: overrideWhen, holds: true }, grant !== original)
-      if (original !== undefined) add(original, { condition: overrideWhen, holds: false }, false)
+      add(grant, { condition: overrideWhen, holds: true })
+      if (original !== undefined) add(original, { condition: overrideWhen, holds: false })
     }
   }
   return ways

@@ -190,9 +190,9 @@ export const GRANT_FAILURES = ['action_denied', 'level_insufficient', 'flag_miss
 export type GrantFailure = typeof GRANT_FAILURES[number]
 
 /**
- * A condition did not hold: the action's `when` (step 1, `by` undefined) or a grant's or
- * override's (step 6, `by` names it). The sentence names the action, the module, the
- * condition, the parts of it that failed and the values they read.
+ * The action's `when` did not hold (step 1; a grant's or an override's is a
+ * `GrantFailureReason`). The sentence names the action, the module, the condition, the
+ * parts of it that failed and the values they read.
  */
 export class ActionConditionReason extends LazyReason {
   readonly #subject: string
