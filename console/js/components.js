@@ -108,9 +108,14 @@ export function GrantEditor ({ module, moduleDef, grant, onChange, onClose, with
   </div>`
 }
 
+/** A role permission's or a user's reach in words, with the condition it holds under (`when`, CEL) when it has one. */
 function reachLabel (after) {
   if (after.granted === false || after.allowed === false) return t('impact.none')
-  const scope = after.scope
+  const label = scopeLabel(after.scope)
+  return typeof after.when === 'string' ? t('impact.when', { scope: label, when: after.when }) : label
+}
+
+function scopeLabel (scope) {
   if (scope === undefined) return t('impact.yes')
   if (scope.kind === 'relations' || scope.kind === 'assigned') return `${t(`access.${scope.kind === 'assigned' ? 'assigned' : 'relations'}`)} (${scope.relations.join(', ')})`
   if (scope.kind === 'all-role') return t('access.all')

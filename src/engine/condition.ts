@@ -36,7 +36,7 @@ export type Operand =
  *   attribute, a relation, `subject.roles`, a dyn list).
  * - `has`: the operand has a value. `truth`: the operand is the boolean `true`.
  */
-export type Condition =
+export type Condition = (
   | { op: 'const', value: boolean }
   | { op: 'and' | 'or', args: readonly Condition[] }
   | { op: 'not', arg: Condition }
@@ -44,6 +44,13 @@ export type Condition =
   | { op: 'in', type: ValueType, element: Operand, list: Operand }
   | { op: 'has', operand: Operand }
   | { op: 'truth', operand: Operand }
+) & {
+  /** Where the node is written in the condition's text (cel-js's range), so that a reason can quote the part that failed. */
+  readonly span?: Span
+}
+
+/** A node's `[start, end)` in its condition's text, as cel-js gives it (parentheses around it may lie outside). */
+export type Span = readonly [number, number]
 
 /** A compiled `when`. */
 export interface CompiledCondition {
@@ -52,8 +59,6 @@ export interface CompiledCondition {
   root: Condition
   /** Whether any part reads the resource (else a plan decides it whole). */
   readsResource: boolean
-  /** The resource attributes it reads, in order of appearance, for reasons. */
-  reads: readonly string[]
 }
 
 /** What a condition may name: the module's attributes and relations, the subject's attributes. */
@@ -115,7 +120,7 @@ export function compileCondition (text: string, scope: ConditionScope, env: Envi
   try {
     const translator = new Translator(scope)
     const root = translator.condition(ast)
-    return { ok: true, condition: { text, root, readsResource: translator.reads.size > 0 || translator.readsResource, reads: [...translator.reads] } }
+    return { ok: true, condition: { text, root, readsResource: translator.readsResource } }
   } catch (err) {
     // INVARIANT: the translator throws only refusals.
     const r = err as Refusal
@@ -149,12 +154,15 @@ const isResource = (o: Operand): boolean => o.src.startsWith('resource')
 
 /** Translates the checked AST into a `Condition`, throwing a `Refusal` for what is outside the subset. */
 class Translator {
-  readonly reads = new Set<string>()
   readsResource = false
 
   constructor (private readonly scope: ConditionScope) {}
 
   condition (node: ASTNode): Condition {
+    return { ...this.bare(node), span: [node.start, node.end] }
+  }
+
+  bare (node: ASTNode): Condition {
     switch (node.op) {
       case '&&':
       case '||': {
@@ -312,7 +320,6 @@ class Translator {
     if (first === 'id') return { src: 'resource_id', type: 'string' }
     const attribute = resource.attributes.get(first)
     if (attribute === undefined) return { src: 'resource_relation', type: 'list', name: first }
-    this.reads.add(first)
     return { src: 'resource_attribute', type: attribute.type, name: first, values: attribute.values }
   }
 
@@ -398,5 +405,5 @@ const NEVER: Condition = Object.freeze({ op: 'const', value: false })
 
 /** A condition that never holds, standing for `text` that did not compile. */
 export function never (text: string): CompiledCondition {
-  return { text, root: NEVER, readsResource: false, reads: [] }
+  return { text, root: NEVER, readsResource: false }
 }

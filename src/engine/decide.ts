@@ -46,7 +46,7 @@ export function decide (policy: CompiledPolicy, request: DecisionRequest): Decis
   // Step 1, last: the action's `when`, for everyone.
   if (module.hasActionWhen) {
     const when = module.actionWhen[index]
-    if (when !== undefined && !holds(when, cs.subject, resource, request)) return deny(new ActionConditionReason(cs.id, action, module.name, when, resource, undefined))
+    if (when !== undefined && !holds(when, cs.subject, resource, request)) return deny(new ActionConditionReason(cs.id, action, module.name, when, resource, cs.subject, request))
   }
   // Step 2: the owner may do everything.
   if (cs.owner) return allow(new ActionReason('owner', cs.id, action, module.name), module.allFields)

@@ -114,6 +114,52 @@ export function grantCondition (grant: CompiledGrant, index: number): CompiledCo
   return grant.when?.[index]
 }
 
+/**
+ * One way the grants of a context reach resources for an action, the resource not known:
+ * the resources in `scope` where the grant's `when` holds and, with an override `when`
+ * for the action, where that condition holds (`holds: true`: the grant as the override
+ * changed it, or the override's own grant) or does not (`holds: false`: the role grant
+ * as the bundle wrote it).
+ */
+export interface GrantWay {
+  override: { condition: CompiledCondition, holds: boolean } | undefined
+  scope: CompiledScope
+  when: CompiledCondition | undefined
+}
+
+/** Names are only read where the resource is known. */
+const NO_NAMES: ReadonlySet<string> = new Set()
+
+/**
+ * Step 5 for one action with the resource left open: every way the context's candidate
+ * grants grant it, in candidate order, each weighed by `grantStanding` as
+ * `candidateStanding` weighs it (failures give no way). `plain`: the role grants as the
+ * bundle wrote them, without what the override changes or grants (its flags still
+ * count, as decisions count them when they tell a role grant from an override grant).
+ * Plans (`plan.ts`) and the subject view (`access.ts`) read grants through this.
+ */
+export function grantWays (ctx: DecisionContext, index: number, plain = false): GrantWay[] {
+  const ways: GrantWay[] = []
+  const add = (grant: CompiledGrant, override: GrantWay['override']): void => {
+    const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
+    if (standing === GRANTS || standing === GRANTS_IN_SCOPE) {
+      ways.push({ override, scope: grantScope(grant, index), when: standing === GRANTS ? undefined : grantCondition(grant, index) })
+    }
+  }
+  const overrideWhen = overrideCondition(ctx, index)
+  for (const { grant, original } of ctx.grants) {
+    if (plain) {
+      if (original !== undefined) add(original, undefined)
+    } else if (overrideWhen === undefined) {
+      add(grant, undefined)
+    } else {
+      add(grant, { condition: overrideWhen, holds: true })
+      if (original !== undefined) add(original, { condition: overrideWhen, holds: false })
+    }
+  }
+  return ways
+}
+
 /** The resources `grant` reaches for the action at `index`: its per-action scope, else its access; every resource under `admin`. */
 export function grantScope (grant: CompiledGrant, index: number): CompiledScope {
   return grant.admin ? EVERY_RESOURCE : grant.scopes[index] as CompiledScope

@@ -14,10 +14,10 @@ import type { CompiledSubject } from './compiled-subject.js'
 import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
 import { conditionTerm } from './condition-plan.js'
-import { GRANTS, GRANTS_IN_SCOPE, grantCondition, grantScope, grantStanding, NO_INPUTS, overrideCondition } from './grant.js'
+import { grantWays, NO_INPUTS } from './grant.js'
 import type { AclEntry, AttributeValue, ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
-import type { CompiledGrant, CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
+import type { CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
 import type { Filter, QueryPlan } from './plan-format.js'
 import type { Term } from './terms.js'
 import { and, idIn, not, or, projectIn, relationContainsAny, termKey } from './terms.js'
@@ -198,34 +198,22 @@ class Contexts {
 }
 
 /**
- * Step 5 for one action, whatever the resource: each candidate grant weighed as
- * `candidateStanding` weighs it, the resource left open. Grants without conditions
- * reach the union of their scopes' relations; conditional ones add their own terms.
+ * Step 5 for one action, whatever the resource: the ways the candidate grants reach
+ * resources (`grantWays`). Ways without conditions reach the union of their scopes'
+ * relations; conditional ones add their own terms.
  */
 function grantsTerm (ctx: DecisionContext, index: number, cs: CompiledSubject, inputs: ConditionInputs): Term {
   const relations = new Set<string>()
   const conditional: Term[] = []
   const names = [...cs.names]
-  const reach = (grant: CompiledGrant): Term => {
-    const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
-    if (standing !== GRANTS_IN_SCOPE) return standing === GRANTS
-    const when = grantCondition(grant, index)
-    return and(scopeTerm(grantScope(grant, index), names), when === undefined ? true : conditionTerm(when, cs.subject, inputs))
-  }
-  const overrideWhen = overrideCondition(ctx, index)
-  for (const { grant, original } of ctx.grants) {
-    if (overrideWhen !== undefined) {
-      const applies = conditionTerm(overrideWhen, cs.subject, inputs)
-      conditional.push(or(and(applies, reach(grant)), and(not(applies), original === undefined ? false : reach(original))))
+  for (const { override, scope, when } of grantWays(ctx, index)) {
+    if (override === undefined && when === undefined) {
+      if (scope.kind === 'all') return true
+      if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
       continue
     }
-    const standing = grantStanding(grant, ctx.module, index, ctx.flags, undefined, NO_NAMES)
-    if (standing === GRANTS) return true
-    if (standing !== GRANTS_IN_SCOPE) continue
-    const scope = grantScope(grant, index)
-    if (grantCondition(grant, index) !== undefined) conditional.push(reach(grant))
-    else if (scope.kind === 'all') return true
-    else if (scope.kind === 'relations') for (const r of scope.relations) relations.add(r)
+    const applies = override === undefined ? true : conditionTerm(override.condition, cs.subject, inputs)
+    conditional.push(and(override?.holds === false ? not(applies) : applies, scopeTerm(scope, names), when === undefined ? true : conditionTerm(when, cs.subject, inputs)))
   }
   return or(...[...relations].sort().map(relation => relationContainsAny(relation, names)), ...conditional)
 }
@@ -236,9 +224,6 @@ function scopeTerm (scope: CompiledScope, names: readonly string[]): Term {
   if (scope.kind === 'none') return false
   return or(...scope.relations.map(relation => relationContainsAny(relation, names)))
 }
-
-/** Names are only read where the resource is known. */
-const NO_NAMES: ReadonlySet<string> = new Set()
 
 /**
  * A term that depends on the resource's effective project only through the context:

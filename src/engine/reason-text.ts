@@ -6,11 +6,13 @@
  * `{ code, message }` would; the JSON form is the wire form.
  */
 import type { CompiledCondition } from './condition.js'
+import type { ReadValue } from './condition-why.js'
+import { failedParts } from './condition-why.js'
 import type { CandidateGrant, DecisionContext } from './context.js'
 import { effectiveGrant, grantCondition, overrideCondition } from './grant.js'
 import type { ConditionInputs, ResourceFacts, Subject } from './model.js'
 import { LEVELS } from './model.js'
-import { getOwn, listOf } from './own.js'
+import { listOf } from './own.js'
 import { hasBit } from './bits.js'
 import type { CompiledGrant, CompiledScope, Rank } from './policy.js'
 import type { Reason, ReasonCode } from './reasons.js'
@@ -188,9 +190,9 @@ export const GRANT_FAILURES = ['action_denied', 'level_insufficient', 'flag_miss
 export type GrantFailure = typeof GRANT_FAILURES[number]
 
 /**
- * A condition did not hold: the action's `when` (step 1, `by` undefined) or a grant's or
- * override's (step 6, `by` names it). The sentence names the action, the module, the
- * condition and the resource's values of the attributes it reads.
+ * The action's `when` did not hold (step 1; a grant's or an override's is a
+ * `GrantFailureReason`). The sentence names the action, the module, the condition, the
+ * parts of it that failed and the values they read.
  */
 export class ActionConditionReason extends LazyReason {
   readonly #subject: string
@@ -198,37 +200,82 @@ export class ActionConditionReason extends LazyReason {
   readonly #module: string
   readonly #condition: CompiledCondition
   readonly #resource: ResourceFacts
-  readonly #by: string | undefined
-  constructor (subject: string, action: string, module: string, condition: CompiledCondition, resource: ResourceFacts, by: string | undefined) {
+  readonly #subjectDoc: Subject
+  readonly #inputs: ConditionInputs
+  constructor (subject: string, action: string, module: string, condition: CompiledCondition, resource: ResourceFacts, subjectDoc: Subject, inputs: ConditionInputs) {
     super('condition_failed')
     this.#subject = subject
     this.#action = action
     this.#module = module
     this.#condition = condition
     this.#resource = resource
-    this.#by = by
+    this.#subjectDoc = subjectDoc
+    this.#inputs = inputs
   }
 
   protected sentence (): string {
-    return conditionMessage(this.#subject, this.#action, this.#module, this.#condition, this.#resource, this.#by)
+    return conditionMessage(this.#subject, this.#action, this.#module, this.#condition, this.#resource, this.#subjectDoc, this.#inputs, undefined)
   }
 }
 
-/** "`edit` on `invoices` needs `resource.status != 'locked'`; `INV-7` is `locked`". */
-function conditionMessage (subject: string, action: string, module: string, condition: CompiledCondition, resource: ResourceFacts, by: string | undefined): string {
+/**
+ * "`approve` on `invoices` needs `resource.amount <= subject.approval_limit`; `INV-7`'s
+ * `amount` is 9000 and `paul`'s `approval_limit` is 5000": the condition, then each part
+ * that failed (quoted when it is not the whole condition) with the values it read.
+ */
+function conditionMessage (
+  subject: string, action: string, module: string, condition: CompiledCondition, resource: ResourceFacts, subjectDoc: Subject,
+  inputs: ConditionInputs, by: string | undefined
+): string {
   const who = by === undefined ? '' : ` (${by}, for \`${subject}\`)`
   const head = `\`${action}\` on \`${module}\` needs \`${condition.text}\`${who}`
-  const reads = condition.reads
-  if (reads.length === 0) return head
-  const value = (name: string): string => {
-    const v = getOwn(resource.attributes, name)
-    return v === undefined ? 'no value' : `\`${typeof v === 'string' ? v : JSON.stringify(v)}\``
+  const parts = failedParts(condition, subjectDoc, resource, inputs).map(part => {
+    const values = listed(part.values.map(v => readPhrase(v, resource.id, subject)))
+    if (part.text === undefined) return values
+    const failed = `\`${part.text}\` ${part.holds ? 'holds' : 'fails'}`
+    return values === '' ? failed : `${failed}: ${values}`
+  }).filter(p => p !== '')
+  return parts.length === 0 ? head : `${head}; ${parts.join('; ')}`
+}
+
+/** One value a failing part read, with its owner: "`INV-7`'s `amount` is 9000", "`INV-7` has no `amount`". */
+function readPhrase ({ operand, value }: ReadValue, resourceId: string, subjectId: string): string {
+  const resource = `\`${resourceId}\``
+  const subject = `\`${subjectId}\``
+  const empty = value === undefined || (Array.isArray(value) && value.length === 0)
+  switch (operand.src) {
+    case 'resource_attribute': return value === undefined ? `${resource} has no \`${operand.name}\`` : `${resource}'s \`${operand.name}\` is ${shown(value)}`
+    // Relations are never missing: a relation the resource does not give is empty.
+    case 'resource_relation': return empty ? `${resource} has no \`${operand.name}\`` : `${resource}'s \`${operand.name}\` is ${shown(value)}`
+    case 'resource_id': return `the resource is ${resource}`
+    case 'subject_attribute': return value === undefined ? `${subject} has no \`${operand.name}\`` : `${subject}'s \`${operand.name}\` is ${shown(value)}`
+    case 'subject_id': return `the subject is ${subject}`
+    case 'subject_roles': return empty ? `${subject} has no tenant-wide role` : `${subject}'s roles are ${shown(value)}`
+    case 'action': {
+      const name = `\`${operand.path.join('.')}\``
+      return value === undefined ? `the request has no action property ${name}` : `the action's ${name} is ${shown(value)}`
+    }
+    default: {
+      const name = `\`${operand.path.join('.')}\``
+      return value === undefined ? `the request has no context ${name}` : `the context's ${name} is ${shown(value)}`
+    }
   }
-  if (reads.length === 1) {
-    const v = getOwn(resource.attributes, reads[0] as string)
-    return `${head}; \`${resource.id}\` ${v === undefined ? `has no \`${reads[0] as string}\`` : `is ${value(reads[0] as string)}`}`
+}
+
+/** A value as a sentence shows it: strings quoted, numbers and booleans bare, lists bracketed. */
+function shown (value: unknown): string {
+  switch (typeof value) {
+    case 'string': return `\`${value}\``
+    case 'number':
+    case 'boolean': return String(value)
   }
-  return `${head}; \`${resource.id}\` has ${reads.map(r => `\`${r}\` ${value(r)}`).join(', ')}`
+  if (Array.isArray(value)) return value.length === 0 ? 'empty' : `[${value.map(shown).join(', ')}]`
+  return `\`${JSON.stringify(value)}\``
+}
+
+/** "a", "a and b", "a, b and c". */
+function listed (items: readonly string[]): string {
+  return items.length <= 1 ? items.join('') : `${items.slice(0, -1).join(', ')} and ${items.at(-1) as string}`
 }
 
 /** Step 6: no grant granted; `candidate` failed with the most specific `failure`. */
@@ -264,7 +311,7 @@ export class GrantFailureReason extends LazyReason {
     const [condition, whose] = grant === undefined
       ? [overrideCondition(ctx, this.#index) as CompiledCondition, 'the per-user override']
       : [grantCondition(grant, this.#index) as CompiledCondition, by]
-    return conditionMessage(this.#subject, ctx.module.actions[this.#index] as string, ctx.module.name, condition, this.#resource, whose)
+    return conditionMessage(this.#subject, ctx.module.actions[this.#index] as string, ctx.module.name, condition, this.#resource, this.#subjectDoc, this.#inputs, whose)
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * docs/policy-diff.md stays true: its example bundles and subjects, run through
  * `gatehouse diff` (in-process, the files read from the page), print exactly the text,
- * markdown and JSON the page shows, and its bad-input example the message it shows.
+ * markdown and JSON the page shows (its conditions example too), and its bad-input example
+ * the message it shows.
  */
 import { readFileSync } from 'node:fs'
 import t from 'tap'
@@ -64,6 +65,16 @@ t.test('the JSON output shown is the acceptance case\'s report', async t => {
   const io = pageIo({ 'old.yaml': old, 'new.yaml': changed, 'subjects.yaml': 'subjects: { paul: { roles: [manager] } }\n' })
   t.equal(await main([...args, '--format', 'json'], io), 1, io.err)
   t.equal(io.out, blockAfter('and nothing else:', 'json'))
+})
+
+t.test('the conditions example prints the text shown', async t => {
+  const io = pageIo({
+    'old.yaml': blockAfter('<!-- example: diff-cond-old', 'yaml'),
+    'new.yaml': blockAfter('<!-- example: diff-cond-new', 'yaml'),
+    'subjects.yaml': blockAfter('<!-- example: diff-cond-subjects', 'yaml')
+  })
+  t.equal(await main(args, io), 1, io.err)
+  t.equal(io.out, blockAfter('<!-- example: diff-cond-text', 'text'))
 })
 
 t.test('the bad-input message shown is the one printed', async t => {

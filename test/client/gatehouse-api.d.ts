@@ -839,11 +839,15 @@ export interface components {
                     flags: string[];
                     /** @enum {string} */
                     level: "limited" | "management" | "full";
+                    /** @description A condition in CEL, as the bundle wrote it; absent without one. */
+                    when?: string;
                 };
                 before: {
                     flags: string[];
                     /** @enum {string} */
                     level: "limited" | "management" | "full";
+                    /** @description A condition in CEL, as the bundle wrote it; absent without one. */
+                    when?: string;
                 };
                 /** @enum {string} */
                 kind: "action";
@@ -915,6 +919,8 @@ export interface components {
                         kind: "assigned" | "relations";
                         relations: string[];
                     };
+                    /** @description The grant's condition (CEL) for the action: it grants only where it holds. */
+                    when?: string;
                 };
                 /** @description A role's permission on one action: not granted, or granted with its scope and the flags it needs. */
                 before: {
@@ -934,6 +940,8 @@ export interface components {
                         kind: "assigned" | "relations";
                         relations: string[];
                     };
+                    /** @description The grant's condition (CEL) for the action: it grants only where it holds. */
+                    when?: string;
                 };
                 /** @enum {string} */
                 change: "gained" | "lost" | "changed";
@@ -956,14 +964,14 @@ export interface components {
             subjects?: {
                 changes: {
                     action: string;
-                    /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none. */
+                    /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none; with `when`, only those where the condition holds. */
                     after: {
                         /** @enum {boolean} */
                         allowed: false;
                     } | {
                         /** @enum {boolean} */
                         allowed: true;
-                        /** @description A per-user override grants it. */
+                        /** @description A per-user override grants it or widens it. */
                         custom: boolean;
                         scope: {
                             /** @enum {string} */
@@ -973,15 +981,17 @@ export interface components {
                             kind: "relations";
                             relations: string[];
                         };
+                        /** @description Only the resources in scope where this condition (CEL) holds: the conditions of the action, the grants and the override, as written. */
+                        when?: string;
                     };
-                    /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none. */
+                    /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none; with `when`, only those where the condition holds. */
                     before: {
                         /** @enum {boolean} */
                         allowed: false;
                     } | {
                         /** @enum {boolean} */
                         allowed: true;
-                        /** @description A per-user override grants it. */
+                        /** @description A per-user override grants it or widens it. */
                         custom: boolean;
                         scope: {
                             /** @enum {string} */
@@ -991,6 +1001,8 @@ export interface components {
                             kind: "relations";
                             relations: string[];
                         };
+                        /** @description Only the resources in scope where this condition (CEL) holds: the conditions of the action, the grants and the override, as written. */
+                        when?: string;
                     };
                     /** @enum {string} */
                     change: "gained" | "lost" | "changed" | "unchanged";
@@ -999,14 +1011,14 @@ export interface components {
                 projects: {
                     changes: {
                         action: string;
-                        /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none. */
+                        /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none; with `when`, only those where the condition holds. */
                         after: {
                             /** @enum {boolean} */
                             allowed: false;
                         } | {
                             /** @enum {boolean} */
                             allowed: true;
-                            /** @description A per-user override grants it. */
+                            /** @description A per-user override grants it or widens it. */
                             custom: boolean;
                             scope: {
                                 /** @enum {string} */
@@ -1016,15 +1028,17 @@ export interface components {
                                 kind: "relations";
                                 relations: string[];
                             };
+                            /** @description Only the resources in scope where this condition (CEL) holds: the conditions of the action, the grants and the override, as written. */
+                            when?: string;
                         };
-                        /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none. */
+                        /** @description Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none; with `when`, only those where the condition holds. */
                         before: {
                             /** @enum {boolean} */
                             allowed: false;
                         } | {
                             /** @enum {boolean} */
                             allowed: true;
-                            /** @description A per-user override grants it. */
+                            /** @description A per-user override grants it or widens it. */
                             custom: boolean;
                             scope: {
                                 /** @enum {string} */
@@ -1034,6 +1048,8 @@ export interface components {
                                 kind: "relations";
                                 relations: string[];
                             };
+                            /** @description Only the resources in scope where this condition (CEL) holds: the conditions of the action, the grants and the override, as written. */
+                            when?: string;
                         };
                         /** @enum {string} */
                         change: "gained" | "lost" | "changed" | "unchanged";

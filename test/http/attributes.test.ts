@@ -111,6 +111,8 @@ await eachBackend(t, async (t, backend) => {
     t.same(ids(await approve({ channel: 'web' }, { name: 'approve' }, { type: 'user', id: 'max', properties: { approval_limit: 10000 } })), ['INV-1', 'INV-2', 'INV-3'], 'a higher limit for this request')
     const one = await evaluate({ subject: { type: 'user', id: 'max', properties: { approval_limit: 100 } }, action: { name: 'approve' }, resource: { type: 'invoices', id: 'INV-1' }, context: { channel: 'web' } })
     t.match(one.json(), { decision: false, context: { reason: { code: 'condition_failed' } } }, 'a lower limit for this request')
+    t.match(one.json().context.reason.message, "; `resource.amount <= subject.approval_limit` fails: `INV-1`'s `amount` is 250 and `max`'s `approval_limit` is 100",
+      'the reason names the part that failed and the values it read, the request\'s limit among them')
     const bad = await evaluate({ subject: { type: 'user', id: 'max', properties: { approval_limit: '100' } }, action: { name: 'approve' }, resource: { type: 'invoices', id: 'INV-1' } })
     t.equal(bad.statusCode, 400)
     t.match(bad.json(), { code: 'validation_failed', details: [{ path: '/subject/properties/approval_limit' }] })

@@ -63,6 +63,21 @@ await eachBackend(t, async (t, backend) => {
       'marie gains edit; olga, inactive, gains nothing')
   })
 
+  await t.test('a draft with conditions: every `when` reaches the response, for roles, actions and subjects', async t => {
+    const setup = await fresh()
+    const draft = structuredClone(exampleBundle) as Record<string, any>
+    draft.modules.jobs.attributes = { status: { enum: ['open', 'closed'] } }
+    draft.modules.jobs.actions.edit.when = "resource.status != 'closed'"
+    draft.roles.employee.modules.jobs.when = { view: "resource.status == 'open'" }
+    const { res } = await diff(t, setup, { bundle: draft })
+    t.equal(res.statusCode, 200, { body: res.body })
+    const report = res.json()
+    t.same(report, diffPolicies(compiled(exampleBundle), compiled(draft), { subjects: storedSubjects }), 'nothing lost in serialization')
+    t.match(report.definitions, [{ kind: 'action', module: 'jobs', action: 'edit', after: { when: "resource.status != 'closed'" } }])
+    t.match(report.permissions, [{ role: 'employee', module: 'jobs', action: 'view', change: 'changed', after: { when: "resource.status == 'open'" } }])
+    t.ok(report.subjects.some((s: any) => s.changes.some((c: any) => c.action === 'edit' && c.after.when === "resource.status != 'closed'")), 'a subject who may edit now may edit where the condition holds')
+  })
+
   await t.test('a yaml draft gives the same report', async t => {
     const setup = await fresh()
     const { res } = await diff(t, setup, stringify(promotedDraft()), { yaml: true })

@@ -1,14 +1,16 @@
 /**
  * Policy impact analysis (src/service/policy-diff): role permissions, field modes,
- * declarations and subjects, on crafted bundles and on the shipped templates.
+ * declarations and subjects, on crafted bundles and on the shipped templates, with
+ * conditions on actions, grants and overrides.
  */
 import { readFileSync } from 'node:fs'
+import { Environment } from '@marcbachmann/cel-js'
 import { Ajv } from 'ajv'
 import t from 'tap'
 import { parse } from 'yaml'
 import type { Bundle, CompiledPolicy, Subject } from '../../src/engine/index.js'
 import { compileBundle, decide } from '../../src/engine/index.js'
-import { diffPolicies, policyDiffJsonSchema, subjectReach } from '../../src/service/policy-diff/index.js'
+import { diffPolicies, formatDiffMarkdown, formatDiffText, policyDiffJsonSchema, subjectReach } from '../../src/service/policy-diff/index.js'
 import type { PolicyDiff } from '../../src/service/policy-diff/index.js'
 
 function compile (bundle: unknown): CompiledPolicy {
@@ -470,4 +472,143 @@ t.test('the report is deterministic whatever the order of bundle keys and subjec
   const two = diff(shuffled(billing), shuffled(after), [...subjects].reverse())
   t.same(two, one)
   t.same(one.subjects?.map(s => s.subject), ['a', 'b', 'c'])
+})
+
+t.test('conditions', async t => {
+  const invoices: Bundle = {
+    version: 1,
+    subject_attributes: { approval_limit: 'number' },
+    modules: {
+      invoices: {
+        relations: ['author', 'responsible'],
+        attributes: { status: { enum: ['draft', 'sent', 'paid', 'locked'] }, amount: 'number' },
+        actions: {
+          view: { level: 'limited' },
+          edit: { level: 'management', when: "resource.status != 'locked'" },
+          approve: { level: 'management' }
+        }
+      }
+    },
+    roles: {
+      clerk: { modules: { invoices: { access: ['author'], level: 'management', when: { approve: 'resource.amount <= 100.0' } } } },
+      manager: { modules: { invoices: { access: 'all', level: 'full', when: { approve: 'resource.amount <= subject.approval_limit' } } } },
+      auditor: { modules: { invoices: { access: 'all', level: 'limited', allow: ['approve'], when: { view: "resource.status == 'sent'", approve: "resource.status == 'sent'" } } } }
+    }
+  }
+  const paul: Subject = { id: 'paul', roles: ['manager'], attributes: { approval_limit: 5000 } }
+  const cleo: Subject = { id: 'cleo', roles: ['clerk', 'auditor'] }
+  const ovid: Subject = { id: 'ovid', roles: ['clerk'], overrides: { modules: { invoices: { access: 'all', when: { view: "resource.status == 'draft'" } } } } }
+  const reach = (bundle: Bundle, subject: Subject, action: string): unknown => subjectReach(compile(bundle), subject, { name: 'invoices' }, undefined).get(action)
+
+  await t.test('an action condition removed: allowed where it held before, always after', async t => {
+    const after = copy(invoices)
+    delete after.modules.invoices!.actions.edit!.when
+    const report = diff(invoices, after, [paul])
+    t.same(report.definitions, [{
+      kind: 'action', module: 'invoices', action: 'edit', before: { level: 'management', flags: [], when: "resource.status != 'locked'" }, after: { level: 'management', flags: [] }
+    }])
+    t.same(report.subjects, [{
+      subject: 'paul',
+      changes: [{
+        module: 'invoices',
+        action: 'edit',
+        change: 'changed',
+        before: { allowed: true, scope: { kind: 'all' }, custom: false, when: "resource.status != 'locked'" },
+        after: { allowed: true, scope: { kind: 'all' }, custom: false }
+      }],
+      projects: []
+    }])
+    const text = formatDiffText(report, { before: 'old', after: 'new' })
+    t.match(text, "action invoices.edit: when `resource.status != 'locked'` -> none")
+    t.match(text, "~ invoices.edit  all resources where `resource.status != 'locked'` -> all resources")
+  })
+
+  await t.test('a grant condition changed is a change, for the role and for its holders', async t => {
+    const after = copy(invoices)
+    after.roles.manager!.modules!.invoices!.when = { approve: 'resource.amount <= 1000.0' }
+    const report = diff(invoices, after, [paul])
+    t.same(report.permissions, [{
+      role: 'manager',
+      module: 'invoices',
+      action: 'approve',
+      change: 'changed',
+      before: { granted: true, scope: { kind: 'all' }, flags: [], missingFlags: [], when: 'resource.amount <= subject.approval_limit' },
+      after: { granted: true, scope: { kind: 'all' }, flags: [], missingFlags: [], when: 'resource.amount <= 1000.0' }
+    }])
+    t.same(report.subjects?.[0]?.changes.map(c => [c.action, c.change, c.before, c.after]), [[
+      'approve', 'changed',
+      { allowed: true, scope: { kind: 'all' }, custom: false, when: 'resource.amount <= subject.approval_limit' },
+      { allowed: true, scope: { kind: 'all' }, custom: false, when: 'resource.amount <= 1000.0' }
+    ]])
+    t.match(formatDiffMarkdown(report, { before: 'old', after: 'new' }), '| changed | `manager` | `invoices` | `approve` | all resources where `resource.amount <= subject.approval_limit` | all resources where `resource.amount <= 1000.0` |')
+  })
+
+  await t.test('a grant condition added where there was none is a change', async t => {
+    const after = copy(invoices)
+    after.roles.clerk!.modules!.invoices!.when = { approve: 'resource.amount <= 100.0', view: "resource.status != 'draft'" }
+    const report = diff(invoices, after, [{ id: 'cid', roles: ['clerk'] }])
+    t.same(report.permissions.map(p => [p.role, p.action, p.change]), [['clerk', 'view', 'changed']])
+    t.same(report.subjects?.[0]?.changes.map(c => [c.action, c.change, c.after]), [
+      ['view', 'changed', { allowed: true, scope: { kind: 'relations', relations: ['author'] }, custom: false, when: "resource.status != 'draft'" }]
+    ])
+    t.match(formatDiffText(report, { before: 'old', after: 'new' }), "where author -> where author and `resource.status != 'draft'`")
+  })
+
+  await t.test('grants of other scopes under other conditions: the union, each relation named in the condition', async t => {
+    t.same(reach(invoices, cleo, 'view'), { allowed: true, scope: { kind: 'all' }, custom: false, when: "resource.status == 'sent' || subject.id in resource.author" })
+    t.same(reach(invoices, cleo, 'approve'), {
+      allowed: true, scope: { kind: 'all' }, custom: false, when: "resource.status == 'sent' || (subject.id in resource.author && resource.amount <= 100.0)"
+    })
+    t.same(reach(invoices, cleo, 'edit'), { allowed: true, scope: { kind: 'relations', relations: ['author'] }, custom: false, when: "resource.status != 'locked'" })
+  })
+
+  await t.test('an override condition: the override where it holds, the role grant as written elsewhere', async t => {
+    t.same(reach(invoices, ovid, 'view'), {
+      allowed: true, scope: { kind: 'all' }, custom: true, when: "resource.status == 'draft' || (subject.id in resource.author && !(resource.status == 'draft'))"
+    })
+    t.same(reach(invoices, ovid, 'edit'), { allowed: true, scope: { kind: 'all' }, custom: true, when: "resource.status != 'locked'" }, 'no condition on edit: the override widens it')
+    const after = copy(invoices)
+    delete after.roles.clerk
+    const olly: Subject = { id: 'olly', roles: ['clerk'], overrides: { modules: { invoices: { access: 'all', level: 'limited', when: { view: "resource.status == 'draft'" } } } } }
+    const report = diff(invoices, after, [olly])
+    t.same(report.subjects?.[0]?.changes.find(c => c.action === 'view'), {
+      module: 'invoices',
+      action: 'view',
+      change: 'changed',
+      before: { allowed: true, scope: { kind: 'all' }, custom: true, when: "resource.status == 'draft' || (subject.id in resource.author && !(resource.status == 'draft'))" },
+      after: { allowed: true, scope: { kind: 'all' }, custom: true, when: "resource.status == 'draft'" }
+    }, 'without the role, the override\'s own grant, where its condition holds')
+  })
+
+  await t.test('reach agrees with decide: the scope, then the condition evaluated by cel-js', async t => {
+    const env = new Environment({ unlistedVariablesAreDyn: false })
+      .registerVariable('resource', 'map<string, dyn>')
+      .registerVariable('subject', 'map<string, dyn>')
+    const after = copy(invoices)
+    delete after.modules.invoices!.actions.edit!.when
+    after.roles.manager!.modules!.invoices = { access: ['responsible'], level: 'full', when: { view: "resource.status != 'draft'" } }
+    let checked = 0
+    for (const bundle of [invoices, after]) {
+      const policy = compile(bundle)
+      const olly: Subject = { id: 'olly', roles: ['auditor'], overrides: { modules: { invoices: { access: ['responsible'], level: 'full', when: { approve: 'resource.amount < 1000.0' } } } } }
+      for (const subject of [paul, cleo, ovid, olly, { id: 'both', roles: ['clerk', 'manager'], attributes: { approval_limit: 50 } }]) {
+        const reaches = subjectReach(policy, subject, { name: 'invoices' }, undefined)
+        for (const status of ['draft', 'sent', 'locked']) {
+          for (const amount of [10, 500, 6000]) {
+            for (const relations of [{}, { author: [subject.id] }, { responsible: [subject.id] }] as Array<Record<string, string[]>>) {
+              for (const [action, r] of reaches) {
+                const resource = { module: 'invoices', id: 'i1', relations, attributes: { status, amount } }
+                const inScope = r.allowed && (r.scope.kind === 'all' || r.scope.relations.some(rel => (relations[rel] ?? []).length > 0))
+                const activation = { resource: { author: [], responsible: [], ...relations, status, amount }, subject: { id: subject.id, ...subject.attributes } }
+                const predicted = inScope && r.allowed && (r.when === undefined || env.evaluate(r.when, activation) === true)
+                t.equal(predicted, decide(policy, { subject, action, resource }).allowed, `${subject.id} ${action} ${status} ${amount} ${JSON.stringify(relations)}: ${JSON.stringify(r)}`)
+                checked++
+              }
+            }
+          }
+        }
+      }
+    }
+    t.equal(checked, 2 * 5 * 3 * 3 * 3 * 3)
+  })
 })

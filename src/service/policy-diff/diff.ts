@@ -166,7 +166,9 @@ function moduleDefinition (module: ModuleDeclaration): ModuleDefinition {
 }
 
 function actionDefinition (action: ModuleDeclaration['actions'][number]): ActionDefinition {
-  return { level: action.level, flags: sortedNames(action.flags) }
+  const definition: ActionDefinition = { level: action.level, flags: sortedNames(action.flags) }
+  if (action.when !== undefined) definition.when = action.when
+  return definition
 }
 
 function roleDefinition (policy: PolicyDeclarations, name: string): RoleDefinition | undefined {

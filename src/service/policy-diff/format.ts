@@ -45,9 +45,15 @@ export function describeRoleScope (scope: RoleScope): string {
   }
 }
 
+/** Scope words narrowed by a condition: "all resources where `c`", "where creator and `c`". */
+function narrowed (scope: string, when: string | undefined): string {
+  if (when === undefined) return scope
+  return `${scope}${scope.startsWith('where ') ? ' and' : ' where'} \`${when}\``
+}
+
 export function describePermission (p: RolePermission): string {
   if (!p.granted) return 'not granted'
-  const scope = describeRoleScope(p.scope)
+  const scope = narrowed(describeRoleScope(p.scope), p.when)
   if (p.flags.length === 0) return scope
   const missing = p.missingFlags.length === 0 ? '' : `, not held by the role: ${p.missingFlags.join(', ')}`
   return `${scope}; needs ${p.flags.join(', ')}${missing}`
@@ -55,7 +61,7 @@ export function describePermission (p: RolePermission): string {
 
 export function describeReach (r: SubjectReach): string {
   if (!r.allowed) return 'not allowed'
-  const scope = r.scope.kind === 'all' ? 'all resources' : `where ${r.scope.relations.join(' or ')}`
+  const scope = narrowed(r.scope.kind === 'all' ? 'all resources' : `where ${r.scope.relations.join(' or ')}`, r.when)
   return r.custom ? `${scope} (custom)` : scope
 }
 
@@ -94,12 +100,14 @@ function declarationLines (diff: PolicyDiff, name: (text: string) => string, arr
 
 function definitionLine (d: DefinitionChange, name: (text: string) => string, arrow: string): string {
   const list = (values: readonly string[]): string => values.length === 0 ? 'none' : values.join(', ')
+  const condition = (when: string | undefined): string => when === undefined ? 'none' : `\`${when}\``
   const parts: string[] = []
   const compare = (what: string, a: string, b: string): void => { if (a !== b) parts.push(`${what} ${a} ${arrow} ${b}`) }
   switch (d.kind) {
     case 'action':
       compare('level', d.before.level, d.after.level)
       compare('flags', list(d.before.flags), list(d.after.flags))
+      compare('when', condition(d.before.when), condition(d.after.when))
       return `action ${name(`${d.module}.${d.action}`)}: ${parts.join('; ')}`
     case 'field':
       compare('flags', list(d.before.flags), list(d.after.flags))

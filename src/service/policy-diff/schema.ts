@@ -27,7 +27,13 @@ const rolePermission = {
       type: 'object',
       additionalProperties: false,
       required: ['granted', 'scope', 'flags', 'missingFlags'],
-      properties: { granted: { type: 'boolean', enum: [true] }, scope: roleScope, flags: names, missingFlags: names }
+      properties: {
+        granted: { type: 'boolean', enum: [true] },
+        scope: roleScope,
+        flags: names,
+        missingFlags: names,
+        when: { type: 'string', description: 'The grant\'s condition (CEL) for the action: it grants only where it holds.' }
+      }
     }
   ]
 } as const
@@ -55,8 +61,8 @@ const declaredNames = {
   properties: { flags: names, modules: names, actions: { type: 'array', items: actionRef }, fields: { type: 'array', items: fieldRef }, roles: names }
 } as const
 
-const definition = (kind: string, keys: Record<string, unknown>, shape: Record<string, unknown>): Record<string, unknown> => {
-  const side = { type: 'object', additionalProperties: false, required: Object.keys(shape), properties: shape }
+const definition = (kind: string, keys: Record<string, unknown>, shape: Record<string, unknown>, optional: Record<string, unknown> = {}): Record<string, unknown> => {
+  const side = { type: 'object', additionalProperties: false, required: Object.keys(shape), properties: { ...shape, ...optional } }
   return {
     type: 'object',
     additionalProperties: false,
@@ -67,10 +73,11 @@ const definition = (kind: string, keys: Record<string, unknown>, shape: Record<s
 
 const str = { type: 'string' } as const
 const bool = { type: 'boolean' } as const
+const condition = { type: 'string', description: 'A condition in CEL, as the bundle wrote it; absent without one.' } as const
 
 const definitionChange = {
   oneOf: [
-    definition('action', { module: str, action: str }, { level: { type: 'string', enum: ['limited', 'management', 'full'] }, flags: names }),
+    definition('action', { module: str, action: str }, { level: { type: 'string', enum: ['limited', 'management', 'full'] }, flags: names }, { when: condition }),
     definition('field', { module: str, field: str }, { flags: names }),
     definition('module', { module: str }, { relations: names, assigned: names }),
     definition('role', { role: str }, { all: bool, protected: bool, flags: names })
@@ -78,7 +85,7 @@ const definitionChange = {
 }
 
 const subjectReach = {
-  description: 'Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none.',
+  description: 'Which resources a subject may do the action on (no ACL): all, those where it appears in one of the relations, or none; with `when`, only those where the condition holds.',
   oneOf: [
     { type: 'object', additionalProperties: false, required: ['allowed'], properties: { allowed: { type: 'boolean', enum: [false] } } },
     {
@@ -93,7 +100,11 @@ const subjectReach = {
             { type: 'object', additionalProperties: false, required: ['kind', 'relations'], properties: { kind: { type: 'string', enum: ['relations'] }, relations: names } }
           ]
         },
-        custom: { type: 'boolean', description: 'A per-user override grants it.' }
+        custom: { type: 'boolean', description: 'A per-user override grants it or widens it.' },
+        when: {
+          type: 'string',
+          description: 'Only the resources in scope where this condition (CEL) holds: the conditions of the action, the grants and the override, as written.'
+        }
       }
     }
   ]

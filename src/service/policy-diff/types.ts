@@ -64,6 +64,8 @@ export type DefinitionChange =
 export interface ActionDefinition {
   level: string
   flags: string[]
+  /** The action's `when` (for everyone, owner included); absent without one. */
+  when?: string
 }
 
 export interface FieldDefinition {
@@ -84,12 +86,16 @@ export interface RoleDefinition {
 
 /**
  * Which resources a subject may do an action on, whatever else the resource holds (no ACL):
- * `all` of them, or those where it (or one of its groups) appears in one of `relations`.
- * `custom`: a per-user override grants it (DESIGN.md §1: overrides are marked as custom).
+ * `all` of them, or those where it (or one of its groups) appears in one of `relations`;
+ * with `when`, only those of them where that CEL condition holds (the conditions of the
+ * action, the grants and the override, as written: they read the resource and the
+ * request; a relation that only some of the ways reach reads `subject.id in
+ * resource.<relation>`). `custom`: a per-user override grants it or widens it (DESIGN.md
+ * §1: overrides are marked as custom).
  */
 export type SubjectReach =
   | { allowed: false }
-  | { allowed: true, scope: { kind: 'all' } | { kind: 'relations', relations: string[] }, custom: boolean }
+  | { allowed: true, scope: { kind: 'all' } | { kind: 'relations', relations: string[] }, custom: boolean, when?: string }
 
 /**
  * `gained`, `lost`, `changed` (another scope) as for roles; `unchanged` only in a
