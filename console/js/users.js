@@ -70,11 +70,12 @@ export function UsersPage () {
         ${page.next === '' ? null : html`<button type="button" onClick=${() => load(page.next)}>${t('more')}</button>`}`}`
 }
 
-/** A cell of the effective matrix: an action, where the user reaches it, and whether an override made it so. */
+/** A cell of the effective matrix: an action, where the user reaches it (under which condition), and whether an override made it so. */
 function PermissionChip ({ cell }) {
   const allowed = cell.scope !== 'none'
   const custom = cell.sources.includes('custom')
-  const scope = Array.isArray(cell.scope) ? cell.scope.join(', ') : t(`access.${cell.scope}`)
+  const where = Array.isArray(cell.scope) ? cell.scope.join(', ') : t(`access.${cell.scope}`)
+  const scope = typeof cell.when === 'string' ? t('impact.when', { scope: where, when: cell.when }) : where
   return html`<li class=${`perm${allowed ? ' on' : ' off'}${custom ? ' custom' : ''}`} data-action=${cell.action}
       title=${`${t('users.sources')}: ${cell.sources.join(', ') || '—'}`}>
     <span class="action">${cell.action}</span>${allowed ? html` <span class="scope">${scope}</span>` : null}

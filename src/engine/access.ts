@@ -71,3 +71,80 @@ function accessScope (scope: CompiledScope): AccessScope | undefined {
   if (scope.kind === 'none' || scope.relations.length === 0) return undefined
   return { kind: 'relations', relations: [...new Set(scope.relations)].sort() }
 }
+
+/**
+ * An action's access as one reach: whether it is allowed, the union of its ways' scopes,
+ * and the condition (CEL) that singles out, within that union, the resources some way
+ * reaches (absent when every resource of the union is reached whatever the conditions).
+ */
+export type ActionReach = { allowed: false } | { allowed: true, scope: AccessScope, when?: string }
+
+const UNREACHED: ActionReach = Object.freeze({ allowed: false })
+
+/**
+ * The ways of an access as one reach. Conditions every way shares are and-ed in front;
+ * a way whose scope is not the whole union names its relations as `subject.id in
+ * resource.<relation>`; ways are or-ed in text order, so that the same access always
+ * reads the same.
+ */
+export function reachOf (access: ActionAccess): ActionReach {
+  if (!access.allowed) return UNREACHED
+  const ways = access.ways
+  const common = (ways[0] as AccessWay).when.filter(c => ways.every(w => w.when.includes(c)))
+  const rests = ways.map(w => ({ scope: w.scope, when: w.when.filter(c => !common.includes(c)) }))
+  // The resources reached whatever the conditions say (besides the shared ones).
+  const plain = union(rests.filter(w => w.when.length === 0).map(w => w.scope))
+  const conditional = rests.filter(w => w.when.length > 0 && !covers(plain, w.scope))
+  const scope = union([...(plain === undefined ? [] : [plain]), ...conditional.map(w => w.scope)]) as AccessScope
+  const alternatives = conditional.map(w => and([...(sameScope(w.scope, scope) ? [] : [membership(w.scope)]), ...w.when]))
+  if (plain !== undefined && alternatives.length > 0) alternatives.push(membership(plain))
+  const when = and([...common, ...(alternatives.length === 0 ? [] : [or([...new Set(alternatives)].sort())])])
+  return when === '' ? { allowed: true, scope } : { allowed: true, scope, when }
+}
+
+/** Whether two reaches allow the same resources under the same condition. */
+export function sameReach (a: ActionReach, b: ActionReach): boolean {
+  if (!a.allowed || !b.allowed) return a.allowed === b.allowed
+  return a.when === b.when && sameScope(a.scope, b.scope)
+}
+
+/** Whether `outer` is allowed on every resource of `inner`'s scope (conditions aside). */
+export function reachCovers (outer: ActionReach, inner: ActionReach): boolean {
+  return outer.allowed && inner.allowed && covers(outer.scope, inner.scope)
+}
+
+/** The union of scopes; `undefined` for none. */
+function union (scopes: readonly AccessScope[]): AccessScope | undefined {
+  if (scopes.length === 0) return undefined
+  if (scopes.some(s => s.kind === 'all')) return EVERYWHERE
+  return { kind: 'relations', relations: [...new Set(scopes.flatMap(s => s.kind === 'relations' ? s.relations : []))].sort() }
+}
+
+/** Whether `outer` holds every resource of `inner`. */
+function covers (outer: AccessScope | undefined, inner: AccessScope): boolean {
+  if (outer === undefined) return false
+  if (outer.kind === 'all') return true
+  return inner.kind === 'relations' && inner.relations.every(r => outer.relations.includes(r))
+}
+
+function sameScope (a: AccessScope, b: AccessScope): boolean {
+  return covers(a, b) && covers(b, a)
+}
+
+/**
+ * A scope as a condition. INVARIANT: only asked of a scope smaller than the union, so
+ * never of every resource (a way on every resource is the whole union).
+ */
+function membership (scope: AccessScope): string {
+  return or((scope as AccessScope & { kind: 'relations' }).relations.map(r => `subject.id in resource.${r}`))
+}
+
+/** Conditions and-ed, an or-ed one in parentheses. */
+function and (conditions: readonly string[]): string {
+  return conditions.length === 1 ? conditions[0] as string : conditions.map(c => c.includes('||') ? `(${c})` : c).join(' && ')
+}
+
+/** Conditions or-ed, a compound one in parentheses. */
+function or (conditions: readonly string[]): string {
+  return conditions.length === 1 ? conditions[0] as string : conditions.map(c => /&&|\|\|/.test(c) ? `(${c})` : c).join(' || ')
+}

@@ -33,8 +33,8 @@ export type {
   ActionDeclaration, FieldDeclaration, ModuleDeclaration, PolicyDeclarations, RoleDeclaration, RolePermission, RoleScope
 } from './policy-view.js'
 export { moduleDeclaration, policyDeclarations, roleFieldMode, rolePermission } from './policy-view.js'
-export type { AccessScope, AccessWay, ActionAccess } from './access.js'
-export { actionAccess } from './access.js'
+export type { AccessScope, AccessWay, ActionAccess, ActionReach } from './access.js'
+export { actionAccess, reachOf, sameReach } from './access.js'
 export type { PermissionCell, PermissionMatrix } from './permissions.js'
 export { permissionMatrix } from './permissions.js'
 export type { SubjectChange, SubjectChangeRefusal, SubjectChangeRefusalCode, SubjectWrite } from './actor.js'

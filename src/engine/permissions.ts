@@ -3,14 +3,18 @@
  * compliance reviews (issue 4): for each action, the scope it reaches (`all`, the
  * relations through which the subject reaches a resource, or `none`), the fields an
  * allowed action shows and lets edit, and where the answer comes from (the roles that
- * grant it, `owner`, or `custom` when the subject's overrides change it).
+ * grant it on that whole scope, `owner`, or `custom` when the subject's overrides change it).
  *
- * Every cell is asked of `decide` itself, on witness resources (one with no relations,
- * then one per relation naming the subject), so the matrix cannot disagree with a
- * decision. Cells without a project are tenant-wide; each project the subject holds
- * roles in gets its own matrix, where those roles apply too. ACLs are per resource and
- * are not in the matrix.
+ * Every cell is read from the engine's `actionAccess` (the ways the subject's grants reach
+ * resources, as search plans and the policy diff read them), so the matrix cannot
+ * disagree with a decision; an action granted under a condition shows the condition
+ * (`when`), as the policy diff does. Fields are asked of `decide` on a witness resource
+ * of the widest reach (one with no relations, or one naming the subject). Cells without a
+ * project are tenant-wide; each project the subject holds roles in gets its own matrix,
+ * where those roles apply too. ACLs are per resource and are not in the matrix.
  */
+import type { AccessScope, ActionAccess, ActionReach } from './access.js'
+import { actionAccess, reachCovers, reachOf, sameReach } from './access.js'
 import { hasBit } from './bits.js'
 import { applyRoles } from './context.js'
 import { decide } from './decide.js'
@@ -25,7 +29,16 @@ export interface PermissionCell {
   scope: 'all' | 'none' | string[]
   /** Roles (`<role>`, or `<project>:<role>` for a project role) that grant it alone, `owner`, and `custom` when overrides change it. */
   sources: string[]
-  /** On a reached action of a module with fields: the fields shown and editable (on the widest reach). */
+  /**
+   * The condition (CEL) the resources of `scope` must meet, when the action is granted
+   * under conditions (on the action, a grant or an override): as the policy diff writes it.
+   */
+  when?: string
+  /**
+   * On a reached action of a module with fields: the fields shown and editable (on the
+   * widest reach). Absent on a cell with `when`: they depend on which grant's condition
+   * holds, which only a check on a resource tells.
+   */
   fields?: FieldAccess
 }
 
@@ -58,59 +71,50 @@ function cells (policy: CompiledPolicy, subject: Subject, project: string | unde
 }
 
 function cell (policy: CompiledPolicy, subject: Subject, module: CompiledModule, action: string, project: string | undefined): PermissionCell {
-  const reach = reachOf(policy, subject, module, action, project)
-  const result: PermissionCell = { module: module.name, action, scope: reach.scope, sources: [] }
-  if (reach.fields !== undefined) result.fields = reach.fields
-  const witness = reach.witness ?? witnessResources(module, subject, project)[0] as ResourceFacts
-  const allows = (s: Subject): boolean => decide(policy, { subject: s, action, resource: witness }).allowed
-  const allowed = reach.scope !== 'none'
-  if (allowed && subject.owner === true) result.sources.push('owner')
-  if (allowed) {
-    // The subject's names kept, what grants (roles, projects, ownership, overrides) dropped.
-    const { owner: _owner, overrides: _overrides, projects: _projects, ...names } = subject
-    const bare: Subject = { ...names, roles: [] }
-    for (const role of listOf(subject.roles)) {
-      if (allows({ ...bare, roles: [role] })) result.sources.push(role)
-    }
-    if (project !== undefined && isRecord(subject.projects)) {
-      for (const role of listOf(getOwn(subject.projects, project))) {
-        if (allows({ ...bare, projects: { [project]: [role] } })) result.sources.push(`${project}:${role}`)
-      }
+  const accessOf = (s: Subject): ActionAccess => actionAccess(policy, s, module.name, project, action)
+  const reach = reachOf(accessOf(subject))
+  if (!reach.allowed) {
+    const result: PermissionCell = { module: module.name, action, scope: 'none', sources: [] }
+    if (changedByOverrides(subject, reach, accessOf)) result.sources.push('custom')
+    return result
+  }
+  const result: PermissionCell = { module: module.name, action, scope: reach.scope.kind === 'all' ? 'all' : reach.scope.relations, sources: [] }
+  if (reach.when !== undefined) {
+    result.when = reach.when
+  } else {
+    const fields = decide(policy, { subject, action, resource: widestWitness(module, subject, project, reach.scope) }).fields
+    if (fields !== undefined) result.fields = fields
+  }
+  if (subject.owner === true) result.sources.push('owner')
+  // The subject's names kept, what grants (roles, projects, ownership, overrides) dropped.
+  const { owner: _owner, overrides: _overrides, projects: _projects, ...names } = subject
+  const bare: Subject = { ...names, roles: [] }
+  // A source reaches, alone, the cell's whole scope.
+  const grantsAlone = (s: Subject): boolean => reachCovers(reachOf(accessOf(s)), reach)
+  for (const role of listOf(subject.roles)) {
+    if (grantsAlone({ ...bare, roles: [role] })) result.sources.push(role)
+  }
+  if (project !== undefined && isRecord(subject.projects)) {
+    for (const role of listOf(getOwn(subject.projects, project))) {
+      if (grantsAlone({ ...bare, projects: { [project]: [role] } })) result.sources.push(`${project}:${role}`)
     }
   }
-  if (subject.overrides !== undefined) {
-    const { overrides: _overrides, ...withoutOverrides } = subject
-    if (allows(withoutOverrides) !== allowed) result.sources.push('custom')
-  }
+  if (changedByOverrides(subject, reach, accessOf)) result.sources.push('custom')
   return result
 }
 
-interface Reach {
-  scope: PermissionCell['scope']
-  fields?: FieldAccess
-  /** The resource the widest reach was found on. */
-  witness?: ResourceFacts
+/** Whether the subject's overrides change what it reaches, or under which condition. */
+function changedByOverrides (subject: Subject, reach: ActionReach, accessOf: (s: Subject) => ActionAccess): boolean {
+  if (subject.overrides === undefined) return false
+  const { overrides: _overrides, ...withoutOverrides } = subject
+  return !sameReach(reach, reachOf(accessOf(withoutOverrides)))
 }
 
-/** `all` when a resource naming no one is allowed, else the relations whose witness is. */
-function reachOf (policy: CompiledPolicy, subject: Subject, module: CompiledModule, action: string, project: string | undefined): Reach {
+/** The resource the widest reach is found on: one naming no one for `all`, else one naming the subject in the module's first relation of the scope. */
+function widestWitness (module: CompiledModule, subject: Subject, project: string | undefined, scope: AccessScope): ResourceFacts {
   const [anyone, ...byRelation] = witnessResources(module, subject, project)
-  const open = decide(policy, { subject, action, resource: anyone as ResourceFacts })
-  if (open.allowed) return withFields({ scope: 'all', witness: anyone as ResourceFacts }, open.fields)
-  const relations: string[] = []
-  let first: Reach | undefined
-  for (const [i, resource] of byRelation.entries()) {
-    const d = decide(policy, { subject, action, resource })
-    if (!d.allowed) continue
-    relations.push(module.relations[i] as string)
-    first ??= withFields({ scope: [], witness: resource }, d.fields)
-  }
-  if (first === undefined) return { scope: 'none' }
-  return { ...first, scope: relations }
-}
-
-function withFields (reach: Reach, fields: FieldAccess | undefined): Reach {
-  return fields === undefined ? reach : { ...reach, fields }
+  if (scope.kind === 'all') return anyone as ResourceFacts
+  return byRelation[module.relations.findIndex(r => scope.relations.includes(r))] as ResourceFacts
 }
 
 /** A resource of the module naming no one, then one per relation naming the subject. */

@@ -147,10 +147,10 @@ function membersOf (subjects: Iterable<Subject>, group: string): string[] {
 
 /** The matrix as CSV (RFC 4180), one row per cell, tenant-wide rows first, for compliance reviews. */
 export function permissionsCsv (matrix: PermissionMatrix): string {
-  const rows: string[][] = [['subject', 'project', 'module', 'action', 'scope', 'sources', 'visible_fields', 'editable_fields']]
+  const rows: string[][] = [['subject', 'project', 'module', 'action', 'scope', 'when', 'sources', 'visible_fields', 'editable_fields']]
   const add = (project: string, cells: PermissionMatrix['cells']): void => {
     for (const c of cells) {
-      rows.push([matrix.subject, project, c.module, c.action, Array.isArray(c.scope) ? c.scope.join(' ') : c.scope, c.sources.join(' '),
+      rows.push([matrix.subject, project, c.module, c.action, Array.isArray(c.scope) ? c.scope.join(' ') : c.scope, c.when ?? '', c.sources.join(' '),
         (c.fields?.visible ?? []).join(' '), (c.fields?.editable ?? []).join(' ')])
     }
   }

@@ -6544,6 +6544,10 @@ export interface operations {
                                 acl?: {
                                     allow?: string[];
                                     deny?: string[];
+                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    when?: {
+                                        [key: string]: string;
+                                    };
                                     /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                     who: string;
                                 }[];
@@ -6684,6 +6688,10 @@ export interface operations {
                             acl?: {
                                 allow?: string[];
                                 deny?: string[];
+                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                when?: {
+                                    [key: string]: string;
+                                };
                                 /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                 who: string;
                             }[];
@@ -6822,6 +6830,10 @@ export interface operations {
                     acl?: {
                         allow?: string[];
                         deny?: string[];
+                        /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                        when?: {
+                            [key: string]: string;
+                        };
                         /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                         who: string;
                     }[];
@@ -6861,6 +6873,10 @@ export interface operations {
                             acl?: {
                                 allow?: string[];
                                 deny?: string[];
+                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                when?: {
+                                    [key: string]: string;
+                                };
                                 /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                 who: string;
                             }[];
@@ -6889,6 +6905,10 @@ export interface operations {
                             acl?: {
                                 allow?: string[];
                                 deny?: string[];
+                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                when?: {
+                                    [key: string]: string;
+                                };
                                 /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                 who: string;
                             }[];
@@ -7844,6 +7864,10 @@ export interface operations {
                                         deny?: string[];
                                         /** @enum {string} */
                                         level?: "limited" | "management" | "full";
+                                        /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                        when?: {
+                                            [key: string]: string;
+                                        };
                                     };
                                 };
                             };
@@ -8004,6 +8028,10 @@ export interface operations {
                                     deny?: string[];
                                     /** @enum {string} */
                                     level?: "limited" | "management" | "full";
+                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    when?: {
+                                        [key: string]: string;
+                                    };
                                 };
                             };
                         };
@@ -8172,6 +8200,10 @@ export interface operations {
                                 deny?: string[];
                                 /** @enum {string} */
                                 level?: "limited" | "management" | "full";
+                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                when?: {
+                                    [key: string]: string;
+                                };
                             };
                         };
                     };
@@ -8237,6 +8269,10 @@ export interface operations {
                                     deny?: string[];
                                     /** @enum {string} */
                                     level?: "limited" | "management" | "full";
+                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    when?: {
+                                        [key: string]: string;
+                                    };
                                 };
                             };
                         };
@@ -8287,6 +8323,10 @@ export interface operations {
                                     deny?: string[];
                                     /** @enum {string} */
                                     level?: "limited" | "management" | "full";
+                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    when?: {
+                                        [key: string]: string;
+                                    };
                                 };
                             };
                         };
@@ -8607,6 +8647,10 @@ export interface operations {
                                 deny?: string[];
                                 /** @enum {string} */
                                 level?: "limited" | "management" | "full";
+                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                when?: {
+                                    [key: string]: string;
+                                };
                             };
                         };
                     };
@@ -8753,6 +8797,10 @@ export interface operations {
                             deny?: string[];
                             /** @enum {string} */
                             level?: "limited" | "management" | "full";
+                            /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                            when?: {
+                                [key: string]: string;
+                            };
                         };
                     };
                 };
@@ -8795,6 +8843,10 @@ export interface operations {
                                 deny?: string[];
                                 /** @enum {string} */
                                 level?: "limited" | "management" | "full";
+                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                when?: {
+                                    [key: string]: string;
+                                };
                             };
                         };
                     };
@@ -9140,6 +9192,8 @@ export interface operations {
                             module: string;
                             scope: ("all" | "none") | string[];
                             sources: string[];
+                            /** @description when the action is granted under conditions: the condition (CEL) the resources of `scope` must meet, as the policy diff writes it; then `fields` is absent (it depends on which condition holds) */
+                            when?: string;
                         }[];
                         flags: string[];
                         projects: {
@@ -9153,6 +9207,8 @@ export interface operations {
                                     module: string;
                                     scope: ("all" | "none") | string[];
                                     sources: string[];
+                                    /** @description when the action is granted under conditions: the condition (CEL) the resources of `scope` must meet, as the policy diff writes it; then `fields` is absent (it depends on which condition holds) */
+                                    when?: string;
                                 }[];
                                 flags: string[];
                             };

@@ -91,3 +91,58 @@ t.test('every cell agrees with decide on a resource reached through its scope', 
     }
   }
 })
+
+// Conditions: a cell granted under a condition shows it (as the policy diff writes it), and no fields.
+const invoicesBundle = compileBundle({
+  version: 1,
+  modules: {
+    invoices: {
+      relations: ['author'],
+      attributes: { status: { enum: ['draft', 'sent', 'locked'] }, amount: 'number' },
+      actions: {
+        view: { level: 'limited' },
+        edit: { level: 'management', when: "resource.status != 'locked'" },
+        approve: { level: 'full' }
+      },
+      fields: { amount: {} }
+    }
+  },
+  roles: {
+    clerk: { modules: { invoices: { access: ['author'], level: 'full', when: { approve: 'resource.amount <= 100.0' } } } },
+    auditor: { modules: { invoices: { access: 'all', level: 'limited' } } },
+    chief: { modules: { invoices: { access: 'all', level: 'full' } } }
+  }
+})
+if (!invoicesBundle.ok) throw new Error(JSON.stringify(invoicesBundle.issues))
+const invoices: CompiledPolicy = invoicesBundle.policy
+const invoiceCell = (subject: Subject, action: string) =>
+  permissionMatrix(invoices, subject).cells.find(c => c.module === 'invoices' && c.action === action)
+
+const conditionCases: Array<[string, Subject, string, unknown]> = [
+  ['an action condition applies to every grant', { id: 'c', roles: ['chief'] }, 'edit',
+    { scope: 'all', when: "resource.status != 'locked'", sources: ['chief'], fields: undefined }],
+  ['a grant condition on its own scope', { id: 'k', roles: ['clerk'] }, 'approve',
+    { scope: ['author'], when: 'resource.amount <= 100.0', sources: ['clerk'], fields: undefined }],
+  ['a plain grant wider than a conditional one: no condition', { id: 'b', roles: ['clerk', 'chief'] }, 'approve',
+    { scope: 'all', sources: ['chief'], fields: { visible: ['amount'], editable: ['amount'] } }],
+  ['an override widening a role is custom; the role, reaching less alone, is no source', { id: 'm', roles: ['clerk'], overrides: { modules: { invoices: { access: 'all', level: 'limited' } } } }, 'view',
+    { scope: 'all', sources: ['custom'] }],
+  ['an override condition narrows what it grants, and is custom', { id: 'o', roles: ['auditor'], overrides: { modules: { invoices: { level: 'full', when: { approve: "resource.status == 'sent'" } } } } }, 'approve',
+    { scope: 'all', when: "resource.status == 'sent'", sources: ['custom'] }],
+  ['without the grant, no condition and nothing reached', { id: 'a', roles: ['auditor'] }, 'approve', { scope: 'none', sources: [] }]
+]
+
+for (const [name, subject, action, want] of conditionCases) {
+  t.test(`conditions: ${name}`, async t => {
+    t.match(invoiceCell(subject, action), want)
+  })
+}
+
+t.test('conditions: a conditional cell agrees with decide on resources that meet and miss its condition', async t => {
+  const chief: Subject = { id: 'c', roles: ['chief'] }
+  const cell = invoiceCell(chief, 'edit')
+  t.equal(cell?.when, "resource.status != 'locked'")
+  const decideOn = (status: string) => decide(invoices, { subject: chief, action: 'edit', resource: { module: 'invoices', id: 'i', relations: {}, attributes: { status } } }).allowed
+  t.equal(decideOn('draft'), true)
+  t.equal(decideOn('locked'), false)
+})

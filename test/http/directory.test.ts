@@ -39,6 +39,20 @@ await eachBackend(t, async (t, backend) => {
     }
   })
 
+  await t.test('the matrix shows an action granted under a condition with its condition, in JSON and CSV', async t => {
+    const { tenant, adminKey } = await setup(t)
+    const put = await call(app, 'PUT', `/v1/tenants/${tenant}/subjects/marie/overrides`, { key: adminKey, body: { modules: { jobs: { allow: ['edit'], when: { edit: "context.channel == 'web'" } } } } })
+    t.equal(put.statusCode, 200, put.body)
+    const bad = await call(app, 'PUT', `/v1/tenants/${tenant}/subjects/marie/overrides`, { key: adminKey, body: { modules: { jobs: { allow: ['edit'], when: { edit: 'resource.nope == 1' } } } } })
+    t.equal(bad.statusCode, 400, 'a condition the policy cannot check is refused')
+    t.match(bad.json(), { details: [{ path: '/modules/jobs/when/edit' }] })
+    const matrix = (await call(app, 'GET', `/v1/tenants/${tenant}/subjects/marie/permissions`, { key: adminKey })).json()
+    t.same(matrix.cells.find((c: { module: string, action: string }) => c.module === 'jobs' && c.action === 'edit'),
+      { module: 'jobs', action: 'edit', scope: ['assignee', 'responsible'], when: "context.channel == 'web'", sources: ['custom'] }, 'the condition survives the response schema; no fields')
+    const csv = (await call(app, 'GET', `/v1/tenants/${tenant}/subjects/marie/permissions?format=csv`, { key: adminKey })).body
+    t.ok(csv.split('\r\n').includes("marie,,jobs,edit,assignee responsible,context.channel == 'web',custom,,"), 'the CSV row carries it')
+  })
+
   await t.test('overrides: read, replaced (seen by the next decision), checked, removed', async t => {
     const { tenant, adminKey, checkKey } = await setup(t)
     const url = `/v1/tenants/${tenant}/subjects/marie/overrides`
@@ -114,8 +128,8 @@ await eachBackend(t, async (t, backend) => {
     t.equal(csv.statusCode, 200)
     t.match(csv.headers['content-type'], /^text\/csv/)
     const lines = csv.body.trimEnd().split('\r\n')
-    t.equal(lines[0], 'subject,project,module,action,scope,sources,visible_fields,editable_fields')
-    t.ok(lines.includes('marie,,jobs,view,assignee responsible,employee,client_name,'), 'one row per cell')
+    t.equal(lines[0], 'subject,project,module,action,scope,when,sources,visible_fields,editable_fields')
+    t.ok(lines.includes('marie,,jobs,view,assignee responsible,,employee,client_name,'), 'one row per cell')
     t.equal(lines.length, 1 + matrix.cells.length, 'a row per cell, after the header')
     const accept = await call(app, 'GET', `/v1/tenants/${tenant}/subjects/marie/permissions`, { key: adminKey, headers: { accept: 'text/csv' } })
     t.equal(accept.body, csv.body, 'Accept: text/csv gives the same')

@@ -87,7 +87,14 @@ export const overridesSchema = {
           access: accessSchema,
           level: { type: 'string', enum: ['limited', 'management', 'full'] },
           allow: nameList,
-          deny: nameList
+          deny: nameList,
+          when: {
+            type: 'object',
+            maxProperties: 1000,
+            propertyNames: { minLength: 1, maxLength: 256 },
+            additionalProperties: { type: 'string', minLength: 1, maxLength: 10000 },
+            description: 'per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy'
+          }
         }
       }
     }
@@ -159,7 +166,14 @@ export const resourcePropertiesSchema = {
         properties: {
           who: { type: 'string', minLength: 1, maxLength: 256, description: 'a user id or alias, `group:<id>`, `role:<id>` or `*`' },
           allow: nameList,
-          deny: nameList
+          deny: nameList,
+          when: {
+            type: 'object',
+            maxProperties: 1000,
+            propertyNames: { minLength: 1, maxLength: 256 },
+            additionalProperties: { type: 'string', minLength: 1, maxLength: 10000 },
+            description: 'per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy'
+          }
         }
       }
     }

@@ -198,6 +198,7 @@ const cellSchema = {
     module: { type: 'string' },
     action: { type: 'string' },
     scope: { anyOf: [{ type: 'string', enum: ['all', 'none'] }, { type: 'array', items: { type: 'string' } }] },
+    when: { type: 'string', description: 'when the action is granted under conditions: the condition (CEL) the resources of `scope` must meet, as the policy diff writes it; then `fields` is absent (it depends on which condition holds)' },
     sources: { type: 'array', items: { type: 'string' } },
     fields: {
       type: 'object',
