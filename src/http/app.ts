@@ -18,7 +18,7 @@ import { lazySerializers, lazyValidators } from './lazy-compilers.js'
 import type { Logger } from './logger.js'
 import { metricsPlugin } from './metrics.js'
 import { authPlugin } from './plugins/auth.js'
-import { inputGuardPlugin } from './plugins/input-guard.js'
+import { escapeFreeJson, inputGuardPlugin } from './plugins/input-guard.js'
 import { requestIdOf, requestIdPlugin } from './plugins/request-id.js'
 import { servicesPlugin } from './plugins/services.js'
 import { swaggerPlugin } from './plugins/swagger.js'
@@ -122,6 +122,8 @@ export function buildApp (deps: AppDeps): FastifyInstance {
       done(null, undefined)
       return
     }
+    // The input guard need not look for NUL and lone surrogates in the strings of a text without escapes.
+    request.bodyEscapeFree = escapeFreeJson(body as string)
     parseJson(request, body as string, (err, value) => {
       // Fastify's parser refuses `__proto__` and `constructor.prototype` keys with the same
       // error as a syntax error; telling them apart costs a second parse, on the error path only.

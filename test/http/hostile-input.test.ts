@@ -114,6 +114,21 @@ await eachBackend(t, async (t, backend) => {
     isRefusal(t, res, 400, 'body', '/assig\ufffdnee')
   })
 
+  await t.test('a JSON text without escapes cannot carry NUL or a lone surrogate: raw, the one is not JSON and the other arrives as U+FFFD', async t => {
+    // The input guard skips the string checks of such a text (`escapeFreeJson`): these are the two ways around that it must not miss.
+    const headers = { authorization: `Bearer ${setup.adminKey}`, 'content-type': 'application/json' }
+    const url = `/v1/tenants/${setup.tenant}/resources/jobs/job-raw`
+    const nul = await app.inject({ method: 'PUT', url, headers, payload: Buffer.from('{"assignee":"mar\u0000ie"}') })
+    t.equal(nul.statusCode, 400, 'a raw NUL in a string', { body: nul.body })
+    t.match(nul.json(), { code: 'invalid_json' })
+    // ED A0 80: U+D800 encoded as if it were a character (CESU-8), which UTF-8 forbids.
+    const surrogate = await app.inject({ method: 'PUT', url, headers, payload: Buffer.concat([Buffer.from('{"assignee":"mar'), Buffer.from([0xed, 0xa0, 0x80]), Buffer.from('ie"}')]) })
+    t.ok(surrogate.statusCode < 300, 'stored', { body: surrogate.body })
+    const stored = await app.inject({ method: 'GET', url, headers })
+    t.same(stored.json().properties.assignee, ['mar\ufffd\ufffd\ufffdie'], 'each byte of the encoded surrogate decoded as U+FFFD')
+    t.same(errorLines(), [], 'nothing in the error log')
+  })
+
   await t.test('a YAML body is checked like a JSON one: an escaped NUL or surrogate is a 400 naming the field', async t => {
     const before = await revisionOf(app, rootKey, setup.tenant)
     for (const escape of ['\\0', '\\x00', '\\ud800']) {

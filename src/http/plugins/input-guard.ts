@@ -95,13 +95,51 @@ function describe (detail: ErrorDetail): string {
   return detail.path === '' ? `${detail.in ?? 'body'} ${detail.message}` : `${detail.in ?? 'body'} \`${detail.path}\` ${detail.message}`
 }
 
+declare module 'fastify' {
+  interface FastifyRequest {
+    /**
+     * Set by the JSON body parser: the body's text has no `\u` escape, so none of its
+     * strings can hold a NUL or a lone surrogate (`escapeFreeJson`), and only its depth is
+     * left to check.
+     */
+    bodyEscapeFree: boolean
+  }
+}
+
+/**
+ * Whether JSON text `text` has no `\u` escape. Then none of the strings it parses to
+ * can fail `stringProblem`: a raw U+0000 is not valid JSON, and the text is decoded from
+ * UTF-8, where a lone surrogate cannot be encoded (the decoder gives U+FFFD for one), so
+ * either can only come from an escape. A `\\u` (an escaped backslash) answers false, and
+ * the body is walked as any other.
+ */
+export function escapeFreeJson (text: string): boolean {
+  return !text.includes('\\u')
+}
+
+/** Whether `value` nests deeper than `limit` levels below it (what `find` checks besides strings). */
+function tooDeep (value: unknown, limit: number): boolean {
+  if (typeof value !== 'object' || value === null) return false
+  if (limit <= 0) return true
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) if (tooDeep(value[i], limit - 1)) return true
+    return false
+  }
+  for (const key in value) {
+    if (Object.hasOwn(value, key) && tooDeep((value as Record<string, unknown>)[key], limit - 1)) return true
+  }
+  return false
+}
+
 /** Throws a `validation_failed` naming the first unstorable string or over-deep body of the request. */
 export function checkRequestInput (request: FastifyRequest): void {
+  const body = request.body
   const detail =
     inputProblem(request.params, 'params', Infinity) ??
     inputProblem(request.query, 'querystring', Infinity) ??
     inputProblem(request.headers, 'headers', Infinity) ??
-    inputProblem(request.body, 'body', MAX_BODY_DEPTH)
+    // An escape-free body's only possible problem is its depth: walked for strings only then, the same first problem is named.
+    (request.bodyEscapeFree && !tooDeep(body, MAX_BODY_DEPTH) ? undefined : inputProblem(body, 'body', MAX_BODY_DEPTH))
   if (detail !== undefined) throw new HttpError('validation_failed', describe(detail), [detail])
 }
 
@@ -109,6 +147,7 @@ export function checkRequestInput (request: FastifyRequest): void {
 const NO_QUERY = { type: 'object', additionalProperties: false, properties: {} } as const
 
 export const inputGuardPlugin = fp(async function inputGuard (app: FastifyInstance) {
+  app.decorateRequest('bodyEscapeFree', false)
   app.addHook('onRoute', route => {
     const schema = route.schema as ({ hide?: boolean, querystring?: unknown } & Record<string, unknown>) | undefined
     // Hidden routes are the documentation UI's static files, not the API.
