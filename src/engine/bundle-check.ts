@@ -14,7 +14,7 @@ import { checkAttributeClash, compileAttributes, RESOURCE_RESERVED, SUBJECT_RESE
 import { attributeDefFormat, bundleFormat } from './bundle-format.js'
 import type { ConditionScope } from './condition.js'
 import { celEnvironment, compileCondition } from './condition.js'
-import { inDocumentOrder, normalizeFormat } from './format-check.js'
+import { inDocumentOrder } from './format-check.js'
 import type { AttributeDef, Bundle } from './model.js'
 import type { Checked } from './issues.js'
 import { child, IssueSink } from './issues.js'
@@ -71,7 +71,8 @@ function collectDeclarations (root: Record<string, unknown>): Declarations {
 function wellFormedAttributes (value: unknown): ReadonlyMap<string, CompiledAttribute> {
   const defs: Record<string, AttributeDef> = {}
   for (const [name, def] of entries(value)) {
-    if (attributeDefFormat.check(def) && name !== '__proto__') defs[name] = def
+    const checked = attributeDefFormat.check(def)
+    if (checked.ok && name !== '__proto__') defs[name] = checked.value
   }
   return compileAttributes(defs)
 }
@@ -104,13 +105,13 @@ export class ConditionChecker {
  * JSON pointers into `input`), in the order of the document.
  */
 export function checkBundle (input: unknown): Checked<Bundle> {
-  const wellFormed = bundleFormat.check(input)
-  const structure = wellFormed ? [] : bundleFormat.issues(input)
-  if (!isRecord(input)) return { ok: false, issues: structure }
+  const structure = bundleFormat.check(input)
+  // The format's root is an object: anything else is refused there, and names nothing.
+  if (!isRecord(input)) return structure
   const sink = new IssueSink()
   checkReferences(sink, input)
-  if (wellFormed && sink.issues.length === 0) return { ok: true, value: normalizeFormat(bundleFormat.schema, input) }
-  return { ok: false, issues: inDocumentOrder(input, [...structure, ...sink.issues]) }
+  if (sink.issues.length === 0) return structure
+  return { ok: false, issues: inDocumentOrder(input, [...(structure.ok ? [] : structure.issues), ...sink.issues]) }
 }
 
 /** The cross-references of the whole bundle, read leniently: what is malformed is the structure's issue. */

@@ -1,22 +1,22 @@
 /**
  * The one shape toolkit of gatehouse's input formats (the bundle, the policy-test suite):
- * a format is one TypeBox definition, and this module turns it into a validator whose
- * problems are `Issue`s (JSON pointer, stable code, a message saying what and where), and
- * into the documented JSON Schema.
+ * a format is one TypeBox definition (plain JSON Schema underneath), and `defineFormat`
+ * compiles it, once, into a validator whose problems are `Issue`s (JSON pointer, stable
+ * code, a message saying what and where) and whose result is the value normalized; and
+ * `documentedSchema` gives the JSON Schema to publish.
  *
- * TypeBox's compiled checker answers "is this value well formed" (the common case, fast);
- * only a value it refuses is walked to say why. TypeBox's own error list cannot say it the
- * way gatehouse does: it stops at the first bad entry of a map, names unions by their
- * keyword rather than by the value's type, and has no idea of what a node is called. The
- * walk reads the same schema (the subset of JSON Schema the formats use), so a keyword it
- * does not know still refuses the value through the compiled checker (`fallbackIssue`).
+ * Why not TypeBox's own checker: its error list stops at the first bad entry of a map,
+ * names unions by their keyword rather than by the value's type, and knows no names for
+ * what it checks; and checking, then walking again to normalize, cost twice the hand-written
+ * validator this replaced. The compiled closures here check, explain and normalize in one
+ * pass; a keyword they do not implement is refused when the format is defined, never
+ * ignored. Test code checks with TypeBox's compiler and Ajv that the three agree.
  *
  * Schema nodes carry their issue wording in an `issue` annotation (`IssueNote`), which
  * `documentedSchema` strips.
  */
 import type { Static, TSchema } from 'typebox'
-import { Compile } from 'typebox/compile'
-import type { Issue, IssueCode } from './issues.js'
+import type { Checked, Issue, IssueCode } from './issues.js'
 import { child, jsonType, show } from './issues.js'
 import { isRecord } from './own.js'
 
@@ -41,7 +41,7 @@ export interface IssueNote {
   descend?: 'object' | 'array'
 }
 
-/** A schema node as the walk reads it: JSON Schema keywords plus the `issue` annotation. */
+/** A schema node as the compiler reads it: JSON Schema keywords plus the `issue` annotation. */
 interface Node {
   type?: string
   enum?: readonly unknown[]
@@ -58,20 +58,30 @@ interface Node {
   minLength?: number
   pattern?: string
   anyOf?: readonly Node[]
-  oneOf?: readonly Node[]
   default?: unknown
   issue?: IssueNote
 }
 
-/** Where the walk stands: the value's path, its name in messages and its owner's. */
+/** Keywords that only document (or annotate) a node. */
+const ANNOTATIONS = new Set(['description', 'title', 'default', 'issue', '$schema', '$id'])
+const KEYWORDS = new Set(['type', 'enum', 'const', 'properties', 'required', 'additionalProperties', 'propertyNames', 'minProperties',
+  'items', 'minItems', 'maxItems', 'uniqueItems', 'minLength', 'pattern', 'anyOf'])
+
+/**
+ * Where a value stands, for messages: built as the walk goes down (one small object per
+ * value), read only when an issue is reported.
+ */
 interface Place {
-  path: string
-  tokens: ReadonlyArray<string | number>
-  label: string
-  owner: string
-  /** The value is an entry of a list: a wrong type reads "entries of ... must be strings". */
-  entry: boolean
+  readonly parent: Place | undefined
+  readonly key: string | number
+  /** The node that names the value (for a union, the union, not the variant). */
+  readonly node: Node
+  /** Whether `key` is a declared property of the parent (else a map or list entry). */
+  readonly declared: boolean
 }
+
+/** Checks `value` at `at`; returns it normalized, or `undefined` after reporting why it is not well formed. */
+type Check = (value: unknown, at: Place, issues: Issue[]) => unknown
 
 const TYPE_NAMES: Record<string, [one: string, many: string]> = {
   object: ['an object', 'objects'],
@@ -81,51 +91,68 @@ const TYPE_NAMES: Record<string, [one: string, many: string]> = {
   number: ['a number', 'numbers']
 }
 
-/** A format: its validator, compiled once, and its documented schema. */
+/** A format: its definition, and its validator compiled once. */
 export interface Format<T extends TSchema> {
   readonly schema: T
   /**
-   * Every structural problem of `value`, in document order; empty when it is well formed
-   * (`check` is the word on that: a value it refuses is never accepted).
+   * `value` normalized (properties in the order the schema declares them, optional ones
+   * equal to their documented `default` dropped, a fresh copy), or every structural issue
+   * in document order.
    */
-  issues: (value: unknown) => Issue[]
-  /** Whether `value` is well formed (no issue). */
-  check: (value: unknown) => value is Static<T>
+  check: (value: unknown) => Checked<Static<T>>
 }
 
-/** Compiles `schema` (a TypeBox definition annotated with `issue` notes) into a format. */
+/** Compiles `schema` (a TypeBox definition annotated with `issue` notes) into a format. Throws on a keyword it does not implement. */
 export function defineFormat<T extends TSchema> (schema: T): Format<T> {
-  const compiled = Compile(schema)
-  const check = (value: unknown): value is Static<T> => compiled.Check(value)
+  const root = schema as Node
+  const check = compile(root)
   return {
     schema,
-    check,
-    issues (value) {
-      if (check(value)) return []
+    check (value) {
       const issues: Issue[] = []
-      const root = schema as Node
-      walk(root, value, { path: '', tokens: [], label: root.issue?.what ?? 'the document', owner: root.issue?.what ?? 'the document', entry: false }, issues)
-      if (issues.length === 0) issues.push(...compiled.Errors(value).map(fallbackIssue))
-      return inDocumentOrder(value, issues)
+      const out = check(value, { parent: undefined, key: '', node: root, declared: false }, issues)
+      return issues.length === 0 ? { ok: true, value: out as Static<T> } : { ok: false, issues: inDocumentOrder(value, issues) }
     }
   }
 }
 
-/**
- * The issue of a value the compiled checker refuses and the walk found nothing in: a
- * keyword the walk does not read. Fails closed, with TypeBox's words.
- */
-function fallbackIssue (error: { instancePath: string, message: string }): Issue {
-  return { path: error.instancePath, code: 'invalid_value', message: `the value does not have the documented shape: ${error.message}` }
+/** The JSON pointer of `at` (built only for an issue: most values have none). */
+function pathOf (at: Place): string {
+  return at.parent === undefined ? '' : child(pathOf(at.parent), at.key)
+}
+
+/** The path tokens of `at`, root first. */
+function tokensOf (at: Place): Array<string | number> {
+  const tokens: Array<string | number> = []
+  for (let p: Place | undefined = at; p?.parent !== undefined; p = p.parent) tokens.unshift(p.key)
+  return tokens
 }
 
 function resolve (template: string, at: Place, value: unknown): string {
+  const tokens = tokensOf(at)
   return template.replace(/\{(-\d+|owner|label|value)\}/g, (_, key: string) => {
-    if (key === 'owner') return at.owner
-    if (key === 'label') return at.label
+    if (key === 'owner') return ownerOf(at)
+    if (key === 'label') return labelOf(at)
     if (key === 'value') return show(value)
-    return String(at.tokens.at(Number(key)))
+    return String(tokens.at(Number(key)))
   })
+}
+
+/** How messages name the value at `at`. */
+function labelOf (at: Place): string {
+  const what = at.node.issue?.what
+  if (what !== undefined) return resolve(what, at, undefined)
+  const parent = at.parent
+  if (parent === undefined) return 'the document'
+  if (typeof at.key === 'number') return `entries of ${labelOf(parent)}`
+  if (!at.declared) return `\`${at.key}\` in ${labelOf(parent)}`
+  if (parent.parent === undefined) return `\`${at.key}\``
+  return at.key === 'description' ? `the description of ${ownerOf(parent)}` : `\`${at.key}\` of ${ownerOf(parent)}`
+}
+
+/** The name of the nearest value at or above `at` whose node has `what` (the root else). */
+function ownerOf (at: Place): string {
+  return at.node.issue?.what !== undefined || at.parent === undefined ? labelOf(at) : ownerOf(at.parent)
 }
 
 /** The JSON Schema type of `value` as the checks compare it. */
@@ -135,16 +162,18 @@ function typeOf (value: unknown): string {
   return typeof value
 }
 
-/** The JSON type a node accepts, also for an `enum` or `const` node without `type`. */
+/** The JSON type a node accepts, also for an `enum` node without `type`. */
 function acceptedType (node: Node): string | undefined {
   if (node.type !== undefined) return node.type
   const types = new Set(node.enum?.map(typeOf))
   return types.size === 1 ? [...types][0] : undefined
 }
 
-function content (node: Node, at: Place, value: unknown, fallback: string, issues: Issue[]): void {
+/** Reports a failure of the value's content: the node's code and message, else `fallback`. */
+function content (node: Node, at: Place, value: unknown, fallback: () => string, issues: Issue[]): undefined {
   const note = node.issue
-  issues.push({ path: at.path, code: note?.code ?? 'invalid_value', message: note?.message === undefined ? fallback : resolve(note.message, at, value) })
+  issues.push({ path: pathOf(at), code: note?.code ?? 'invalid_value', message: note?.message === undefined ? fallback() : resolve(note.message, at, value) })
+  return undefined
 }
 
 const listed = (values: readonly unknown[]): string => {
@@ -152,120 +181,150 @@ const listed = (values: readonly unknown[]): string => {
   return shown.length < 2 ? shown.join('') : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1) as string}`
 }
 
-function walk (node: Node, value: unknown, at: Place, issues: Issue[]): void {
-  const variants = node.anyOf ?? node.oneOf
-  if (variants !== undefined) {
-    walkUnion(node, variants, value, at, issues)
-    return
+function compile (node: Node): Check {
+  for (const key of Object.keys(node)) {
+    if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`format-check: the keyword \`${key}\` is not implemented`)
   }
-  if (node.type !== undefined && node.type !== typeOf(value)) {
-    const [one, many] = TYPE_NAMES[node.type as string] as [string, string]
-    const message = at.entry ? `${at.label} must be ${many}, not ${jsonType(value)}` : `${at.label} must be ${one}, not ${jsonType(value)}`
-    issues.push({ path: at.path, code: 'invalid_type', message })
-    return
-  }
-  if (node.enum !== undefined && !node.enum.includes(value)) {
-    content(node, at, value, `invalid value ${show(value)} of ${at.label}: expected ${listed(node.enum)}`, issues)
-    return
-  }
-  if (node.const !== undefined && node.const !== value) {
-    content(node, at, value, `invalid value ${show(value)} of ${at.label}: expected ${listed([node.const])}`, issues)
-    return
-  }
-  if (typeof value === 'string') walkString(node, value, at, issues)
-  else if (Array.isArray(value)) walkList(node, value, at, issues)
-  else if (isRecord(value)) walkObject(node, value, at, issues)
-}
-
-function walkString (node: Node, value: string, at: Place, issues: Issue[]): void {
-  if (node.minLength !== undefined && value.length < node.minLength) {
-    content(node, at, value, `${at.label} must not be empty`, issues)
-  } else if (node.pattern !== undefined && !new RegExp(node.pattern, 'u').test(value)) {
-    content(node, at, value, `${at.label} ${show(value)} does not have the expected form`, issues)
+  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf)
+  const inner = node.type === 'object' ? compileObject(node) : node.type === 'array' ? compileList(node) : node.type === 'string' ? compileString(node) : (value: unknown) => value
+  const type = node.type
+  const values = node.enum ?? (node.const === undefined ? undefined : [node.const])
+  if (type === undefined && values === undefined) return inner
+  return (value, at, issues) => {
+    if (type !== undefined && typeOf(value) !== type) {
+      const [one, many] = TYPE_NAMES[type] as [string, string]
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${typeof at.key === 'number' ? many : one}, not ${jsonType(value)}` })
+      return undefined
+    }
+    if (values !== undefined && !values.includes(value)) return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}: expected ${listed(values)}`, issues)
+    return inner(value, at, issues)
   }
 }
 
-function walkList (node: Node, list: readonly unknown[], at: Place, issues: Issue[]): void {
-  if (node.minItems !== undefined && list.length < node.minItems) {
-    content(node, at, list, node.minItems === 1 ? `${at.label} must not be an empty list` : `${at.label} must hold at least ${node.minItems} entries`, issues)
-  } else if (node.maxItems !== undefined && list.length > node.maxItems) {
-    content(node, at, list, `${at.label} must hold at most ${node.maxItems} entries`, issues)
+function compileString (node: Node): Check {
+  const { minLength, pattern } = node
+  const regexp = pattern === undefined ? undefined : new RegExp(pattern, 'u')
+  if (minLength === undefined && regexp === undefined) return value => value
+  return (value, at, issues) => {
+    const text = value as string
+    if (minLength !== undefined && text.length < minLength) return content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
+    if (regexp !== undefined && !regexp.test(text)) return content(node, at, value, () => `${labelOf(at)} ${show(value)} does not have the expected form`, issues)
+    return value
   }
-  const items = node.items
-  if (items === undefined) return
-  const seen = new Set<string>()
-  list.forEach((entry, i) => {
-    const entryAt: Place = { path: child(at.path, i), tokens: [...at.tokens, i], label: `entries of ${at.label}`, owner: at.owner, entry: true }
+}
+
+function compileList (node: Node): Check {
+  const { minItems, maxItems, uniqueItems } = node
+  const items = node.items === undefined ? undefined : compile(node.items)
+  const itemNode = node.items ?? {}
+  return (value, at, issues) => {
+    const list = value as unknown[]
+    let ok = true
+    if (minItems !== undefined && list.length < minItems) {
+      content(node, at, value, () => minItems === 1 ? `${labelOf(at)} must not be an empty list` : `${labelOf(at)} must hold at least ${minItems} entries`, issues)
+      ok = false
+    } else if (maxItems !== undefined && list.length > maxItems) {
+      content(node, at, value, () => `${labelOf(at)} must hold at most ${maxItems} entries`, issues)
+      ok = false
+    }
+    const out: unknown[] = []
+    const seen = uniqueItems === true ? new Set<unknown>() : undefined
+    for (let i = 0; i < list.length; i++) {
+      const entry = list[i]
+      if (items !== undefined) {
+        const entryAt: Place = { parent: at, key: i, node: itemNode, declared: false }
+        const before = issues.length
+        items(entry, entryAt, issues)
+        if (issues.length > before) {
+          ok = false
+          continue
+        }
+        if (seen !== undefined) {
+          const key = typeof entry === 'string' ? entry : JSON.stringify(entry)
+          if (seen.has(key)) {
+            issues.push({ path: pathOf(entryAt), code: 'duplicate_entry', message: `duplicate entry ${show(entry)} in ${labelOf(at)}` })
+            ok = false
+            continue
+          }
+          seen.add(key)
+        }
+      }
+      out.push(entry)
+    }
+    return ok ? out : undefined
+  }
+}
+
+function compileObject (node: Node): Check {
+  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property), fallback: property.default }))
+  const byKey = new Map(properties.map(p => [p.key, p]))
+  const required = node.required ?? []
+  const extraNode = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined
+  const extra = extraNode === undefined ? undefined : compile(extraNode)
+  const closed = node.additionalProperties === false
+  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames)
+  const namesNode = node.propertyNames ?? {}
+  const { minProperties } = node
+  return (value, at, issues) => {
+    const object = value as Record<string, unknown>
     const before = issues.length
-    walk(items, entry, entryAt, issues)
-    if (node.uniqueItems !== true || issues.length > before) return
-    const key = JSON.stringify(entry)
-    if (seen.has(key)) issues.push({ path: entryAt.path, code: 'duplicate_entry', message: `duplicate entry ${show(entry)} in ${at.label}` })
-    seen.add(key)
-  })
-}
-
-function walkObject (node: Node, object: Record<string, unknown>, at: Place, issues: Issue[]): void {
-  const properties = node.properties ?? {}
-  for (const [key, value] of Object.entries(object)) {
-    const path = child(at.path, key)
-    const tokens = [...at.tokens, key]
-    const property = Object.hasOwn(properties, key) ? properties[key] : undefined
-    if (property !== undefined) {
-      if (value === undefined) continue
-      const label = property.issue?.what === undefined
-        ? at.tokens.length === 0 ? `\`${key}\`` : key === 'description' ? `the description of ${at.owner}` : `\`${key}\` of ${at.owner}`
-        : resolve(property.issue.what, { path, tokens, label: '', owner: at.owner, entry: false }, value)
-      walk(property, value, { path, tokens, label, owner: property.issue?.what === undefined ? at.owner : label, entry: false }, issues)
-      continue
+    // Declared properties by their index in the schema; other keys go to `out` in written order.
+    const values: unknown[] = []
+    const out: Record<string, unknown> = {}
+    for (const key in object) {
+      const v = object[key]
+      const property = byKey.get(key)
+      if (property !== undefined) {
+        if (v !== undefined) values[property.index] = property.check(v, { parent: at, key, node: property.property, declared: true }, issues)
+      } else if (closed) {
+        issues.push({ path: child(pathOf(at), key), code: 'unknown_property', message: `unknown property \`${key}\` in ${labelOf(at)}` })
+      } else {
+        if (names !== undefined) names(key, { parent: at, key, node: namesNode, declared: false }, issues)
+        define(out, key, extra === undefined ? v : extra(v, { parent: at, key, node: extraNode as Node, declared: false }, issues))
+      }
     }
-    const extra = node.additionalProperties
-    if (extra === false) {
-      issues.push({ path, code: 'unknown_property', message: `unknown property \`${key}\` in ${at.label}` })
-      continue
+    for (const key of required) {
+      if (object[key] === undefined) issues.push({ path: child(pathOf(at), key), code: 'missing_property', message: `${labelOf(at)} lacks required property \`${key}\`` })
     }
-    if (node.propertyNames !== undefined) walk(node.propertyNames, key, { path, tokens, label: `the key \`${key}\` of ${at.label}`, owner: at.owner, entry: false }, issues)
-    if (typeof extra !== 'object') continue
-    const label = extra.issue?.what === undefined
-      ? `\`${key}\` in ${at.label}`
-      : resolve(extra.issue.what, { path, tokens, label: '', owner: at.owner, entry: false }, value)
-    walk(extra, value, { path, tokens, label, owner: extra.issue?.what === undefined ? at.owner : label, entry: false }, issues)
-  }
-  for (const key of node.required ?? []) {
-    if (object[key] === undefined) issues.push({ path: child(at.path, key), code: 'missing_property', message: `${at.label} lacks required property \`${key}\`` })
-  }
-  if (node.minProperties !== undefined && Object.keys(object).length < node.minProperties) {
-    content(node, at, object, `${at.label} must not be empty`, issues)
+    if (minProperties !== undefined && Object.keys(object).length < minProperties) content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
+    if (issues.length > before) return undefined
+    if (properties.length === 0) return out
+    const declared: Record<string, unknown> = {}
+    for (const { key, index, fallback } of properties) {
+      const v = values[index]
+      if (v !== undefined && (fallback === undefined || !isDefault(v, fallback))) declared[key] = v
+    }
+    for (const key in out) define(declared, key, out[key])
+    return declared
   }
 }
 
 /**
- * A union: fine when one variant takes the value; else the problems inside the one
- * variant of the value's JSON type (a list of relations for a list; see `descend`), or
- * one issue at the union.
+ * A union: the value of the first variant that takes it; else the problems inside the
+ * one variant of the value's JSON type (a list of relations for a list; see `descend`),
+ * or one issue at the union.
  */
-function walkUnion (node: Node, variants: readonly Node[], value: unknown, at: Place, issues: Issue[]): void {
-  if (variants.some(v => isValid(v, value, at))) return
-  const type = typeOf(value)
-  const ofType = variants.filter(v => acceptedType(v) === type)
-  const [only] = ofType
-  const inside = node.issue?.code === undefined || ((type === 'object' || type === 'array') && (node.issue.descend ?? type) === type)
-  if (ofType.length === 1 && only !== undefined && inside) {
-    walk(only, value, at, issues)
-    return
+function compileUnion (node: Node, variants: readonly Node[]): Check {
+  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v) }))
+  return (value, at, issues) => {
+    const type = typeOf(value)
+    for (const variant of checks) {
+      if (variant.type !== undefined && variant.type !== type) continue
+      const probe: Issue[] = []
+      const out = variant.check(value, at, probe)
+      if (probe.length === 0) return out
+    }
+    const ofType = checks.filter(v => v.type === type)
+    const [only] = ofType
+    const inside = node.issue?.code === undefined || ((type === 'object' || type === 'array') && (node.issue.descend ?? type) === type)
+    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, at, issues)
+    if (ofType.length === 0 && node.issue?.code === undefined) {
+      const names = [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))]
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names.join(' or ')}, not ${jsonType(value)}` })
+      return undefined
+    }
+    return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}`, issues)
   }
-  if (ofType.length === 0 && node.issue?.code === undefined) {
-    const names = [...new Set(variants.map(v => TYPE_NAMES[acceptedType(v) ?? '']?.[0]).filter(n => n !== undefined))]
-    issues.push({ path: at.path, code: 'invalid_type', message: `${at.label} must be ${names.join(' or ')}, not ${jsonType(value)}` })
-    return
-  }
-  content(node, at, value, `invalid value ${show(value)} of ${at.label}`, issues)
-}
-
-function isValid (node: Node, value: unknown, at: Place): boolean {
-  const probe: Issue[] = []
-  walk(node, value, at, probe)
-  return probe.length === 0
 }
 
 /**
@@ -318,34 +377,15 @@ export function documentedSchema (schema: TSchema): Record<string, unknown> {
   return JSON.parse(JSON.stringify(schema, (key, value: unknown) => key === 'issue' ? undefined : value)) as Record<string, unknown>
 }
 
-/**
- * `value` (well formed for `schema`) normalized: properties in the order the schema
- * declares them, optional properties equal to their documented `default` dropped, maps and
- * lists copied. A fresh value, whatever the caller does with the input afterwards.
- */
-export function normalizeFormat<T extends TSchema> (schema: T, value: Static<T>): Static<T> {
-  return normalize(schema as Node, value) as Static<T>
+/** Whether `value` is what `fallback`, an optional property's documented default, says absence means (an empty list or map included). */
+function isDefault (value: unknown, fallback: unknown): boolean {
+  if (Array.isArray(fallback)) return Array.isArray(value) && value.length === 0
+  if (isRecord(fallback)) return isRecord(value) && Object.keys(value).length === 0
+  return value === fallback
 }
 
-function normalize (node: Node, value: unknown): unknown {
-  const variants = node.anyOf ?? node.oneOf
-  if (variants !== undefined) {
-    const variant = variants.find(v => acceptedType(v) === typeOf(value))
-    return variant === undefined ? value : normalize(variant, value)
-  }
-  if (Array.isArray(value)) return node.items === undefined ? [...value] : value.map(v => normalize(node.items as Node, v))
-  if (!isRecord(value)) return value
-  const properties = node.properties
-  if (properties === undefined) {
-    const extra = typeof node.additionalProperties === 'object' ? node.additionalProperties : {}
-    // `fromEntries` defines properties: a key `__proto__` stays a key.
-    return Object.fromEntries(Object.entries(value).map(([key, v]) => [key, normalize(extra, v)]))
-  }
-  const entries: Array<[string, unknown]> = []
-  for (const [key, property] of Object.entries(properties)) {
-    const v = value[key]
-    if (v === undefined || (property.default !== undefined && JSON.stringify(v) === JSON.stringify(property.default))) continue
-    entries.push([key, normalize(property, v)])
-  }
-  return Object.fromEntries(entries)
+/** Sets `out[key]`; a key `__proto__` becomes a property, never the prototype. */
+function define (out: Record<string, unknown>, key: string, value: unknown): void {
+  if (key === '__proto__') Object.defineProperty(out, key, { value, enumerable: true, writable: true, configurable: true })
+  else out[key] = value
 }
