@@ -181,7 +181,7 @@ async function bareImports (folder: string): Promise<Set<string>> {
 t.test('the client imports nothing but Node, and the CLI nothing but yaml, cel-js and typebox: no Fastify, no PGlite, no driver', async t => {
   const modules = join(project, 'node_modules', '@gatehouse-pdp')
   t.same([...await bareImports(join(modules, 'client'))], [], 'the client')
-  t.same([...await bareImports(join(modules, 'cli'))].sort(), ['@marcbachmann/cel-js', 'typebox', 'typebox/compile', 'yaml'], 'the CLI')
+  t.same([...await bareImports(join(modules, 'cli'))].sort(), ['@marcbachmann/cel-js', 'typebox', 'yaml'], 'the CLI')
   t.same([...await bareImports(join(modules, 'fastify'))].sort(), ['@gatehouse-pdp/client', 'fastify-plugin'], 'the Fastify plugin')
   t.same([...await bareImports(join(modules, 'express'))], ['@gatehouse-pdp/client'], 'the Express middleware')
   const cli = manifests.find(m => m.name === '@gatehouse-pdp/cli')
