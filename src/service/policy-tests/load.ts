@@ -9,14 +9,10 @@
 import type { CompiledPolicy, ConditionInputs, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties, subjectAttributesFromProperties } from '../../engine/index.js'
 import type { ParsedSource, Position } from './source.js'
+import { CASE_KEYS, FIELDS_KEYS, RESOURCE_KEYS, SUITE_KEYS } from './schema.js'
 import { issuePosition, parseSource, sortIssues } from './source.js'
 import type { CaseResource, Expectation, LoadedSuite, LoadOptions, LoadResult, SuiteCase, SuiteIssue } from './types.js'
 import { child, isRecord, jsonType, show } from '../json-text.js'
-
-const SUITE_KEYS = ['$schema', 'name', 'description', 'bundle', 'subjects', 'resources', 'cases']
-const RESOURCE_KEYS = ['type', 'id', 'properties']
-const CASE_KEYS = ['name', 'says', 'subject', 'role', 'action', 'resource', 'expect', 'reason', 'fields', 'allow', 'deny', 'action_properties', 'context', 'subject_properties']
-const FIELDS_KEYS = ['visible', 'editable']
 
 /** The id given to a resource sent inline without one. */
 export const INLINE_RESOURCE_ID = '(inline)'
