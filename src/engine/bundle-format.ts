@@ -17,6 +17,7 @@ import { BUNDLE_NAME_PATTERN } from './names.js'
 
 /** Permission levels, weakest first: an action needing `management` is granted by `management` and `full`. */
 export const LEVELS = ['limited', 'management', 'full'] as const
+/** A field's modes, most restrictive first. */
 export const FIELD_MODES = ['hidden', 'read', 'edit'] as const
 
 const note = (issue: IssueNote): { issue: IssueNote } => ({ issue })
@@ -170,14 +171,21 @@ export const attributeDefFormat = defineFormat(AttributeSchema)
 /** JSON Schema of a gatehouse policy bundle (DESIGN.md §2), self-contained (no `$ref`) so that it can be embedded anywhere. */
 export const bundleJsonSchema: Readonly<Record<string, unknown>> = documentedSchema(BundleSchema)
 
+/** A policy bundle as written (DESIGN.md §2); `checkBundle` gives it normalized. */
 export type Bundle = Static<typeof BundleSchema>
+/** A module: its relations, attributes, actions and fields. */
 export type ModuleDef = Static<typeof ModuleSchema>
+/** An action: the level it needs, the flags it needs, its `when`. */
 export type ActionDef = Static<typeof ActionSchema>
+/** A field of a module's resources, and the flags needed to see it. */
 export type FieldDef = Static<typeof FieldSchema>
+/** A role: its flags and its grants per module. */
 export type RoleDef = Static<typeof RoleSchema>
 /** A role's permissions on one module. */
 export type Grant = Static<typeof GrantSchema>
+/** A permission level (`LEVELS`, weakest first). */
 export type Level = typeof LEVELS[number]
+/** What a grant lets a subject do with a field. */
 export type FieldMode = typeof FIELD_MODES[number]
 /** Which resources of a module a grant reaches: none, those assigned to the subject, all of them, or those where the subject is in one of the listed relations. */
 export type Access = Static<ReturnType<typeof AccessSchema>>
@@ -185,4 +193,5 @@ export type Access = Static<ReturnType<typeof AccessSchema>>
 export type AttributeDef = Static<typeof AttributeSchema>
 /** Which module, and which of its actions, an acting user needs to create, change or delete a subject (each list: any one of its actions). */
 export type UserAdminRule = Static<typeof UserAdminRuleSchema>
+/** The top-level `user_admin`: a rule, and per role (`by_role`) the rule of the subjects holding it. */
 export type UserAdmin = Static<typeof UserAdminSchema>
