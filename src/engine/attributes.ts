@@ -6,7 +6,6 @@
  */
 import type { IssueSink } from './issues.js'
 import { child, jsonType, show } from './issues.js'
-import { isRecord } from './own.js'
 import type { AttributeDef, AttributeType, AttributeValue } from './model.js'
 import type { AttributeComparison } from './plan-format.js'
 
@@ -18,7 +17,7 @@ export interface CompiledAttribute {
   values: readonly string[]
 }
 
-/** The kind of a declaration that `checkAttributeDef` accepted. */
+/** The kind of a well-formed declaration. */
 export function attributeType (def: AttributeDef): AttributeType {
   if (typeof def === 'string') return def
   return Array.isArray(def) ? 'list' : 'enum'
@@ -130,18 +129,12 @@ export function compares (cmp: Comparison, order: number): boolean {
   }
 }
 
-/** Attribute names are CEL identifiers (so that `resource.<name>` reads them), and not CEL's reserved words. */
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_]*$/
-const CEL_RESERVED = new Set(['true', 'false', 'null', 'in', 'as', 'break', 'const', 'continue', 'else', 'for', 'function', 'if', 'import', 'let', 'loop', 'package', 'namespace', 'return', 'var'])
-
 /**
- * Reports an attribute name that conditions could not read, or that clashes with a
- * relation of the module or a `reserved` property name.
+ * Reports an attribute named like a relation of the module or a `reserved` property
+ * (what makes a name readable by conditions is the bundle format's business).
  */
-export function checkAttributeName (sink: IssueSink, name: string, path: string, relations: readonly string[], reserved: readonly string[], what: string): void {
-  if (!IDENTIFIER.test(name) || CEL_RESERVED.has(name)) {
-    sink.add(path, 'invalid_name', `invalid attribute name \`${name}\` in ${what}: use letters, digits and \`_\`, not starting with a digit, and no CEL reserved word`)
-  } else if (relations.includes(name) || reserved.includes(name)) {
+export function checkAttributeClash (sink: IssueSink, name: string, path: string, relations: readonly unknown[], reserved: readonly string[], what: string): void {
+  if (relations.includes(name) || reserved.includes(name)) {
     sink.add(path, 'invalid_name', `attribute \`${name}\` in ${what} clashes with ${relations.includes(name) ? 'a relation' : 'a reserved property'} of the same name`)
   }
 }
@@ -150,21 +143,6 @@ export function checkAttributeName (sink: IssueSink, name: string, path: string,
 export const RESOURCE_RESERVED: readonly string[] = ['project', 'parent', 'acl', 'id']
 /** Names a subject attribute may not take. */
 export const SUBJECT_RESERVED: readonly string[] = ['id', 'roles']
-
-/** An attribute declaration: `string`, `number`, `boolean`, `timestamp`, `[string]` or `{ enum: [...] }`, else an issue. */
-export function checkAttributeDef (sink: IssueSink, value: unknown, path: string, what: string): AttributeDef | undefined {
-  if (value === 'string' || value === 'number' || value === 'boolean' || value === 'timestamp') return value
-  if (Array.isArray(value) && value.length === 1 && value[0] === 'string') return ['string']
-  if (isRecord(value) && Object.keys(value).length === 1 && Array.isArray(value.enum)) {
-    const values = value.enum
-    const ok = values.length > 0 && values.every(v => typeof v === 'string') && new Set(values).size === values.length
-    if (ok) return { enum: [...values] as string[] }
-    sink.add(child(path, 'enum'), 'invalid_attribute_type', `the values of the enum of ${what} must be a non-empty list of distinct strings`)
-    return undefined
-  }
-  sink.add(path, 'invalid_attribute_type', `invalid type ${show(value)} of ${what}: expected \`string\`, \`number\`, \`boolean\`, \`timestamp\`, \`[string]\` or \`{ enum: [...] }\``)
-  return undefined
-}
 
 /**
  * `value` as a value of `attribute`, else an issue at `path` (`invalid_type` for a wrong

@@ -18,7 +18,7 @@ export { NAME_PATTERN, NAME_REGEXP, isName } from './names.js'
 // it through the functions below (decisions, plans, the policy view), never its grants or bitsets.
 export type { CompiledModule, CompiledPolicy } from './policy.js'
 export { compileBundle, exportBundle } from './compile.js'
-export { bundleJsonSchema } from './bundle-schema.js'
+export { bundleJsonSchema } from './bundle-format.js'
 export { allowedActions, decide } from './decide.js'
 export type { CompiledSubject, SubjectRefusal } from './compiled-subject.js'
 export { compileSubject } from './compiled-subject.js'

@@ -16,6 +16,12 @@ export const NAME_REGEXP = new RegExp(NAME_PATTERN, 'u')
  */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set(['__proto__'])
 
+/**
+ * `NAME_PATTERN` without the reserved names: what a bundle's schema says a name is (JSON
+ * Schema has no "and not" for a pattern but the lookahead).
+ */
+export const BUNDLE_NAME_PATTERN = `^(?!(?:${[...RESERVED_NAMES].join('|')})$)${NAME_PATTERN.slice(1)}`
+
 /** Whether `value` is a usable name (a non-empty string matching the pattern, not reserved). */
 export function isName (value: unknown): value is string {
   return typeof value === 'string' && NAME_REGEXP.test(value) && !RESERVED_NAMES.has(value)

@@ -1,10 +1,11 @@
 /**
- * Small hand-written shape checks shared by the bundle, subject and resource validators.
+ * Small hand-written shape checks of the subject and resource documents (the bundle's
+ * structure is its format's: bundle-format.ts), and `eachName`, how the bundle's
+ * cross-reference checks read a list as written.
  * Each reports into an `IssueSink` and returns the value when it has the right shape,
  * else `undefined`; callers keep walking so that every issue is found.
  */
-import { child, IssueSink, jsonType, show } from './issues.js'
-import { isName } from './names.js'
+import { child, IssueSink, jsonType } from './issues.js'
 import { isRecord } from './own.js'
 
 /** `value` as an object, else an `invalid_type` issue. `what` names it: "module `jobs`". */
@@ -21,24 +22,11 @@ export function rejectUnknownKeys (sink: IssueSink, object: Record<string, unkno
   }
 }
 
-/** `value` as a string, else an `invalid_type` issue; `undefined` stays silent (optional property). */
-export function optionalString (sink: IssueSink, value: unknown, path: string, what: string): string | undefined {
-  if (value === undefined || typeof value === 'string') return value
-  sink.add(path, 'invalid_type', `${what} must be a string, not ${jsonType(value)}`)
-  return undefined
-}
-
 /** `value` as a boolean, else an `invalid_type` issue; `undefined` stays silent (optional property). */
 export function optionalBoolean (sink: IssueSink, value: unknown, path: string, what: string): boolean | undefined {
   if (value === undefined || typeof value === 'boolean') return value
   sink.add(path, 'invalid_type', `${what} must be a boolean, not ${jsonType(value)}`)
   return undefined
-}
-
-/** Reports an `invalid_name` issue unless `name` is a usable name; `kind` is "module", "action", ... */
-export function checkName (sink: IssueSink, name: string, path: string, kind: string): void {
-  if (isName(name)) return
-  sink.add(path, 'invalid_name', `invalid ${kind} name ${show(name)}: use letters, digits and \`_ . : - / { }\`, and not \`__proto__\``)
 }
 
 /**
@@ -66,4 +54,18 @@ export function stringList (
     }
   })
   return [...seen]
+}
+
+/**
+ * Calls `each` on the first occurrence of every string of `value` (a list as written):
+ * entries of another type and repeated ones are the structure's issues, reported there.
+ */
+export function eachName (value: unknown, path: string, each: (name: string, path: string) => void): void {
+  const seen = new Set<string>()
+  if (!Array.isArray(value)) return
+  value.forEach((entry: unknown, i) => {
+    if (typeof entry !== 'string' || seen.has(entry)) return
+    seen.add(entry)
+    each(entry, child(path, i))
+  })
 }

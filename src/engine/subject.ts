@@ -4,11 +4,12 @@
  * names (they grant nothing); writes use these issues to refuse them.
  */
 import type { ModuleDeclaration } from './bundle-check.js'
-import { checkAccess, checkLevel, ModuleRefs } from './bundle-check.js'
+import { ModuleRefs } from './bundle-check.js'
 import type { Issue } from './issues.js'
 import { child, IssueSink, jsonType, show } from './issues.js'
 import { attributeValue } from './attributes.js'
-import type { AttributeValue, Subject } from './model.js'
+import type { Access, AttributeValue, Level, Subject } from './model.js'
+import { LEVELS } from './model.js'
 import type { CompiledModule, CompiledPolicy } from './policy.js'
 import { expectObject, optionalBoolean, rejectUnknownKeys, stringList } from './shape.js'
 
@@ -148,4 +149,26 @@ function declarationOf (module: CompiledModule): ModuleDeclaration {
     fields: new Set(module.fields.map(f => f.name)),
     attributes: module.attributes
   }
+}
+
+/** A level, else an `invalid_level` issue. */
+function checkLevel (sink: IssueSink, value: unknown, path: string, what: string): Level | undefined {
+  if (LEVELS.includes(value as Level)) return value as Level
+  sink.add(path, 'invalid_level', `invalid level ${show(value)} in ${what}: expected \`limited\`, \`management\` or \`full\``)
+  return undefined
+}
+
+/**
+ * An access value: `none`, `all`, `assigned` (only where the module's `assigned`
+ * relations are not empty) or a list of declared relations.
+ */
+function checkAccess (sink: IssueSink, value: unknown, path: string, what: string, ref: ModuleRefs): Access | undefined {
+  if (value === 'none' || value === 'all') return value
+  if (value === 'assigned') {
+    ref.assigned(path, what)
+    return value
+  }
+  if (Array.isArray(value)) return stringList(sink, value, path, `the access of ${what}`, ref.relation)
+  sink.add(path, 'invalid_access', `invalid access ${show(value)} in ${what}: expected \`none\`, \`assigned\`, \`all\` or a list of relations`)
+  return undefined
 }

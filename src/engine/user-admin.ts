@@ -1,19 +1,17 @@
 /**
  * The bundle's `user_admin` key: which module and actions govern user administration
- * (the acting-user rules of actor.ts). Validated here, with the bundle's paths; the
+ * (the acting-user rules of actor.ts). Its references are checked here; the
  * default, when the bundle says nothing, is today's rule: module `users`, actions
  * `create`, `edit`, `delete`.
  */
 import type { Declarations } from './bundle-check.js'
-import { child, IssueSink } from './issues.js'
+import type { IssueSink } from './issues.js'
+import { child } from './issues.js'
 import type { Bundle, UserAdmin, UserAdminRule } from './model.js'
-import { getOwn } from './own.js'
-import { checkName, expectObject, rejectUnknownKeys, stringList } from './shape.js'
+import { getOwn, isRecord } from './own.js'
+import { eachName } from './shape.js'
 
 export const DEFAULT_USER_ADMIN: UserAdmin = Object.freeze({ module: 'users', create: ['create'], edit: ['edit'], delete: ['delete'] })
-
-const RULE_KEYS = ['module', 'create', 'edit', 'delete', 'roles_attribute'] as const
-const USER_ADMIN_KEYS = [...RULE_KEYS, 'by_role']
 
 /** The three kinds of subject write, each named by the rule's key for it. */
 export type UserAdminWrite = 'create' | 'edit' | 'delete'
@@ -27,75 +25,37 @@ export function userAdminRules (bundle: Bundle, roles: readonly string[]): UserA
   return [...rules]
 }
 
-/** Checks `user_admin`; `roles` are the bundle's declared role names. */
-export function checkUserAdmin (sink: IssueSink, value: unknown, decl: Declarations, roles: ReadonlySet<string>): UserAdmin | undefined {
-  if (value === undefined) return undefined
+/**
+ * What `user_admin` names (its structure is the bundle format's): declared roles in
+ * `by_role`, and in each rule a declared module, its actions, and a `[string]` attribute
+ * of it as `roles_attribute`. `roles` are the bundle's declared role names.
+ */
+export function checkUserAdminReferences (sink: IssueSink, value: unknown, decl: Declarations, roles: ReadonlySet<string>): void {
+  if (!isRecord(value)) return
   const path = '/user_admin'
-  const object = expectObject(sink, value, path, '`user_admin`')
-  if (object === undefined) return undefined
-  rejectUnknownKeys(sink, object, USER_ADMIN_KEYS, path, '`user_admin`')
-  const rule = checkRule(sink, object, path, '`user_admin`', decl)
-  let byRole: Record<string, UserAdminRule> | undefined
-  if (object.by_role !== undefined) {
-    const at = child(path, 'by_role')
-    const entries = expectObject(sink, object.by_role, at, '`by_role` of `user_admin`')
-    if (entries !== undefined) {
-      byRole = {}
-      for (const [role, v] of Object.entries(entries)) {
-        const roleAt = child(at, role)
-        checkName(sink, role, roleAt, 'role')
-        if (!roles.has(role)) sink.add(roleAt, 'unknown_role', `unknown role \`${role}\` in \`user_admin\``)
-        const what = `the rule of role \`${role}\` in \`user_admin\``
-        const entry = expectObject(sink, v, roleAt, what)
-        if (entry === undefined) continue
-        rejectUnknownKeys(sink, entry, RULE_KEYS, roleAt, what)
-        const checked = checkRule(sink, entry, roleAt, what, decl)
-        // INVARIANT: a `__proto__` key is an invalid name, so an object it corrupts here never leaves the validator.
-        if (checked !== undefined) byRole[role] = checked
-      }
-    }
+  checkRuleReferences(sink, value, path, '`user_admin`', decl)
+  for (const [role, rule] of Object.entries(isRecord(value.by_role) ? value.by_role : {})) {
+    const at = child(child(path, 'by_role'), role)
+    if (!roles.has(role)) sink.add(at, 'unknown_role', `unknown role \`${role}\` in \`user_admin\``)
+    if (isRecord(rule)) checkRuleReferences(sink, rule, at, `the rule of role \`${role}\` in \`user_admin\``, decl)
   }
-  if (rule === undefined) return undefined
-  return byRole === undefined || Object.keys(byRole).length === 0 ? rule : { ...rule, by_role: byRole }
 }
 
-/** One rule: a declared module and, for each write, a non-empty list of its actions. */
-function checkRule (sink: IssueSink, rule: Record<string, unknown>, path: string, what: string, decl: Declarations): UserAdminRule | undefined {
+function checkRuleReferences (sink: IssueSink, rule: Record<string, unknown>, path: string, what: string, decl: Declarations): void {
   const moduleName = rule.module
-  let actions: ReadonlySet<string> | undefined
-  if (moduleName === undefined) {
-    sink.add(child(path, 'module'), 'missing_property', `${what} lacks required property \`module\``)
-  } else if (typeof moduleName !== 'string') {
-    sink.add(child(path, 'module'), 'invalid_type', `\`module\` of ${what} must be a string`)
-  } else {
-    actions = decl.modules.get(moduleName)?.actions
-    if (actions === undefined) sink.add(child(path, 'module'), 'unknown_module', `unknown module \`${moduleName}\` in ${what}`)
+  if (typeof moduleName !== 'string') return
+  const module = decl.modules.get(moduleName)
+  if (module === undefined) {
+    sink.add(child(path, 'module'), 'unknown_module', `unknown module \`${moduleName}\` in ${what}`)
+    return
   }
-  const lists: Partial<Record<UserAdminWrite, string[]>> = {}
   for (const write of ['create', 'edit', 'delete'] as const) {
-    const at = child(path, write)
-    if (rule[write] === undefined) {
-      sink.add(at, 'missing_property', `${what} lacks required property \`${write}\``)
-      continue
-    }
-    const list = stringList(sink, rule[write], at, `\`${write}\` of ${what}`, (action, actionAt) => {
-      if (actions !== undefined && !actions.has(action)) sink.add(actionAt, 'unknown_action', `unknown action \`${action}\` in module \`${String(moduleName)}\``)
+    eachName(rule[write], child(path, write), (action, at) => {
+      if (!module.actions.has(action)) sink.add(at, 'unknown_action', `unknown action \`${action}\` in module \`${moduleName}\``)
     })
-    if (list !== undefined && list.length === 0) sink.add(at, 'invalid_value', `\`${write}\` of ${what} must name at least one action`)
-    lists[write] = list
   }
   const rolesAttribute = rule.roles_attribute
-  if (rolesAttribute !== undefined) {
-    const at = child(path, 'roles_attribute')
-    const declared = typeof moduleName === 'string' ? decl.modules.get(moduleName)?.attributes.get(String(rolesAttribute)) : undefined
-    if (typeof rolesAttribute !== 'string') {
-      sink.add(at, 'invalid_type', `\`roles_attribute\` of ${what} must be a string`)
-    } else if (actions !== undefined && declared?.type !== 'list') {
-      sink.add(at, 'invalid_value', `\`roles_attribute\` of ${what} must name a \`[string]\` attribute of module \`${String(moduleName)}\``)
-    }
+  if (typeof rolesAttribute === 'string' && module.attributes.get(rolesAttribute)?.type !== 'list') {
+    sink.add(child(path, 'roles_attribute'), 'invalid_value', `\`roles_attribute\` of ${what} must name a \`[string]\` attribute of module \`${moduleName}\``)
   }
-  if (typeof moduleName !== 'string' || lists.create === undefined || lists.edit === undefined || lists.delete === undefined) return undefined
-  const checked: UserAdminRule = { module: moduleName, create: lists.create, edit: lists.edit, delete: lists.delete }
-  if (typeof rolesAttribute === 'string') checked.roles_attribute = rolesAttribute
-  return checked
 }

@@ -675,7 +675,10 @@ export interface components {
     schemas: {
         /** gatehouse policy bundle */
         Bundle: {
-            /** @description Flag name to its description. */
+            /**
+             * @description Flag name to its description.
+             * @default {}
+             */
             flags?: {
                 [key: string]: string;
             };
@@ -685,20 +688,26 @@ export interface components {
                         [key: string]: {
                             /** @description Free text for people reading the policy. */
                             description?: string;
-                            /** @description Flags the subject must hold for the action. */
+                            /**
+                             * @description Flags the subject must hold for the action.
+                             * @default []
+                             */
                             flags?: string[];
                             /**
-                             * @description Permission level, weakest first: `limited` < `management` < `full`.
-                             * @enum {string}
+                             * @description The level a grant needs to grant the action: `limited` < `management` < `full`.
+                             * @enum {unknown}
                              */
                             level: "limited" | "management" | "full";
-                            /** @description Must hold for anyone to do the action, the owner included. A CEL condition (DESIGN.md §2, "Attributes and conditions"): `resource.<attribute|relation|id>`, `subject.<attribute|id|roles>`, `action.<property>`, `context.<key>`; comparisons, `in`, `&&`, `||`, `!`, `has()`, `timestamp()`. Checked at import; a missing value makes it false. */
+                            /** @description Must hold for anyone to do the action, the owner included (a rule about the resource's state). A CEL condition (DESIGN.md §2, "Attributes and conditions"): `resource.<attribute|relation|id>`, `subject.<attribute|id|roles>`, `action.<property>`, `context.<key>`; comparisons, `in`, `&&`, `||`, `!`, `has()`, `timestamp()`. Checked at import; a missing value makes it false. */
                             when?: string;
                         };
                     };
                     /** @description The relations that access `assigned` means; default: every relation. */
                     assigned?: string[];
-                    /** @description Typed properties of the resources that conditions read; not named like a relation, `project`, `parent`, `acl` or `id`. */
+                    /**
+                     * @description Typed properties of the resources that conditions read; not named like a relation, `project`, `parent`, `acl` or `id`.
+                     * @default {}
+                     */
                     attributes?: {
                         [key: string]: ("string" | "number" | "boolean" | "timestamp") | "string"[] | {
                             enum: string[];
@@ -706,61 +715,106 @@ export interface components {
                     };
                     /** @description Free text for people reading the policy. */
                     description?: string;
+                    /** @default {} */
                     fields?: {
                         [key: string]: {
                             /** @description Free text for people reading the policy. */
                             description?: string;
-                            /** @description Flags the subject must hold to see the field. */
+                            /**
+                             * @description Flags the subject must hold to see the field.
+                             * @default []
+                             */
                             flags?: string[];
                         };
                     };
-                    /** @description Resource properties that name users or groups (`group:<id>`). */
+                    /**
+                     * @description Resource properties that name users or groups (`group:<id>`).
+                     * @default []
+                     */
                     relations?: string[];
                 };
             };
             roles: {
                 [key: string]: {
-                    /** @description Every action of every module. */
+                    /**
+                     * @description Every action of every module.
+                     * @default false
+                     */
                     all?: boolean;
                     /** @description Free text for people reading the policy. */
                     description?: string;
-                    /** @description Only a whole-bundle import may change the role: the role routes refuse to edit it, and module or flag edits that would change what it grants. */
+                    /**
+                     * @description Only a whole-bundle import may change the role: the role routes refuse to edit it, and module or flag edits that would change what it grants.
+                     * @default false
+                     */
                     fixed?: boolean;
+                    /**
+                     * @description Flags the role gives its holders.
+                     * @default []
+                     */
                     flags?: string[];
+                    /** @default {} */
                     modules?: {
                         [key: string]: {
-                            /** @description Default `none`. */
+                            /**
+                             * @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. Default `none`, except that an `admin` grant needs none.
+                             * @default none
+                             */
                             access?: ("none" | "assigned" | "all") | string[];
-                            /** @description Every action on every resource of the module, ignoring levels, flags and ACLs. */
+                            /**
+                             * @description Every action on every resource of the module, ignoring levels, flags and ACLs.
+                             * @default false
+                             */
                             admin?: boolean;
-                            /** @description Actions granted whatever their level. */
+                            /**
+                             * @description Actions granted whatever their level.
+                             * @default []
+                             */
                             allow?: string[];
-                            /** @description Actions never granted by this grant. */
+                            /**
+                             * @description Actions never granted by this grant.
+                             * @default []
+                             */
                             deny?: string[];
-                            /** @description Per-field mode; default `edit` at level `management` or `full`, else `read`. */
+                            /**
+                             * @description Per-field mode; default `edit` at level `management` or `full`, else `read`.
+                             * @default {}
+                             */
                             fields?: {
                                 [key: string]: "hidden" | "read" | "edit";
                             };
                             /**
                              * @description Actions whose level is within this one are granted; absent: only `allow` actions are.
-                             * @enum {string}
+                             * @enum {unknown}
                              */
                             level?: "limited" | "management" | "full";
-                            /** @description Per-action access that replaces `access` for that action. */
+                            /**
+                             * @description Per-action access that replaces `access` for that action.
+                             * @default {}
+                             */
                             scope?: {
                                 [key: string]: ("none" | "assigned" | "all") | string[];
                             };
-                            /** @description Per action, a condition: the action is granted only where it holds. */
+                            /**
+                             * @description Per action, a CEL condition: the grant grants that action only where it holds.
+                             * @default {}
+                             */
                             when?: {
                                 [key: string]: string;
                             };
                         };
                     };
-                    /** @description Only holders of a protected role may change holders of one. */
+                    /**
+                     * @description Only holders of a protected role may change holders of one.
+                     * @default false
+                     */
                     protected?: boolean;
                 };
             };
-            /** @description Typed subject attributes that conditions read (`subject.<name>`): stored under `attributes`, or given per request in `subject.properties`; not `id` or `roles`. */
+            /**
+             * @description Typed subject attributes that conditions read (`subject.<name>`): stored under `attributes`, or given per request in `subject.properties`; not `id` or `roles`.
+             * @default {}
+             */
             subject_attributes?: {
                 [key: string]: ("string" | "number" | "boolean" | "timestamp") | "string"[] | {
                     enum: string[];
@@ -768,7 +822,10 @@ export interface components {
             };
             /** @description Which module and actions an acting user (`Gatehouse-Actor`) needs to change subjects. Absent: module `users`, actions `create`, `edit`, `delete`. */
             user_admin?: {
-                /** @description Per role: the rule of the subjects holding it (tenant-wide or in a project); the subject's other roles, or none, fall under the top-level rule. */
+                /**
+                 * @description Per role: the rule of the subjects holding it (tenant-wide or in a project); the subject's other roles, or none, fall under the top-level rule.
+                 * @default {}
+                 */
                 by_role?: {
                     [key: string]: {
                         /** @description Creating a subject needs one of these actions. */
@@ -779,7 +836,7 @@ export interface components {
                         edit: string[];
                         /** @description The module whose actions govern user administration. */
                         module: string;
-                        /** @description A `[string]` attribute of the module that the check fills with the target's roles, for conditions to read. */
+                        /** @description A `[string]` attribute of the module that the check fills with the target's roles (tenant-wide and per project), for conditions to read. */
                         roles_attribute?: string;
                     };
                 };
@@ -791,10 +848,10 @@ export interface components {
                 edit: string[];
                 /** @description The module whose actions govern user administration. */
                 module: string;
-                /** @description A `[string]` attribute of the module that the check fills with the target's roles, for conditions to read. */
+                /** @description A `[string]` attribute of the module that the check fills with the target's roles (tenant-wide and per project), for conditions to read. */
                 roles_attribute?: string;
             };
-            /** @enum {integer} */
+            /** @enum {unknown} */
             version: 1;
         };
         /** @description Every failure: a stable code, one sentence, and for input problems the fields at fault */

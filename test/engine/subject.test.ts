@@ -31,6 +31,7 @@ const cases: SubjectCase[] = [
     },
     want: []
   },
+  { name: 'override access `all` and `none` are valid', subject: { id: 'u1', roles: [], overrides: { modules: { jobs: { access: 'all' }, tickets: { access: 'none' } } } }, want: [] },
   { name: 'a minimal subject has no issues', subject: { id: 'u1', roles: [] }, want: [] },
   { name: 'an unknown tenant-wide role', subject: { id: 'u1', roles: ['employee', 'ghost'] }, want: ['unknown_role /roles/1'], message: 'unknown role `ghost`' },
   { name: 'an unknown project role', subject: { id: 'u1', roles: [], projects: { 'site-12': ['ghost'], 'site/13': ['observer', 'spook'] } }, want: ['unknown_role /projects/site-12/0', 'unknown_role /projects/site~113/1'], message: 'unknown role `ghost` in project `site-12`' },

@@ -178,14 +178,14 @@ async function bareImports (folder: string): Promise<Set<string>> {
   return names
 }
 
-t.test('the client imports nothing but Node, and the CLI nothing but yaml and cel-js: no Fastify, no PGlite, no driver', async t => {
+t.test('the client imports nothing but Node, and the CLI nothing but yaml, cel-js and typebox: no Fastify, no PGlite, no driver', async t => {
   const modules = join(project, 'node_modules', '@gatehouse-pdp')
   t.same([...await bareImports(join(modules, 'client'))], [], 'the client')
-  t.same([...await bareImports(join(modules, 'cli'))].sort(), ['@marcbachmann/cel-js', 'yaml'], 'the CLI')
+  t.same([...await bareImports(join(modules, 'cli'))].sort(), ['@marcbachmann/cel-js', 'typebox', 'yaml'], 'the CLI')
   t.same([...await bareImports(join(modules, 'fastify'))].sort(), ['@gatehouse-pdp/client', 'fastify-plugin'], 'the Fastify plugin')
   t.same([...await bareImports(join(modules, 'express'))], ['@gatehouse-pdp/client'], 'the Express middleware')
   const cli = manifests.find(m => m.name === '@gatehouse-pdp/cli')
-  t.same(Object.keys(cli?.dependencies ?? {}).sort(), ['@marcbachmann/cel-js', 'yaml'], 'the same two as its dependencies, and the root package pins the same versions')
+  t.same(Object.keys(cli?.dependencies ?? {}).sort(), ['@marcbachmann/cel-js', 'typebox', 'yaml'], 'the same three as its dependencies, and the root package pins the same versions')
   const root = JSON.parse(await readFile(join(repoRoot, 'package.json'), 'utf8')) as { dependencies: Record<string, string> }
   for (const [name, version] of Object.entries(cli?.dependencies ?? {})) t.equal(version, root.dependencies[name], `${name}: the version the service runs`)
 })

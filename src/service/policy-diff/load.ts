@@ -5,7 +5,7 @@
  */
 import type { CompiledPolicy, Issue, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle } from '../../engine/index.js'
-import { issuePosition, parseSource } from '../policy-tests/index.js'
+import { issuePosition, parseSource, sortIssues } from '../policy-tests/index.js'
 import type { ParsedSource, ParseResult, SuiteIssue } from '../policy-tests/index.js'
 import { child, isRecord, jsonType } from '../json-text.js'
 
@@ -35,7 +35,7 @@ export function loadBundleSource (parsed: ParseResult, file: string): BundleLoad
   if (!parsed.ok) return { ok: false, issues: parsed.problems.map(p => ({ file, ...p.position, path: '', code: 'syntax_error', message: `invalid yaml: ${p.message}` })) }
   const compiled = compileBundle(parsed.source.value)
   if (compiled.ok) return { ok: true, policy: compiled.policy }
-  return { ok: false, issues: compiled.issues.map(issue => located(file, parsed.source.locate, issue.path, issue.code, issue.message)) }
+  return { ok: false, issues: sortIssues(compiled.issues.map(issue => located(file, parsed.source.locate, issue.path, issue.code, issue.message))) }
 }
 
 /**
@@ -177,12 +177,4 @@ function located (file: string, locate: ParsedSource['locate'] | undefined, path
   // An unknown key is shown at the key; anything else at the value it is about.
   if (locate !== undefined) Object.assign(issue, issuePosition(locate, path, code))
   return issue
-}
-
-/** Issues in reading order: line, then column, then as found. */
-function sortIssues (issues: DiffIssue[]): DiffIssue[] {
-  return issues
-    .map((issue, index) => ({ issue, index }))
-    .sort((a, b) => (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
-    .map(({ issue }) => issue)
 }

@@ -9,14 +9,10 @@
 import type { CompiledPolicy, ConditionInputs, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties, subjectAttributesFromProperties } from '../../engine/index.js'
 import type { ParsedSource, Position } from './source.js'
-import { issuePosition, parseSource } from './source.js'
+import { CASE_KEYS, FIELDS_KEYS, RESOURCE_KEYS, SUITE_KEYS } from './schema.js'
+import { issuePosition, parseSource, sortIssues } from './source.js'
 import type { CaseResource, Expectation, LoadedSuite, LoadOptions, LoadResult, SuiteCase, SuiteIssue } from './types.js'
 import { child, isRecord, jsonType, show } from '../json-text.js'
-
-const SUITE_KEYS = ['$schema', 'name', 'description', 'bundle', 'subjects', 'resources', 'cases']
-const RESOURCE_KEYS = ['type', 'id', 'properties']
-const CASE_KEYS = ['name', 'says', 'subject', 'role', 'action', 'resource', 'expect', 'reason', 'fields', 'allow', 'deny', 'action_properties', 'context', 'subject_properties']
-const FIELDS_KEYS = ['visible', 'editable']
 
 /** The id given to a resource sent inline without one. */
 export const INLINE_RESOURCE_ID = '(inline)'
@@ -648,14 +644,4 @@ class SuiteLoader {
     if (place.locate !== undefined) Object.assign(issue, issuePosition(place.locate, path, code))
     this.#issues.push(issue)
   }
-}
-
-/** Issues in reading order: by file (in order of first appearance), then line and column. */
-function sortIssues (issues: SuiteIssue[]): SuiteIssue[] {
-  const files = [...new Set(issues.map(i => i.file))]
-  return issues
-    .map((issue, index) => ({ issue, index }))
-    .sort((a, b) => files.indexOf(a.issue.file) - files.indexOf(b.issue.file) ||
-      (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
-    .map(({ issue }) => issue)
 }

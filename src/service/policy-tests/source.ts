@@ -29,6 +29,20 @@ export function issuePosition (locate: ParsedSource['locate'], pointer: string, 
   return locate(pointer, code === 'unknown_property' ? 'key' : 'value')
 }
 
+/**
+ * Issues in reading order, the one order of every loader's problems (bundle texts, suites,
+ * diff inputs): by file (in order of first appearance), then line and column, then as
+ * found (for a parsed value without lines, the engine's document order).
+ */
+export function sortIssues<T extends { file?: string, line?: number, column?: number }> (issues: readonly T[]): T[] {
+  const files = [...new Set(issues.map(i => i.file))]
+  return issues
+    .map((issue, index) => ({ issue, index }))
+    .sort((a, b) => files.indexOf(a.issue.file) - files.indexOf(b.issue.file) ||
+      (a.issue.line ?? 0) - (b.issue.line ?? 0) || (a.issue.column ?? 0) - (b.issue.column ?? 0) || a.index - b.index)
+    .map(({ issue }) => issue)
+}
+
 /** A syntax error of the text, as one lowercase line. */
 export interface SyntaxProblem {
   message: string
