@@ -13,6 +13,7 @@
  */
 import { randomBytes } from 'node:crypto'
 import { readFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
 import pg from 'pg'
 import { findMigrationsFolder, guardPool, migratePglite, openPgliteStore, openPostgresStore } from '../../src/store/connect.js'
@@ -98,6 +99,20 @@ export async function acquirePglite (): Promise<{ client: PGlite, release: () =>
       }, PGLITE_IDLE_CLOSE_MS)
     }
   }
+}
+
+/**
+ * Fills `dataDir` the way `openStore` lays it out (PGlite in `<dataDir>/pglite`) with the
+ * migrated template, for a test that starts the service on a data directory without
+ * testing the first start: loading the template costs about 1.6 s of CPU here, against
+ * about 5.6 s for the initdb the service would run. Without a template (tap's `before`
+ * did not run), the directory is left empty and the service runs initdb.
+ */
+export async function seedPgliteDataDir (dataDir: string): Promise<void> {
+  const template = await readFile(PGLITE_TEMPLATE).catch(() => undefined)
+  if (template === undefined) return
+  const client = await PGlite.create({ dataDir: join(dataDir, 'pglite'), loadDataDir: new Blob([template]) })
+  await client.close()
 }
 
 export function pgliteBackend (): BackendHarness {

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import t from 'tap'
 import { NO_CHILD_COVERAGE } from '../helpers/child-coverage.js'
+import { seedPgliteDataDir } from '../helpers/db.js'
 
 const main = new URL('../../src/main.ts', import.meta.url).pathname
 
@@ -96,6 +97,8 @@ t.test('first start generates and prints the root key once; a restart keeps it; 
 t.test('a configured root key is used and nothing is generated', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-main-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  // Not a first start (the test above is): the migrated template spares the child an initdb.
+  await seedPgliteDataDir(dataDir)
   const rootKey = 'configured-root-key-0123456789'
   const started = await start({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ROOT_KEY: rootKey, GATEHOUSE_PUBLIC_URL: 'https://pdp.example.com/' })
   t.equal(started.rootKey, undefined)
@@ -109,6 +112,7 @@ t.test('a configured root key is used and nothing is generated', async t => {
 t.test('the start-up line names the address really bound; metrics on their own port, with their token', async t => {
   const dataDir = await mkdtemp(join(tmpdir(), 'gatehouse-main-'))
   t.teardown(() => rm(dataDir, { recursive: true, force: true }))
+  await seedPgliteDataDir(dataDir)
   const token = 'metrics-token-0123456789'
   const started = await start({ GATEHOUSE_DATA_DIR: dataDir, GATEHOUSE_ROOT_KEY: 'configured-root-key-0123456789', HOST: '0.0.0.0', GATEHOUSE_METRICS_PORT: '0', GATEHOUSE_METRICS_TOKEN: token })
   t.match(started.stdout(), `"msg":"Server listening at http://0.0.0.0:${started.port}"`, 'the wildcard address bound, with the port the system gave')
