@@ -1,16 +1,15 @@
 import { and, asc, eq, gt, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { alias } from 'drizzle-orm/pg-core'
 import type { ResourceFacts, Subject } from '../engine/model.js'
-import type { AclGroup, QueryPlan } from '../engine/plan.js'
+import type { QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
 import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
 import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
-import { SETTING_ROOT_KEY_HASH, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
+import { SETTING_ROOT_KEY_HASH, aclEntries, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
 import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
 import { MAX_PAGE_LIMIT } from './store.js'
 
@@ -27,6 +26,9 @@ export interface PgStoreOptions {
 
 /** Rows of `resource_relations` written per INSERT statement. */
 const RELATION_ROWS_PER_INSERT = 2000
+
+/** Rows of `acl_entries` written per INSERT statement (8 parameters each, at most 65,535 per statement). */
+const ACL_ROWS_PER_INSERT = 4000
 
 /** A transaction aborted by a serialization failure or a deadlock is run again up to this many times in all. */
 const MAX_ATTEMPTS = 3
@@ -91,6 +93,31 @@ function relationRows (tenantId: string, resource: ResourceFacts): Array<typeof 
   return rows
 }
 
+/**
+ * The rows of `acl_entries` for a resource's own ACL: one per (entry, effect, action),
+ * for the entries the engine can match (`entryApplies` in src/engine/acl.ts: a string
+ * `who`; no `when`, or a string one) and string actions, without repeats. Migration 0005
+ * writes the same rows for the ACLs stored before it.
+ */
+function aclEntryRows (tenantId: string, resource: ResourceFacts): Array<typeof aclEntries.$inferInsert> {
+  const rows: Array<typeof aclEntries.$inferInsert> = []
+  const acl: unknown = resource.acl
+  if (!Array.isArray(acl)) return rows
+  acl.forEach((entry: unknown, position) => {
+    if (typeof entry !== 'object' || entry === null) return
+    const { who, when, allow, deny } = entry as Record<string, unknown>
+    if (typeof who !== 'string' || (when !== undefined && typeof when !== 'string')) return
+    for (const [effect, actions] of [['allow', allow], ['deny', deny]] as const) {
+      if (!Array.isArray(actions)) continue
+      for (const action of new Set(actions)) {
+        if (typeof action !== 'string') continue
+        rows.push({ tenantId, module: resource.module, holderId: resource.id, position, effect, action, who, when: when ?? null })
+      }
+    }
+  })
+  return rows
+}
+
 /** Plan SQL parts as a drizzle query fragment (values stay parameters). */
 function partsToSql (parts: readonly SqlPart[]): SQL {
   return sql.join(parts.map(p => typeof p === 'string' ? sql.raw(p) : sql.param(p.param)))
@@ -98,8 +125,9 @@ function partsToSql (parts: readonly SqlPart[]): SQL {
 
 /**
  * Where the plan's attributes live in the store: the effective project column, every
- * relation in `resource_relations`, restricted to the tenant and module searched, and
- * every resource attribute in the `attributes` jsonb column.
+ * relation in `resource_relations`, restricted to the tenant and module searched, every
+ * resource attribute in the `attributes` jsonb column, and ACLs as the governing
+ * resource (`acl_holder`) and its rows in `acl_entries`.
  */
 function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanSqlMapping {
   // No prototype: a relation named `__proto__` is just a key here.
@@ -117,7 +145,16 @@ function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanS
     }
   }
   if (plan.kind === 'conditional') visit(plan.filter)
-  return { id: 'resources.id', project: 'resources.effective_project', relations, attributes }
+  return {
+    id: 'resources.id',
+    project: 'resources.effective_project',
+    relations,
+    attributes,
+    acl: {
+      holder: 'resources.acl_holder',
+      entries: { table: 'acl_entries', holder: 'holder_id', who: 'who', action: 'action', effect: 'effect', when: 'when', where: { tenant_id: tenantId, module } }
+    }
+  }
 }
 
 /**
@@ -512,6 +549,14 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         for (let i = 0; i < rows.length; i += RELATION_ROWS_PER_INSERT) {
           await tx.insert(resourceRelations).values(rows.slice(i, i + RELATION_ROWS_PER_INSERT))
         }
+        if (old?.hasAcl === true) {
+          await tx.delete(aclEntries).where(and(
+            eq(aclEntries.tenantId, tenantId), eq(aclEntries.module, resource.module), eq(aclEntries.holderId, resource.id)))
+        }
+        const entries = aclEntryRows(tenantId, resource)
+        for (let i = 0; i < entries.length; i += ACL_ROWS_PER_INSERT) {
+          await tx.insert(aclEntries).values(entries.slice(i, i + ACL_ROWS_PER_INSERT))
+        }
         // The derived columns of the resource and its descendants read only these three
         // things of it: a change of relations or of ACL entries alone leaves them as they are.
         const unchanged = old !== undefined && old.project === columns.project && old.parent === columns.parent && old.hasAcl === (columns.acl !== null)
@@ -538,29 +583,26 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
 
     async getSearchFacts (tenantId, module) {
       return run(async () => {
-        const governed = and(eq(resources.tenantId, tenantId), eq(resources.module, module), isNotNull(resources.aclHolder))
-        // Most modules hold no ACL. Asking first spares them the grouping query below, which
-        // the planner, estimating from the whole table's statistics, may start with parallel
-        // workers: about 5 ms for no row on PostgreSQL 15 (docs/benchmarks.md, "Search").
-        if ((await db.select({ id: resources.id }).from(resources).where(governed).limit(1)).length === 0) return { aclGroups: [] }
-        const holders = alias(resources, 'holders')
-        const rows = await db.select({
-          holder: resources.aclHolder,
-          project: resources.effectiveProject,
-          entries: holders.acl,
-          ids: sql<string[]>`array_agg(${resources.id} ORDER BY ${resources.id})`
-        })
-          .from(resources)
-          .innerJoin(holders, and(eq(holders.tenantId, resources.tenantId), eq(holders.module, resources.module), eq(holders.id, resources.aclHolder)))
-          .where(governed)
-          .groupBy(resources.aclHolder, resources.effectiveProject, holders.acl)
-        const aclGroups = rows.map(row => {
-          // INVARIANT: acl_holder names a resource with an ACL (refreshDerived), so both are set.
-          const group: AclGroup = { holder: row.holder ?? '', entries: row.entries ?? [], ids: row.ids }
-          if (row.project !== null) group.project = row.project
-          return group
-        })
-        return { aclGroups }
+        const governed = await db.select({ id: resources.id }).from(resources)
+          .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), isNotNull(resources.aclHolder)))
+          .limit(1)
+        if (governed.length === 0) return { hasAcls: false, aclConditions: [] }
+        // The distinct conditions, one index probe each (a loose index scan on the partial
+        // `when` index): many entries usually share a few conditions, or have none.
+        // Both drivers answer `execute` with `{ rows }`.
+        const result = await db.execute(sql`
+          WITH RECURSIVE conditions ("when") AS (
+            (SELECT e."when" FROM acl_entries e
+              WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e."when" IS NOT NULL
+              ORDER BY e."when" LIMIT 1)
+            UNION ALL
+            SELECT (SELECT e."when" FROM acl_entries e
+              WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e."when" > c."when"
+              ORDER BY e."when" LIMIT 1)
+            FROM conditions c WHERE c."when" IS NOT NULL
+          )
+          SELECT "when" FROM conditions WHERE "when" IS NOT NULL`)
+        return { hasAcls: true, aclConditions: (result as unknown as { rows: Array<{ when: string }> }).rows.map(r => r.when) }
       })
     },
 
