@@ -12,5 +12,5 @@
  */
 export type { Filter, PlanResource, QueryPlan, SearchFacts } from './engine/plan.js'
 export { filterJsonSchema, matchesPlan, queryPlanJsonSchema } from './engine/plan.js'
-export type { JoinMapping, PlanSql, PlanSqlErrorCode, PlanSqlMapping, PlanSqlOptions, RelationMapping } from './store/plan-sql.js'
+export type { AclMapping, JoinMapping, PlanSql, PlanSqlErrorCode, PlanSqlMapping, PlanSqlOptions, RelationMapping } from './store/plan-sql.js'
 export { PlanSqlError, planToSql } from './store/plan-sql.js'

@@ -1,8 +1,8 @@
-import { and, asc, eq, gt, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, inArray, isNotNull, lt, lte, ne, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
 import type { ResourceFacts, Subject } from '../engine/model.js'
-import type { QueryPlan } from '../engine/plan.js'
+import type { Filter, QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
 import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
@@ -10,7 +10,7 @@ import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
 import { SETTING_ROOT_KEY_HASH, aclEntries, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
-import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
+import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, ResourcePage, Store, Tenant, WriteOptions, Written } from './store.js'
 import { MAX_PAGE_LIMIT } from './store.js'
 
 /** A drizzle database on either driver (node-postgres or PGlite), created with `casing: 'snake_case'`. */
@@ -22,6 +22,8 @@ export interface PgStoreOptions {
   close: () => Promise<void>
   /** Starts a change feed on the same database (src/store/notify.ts). */
   listen: (handlers: ChangeHandlers) => Promise<StopFeed>
+  /** Rows a search scans in id order before it reads the plan's candidates; default SCAN_WINDOW. */
+  searchScanWindow?: number
 }
 
 /** Rows of `resource_relations` written per INSERT statement. */
@@ -116,6 +118,66 @@ function aclEntryRows (tenantId: string, resource: ResourceFacts): Array<typeof 
     }
   })
   return rows
+}
+
+/**
+ * The rows a search scans in id order before it looks the rest up through the plan's
+ * candidates (`listResources`): a few ms of filtering on PostgreSQL.
+ */
+const SCAN_WINDOW = 10_000
+
+/** Candidate ids filtered per query. */
+const CANDIDATE_SLICE = 1000
+
+/**
+ * A query for a superset of the ids of the module's resources satisfying `filter`, read
+ * through indexes: a leaf that names what it holds for is its own candidates (a
+ * relation's rows, a project's resources, ids, the resources governed by an ACL with an
+ * entry that allows: deny entries are left to the filter); `and` takes the candidates of
+ * its first argument that has some, `or` the union of its arguments' (none if one has
+ * none); `not`, `acl_governed` and attribute tests have none. `undefined`: no candidates.
+ * The queries are written for a nested loop over small sets, which is when they are used.
+ */
+function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
+  // Lists are one array parameter each (`sql.param`): interpolated bare, drizzle would spread them.
+  switch (filter.op) {
+    case 'and': {
+      for (const arg of filter.args) {
+        const found = candidatesOf(arg, tenantId, module)
+        if (found !== undefined) return found
+      }
+      return undefined
+    }
+    case 'or': {
+      const parts: SQL[] = []
+      for (const arg of filter.args) {
+        const found = candidatesOf(arg, tenantId, module)
+        if (found === undefined) return undefined
+        parts.push(found)
+      }
+      return sql.join(parts, sql` UNION ALL `)
+    }
+    case 'relation_contains_any':
+      return sql`SELECT resource_id FROM resource_relations WHERE tenant_id = ${tenantId} AND module = ${module} AND relation = ${filter.relation} AND value = ANY(${sql.param(filter.values)})`
+    case 'project_in':
+      return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND effective_project = ANY(${sql.param(filter.values)})`
+    case 'id_in':
+      return sql`SELECT unnest(${sql.param(filter.values)}::text[])`
+    case 'acl_allows':
+      // One probe of the acl_holder index per allowing holder, never a scan of it: `OFFSET 0`
+      // keeps the planner from flattening the LATERAL into a hash join over every governed
+      // resource (it estimates holders from averages, and a few govern whole trees).
+      return sql`SELECT governed.id FROM (
+          SELECT DISTINCT e.holder_id FROM acl_entries e
+          WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e.who = ANY(${sql.param(filter.who)}) AND e.action = ${filter.action}
+            AND e.effect = 'allow' AND (e."when" IS NULL OR e."when" = ANY(${sql.param(filter.when ?? [])}::text[]))
+        ) AS holders
+        CROSS JOIN LATERAL (
+          SELECT r.id FROM resources r WHERE r.tenant_id = ${tenantId} AND r.module = ${module} AND r.acl_holder = holders.holder_id
+          OFFSET 0
+        ) AS governed`
+    default: return undefined
+  }
 }
 
 /** Plan SQL parts as a drizzle query fragment (values stay parameters). */
@@ -225,6 +287,7 @@ async function pause (attempt: number): Promise<void> {
  */
 export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
   let closed = false
+  const scanWindow = opts.searchScanWindow ?? SCAN_WINDOW
 
   async function run<T> (fn: () => Promise<T>): Promise<T> {
     if (closed) throw new StoreUnavailableError('the store is closed')
@@ -585,6 +648,10 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       return run(async () => {
         const governed = await db.select({ id: resources.id }).from(resources)
           .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), isNotNull(resources.aclHolder)))
+          // Ordered by the partial index's column, so that the index answers even where the
+          // planner expects many governed rows: by id, a module without any is read whole
+          // (a second for a million rows beside a module with ACLs).
+          .orderBy(asc(resources.aclHolder))
           .limit(1)
         if (governed.length === 0) return { hasAcls: false, aclConditions: [] }
         // The distinct conditions, one index probe each (a loose index scan on the partial
@@ -613,20 +680,46 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       }
       if (plan.kind === 'never') return { ids: [], hasMore: false }
       return run(async () => {
-        const filter = partsToSql(planToSqlParts(plan, storeMapping(tenantId, module, plan)))
-        const rows = await db.select({ id: resources.id }).from(resources)
-          .where(and(
-            eq(resources.tenantId, tenantId),
-            eq(resources.module, module),
-            after === undefined ? undefined : gt(resources.id, after),
-            filter
-          ))
-          .orderBy(asc(resources.id))
-          .limit(limit + 1)
-        const ids = rows.map(r => r.id)
-        const hasMore = ids.length > limit
-        if (hasMore) ids.pop()
-        return { ids, hasMore }
+        const mapping = storeMapping(tenantId, module, plan)
+        const filter = partsToSql(planToSqlParts(plan, mapping))
+        const inModule = and(eq(resources.tenantId, tenantId), eq(resources.module, module))
+        const page = async (from: string | undefined, to: string | undefined, only: SQL | undefined, rows: number): Promise<string[]> =>
+          (await db.select({ id: resources.id }).from(resources)
+            .where(and(
+              inModule,
+              from === undefined ? undefined : gt(resources.id, from),
+              to === undefined ? undefined : lte(resources.id, to),
+              only,
+              filter
+            ))
+            .orderBy(asc(resources.id))
+            .limit(rows)).map(r => r.id)
+        const done = (ids: string[]): ResourcePage => {
+          const hasMore = ids.length > limit
+          if (hasMore) ids.pop()
+          return { ids, hasMore }
+        }
+        // Dense results come fastest in id order, sparse ones from the indexes of their
+        // candidates (the resources a relation, a project, an id list or an ACL leaf
+        // names). Which one a plan has is known only by trying: scan a window in id order
+        // first, and go to the candidates only when the window did not fill the page.
+        const candidates = plan.kind === 'conditional' ? candidatesOf(plan.filter, tenantId, module) : undefined
+        if (candidates === undefined) return done(await page(after, undefined, undefined, limit + 1))
+        const edge = await db.select({ id: resources.id }).from(resources)
+          .where(and(inModule, after === undefined ? undefined : gt(resources.id, after)))
+          .orderBy(asc(resources.id)).offset(scanWindow - 1).limit(1)
+        const end = edge[0]?.id
+        const found = await page(after, end, undefined, limit + 1)
+        if (found.length > limit || end === undefined) return done(found)
+        // The candidates' ids first, then the filter on them a slice at a time: a planner
+        // left to join them itself estimates them from averages and scans in id order.
+        const result = await db.execute(sql`SELECT DISTINCT c.id FROM (${candidates}) AS c (id) WHERE c.id > ${end} ORDER BY c.id`)
+        const ids = (result as unknown as { rows: Array<{ id: string }> }).rows.map(r => r.id)
+        for (let i = 0; i < ids.length && found.length <= limit; i += CANDIDATE_SLICE) {
+          const slice = ids.slice(i, i + CANDIDATE_SLICE)
+          found.push(...await page(end, undefined, sql`${resources.id} = ANY(${sql.param(slice)})`, limit + 1 - found.length))
+        }
+        return done(found)
       })
     },
 
@@ -740,6 +833,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           // The same store over the transaction: its writes nest as savepoints and bump the
           // row this transaction already holds.
           const scoped = createPgStore(tx as unknown as StoreDb, {
+            searchScanWindow: scanWindow,
             close: async () => {},
             listen: async () => { throw new StoreError('internal', 'internal', 'an edit has no change feed') }
           })
