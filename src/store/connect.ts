@@ -115,6 +115,8 @@ export async function openPgliteStore (client: PGlite, opts: OpenOnOptions = {})
   return createPgStore(drizzlePglite({ client, casing: 'snake_case' }), {
     close: opts.close ?? (async () => { await client.close() }),
     listen: async handlers => await listenPglite(client, handlers),
+    // PGlite runs no autovacuum.
+    analyze: true,
     ...(opts.searchScanWindow === undefined ? {} : { searchScanWindow: opts.searchScanWindow })
   })
 }

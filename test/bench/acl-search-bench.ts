@@ -277,7 +277,7 @@ async function runPglite (opts: AclSearchBenchOptions): Promise<AclSearchRun> {
  * with an ACL naming a user and a group, `documents` documents spread over them, and a
  * document edited before each timed search.
  */
-async function runScenario (opts: AclSearchBenchOptions, documents: number, folders: number): Promise<UserScenarioResult> {
+export async function runScenario (opts: AclSearchBenchOptions, documents: number, folders: number): Promise<UserScenarioResult> {
   const subjects: Array<{ name: string, id: string }> = [
     { name: 'all-scoped (manager)', id: 'boss' },
     { name: 'assigned-scoped (employee)', id: 'u-3' }
