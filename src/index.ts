@@ -10,7 +10,7 @@
  * ```
  * See docs/decisions/0002-search-plans.md for what a plan means.
  */
-export type { AclGroup, Filter, PlanResource, QueryPlan, SearchFacts } from './engine/plan.js'
+export type { Filter, PlanResource, QueryPlan, SearchFacts } from './engine/plan.js'
 export { filterJsonSchema, matchesPlan, queryPlanJsonSchema } from './engine/plan.js'
-export type { JoinMapping, PlanSql, PlanSqlErrorCode, PlanSqlMapping, PlanSqlOptions, RelationMapping } from './store/plan-sql.js'
+export type { AclMapping, JoinMapping, PlanSql, PlanSqlErrorCode, PlanSqlMapping, PlanSqlOptions, RelationMapping } from './store/plan-sql.js'
 export { PlanSqlError, planToSql } from './store/plan-sql.js'

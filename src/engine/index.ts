@@ -27,7 +27,7 @@ export type { ResourceOptions } from './resource.js'
 export { resourceFromProperties } from './resource.js'
 export { aclHolder } from './acl.js'
 export { effectiveProject } from './context.js'
-export type { AclGroup, AttributeComparison, Filter, PlanResource, QueryPlan, SearchFacts } from './plan.js'
+export type { AttributeComparison, Filter, PlanResource, QueryPlan, SearchFacts } from './plan.js'
 export { MAX_ANCESTOR_DEPTH, filterJsonSchema, matchesPlan, planSearch, queryPlanJsonSchema } from './plan.js'
 export type {
   ActionDeclaration, FieldDeclaration, ModuleDeclaration, PolicyDeclarations, RoleDeclaration, RolePermission, RoleScope

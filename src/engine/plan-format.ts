@@ -19,8 +19,15 @@ export type AttributeComparison = 'eq' | 'ne' | 'lt' | 'le' | 'gt' | 'ge'
  *   ancestor's) is one of `values`.
  * - `relation_contains_any`: relation `relation` of the resource holds at least one of
  *   `values` (the subject's id, its aliases and `group:<g>` for its groups).
- * - `id_in`: the resource id is one of `values` (ids decided by resource ACLs). "id not
- *   in" is written `{ op: 'not', arg: { op: 'id_in', ... } }`.
+ * - `id_in`: the resource id is one of `values`. "id not in" is written
+ *   `{ op: 'not', arg: { op: 'id_in', ... } }`.
+ * - `acl_governed`: an ACL governs the resource: its own `acl` (even an empty one), else
+ *   its nearest ancestor's through `parent`.
+ * - `acl_allows`: an ACL governs the resource, and among its entries that apply, one
+ *   allows `action` and none denies it. An entry applies when its `who` is one of `who`
+ *   (the subject's id, aliases, `group:<g>`, the `role:<r>` refs of the roles that apply,
+ *   and `*`) and it has no `when`, or its `when` is one of `when` (the texts of the
+ *   entry conditions that hold for the request).
  * - `attribute_compare`: the resource's value of declared attribute `attribute` (of
  *   type `type`) compares as `cmp` with `value`; timestamps compare as instants (`value`
  *   is an RFC 3339 string).
@@ -40,6 +47,8 @@ export type Filter =
   | { op: 'project_in', values: string[] }
   | { op: 'relation_contains_any', relation: string, values: string[] }
   | { op: 'id_in', values: string[] }
+  | { op: 'acl_governed' }
+  | { op: 'acl_allows', action: string, who: string[], when?: string[] }
   | { op: 'attribute_compare', attribute: string, type: AttributeType, cmp: AttributeComparison, value: string | number | boolean }
   | { op: 'attribute_in', attribute: string, type: AttributeType, values: Array<string | number> }
   | { op: 'attribute_contains', attribute: string, value: string }

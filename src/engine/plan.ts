@@ -2,25 +2,25 @@
  * Search plans (issue 3, docs/decisions/0002-search-plans.md): which stored resources of
  * a module a subject may do an action on, as a query plan that a database can answer
  * (`always`, `never`, or a filter over the resource's effective project, its relation
- * values and its id). The plan is exact: a stored resource satisfies it iff `decide`
- * allows the action on it. It mirrors docs/decisions/0001-decision-semantics.md by
- * reusing the decision's own building blocks (the compiled subject's contexts, `aclVerdict`, grants).
+ * values, its id, its attributes and its governing ACL). The plan is exact: a stored
+ * resource satisfies it iff `decide` allows the action on it. It mirrors
+ * docs/decisions/0001-decision-semantics.md by reusing the decision's own building
+ * blocks (the compiled subject's contexts and names, grants, conditions).
  */
-import type { AclSubject, ApplicableAcl } from './acl.js'
-import { aclVerdict } from './acl.js'
 import { assertNever } from './assert.js'
 import { compareAttribute } from './attributes.js'
 import type { CompiledSubject } from './compiled-subject.js'
 import { subjectFor } from './compiled-subject.js'
 import type { DecisionContext } from './context.js'
+import { holds } from './condition-eval.js'
 import { conditionTerm } from './condition-plan.js'
 import { grantWays, NO_INPUTS } from './grant.js'
-import type { AclEntry, AttributeValue, ConditionInputs, ResourceFacts, Subject } from './model.js'
+import type { AclEntry, AttributeValue, ConditionInputs, Subject } from './model.js'
 import { getOwn, isRecord, listOf } from './own.js'
 import type { CompiledModule, CompiledPolicy, CompiledScope } from './policy.js'
 import type { Filter, QueryPlan } from './plan-format.js'
 import type { Term } from './terms.js'
-import { and, idIn, not, or, projectIn, relationContainsAny, termKey } from './terms.js'
+import { ACL_GOVERNED, aclAllows, and, not, or, projectIn, relationContainsAny, termKey } from './terms.js'
 
 /**
  * How many `parent` links are followed from a resource: its ancestors are at most this
@@ -32,25 +32,15 @@ export const MAX_ANCESTOR_DEPTH = 32
 export type { AttributeComparison, Filter, QueryPlan } from './plan-format.js'
 
 /**
- * Stored resources of one module governed by the same ACL and having the same effective
- * project: the ACL decides for them (ADR 0001, step 4), and `role:` entries match the
- * roles that apply in that project.
+ * What a plan needs to know of the stored resources of the module besides the policy
+ * (the store's `getSearchFacts`): whether any is governed by an ACL, and the distinct
+ * conditions (`when`) of the module's ACL entries, which the plan decides for the request.
  */
-export interface AclGroup {
-  /** The resource holding the ACL (one of `ids`, or an ancestor of them). */
-  holder: string
-  /** The holder's ACL; may be empty (it then allows nothing). */
-  entries: readonly AclEntry[]
-  /** The governed resources' effective project; absent when they have none. */
-  project?: string
-  /** The governed resources: their own ACL or their nearest ancestor's is `holder`'s. */
-  ids: readonly string[]
-}
-
-/** What a plan needs to know of the stored resources of the module besides the policy. */
 export interface SearchFacts {
-  /** Every stored resource of the module governed by an ACL, grouped; ungoverned ones are absent. */
-  aclGroups: readonly AclGroup[]
+  /** Some stored resource of the module holds an ACL: the plan must consider ACLs. */
+  hasAcls: boolean
+  /** Every distinct `when` text of the module's stored ACL entries. */
+  aclConditions: readonly string[]
 }
 
 /** A resource as a plan sees it: its id, its effective project and its relation values. */
@@ -61,6 +51,8 @@ export interface PlanResource {
   relations: Readonly<Record<string, readonly string[]>>
   /** The values of the module's declared attributes. */
   attributes?: Readonly<Record<string, AttributeValue>>
+  /** The entries of the ACL governing it (its own, else its nearest ancestor's); absent when none does. */
+  acl?: readonly AclEntry[]
 }
 
 /**
@@ -96,27 +88,16 @@ export function planSearch (
 
   // For a resource r with effective project P and context c = contexts.of(P):
   //   allowed(r) = super(c) ∨ (r governed ∧ acl allows) ∨ (r not governed ∧ grants(c, r))
-  // written as
-  //   id_in(A) ∨ (¬id_in(D) ∧ reach(P, r)),  reach(c) = super(c) ? true : grants(c)
-  // where A holds the ACL-allowed ids that reach does not already allow, and D the
-  // ACL-denied ids that reach could otherwise allow, both outside super contexts
-  // (ADR 0002 has the case analysis).
-  const allowedByAcl: string[] = []
-  const deniedByAcl: string[] = []
-  for (const group of facts.aclGroups) {
-    const c = contexts.of(group.project)
-    // A super role ignores the ACL: reach is true there, and the ids must not be in D.
-    if (c.superRole) continue
-    const acl: ApplicableAcl = { entries: listOf(group.entries), holder: HOLDER }
-    const who: AclSubject = { names: cs.names, roleRefs: c.ctx.roleRefs, subject: cs.subject, inputs, conditions: mod.conditions }
-    if (aclVerdict(who, acl, action).allowed) {
-      if (c.grants !== true) allowedByAcl.push(...listOf(group.ids))
-    } else if (c.grants !== false) {
-      deniedByAcl.push(...listOf(group.ids))
-    }
-  }
-  const reach = byProject(contexts, c => c.superRole ? true : c.grants)
-  return toPlan(and(actionTerm, or(idIn(allowedByAcl), and(not(idIn(deniedByAcl)), reach))))
+  // The ACL part is one leaf naming who the subject is in c (its names and the role refs
+  // of c) and which entry conditions hold, so that the store answers it with an index
+  // lookup in its ACL entries, whatever the number of ACLs (ADR 0002, "ACL leaves").
+  // A module without any ACL needs neither part.
+  if (!facts.hasAcls) return toPlan(and(actionTerm, byProject(contexts, c => c.superRole ? true : c.grants)))
+  const holding = facts.aclConditions.filter(text => holds(mod.conditions.withoutResource(text), cs.subject, undefined, inputs))
+  const reach = byProject(contexts, c => c.superRole
+    ? true
+    : or(aclAllows(action, [...cs.names, ...c.ctx.roleRefs], holding), and(not(ACL_GOVERNED), c.grants)))
+  return toPlan(and(actionTerm, reach))
 }
 
 /** Whether `resource` satisfies `plan`: the in-memory reading of a plan, as SQL reads it. */
@@ -136,6 +117,8 @@ function matchesFilter (filter: Filter, resource: PlanResource): boolean {
     case 'not': return !matchesFilter(filter.arg, resource)
     case 'project_in': return resource.project !== undefined && filter.values.includes(resource.project)
     case 'id_in': return filter.values.includes(resource.id)
+    case 'acl_governed': return resource.acl !== undefined
+    case 'acl_allows': return resource.acl !== undefined && aclAllowsLeaf(filter, resource.acl)
     case 'relation_contains_any': {
       const values = getOwn(resource.relations, filter.relation)
       return Array.isArray(values) && values.some(v => filter.values.includes(v))
@@ -157,10 +140,26 @@ function matchesFilter (filter: Filter, resource: PlanResource): boolean {
   }
 }
 
+/**
+ * The `acl_allows` leaf read in memory, as SQL reads it: an entry applies when its `who`
+ * is listed and it has no `when` or a listed one; the action is allowed by one applying
+ * entry and denied by none.
+ */
+function aclAllowsLeaf (leaf: Extract<Filter, { op: 'acl_allows' }>, entries: readonly AclEntry[]): boolean {
+  const when = leaf.when ?? []
+  let allowed = false
+  for (const e of listOf(entries)) {
+    if (typeof e?.who !== 'string' || !leaf.who.includes(e.who)) continue
+    const condition: unknown = e.when
+    if (condition !== undefined && !(typeof condition === 'string' && when.includes(condition))) continue
+    if (listOf(e.deny).includes(leaf.action)) return false
+    if (listOf(e.allow).includes(leaf.action)) allowed = true
+  }
+  return allowed
+}
+
 const ALWAYS: QueryPlan = Object.freeze({ kind: 'always' })
 const NEVER: QueryPlan = Object.freeze({ kind: 'never' })
-/** ACL verdicts do not read the holder; groups name it only for people. */
-const HOLDER: ResourceFacts = Object.freeze({ module: '', id: '', relations: {} })
 
 /** One context: the roles that apply in one project (or in none) and what they give. */
 interface ProjectContext {
@@ -277,7 +276,7 @@ const attributeType = {
 export const filterJsonSchema = {
   $id: 'QueryPlanFilter',
   title: 'QueryPlanFilter',
-  description: 'A condition on a resource: its effective project, its relation values, its id, its attributes, and `and`/`or`/`not` of conditions.',
+  description: 'A condition on a resource: its effective project, its relation values, its id, its attributes, its governing ACL, and `and`/`or`/`not` of conditions.',
   type: 'object',
   required: ['op'],
   oneOf: [
@@ -322,6 +321,25 @@ export const filterJsonSchema = {
       properties: {
         op: { type: 'string', enum: ['id_in'] },
         values: values('The resource id is one of these.')
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op'],
+      properties: {
+        op: { type: 'string', enum: ['acl_governed'], description: 'An ACL governs the resource: its own `acl` (even an empty one), else its nearest ancestor\'s through `parent`.' }
+      }
+    },
+    {
+      type: 'object',
+      additionalProperties: false,
+      required: ['op', 'action', 'who'],
+      properties: {
+        op: { type: 'string', enum: ['acl_allows'], description: 'An ACL governs the resource, and among its entries that apply one allows `action` and none denies it.' },
+        action: { type: 'string', description: 'The action searched.' },
+        who: values('An entry applies when its `who` is one of these (the subject\'s id, aliases, `group:<id>`, the `role:<id>` of each role that applies, `*`) ...'),
+        when: { ...values('... and it has no `when`, or one of these (the entry conditions that hold for the request).'), minItems: 1 }
       }
     },
     {

@@ -20,6 +20,19 @@ export function idIn (values: readonly string[]): Term {
   return values.length === 0 ? false : { op: 'id_in', values: uniqueSorted(values) }
 }
 
+/** Resources governed by an ACL (their own or their nearest ancestor's). */
+export const ACL_GOVERNED: Filter = Object.freeze({ op: 'acl_governed' }) as Filter
+
+/**
+ * Resources whose governing ACL allows `action` to a subject known by `who` (names and
+ * role refs; `*` is added), its entries' conditions reduced to the texts that hold.
+ */
+export function aclAllows (action: string, who: Iterable<string>, when: readonly string[]): Filter {
+  const leaf: Extract<Filter, { op: 'acl_allows' }> = { op: 'acl_allows', action, who: uniqueSorted([...who, '*']) }
+  if (when.length > 0) leaf.when = uniqueSorted(when)
+  return leaf
+}
+
 /** INVARIANT: `values` is the subject's names, never empty (they hold its id). */
 export function relationContainsAny (relation: string, values: readonly string[]): Filter {
   return { op: 'relation_contains_any', relation, values: [...new Set(values)] }

@@ -1,8 +1,8 @@
 /**
- * The ACL facts of resource search (the store's `getSearchFacts`), kept per tenant and
- * module. Reading them scans every ACL-governed resource of the module (about 165 ms of a
- * 202 ms page for 20,000 of them in docs/benchmarks.md, "Search"), and paging through one
- * result asks for the same facts again and again.
+ * The ACL facts of resource search (the store's `getSearchFacts`: whether the module holds
+ * ACLs, and the distinct conditions of their entries), kept per tenant and module. They
+ * are two index lookups, but every page of a result asks for them, and a module whose
+ * ACL entries carry conditions walks their distinct texts.
  *
  * An entry is tagged with the tenant state's revision seen before the read. The store is
  * never behind a state that reflects it, so the facts are at least that new, and they
@@ -20,7 +20,7 @@
 import type { SearchFacts } from '../engine/index.js'
 import { cacheCounts } from './tallies.js'
 
-/** Enough for a module of a million ACL-governed resources in shared folders (40 MB). */
+/** Far more than facts take: a few hundred bytes per module, plus the text of each distinct ACL-entry condition. */
 export const DEFAULT_SEARCH_FACTS_MB = 64
 
 interface Entry {
@@ -105,12 +105,11 @@ function keyOf (tenantId: string, module: string): string {
 }
 
 /**
- * The heap an entry takes, estimated: measured on Node 20 (x64) with facts shaped as the
- * driver returns them, about 40 bytes per resource id, 145 per group (its object, holder,
- * project and id list) and 105 per ACL entry; 100 for the entry and its key.
+ * The heap an entry takes, estimated: 150 bytes for the entry, its key and facts object,
+ * and per condition a string's header (40) and its UTF-16 text.
  */
 export function bytesOf (facts: SearchFacts): number {
-  let bytes = 100
-  for (const group of facts.aclGroups) bytes += 145 + 40 * group.ids.length + 105 * group.entries.length
+  let bytes = 150
+  for (const text of facts.aclConditions) bytes += 40 + 2 * text.length
   return bytes
 }

@@ -32,6 +32,8 @@ export interface OpenOnOptions {
   migrationsFolder?: string
   /** What the store's `close()` does. Default: end the pool, or close the PGlite instance. */
   close?: () => Promise<void>
+  /** The store's `searchScanWindow` (tests make it small to reach the candidate path). */
+  searchScanWindow?: number
 }
 
 /** Holds the migrations of every replica that starts at the same time (`pg_advisory_lock`). */
@@ -102,7 +104,8 @@ export async function openPostgresStore (pool: pg.Pool, opts: OpenOnOptions = {}
   if (opts.migrate ?? true) await migratePostgres(pool, opts.migrationsFolder)
   return createPgStore(drizzleNodePg({ client: pool, casing: 'snake_case' }), {
     close: opts.close ?? (async () => { await pool.end() }),
-    listen: async handlers => await listenPostgres(pool.options, handlers)
+    listen: async handlers => await listenPostgres(pool.options, handlers),
+    ...(opts.searchScanWindow === undefined ? {} : { searchScanWindow: opts.searchScanWindow })
   })
 }
 
@@ -111,7 +114,10 @@ export async function openPgliteStore (client: PGlite, opts: OpenOnOptions = {})
   if (opts.migrate ?? true) await migratePglite(client, opts.migrationsFolder)
   return createPgStore(drizzlePglite({ client, casing: 'snake_case' }), {
     close: opts.close ?? (async () => { await client.close() }),
-    listen: async handlers => await listenPglite(client, handlers)
+    listen: async handlers => await listenPglite(client, handlers),
+    // PGlite runs no autovacuum.
+    analyze: true,
+    ...(opts.searchScanWindow === undefined ? {} : { searchScanWindow: opts.searchScanWindow })
   })
 }
 

@@ -1,17 +1,16 @@
-import { and, asc, eq, gt, gte, inArray, isNotNull, lt, ne, sql } from 'drizzle-orm'
+import { and, asc, eq, gt, gte, inArray, isNotNull, lt, lte, ne, sql } from 'drizzle-orm'
 import type { SQL } from 'drizzle-orm'
 import type { PgDatabase, PgQueryResultHKT } from 'drizzle-orm/pg-core'
-import { alias } from 'drizzle-orm/pg-core'
 import type { ResourceFacts, Subject } from '../engine/model.js'
-import type { AclGroup, QueryPlan } from '../engine/plan.js'
+import type { Filter, QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
 import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
 import { planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
-import { SETTING_ROOT_KEY_HASH, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
-import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, Store, Tenant, WriteOptions, Written } from './store.js'
+import { SETTING_ROOT_KEY_HASH, aclEntries, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
+import type { ApiKey, AuditedChange, AuditedEntity, AuditEntry, Group, ResourcePage, Store, Tenant, WriteOptions, Written } from './store.js'
 import { MAX_PAGE_LIMIT } from './store.js'
 
 /** A drizzle database on either driver (node-postgres or PGlite), created with `casing: 'snake_case'`. */
@@ -23,10 +22,21 @@ export interface PgStoreOptions {
   close: () => Promise<void>
   /** Starts a change feed on the same database (src/store/notify.ts). */
   listen: (handlers: ChangeHandlers) => Promise<StopFeed>
+  /** Rows a search scans in id order before it reads the plan's candidates; default SCAN_WINDOW. */
+  searchScanWindow?: number
+  /**
+   * Keep the search tables' planner statistics fresh, as autovacuum does on PostgreSQL
+   * (PGlite has none): a search after more resource writes than 50 + 10 % of the rows
+   * counted at the last ANALYZE (autovacuum's defaults) runs one first.
+   */
+  analyze?: boolean
 }
 
 /** Rows of `resource_relations` written per INSERT statement. */
 const RELATION_ROWS_PER_INSERT = 2000
+
+/** Rows of `acl_entries` written per INSERT statement (8 parameters each, at most 65,535 per statement). */
+const ACL_ROWS_PER_INSERT = 4000
 
 /** A transaction aborted by a serialization failure or a deadlock is run again up to this many times in all. */
 const MAX_ATTEMPTS = 3
@@ -91,6 +101,91 @@ function relationRows (tenantId: string, resource: ResourceFacts): Array<typeof 
   return rows
 }
 
+/**
+ * The rows of `acl_entries` for a resource's own ACL: one per (entry, effect, action),
+ * for the entries the engine can match (`entryApplies` in src/engine/acl.ts: a string
+ * `who`; no `when`, or a string one) and string actions, without repeats. Migration 0005
+ * writes the same rows for the ACLs stored before it.
+ */
+function aclEntryRows (tenantId: string, resource: ResourceFacts): Array<typeof aclEntries.$inferInsert> {
+  const rows: Array<typeof aclEntries.$inferInsert> = []
+  const acl: unknown = resource.acl
+  if (!Array.isArray(acl)) return rows
+  acl.forEach((entry: unknown, position) => {
+    if (typeof entry !== 'object' || entry === null) return
+    const { who, when, allow, deny } = entry as Record<string, unknown>
+    if (typeof who !== 'string' || (when !== undefined && typeof when !== 'string')) return
+    for (const [effect, actions] of [['allow', allow], ['deny', deny]] as const) {
+      if (!Array.isArray(actions)) continue
+      for (const action of new Set(actions)) {
+        if (typeof action !== 'string') continue
+        rows.push({ tenantId, module: resource.module, holderId: resource.id, position, effect, action, who, when: when ?? null })
+      }
+    }
+  })
+  return rows
+}
+
+/**
+ * The rows a search scans in id order before it looks the rest up through the plan's
+ * candidates (`listResources`): a few ms of filtering on PostgreSQL.
+ */
+const SCAN_WINDOW = 10_000
+
+/** Candidate ids filtered per query. */
+const CANDIDATE_SLICE = 1000
+
+/**
+ * A query for a superset of the ids of the module's resources satisfying `filter`, read
+ * through indexes: a leaf that names what it holds for is its own candidates (a
+ * relation's rows, a project's resources, ids, the resources governed by an ACL with an
+ * entry that allows: deny entries are left to the filter); `and` takes the candidates of
+ * its first argument that has some, `or` the union of its arguments' (none if one has
+ * none); `not`, `acl_governed` and attribute tests have none. `undefined`: no candidates.
+ * The queries are written for a nested loop over small sets, which is when they are used.
+ */
+function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
+  // Lists are one array parameter each (`sql.param`): interpolated bare, drizzle would spread them.
+  switch (filter.op) {
+    case 'and': {
+      for (const arg of filter.args) {
+        const found = candidatesOf(arg, tenantId, module)
+        if (found !== undefined) return found
+      }
+      return undefined
+    }
+    case 'or': {
+      const parts: SQL[] = []
+      for (const arg of filter.args) {
+        const found = candidatesOf(arg, tenantId, module)
+        if (found === undefined) return undefined
+        parts.push(found)
+      }
+      return sql.join(parts, sql` UNION ALL `)
+    }
+    case 'relation_contains_any':
+      return sql`SELECT resource_id FROM resource_relations WHERE tenant_id = ${tenantId} AND module = ${module} AND relation = ${filter.relation} AND value = ANY(${sql.param(filter.values)})`
+    case 'project_in':
+      return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND effective_project = ANY(${sql.param(filter.values)})`
+    case 'id_in':
+      return sql`SELECT unnest(${sql.param(filter.values)}::text[])`
+    case 'acl_allows':
+      // One probe of the acl_holder index per allowing holder, never a scan of it: `OFFSET 0`
+      // keeps the planner from flattening the LATERAL into a hash join over every governed
+      // resource (it estimates holders from averages, and a few govern whole trees).
+      return sql`SELECT governed.id FROM (
+          SELECT DISTINCT e.holder_id FROM acl_entries e
+          WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e.who = ANY(${sql.param(filter.who)}) AND e.action = ${filter.action}
+            AND e.effect = 'allow' AND (e."when" IS NULL OR e."when" = ANY(${sql.param(filter.when ?? [])}::text[]))
+        ) AS holders
+        CROSS JOIN LATERAL (
+          SELECT r.id FROM resources r WHERE r.tenant_id = ${tenantId} AND r.module = ${module} AND r.acl_holder = holders.holder_id
+          OFFSET 0
+        ) AS governed`
+    default: return undefined
+  }
+}
+
 /** Plan SQL parts as a drizzle query fragment (values stay parameters). */
 function partsToSql (parts: readonly SqlPart[]): SQL {
   return sql.join(parts.map(p => typeof p === 'string' ? sql.raw(p) : sql.param(p.param)))
@@ -98,8 +193,9 @@ function partsToSql (parts: readonly SqlPart[]): SQL {
 
 /**
  * Where the plan's attributes live in the store: the effective project column, every
- * relation in `resource_relations`, restricted to the tenant and module searched, and
- * every resource attribute in the `attributes` jsonb column.
+ * relation in `resource_relations`, restricted to the tenant and module searched, every
+ * resource attribute in the `attributes` jsonb column, and ACLs as the governing
+ * resource (`acl_holder`) and its rows in `acl_entries`.
  */
 function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanSqlMapping {
   // No prototype: a relation named `__proto__` is just a key here.
@@ -117,7 +213,16 @@ function storeMapping (tenantId: string, module: string, plan: QueryPlan): PlanS
     }
   }
   if (plan.kind === 'conditional') visit(plan.filter)
-  return { id: 'resources.id', project: 'resources.effective_project', relations, attributes }
+  return {
+    id: 'resources.id',
+    project: 'resources.effective_project',
+    relations,
+    attributes,
+    acl: {
+      holder: 'resources.acl_holder',
+      entries: { table: 'acl_entries', holder: 'holder_id', who: 'who', action: 'action', effect: 'effect', when: 'when', where: { tenant_id: tenantId, module } }
+    }
+  }
 }
 
 /**
@@ -188,6 +293,21 @@ async function pause (attempt: number): Promise<void> {
  */
 export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
   let closed = false
+  const scanWindow = opts.searchScanWindow ?? SCAN_WINDOW
+  // Without statistics the planner takes every table for one row, and joins a relation
+  // test by rescanning the relation rows for each resource: seconds for 3,000 documents.
+  const stats = { writes: 0, rows: 0 }
+  const wrote = <T>(result: T): T => {
+    stats.writes++
+    return result
+  }
+  async function freshStatistics (): Promise<void> {
+    if (opts.analyze !== true || stats.writes <= 50 + 0.1 * stats.rows) return
+    stats.writes = 0
+    await db.execute(sql`ANALYZE resources, resource_relations, acl_entries`)
+    const counted = await db.execute(sql`SELECT reltuples::float8 AS rows FROM pg_class WHERE relname = 'resources'`)
+    stats.rows = Math.max(0, Number((counted as unknown as { rows: Array<{ rows: number }> }).rows[0]?.rows ?? 0))
+  }
 
   async function run<T> (fn: () => Promise<T>): Promise<T> {
     if (closed) throw new StoreUnavailableError('the store is closed')
@@ -488,7 +608,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
     },
 
     async putResource (tenantId, resource, wopts) {
-      return write(tenantId, wopts, async tx => {
+      return wrote(await write(tenantId, wopts, async tx => {
         const columns = {
           project: resource.project ?? null,
           parent: resource.parent ?? null,
@@ -512,6 +632,14 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         for (let i = 0; i < rows.length; i += RELATION_ROWS_PER_INSERT) {
           await tx.insert(resourceRelations).values(rows.slice(i, i + RELATION_ROWS_PER_INSERT))
         }
+        if (old?.hasAcl === true) {
+          await tx.delete(aclEntries).where(and(
+            eq(aclEntries.tenantId, tenantId), eq(aclEntries.module, resource.module), eq(aclEntries.holderId, resource.id)))
+        }
+        const entries = aclEntryRows(tenantId, resource)
+        for (let i = 0; i < entries.length; i += ACL_ROWS_PER_INSERT) {
+          await tx.insert(aclEntries).values(entries.slice(i, i + ACL_ROWS_PER_INSERT))
+        }
         // The derived columns of the resource and its descendants read only these three
         // things of it: a change of relations or of ACL entries alone leaves them as they are.
         const unchanged = old !== undefined && old.project === columns.project && old.parent === columns.parent && old.hasAcl === (columns.acl !== null)
@@ -520,11 +648,11 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           action: 'put', entity: { type: 'resource', module: resource.module, id: resource.id }, before: oldRow === undefined ? null : resourceFromRow(oldRow), after: resource
         }
         return { created: old === undefined, audit }
-      })
+      }))
     },
 
     async deleteResource (tenantId, module, id, wopts) {
-      return write(tenantId, wopts, async tx => {
+      return wrote(await write(tenantId, wopts, async tx => {
         // resource_relations rows go with the resource (ON DELETE CASCADE).
         const rows = await tx.delete(resources)
           .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), eq(resources.id, id)))
@@ -533,34 +661,35 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         // Its descendants' chains now stop where it was.
         await refreshDerived(tx, tenantId, module, id)
         return { audit: { action: 'delete', entity: { type: 'resource', module, id }, before: resourceFromRow(rows[0]), after: null } }
-      })
+      }))
     },
 
     async getSearchFacts (tenantId, module) {
       return run(async () => {
-        const governed = and(eq(resources.tenantId, tenantId), eq(resources.module, module), isNotNull(resources.aclHolder))
-        // Most modules hold no ACL. Asking first spares them the grouping query below, which
-        // the planner, estimating from the whole table's statistics, may start with parallel
-        // workers: about 5 ms for no row on PostgreSQL 15 (docs/benchmarks.md, "Search").
-        if ((await db.select({ id: resources.id }).from(resources).where(governed).limit(1)).length === 0) return { aclGroups: [] }
-        const holders = alias(resources, 'holders')
-        const rows = await db.select({
-          holder: resources.aclHolder,
-          project: resources.effectiveProject,
-          entries: holders.acl,
-          ids: sql<string[]>`array_agg(${resources.id} ORDER BY ${resources.id})`
-        })
-          .from(resources)
-          .innerJoin(holders, and(eq(holders.tenantId, resources.tenantId), eq(holders.module, resources.module), eq(holders.id, resources.aclHolder)))
-          .where(governed)
-          .groupBy(resources.aclHolder, resources.effectiveProject, holders.acl)
-        const aclGroups = rows.map(row => {
-          // INVARIANT: acl_holder names a resource with an ACL (refreshDerived), so both are set.
-          const group: AclGroup = { holder: row.holder ?? '', entries: row.entries ?? [], ids: row.ids }
-          if (row.project !== null) group.project = row.project
-          return group
-        })
-        return { aclGroups }
+        const governed = await db.select({ id: resources.id }).from(resources)
+          .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), isNotNull(resources.aclHolder)))
+          // Ordered by the partial index's column, so that the index answers even where the
+          // planner expects many governed rows: by id, a module without any is read whole
+          // (a second for a million rows beside a module with ACLs).
+          .orderBy(asc(resources.aclHolder))
+          .limit(1)
+        if (governed.length === 0) return { hasAcls: false, aclConditions: [] }
+        // The distinct conditions, one index probe each (a loose index scan on the partial
+        // `when` index): many entries usually share a few conditions, or have none.
+        // Both drivers answer `execute` with `{ rows }`.
+        const result = await db.execute(sql`
+          WITH RECURSIVE conditions ("when") AS (
+            (SELECT e."when" FROM acl_entries e
+              WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e."when" IS NOT NULL
+              ORDER BY e."when" LIMIT 1)
+            UNION ALL
+            SELECT (SELECT e."when" FROM acl_entries e
+              WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e."when" > c."when"
+              ORDER BY e."when" LIMIT 1)
+            FROM conditions c WHERE c."when" IS NOT NULL
+          )
+          SELECT "when" FROM conditions WHERE "when" IS NOT NULL`)
+        return { hasAcls: true, aclConditions: (result as unknown as { rows: Array<{ when: string }> }).rows.map(r => r.when) }
       })
     },
 
@@ -571,20 +700,47 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       }
       if (plan.kind === 'never') return { ids: [], hasMore: false }
       return run(async () => {
-        const filter = partsToSql(planToSqlParts(plan, storeMapping(tenantId, module, plan)))
-        const rows = await db.select({ id: resources.id }).from(resources)
-          .where(and(
-            eq(resources.tenantId, tenantId),
-            eq(resources.module, module),
-            after === undefined ? undefined : gt(resources.id, after),
-            filter
-          ))
-          .orderBy(asc(resources.id))
-          .limit(limit + 1)
-        const ids = rows.map(r => r.id)
-        const hasMore = ids.length > limit
-        if (hasMore) ids.pop()
-        return { ids, hasMore }
+        await freshStatistics()
+        const mapping = storeMapping(tenantId, module, plan)
+        const filter = partsToSql(planToSqlParts(plan, mapping))
+        const inModule = and(eq(resources.tenantId, tenantId), eq(resources.module, module))
+        const page = async (from: string | undefined, to: string | undefined, only: SQL | undefined, rows: number): Promise<string[]> =>
+          (await db.select({ id: resources.id }).from(resources)
+            .where(and(
+              inModule,
+              from === undefined ? undefined : gt(resources.id, from),
+              to === undefined ? undefined : lte(resources.id, to),
+              only,
+              filter
+            ))
+            .orderBy(asc(resources.id))
+            .limit(rows)).map(r => r.id)
+        const done = (ids: string[]): ResourcePage => {
+          const hasMore = ids.length > limit
+          if (hasMore) ids.pop()
+          return { ids, hasMore }
+        }
+        // Dense results come fastest in id order, sparse ones from the indexes of their
+        // candidates (the resources a relation, a project, an id list or an ACL leaf
+        // names). Which one a plan has is known only by trying: scan a window in id order
+        // first, and go to the candidates only when the window did not fill the page.
+        const candidates = plan.kind === 'conditional' ? candidatesOf(plan.filter, tenantId, module) : undefined
+        if (candidates === undefined) return done(await page(after, undefined, undefined, limit + 1))
+        const edge = await db.select({ id: resources.id }).from(resources)
+          .where(and(inModule, after === undefined ? undefined : gt(resources.id, after)))
+          .orderBy(asc(resources.id)).offset(scanWindow - 1).limit(1)
+        const end = edge[0]?.id
+        const found = await page(after, end, undefined, limit + 1)
+        if (found.length > limit || end === undefined) return done(found)
+        // The candidates' ids first, then the filter on them a slice at a time: a planner
+        // left to join them itself estimates them from averages and scans in id order.
+        const result = await db.execute(sql`SELECT DISTINCT c.id FROM (${candidates}) AS c (id) WHERE c.id > ${end} ORDER BY c.id`)
+        const ids = (result as unknown as { rows: Array<{ id: string }> }).rows.map(r => r.id)
+        for (let i = 0; i < ids.length && found.length <= limit; i += CANDIDATE_SLICE) {
+          const slice = ids.slice(i, i + CANDIDATE_SLICE)
+          found.push(...await page(end, undefined, sql`${resources.id} = ANY(${sql.param(slice)})`, limit + 1 - found.length))
+        }
+        return done(found)
       })
     },
 
@@ -698,6 +854,7 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
           // The same store over the transaction: its writes nest as savepoints and bump the
           // row this transaction already holds.
           const scoped = createPgStore(tx as unknown as StoreDb, {
+            searchScanWindow: scanWindow,
             close: async () => {},
             listen: async () => { throw new StoreError('internal', 'internal', 'an edit has no change feed') }
           })

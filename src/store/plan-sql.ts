@@ -55,6 +55,34 @@ export interface JoinMapping {
 export type AttributeMapping = string | { jsonb: string }
 
 /**
+ * Where resource ACLs live in the caller's schema, for plans of modules whose resources
+ * carry ACLs (`acl_governed`, `acl_allows`): the column naming the resource whose ACL
+ * governs the row (its own id when it holds one, else its nearest ancestor's through
+ * `parent`; NULL when none does), and a table of the entries of those ACLs, one row per
+ * (holder, entry, effect, action), as gatehouse keeps them in `acl_entries`.
+ */
+export interface AclMapping {
+  /** The column holding the id of the governing resource (NULL: no ACL governs the row). */
+  holder: string
+  entries: {
+    /** The table: `name` or `schema.name`. */
+    table: string
+    /** Its column holding the id of the resource whose ACL the entry belongs to. */
+    holder: string
+    /** Its column holding the entry's `who` (a user id or alias, `group:<id>`, `role:<id>`, `*`). */
+    who: string
+    /** Its column holding one action the entry allows or denies. */
+    action: string
+    /** Its column holding `allow` or `deny`. */
+    effect: string
+    /** Its column holding the entry's condition text (NULL: none). */
+    when: string
+    /** Equalities every entry row must satisfy, as column → value (a tenant, a module). */
+    where?: Record<string, string | number | boolean>
+  }
+}
+
+/**
  * Where the plan's attributes are, as column references: `column`, `table.column` or
  * `schema.table.column` (letters, digits and `_`; quoted as written, so write them as
  * PostgreSQL stores them, lower case unless they were created quoted).
@@ -68,6 +96,8 @@ export interface PlanSqlMapping {
   relations?: Record<string, RelationMapping>
   /** Per resource attribute named by the plan (conditions on data); a plan naming one missing here is refused. */
   attributes?: Record<string, AttributeMapping>
+  /** Needed when the plan has ACL leaves (a module whose stored resources carry ACLs). */
+  acl?: AclMapping
 }
 
 export interface PlanSqlOptions {
@@ -170,6 +200,14 @@ function checkFilter (value: unknown, path: string, depth: number): Filter {
     case 'project_in':
     case 'id_in':
       return { op: f.op, values: checkValues(f.values, `${path}/values`) }
+    case 'acl_governed':
+      return { op: f.op }
+    case 'acl_allows': {
+      if (typeof f.action !== 'string' || f.action === '') throw new PlanSqlError('invalid_plan', `\`${path}/action\` must be a non-empty string`)
+      const leaf: Extract<Filter, { op: 'acl_allows' }> = { op: f.op, action: f.action, who: checkValues(f.who, `${path}/who`) }
+      if (f.when !== undefined) leaf.when = checkValues(f.when, `${path}/when`)
+      return leaf
+    }
     case 'relation_contains_any':
       if (typeof f.relation !== 'string' || f.relation === '') throw new PlanSqlError('invalid_plan', `\`${path}/relation\` must be a non-empty string`)
       return { op: f.op, relation: f.relation, values: checkValues(f.values, `${path}/values`) }
@@ -278,11 +316,23 @@ type CheckedRelation =
 
 type CheckedAttribute = { kind: 'column', column: string } | { kind: 'jsonb', column: string }
 
+interface CheckedAcl {
+  holder: string
+  table: string
+  entryHolder: string
+  who: string
+  action: string
+  effect: string
+  when: string
+  where: Array<[string, unknown]>
+}
+
 interface CheckedMapping {
   id: string
   project: string | undefined
   relations: Map<string, CheckedRelation>
   attributes: Map<string, CheckedAttribute>
+  acl: CheckedAcl | undefined
 }
 
 function checkMapping (mapping: PlanSqlMapping): CheckedMapping {
@@ -300,7 +350,33 @@ function checkMapping (mapping: PlanSqlMapping): CheckedMapping {
     else if (typeof a === 'object' && a !== null && 'jsonb' in a) attributes.set(name, { kind: 'jsonb', column: quoteName(a.jsonb, 3, `the jsonb column of ${what}`) })
     else throw new PlanSqlError('invalid_mapping', `${what} must be mapped as a column name or \`{ jsonb }\``)
   }
-  return { id, project, relations, attributes }
+  const acl = mapping.acl === undefined ? undefined : checkAcl(mapping.acl)
+  return { id, project, relations, attributes, acl }
+}
+
+function checkAcl (a: AclMapping): CheckedAcl {
+  const e: Partial<AclMapping['entries']> = typeof a === 'object' && a !== null && typeof a.entries === 'object' && a.entries !== null ? a.entries : {}
+  const what = 'of the ACL entries'
+  return {
+    holder: quoteName(a?.holder, 3, 'the `acl.holder` column'),
+    table: quoteName(e.table, 2, `the table ${what}`),
+    entryHolder: quoteName(e.holder, 1, `the \`holder\` column ${what}`),
+    who: quoteName(e.who, 1, `the \`who\` column ${what}`),
+    action: quoteName(e.action, 1, `the \`action\` column ${what}`),
+    effect: quoteName(e.effect, 1, `the \`effect\` column ${what}`),
+    when: quoteName(e.when, 1, `the \`when\` column ${what}`),
+    where: checkWhere(e.where, what)
+  }
+}
+
+/** A join's `where` equalities, columns quoted. */
+function checkWhere (where: Record<string, unknown> | undefined, what: string): Array<[string, unknown]> {
+  return Object.entries(where ?? {}).map(([column, value]): [string, unknown] => {
+    if (!['string', 'number', 'boolean'].includes(typeof value)) {
+      throw new PlanSqlError('invalid_mapping', `the \`where\` value of column \`${column}\` ${what} must be a string, a number or a boolean`)
+    }
+    return [quoteName(column, 1, `a \`where\` column ${what}`), value]
+  })
 }
 
 function checkRelation (name: string, r: RelationMapping, id: string): CheckedRelation {
@@ -310,12 +386,7 @@ function checkRelation (name: string, r: RelationMapping, id: string): CheckedRe
     if ('array' in r) return { kind: 'array', column: quoteName(r.array, 3, `the array column of ${what}`) }
     if ('join' in r && typeof r.join === 'object' && r.join !== null) {
       const j = r.join
-      const where = Object.entries(j.where ?? {}).map(([column, value]): [string, unknown] => {
-        if (!['string', 'number', 'boolean'].includes(typeof value)) {
-          throw new PlanSqlError('invalid_mapping', `the \`where\` value of column \`${column}\` of ${what} must be a string, a number or a boolean`)
-        }
-        return [quoteName(column, 1, `a \`where\` column of ${what}`), value]
-      })
+      const where = checkWhere(j.where, `of ${what}`)
       return {
         kind: 'join',
         table: quoteName(j.table, 2, `the join table of ${what}`),
@@ -356,6 +427,12 @@ class Translator {
       case 'project_in': {
         if (this.mapping.project === undefined) throw new PlanSqlError('unmapped_attribute', 'the plan filters on `project`, which the mapping does not map')
         return [`${this.mapping.project} = ANY(`, { param: f.values }, ')']
+      }
+      case 'acl_governed': return [`(${this.acl().holder} IS NOT NULL)`]
+      case 'acl_allows': {
+        // `IS TRUE` / `IS NOT TRUE`: a row without holder (NULL) is in neither list, two-valued.
+        const a = this.acl()
+        return ['((', a.holder, ' IN (', ...this.aclEntries(a, f, 'allow'), ')) IS TRUE AND (', a.holder, ' IN (', ...this.aclEntries(a, f, 'deny'), ')) IS NOT TRUE)']
       }
       case 'relation_contains_any': {
         const r = this.relation(f.relation)
@@ -475,6 +552,26 @@ class Translator {
       ? conditions[0] as SqlPart[]
       : this.junction(' OR ', conditions.map(c => ['(', ...c, ')']))
     return [`${r.resourceKey} IN (SELECT ${alias}.${r.key} FROM ${r.table} AS ${alias} WHERE `, ...condition, ')']
+  }
+
+  acl (): CheckedAcl {
+    const a = this.mapping.acl
+    if (a === undefined) throw new PlanSqlError('unmapped_attribute', 'the plan filters on resource ACLs, which the mapping does not map (`acl`)')
+    return a
+  }
+
+  /** The holders of the ACLs in which an applying entry has `effect` on the leaf's action. */
+  aclEntries (a: CheckedAcl, leaf: Extract<Filter, { op: 'acl_allows' }>, effect: 'allow' | 'deny'): SqlPart[] {
+    const alias = `"gh_a${this.#aliases++}"`
+    const parts: SqlPart[] = [`SELECT ${alias}.${a.entryHolder} FROM ${a.table} AS ${alias} WHERE `]
+    for (const [column, value] of a.where) parts.push(`${alias}.${column} = `, { param: value }, ' AND ')
+    parts.push(
+      `${alias}.${a.who} = ANY(`, { param: leaf.who }, `) AND ${alias}.${a.action} = `, { param: leaf.action },
+      ` AND ${alias}.${a.effect} = `, { param: effect }, ` AND (${alias}.${a.when} IS NULL`
+    )
+    if (leaf.when !== undefined) parts.push(` OR ${alias}.${a.when} = ANY(`, { param: leaf.when }, ')')
+    parts.push(')')
+    return parts
   }
 
   relation (name: string): CheckedRelation {

@@ -224,10 +224,11 @@ export interface ResourcePage {
  */
 export interface ResourceSearcher {
   /**
-   * The ACL facts of the module's stored resources: every resource governed by an ACL
+   * The ACL facts of the module's stored resources: whether one is governed by an ACL
    * (its own or its nearest ancestor's through `parent`, as decisions read ancestors),
-   * grouped by the resource holding that ACL and by effective project. Groups and ids
-   * are in no promised order. `{ aclGroups: [] }` for an unknown tenant or module.
+   * and the distinct `when` texts of the ACL entries the store keeps (those the engine
+   * can match: a string `who`, a string `when`, at least one string action), in no
+   * promised order. `{ hasAcls: false, aclConditions: [] }` for an unknown tenant or module.
    */
   getSearchFacts (tenantId: string, module: string): Promise<SearchFacts>
   /**
@@ -235,7 +236,8 @@ export interface ResourceSearcher {
    * id order, answered by the database through its indexes (it never loads the module's
    * resources into memory). A conditional plan's `project_in` reads each resource's
    * effective project (its own `project`, else its nearest ancestor's); its relation
-   * tests read the resource's own relation values. `[]` for an unknown tenant or module.
+   * tests read the resource's own relation values; its ACL leaves read the entries of the
+   * governing ACL (the resource's own, else its nearest ancestor's). `[]` for an unknown tenant or module.
    * Throws StoreError `internal` for a limit outside 1..MAX_PAGE_LIMIT or a malformed plan.
    */
   listResources (tenantId: string, module: string, plan: QueryPlan, opts: ListResourcesOptions): Promise<ResourcePage>

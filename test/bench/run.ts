@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- engine|conditions|http|search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
- * Runs the benchmarks (default: engine, conditions, http, search, propagation, memory, then coldstart), prints each part's table, and writes
+ * Runs the benchmarks (default: engine, conditions, http, search, acl-search, propagation, memory, then coldstart), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
  * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
  * answers differ from gatehouse's; a missed target is reported, never a failure.
@@ -10,6 +10,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { availableParallelism, cpus, loadavg } from 'node:os'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { formatAclSearchReport, runAclSearchBench } from './acl-search-bench.js'
 import { formatConditionsReport, runConditionsBench } from './conditions-bench.js'
 import { formatEngineReport, runEngineBench } from './engine-bench.js'
 import { formatHttpReport, runHttpBench } from './http-bench.js'
@@ -20,7 +21,7 @@ import { formatPropagationReport, runPropagationBench } from './propagation-benc
 import { formatSearchReport, runSearchBench } from './search-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'conditions', 'http', 'search', 'propagation', 'memory', 'coldstart', 'profile'] as const
+const PARTS = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'profile'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
@@ -54,7 +55,7 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
     else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
-  if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'propagation', 'memory', 'coldstart']
+  if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart']
   return args
 }
 
@@ -122,6 +123,16 @@ async function main (): Promise<void> {
       const r = await runSearchBench({ resources: args.resources ?? (args.quick ? 20_000 : 1_000_000), repeats: args.quick ? 5 : 30, log })
       process.stdout.write(`\n${formatSearchReport(r)}\n\n`)
       results.search = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+    } else if (part === 'acl-search') {
+      const r = await runAclSearchBench({
+        resources: args.resources ?? (args.quick ? 20_000 : 1_000_000),
+        pgliteResources: args.quick ? 5_000 : 100_000,
+        repeats: args.quick ? 5 : 30,
+        scenario: { documents: args.quick ? 300 : 3000, folders: args.quick ? 12 : 60 },
+        log
+      })
+      process.stdout.write(`\n${formatAclSearchReport(r)}\n\n`)
+      results['acl-search'] = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
     } else if (part === 'propagation') {
       const r = await runPropagationBench({ trials: args.trials ?? (args.quick ? 20 : 200), log })
       process.stdout.write(`\n${formatPropagationReport(r)}\n\n`)

@@ -23,6 +23,7 @@ import { DEFAULT_SEARCH_FACTS_MB, SearchFactsCache } from '../../src/service/sea
 import { openStore } from '../../src/store/connect.js'
 import type { Store } from '../../src/store/store.js'
 import { createTestDatabase } from '../helpers/db.js'
+import { aclBackfill } from './acl-search-bench.js'
 import { median, sig, table } from './lib/stats.js'
 
 export interface SearchBenchOptions {
@@ -119,7 +120,8 @@ async function load (url: string, n: number): Promise<void> {
         select $1, $2, 'creator', 'u-' || ((i * 7) % ${USERS}), 'r-' || lpad(i::text, 7, '0') from generate_series(0, $3::int - 1) as i
         where $2 = 'jobs'`, [TENANT, module, n])
     }
-    await client.query('analyze resources; analyze resource_relations')
+    await client.query(aclBackfill())
+    await client.query('analyze resources; analyze resource_relations; analyze acl_entries')
   } finally {
     await client.end()
   }

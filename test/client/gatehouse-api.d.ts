@@ -1268,7 +1268,7 @@ export interface components {
         };
         /**
          * QueryPlanFilter
-         * @description A condition on a resource: its effective project, its relation values, its id, its attributes, and `and`/`or`/`not` of conditions.
+         * @description A condition on a resource: its effective project, its relation values, its id, its attributes, its governing ACL, and `and`/`or`/`not` of conditions.
          */
         QueryPlanFilter: {
             args: components["schemas"]["QueryPlanFilter"][];
@@ -1295,6 +1295,24 @@ export interface components {
             op: "id_in";
             /** @description The resource id is one of these. */
             values: string[];
+        } | {
+            /**
+             * @description An ACL governs the resource: its own `acl` (even an empty one), else its nearest ancestor's through `parent`.
+             * @enum {string}
+             */
+            op: "acl_governed";
+        } | {
+            /** @description The action searched. */
+            action: string;
+            /**
+             * @description An ACL governs the resource, and among its entries that apply one allows `action` and none denies it.
+             * @enum {string}
+             */
+            op: "acl_allows";
+            /** @description ... and it has no `when`, or one of these (the entry conditions that hold for the request). */
+            when?: string[];
+            /** @description An entry applies when its `who` is one of these (the subject's id, aliases, `group:<id>`, the `role:<id>` of each role that applies, `*`) ... */
+            who: string[];
         } | {
             /** @description A declared attribute of the module; every attribute test is false on a resource without a value for it. */
             attribute: string;

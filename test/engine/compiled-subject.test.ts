@@ -81,7 +81,7 @@ t.test('a subject compiled under another policy decides under the policy given',
   t.equal(decide(before.policy, { subject: cs, action: 'close', resource }).reason.code, 'level_insufficient')
   t.equal(decide(after.policy, { subject: cs, action: 'close', resource }).reason.code, 'role_grant', 'not the stale compiled subject')
   t.same(allowedActions(after.policy, cs, resource), ['view', 'close'])
-  t.same(planSearch(after.policy, cs, 'close', 'jobs', { aclGroups: [] }), { kind: 'always' })
+  t.same(planSearch(after.policy, cs, 'close', 'jobs', { hasAcls: false, aclConditions: [] }), { kind: 'always' })
 })
 
 t.test('reasons read and serialize as { code, message }; field lists are frozen', async t => {

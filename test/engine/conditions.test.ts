@@ -9,7 +9,7 @@ import { Environment } from '@marcbachmann/cel-js'
 import fc from 'fast-check'
 import t from 'tap'
 import type {
-  AclGroup, Bundle, CompiledPolicy, ConditionInputs, Decision, PlanResource, ResourceFacts, SearchFacts, Subject
+  Bundle, CompiledPolicy, ConditionInputs, Decision, PlanResource, ResourceFacts, SearchFacts, Subject
 } from '../../src/engine/index.js'
 import { compareStrings } from '../../src/engine/attributes.js'
 import {
@@ -136,10 +136,13 @@ const policy = compiled(bundle)
 const me = (roles: string[], extra: Partial<Subject> = {}): Subject => ({ id: 'u1', roles, ...extra })
 const invoice = (attributes: Record<string, unknown>, extra: Partial<ResourceFacts> = {}): ResourceFacts =>
   ({ module: 'invoices', id: 'INV-7', relations: {}, attributes: attributes as ResourceFacts['attributes'], ...extra })
-const NO_FACTS: SearchFacts = { aclGroups: [] }
-const planResource = (r: ResourceFacts): PlanResource => r.attributes === undefined
-  ? { id: r.id, relations: r.relations }
-  : { id: r.id, relations: r.relations, attributes: r.attributes }
+const NO_FACTS: SearchFacts = { hasAcls: false, aclConditions: [] }
+const planResource = (r: ResourceFacts): PlanResource => ({
+  id: r.id,
+  relations: r.relations,
+  ...(r.attributes === undefined ? {} : { attributes: r.attributes }),
+  ...(r.acl === undefined ? {} : { acl: r.acl })
+})
 
 t.test('the bundle compiles, and its export compiles to the same bundle', async t => {
   const exported = exportBundle(policy)
@@ -363,8 +366,8 @@ t.test('ACL entries with conditions on the subject, the action and the context',
     const d = decide(policy, { subject, action: 'view', resource, ...r.inputs })
     t.equal(d.allowed, r.want, `${r.name}: ${d.reason.message}`)
     if (r.says !== undefined) t.match(d.reason.message, r.says, r.name)
-    const group: AclGroup = { holder: 'F-1', entries: resource.acl ?? [], ids: ['F-1'] }
-    const plan = planSearch(policy, subject, 'view', 'folders', { aclGroups: [group] }, r.inputs)
+    const conditions = (resource.acl ?? []).flatMap(e => typeof e.when === 'string' ? [e.when] : [])
+    const plan = planSearch(policy, subject, 'view', 'folders', { hasAcls: true, aclConditions: conditions }, r.inputs)
     t.equal(matchesPlan(plan, planResource(resource)), r.want, `${r.name} (plan ${JSON.stringify(plan)})`)
   }
 })

@@ -1,26 +1,24 @@
 import t from 'tap'
-import type { AclGroup, Filter, QueryPlan, SearchFacts, Subject } from '../../src/engine/index.js'
-import { decide, effectiveProject, matchesPlan, planSearch } from '../../src/engine/index.js'
+import type { Filter, QueryPlan, SearchFacts, Subject } from '../../src/engine/index.js'
+import { decide, matchesPlan, planSearch } from '../../src/engine/index.js'
 import { planResourceOf } from '../search/oracle.js'
 import { cases, sub } from './fixtures/decision-cases.js'
 import { richPolicy } from './fixtures/rich-bundle.js'
 
 const policy = richPolicy()
-const NO_FACTS: SearchFacts = { aclGroups: [] }
+const NO_FACTS: SearchFacts = { hasAcls: false, aclConditions: [] }
+/** A module whose stored resources hold ACLs without conditions. */
+const ACLS: SearchFacts = { hasAcls: true, aclConditions: [] }
 const ALWAYS: QueryPlan = { kind: 'always' }
 const NEVER: QueryPlan = { kind: 'never' }
 const when = (filter: Filter): QueryPlan => ({ kind: 'conditional', filter })
-const group = (holder: string, entries: AclGroup['entries'], ids: string[], project?: string): AclGroup =>
-  project === undefined ? { holder, entries, ids } : { holder, entries, ids, project }
 
 t.test('every case of the decision table agrees with its search plan (check and list agree)', async t => {
   for (const c of cases) {
     const ancestors = c.ancestors ?? []
-    // The facts the store would report for this resource: the ACL governing it and its effective project.
-    const holder = [c.resource, ...ancestors].find(r => r.acl !== undefined)
-    const facts: SearchFacts = holder === undefined
-      ? NO_FACTS
-      : { aclGroups: [group(holder.id, holder.acl ?? [], [c.resource.id], effectiveProject(c.resource, ancestors))] }
+    // The facts the store would report for this resource and its ancestors.
+    const entries = [c.resource, ...ancestors].flatMap(r => r.acl ?? [])
+    const facts: SearchFacts = { hasAcls: entries.length > 0 || [c.resource, ...ancestors].some(r => r.acl !== undefined), aclConditions: entries.flatMap(e => typeof e.when === 'string' ? [e.when] : []) }
     const plan = planSearch(policy, c.subject ?? undefined, c.action, c.resource.module, facts)
     const allowed = decide(policy, { subject: c.subject ?? undefined, action: c.action, resource: c.resource, ancestors }).allowed
     t.equal(matchesPlan(plan, planResourceOf(c.resource, ancestors)), allowed, `${c.name}: plan ${JSON.stringify(plan)}`)
@@ -37,7 +35,6 @@ interface PlanCase {
 }
 
 const u1 = (roles: string[], extra: Partial<Subject> = {}): Subject => sub('u1', roles, extra)
-const crewDoc = [{ who: 'group:crew-a', allow: ['view'] }]
 
 const planCases: PlanCase[] = [
   // Steps 1 and 1b.
@@ -48,31 +45,57 @@ const planCases: PlanCase[] = [
   { name: 'an unknown action lists nothing, even for the owner', subject: u1([], { owner: true }), action: 'lock', module: 'jobs', want: NEVER },
   { name: 'an inherited object member is not an action', subject: u1(['superuser']), action: 'constructor', module: 'jobs', want: NEVER },
   // Step 2 and 3.
-  { name: 'the owner lists everything, ACLs and override denies included', subject: u1([], { owner: true, overrides: { modules: { jobs: { deny: ['view'] } } } }), action: 'view', module: 'jobs', facts: { aclGroups: [group('j1', [], ['j1'])] }, want: ALWAYS },
+  { name: 'the owner lists everything, ACLs and override denies included', subject: u1([], { owner: true, overrides: { modules: { jobs: { deny: ['view'] } } } }), action: 'view', module: 'jobs', facts: ACLS, want: ALWAYS },
   { name: 'an override deny lists nothing, even for an all role', subject: u1(['superuser'], { overrides: { modules: { jobs: { deny: ['view'] } } } }), action: 'view', module: 'jobs', want: NEVER },
   // Step 4.
-  { name: 'an all role lists everything, whatever the ACLs', subject: u1(['superuser']), action: 'delete', module: 'documents', facts: { aclGroups: [group('d1', [{ who: 'u1', deny: ['delete'] }], ['d1'])] }, want: ALWAYS },
-  { name: 'a module admin lists everything of its module, whatever the ACLs', subject: u1(['jobs_admin']), action: 'delete', module: 'jobs', facts: { aclGroups: [group('j1', [], ['j1'])] }, want: ALWAYS },
-  { name: 'access all lists everything but the resources whose ACL denies', subject: u1(['accountant']), action: 'view', module: 'documents', facts: { aclGroups: [group('f1', crewDoc, ['f1', 'd2', 'd1']), group('f2', [{ who: '*', allow: ['view'] }], ['f2'])] }, want: when({ op: 'not', arg: { op: 'id_in', values: ['d1', 'd2', 'f1'] } }) },
-  { name: 'without a grant, the resources whose ACL allows are listed by id', subject: u1([], { groups: ['crew-a'] }), action: 'view', module: 'documents', facts: { aclGroups: [group('f1', crewDoc, ['f1', 'd1']), group('f2', [], ['f2'])] }, want: when({ op: 'id_in', values: ['d1', 'f1'] }) },
+  { name: 'an all role lists everything, whatever the ACLs', subject: u1(['superuser']), action: 'delete', module: 'documents', facts: ACLS, want: ALWAYS },
+  { name: 'a module admin lists everything of its module, whatever the ACLs', subject: u1(['jobs_admin']), action: 'delete', module: 'jobs', facts: ACLS, want: ALWAYS },
+  {
+    name: 'access all lists the resources no ACL governs, and those whose ACL allows the subject by name, role or `*`',
+    subject: u1(['accountant']),
+    action: 'view',
+    module: 'documents',
+    facts: ACLS,
+    want: when({ op: 'or', args: [{ op: 'acl_allows', action: 'view', who: ['*', 'role:accountant', 'u1'] }, { op: 'not', arg: { op: 'acl_governed' } }] })
+  },
+  { name: 'without a grant, only the resources whose ACL allows are listed', subject: u1([], { groups: ['crew-a'] }), action: 'view', module: 'documents', facts: ACLS, want: when({ op: 'acl_allows', action: 'view', who: ['*', 'group:crew-a', 'u1'] }) },
+  {
+    name: 'an assigned grant reaches the resources no ACL governs',
+    subject: u1(['employee']),
+    action: 'view',
+    module: 'jobs',
+    facts: ACLS,
+    want: when({
+      op: 'or',
+      args: [
+        { op: 'acl_allows', action: 'view', who: ['*', 'role:employee', 'u1'] },
+        { op: 'and', args: [{ op: 'not', arg: { op: 'acl_governed' } }, { op: 'or', args: ['assignee', 'responsible'].map(relation => ({ op: 'relation_contains_any' as const, relation, values: ['u1'] })) }] }
+      ]
+    })
+  },
   {
     name: 'a role: entry matches the roles that apply in each governed resource\'s project',
     subject: u1([], { projects: { 'site-12': ['observer'] } }),
     action: 'view',
     module: 'documents',
-    facts: {
-      aclGroups: [
-        group('f1', [{ who: 'role:observer', allow: ['view'] }], ['d1', 'f1'], 'site-12'),
-        group('f1', [{ who: 'role:observer', allow: ['view'] }], ['d2'], 'site-13'),
-        group('f4', [{ who: 'u9', allow: ['view'] }], ['f4'], 'site-12')
-      ]
-    },
-    // d2 (site-13) is denied by the ACL but needs no listing: no grant reaches site-13 anyway.
+    facts: ACLS,
     want: when({
       op: 'or',
       args: [
-        { op: 'id_in', values: ['d1', 'f1'] },
-        { op: 'and', args: [{ op: 'not', arg: { op: 'id_in', values: ['f4'] } }, { op: 'project_in', values: ['site-12'] }, { op: 'relation_contains_any', relation: 'author', values: ['u1'] }] }
+        { op: 'and', args: [{ op: 'not', arg: { op: 'project_in', values: ['site-12'] } }, { op: 'acl_allows', action: 'view', who: ['*', 'u1'] }] },
+        {
+          op: 'and',
+          args: [
+            { op: 'project_in', values: ['site-12'] },
+            {
+              op: 'or',
+              args: [
+                { op: 'acl_allows', action: 'view', who: ['*', 'role:observer', 'u1'] },
+                { op: 'and', args: [{ op: 'not', arg: { op: 'acl_governed' } }, { op: 'relation_contains_any', relation: 'author', values: ['u1'] }] }
+              ]
+            }
+          ]
+        }
       ]
     })
   },
@@ -119,7 +142,14 @@ const planCases: PlanCase[] = [
       ]
     })
   },
-  { name: 'a project admin role lists its project whatever the ACLs', subject: u1([], { projects: { 'site-12': ['jobs_admin'] } }), action: 'delete', module: 'jobs', facts: { aclGroups: [group('j1', [], ['j1'], 'site-12')] }, want: when({ op: 'project_in', values: ['site-12'] }) },
+  {
+    name: 'a project admin role lists its project whatever the ACLs',
+    subject: u1([], { projects: { 'site-12': ['jobs_admin'] } }),
+    action: 'delete',
+    module: 'jobs',
+    facts: ACLS,
+    want: when({ op: 'or', args: [{ op: 'and', args: [{ op: 'not', arg: { op: 'project_in', values: ['site-12'] } }, { op: 'acl_allows', action: 'delete', who: ['*', 'u1'] }] }, { op: 'project_in', values: ['site-12'] }] })
+  },
   // Overrides.
   { name: 'an override access replaces the role access', subject: u1(['manager'], { overrides: { modules: { jobs: { access: ['creator'] } } } }), action: 'view', module: 'jobs', want: when({ op: 'relation_contains_any', relation: 'creator', values: ['u1'] }) },
   { name: 'an override allow grants within the access', subject: u1(['employee'], { overrides: { modules: { jobs: { allow: ['edit'] } } } }), action: 'edit', module: 'jobs', want: when({ op: 'or', args: ['assignee', 'responsible'].map(relation => ({ op: 'relation_contains_any' as const, relation, values: ['u1'] })) }) },
@@ -134,12 +164,34 @@ t.test('plans, rule by rule (docs/decisions/0001 and 0002)', async t => {
   }
 })
 
-t.test('a plan does not depend on the order of the facts', async t => {
-  const groups = [group('f1', crewDoc, ['d3', 'f1', 'd1']), group('f2', [], ['f2', 'd2'], 'site-12'), group('f3', [{ who: 'u1', allow: ['view'] }], ['f3'])]
-  const subject = u1(['accountant'], { groups: ['crew-a'] })
-  const want = planSearch(policy, subject, 'view', 'documents', { aclGroups: groups })
-  t.same(want, when({ op: 'not', arg: { op: 'id_in', values: ['d2', 'f2'] } }))
-  t.same(planSearch(policy, subject, 'view', 'documents', { aclGroups: [...groups].reverse().map(g => ({ ...g, ids: [...g.ids].reverse() })) }), want)
+t.test('an ACL leaf names the entry conditions that hold for the request, in one order', async t => {
+  const subject = u1([], { groups: ['crew-a'] })
+  const conditions = ["context.network == 'office'", "action.mode == 'export'", "context.network == 'home'"]
+  const inputs = { context: { network: 'office' }, actionProperties: { mode: 'export' } }
+  const want = planSearch(policy, subject, 'view', 'documents', { hasAcls: true, aclConditions: conditions }, inputs)
+  t.same(want, when({ op: 'acl_allows', action: 'view', who: ['*', 'group:crew-a', 'u1'], when: ["action.mode == 'export'", "context.network == 'office'"] }))
+  t.same(planSearch(policy, subject, 'view', 'documents', { hasAcls: true, aclConditions: [...conditions].reverse() }, inputs), want)
+  t.same(planSearch(policy, subject, 'view', 'documents', { hasAcls: true, aclConditions: conditions }), when({ op: 'acl_allows', action: 'view', who: ['*', 'group:crew-a', 'u1'] }), 'none holds without inputs')
+})
+
+t.test('matchesPlan reads an ACL leaf as its entries say', async t => {
+  const leaf = (extra: Partial<Extract<Filter, { op: 'acl_allows' }>> = {}): QueryPlan => when({ op: 'acl_allows', action: 'view', who: ['*', 'u1'], ...extra })
+  const r = (acl?: unknown[]): { id: string, relations: Record<string, string[]>, acl?: never[] } =>
+    acl === undefined ? { id: 'd1', relations: {} } : { id: 'd1', relations: {}, acl: acl as never[] }
+  t.equal(matchesPlan(leaf(), r()), false, 'a resource without ACL is not allowed by one')
+  t.equal(matchesPlan(when({ op: 'acl_governed' }), r()), false)
+  t.equal(matchesPlan(when({ op: 'acl_governed' }), r([])), true, 'an empty ACL governs')
+  t.equal(matchesPlan(leaf(), r([])), false, 'and allows nothing')
+  t.equal(matchesPlan(leaf(), r([{ who: 'u1', allow: ['view'] }])), true)
+  t.equal(matchesPlan(leaf(), r([{ who: 'u2', allow: ['view'] }])), false, 'an entry naming someone else does not apply')
+  t.equal(matchesPlan(leaf(), r([{ who: '*', allow: ['view'] }, { who: 'u1', deny: ['view'] }])), false, 'a deny wins')
+  t.equal(matchesPlan(leaf(), r([{ who: 'u1', deny: ['view'] }, { who: '*', allow: ['view'] }])), false, 'in any order')
+  t.equal(matchesPlan(leaf(), r([{ who: 'u1', allow: ['edit'] }])), false, 'another action')
+  t.equal(matchesPlan(leaf(), r([{ who: 'u1', allow: ['view'], when: 'c1' }])), false, 'a condition not listed does not hold')
+  t.equal(matchesPlan(leaf({ when: ['c1'] }), r([{ who: 'u1', allow: ['view'], when: 'c1' }])), true, 'a listed one does')
+  t.equal(matchesPlan(leaf({ when: ['c1'] }), r([{ who: '*', allow: ['view'] }, { who: 'u1', deny: ['view'], when: 'c2' }])), true, 'a deny whose condition fails does not apply')
+  t.equal(matchesPlan(leaf({ when: ['3'] }), r([{ who: 'u1', allow: ['view'], when: 3 }])), false, 'a condition that is not a string never holds')
+  t.equal(matchesPlan(leaf(), r([null, { who: 5, allow: ['view'] }, { who: 'u1', allow: 'view' }])), false, 'malformed entries never apply')
 })
 
 t.test('matchesPlan reads every filter two-valued', async t => {

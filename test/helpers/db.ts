@@ -115,14 +115,17 @@ export async function seedPgliteDataDir (dataDir: string): Promise<void> {
   await client.close()
 }
 
-export function pgliteBackend (): BackendHarness {
+/** Store options a test may set (`searchScanWindow`: small, to reach the search's candidate path). */
+export interface BackendOptions { searchScanWindow?: number }
+
+export function pgliteBackend (opts: BackendOptions = {}): BackendHarness {
   return {
     name: 'pglite',
     skip: false,
     capabilities: { concurrentWriters: false },
     async open () {
       const { client, release } = await acquirePglite()
-      const store = await openPgliteStore(client, { migrate: false, close: async () => { release() } })
+      const store = await openPgliteStore(client, { ...opts, migrate: false, close: async () => { release() } })
       return { name: 'pglite', store, close: () => store.close() }
     }
   }
@@ -207,7 +210,7 @@ export async function postgresServer (): Promise<PostgresServer> {
   return { skip: false, url: containerUrl }
 }
 
-export async function postgresBackend (): Promise<BackendHarness> {
+export async function postgresBackend (opts: BackendOptions = {}): Promise<BackendHarness> {
   const server = await postgresServer()
   return {
     name: 'postgres',
@@ -225,7 +228,7 @@ export async function postgresBackend (): Promise<BackendHarness> {
         // A fresh database is migrated in about 20 ms: simpler and race-free next to a
         // shared template database (CREATE DATABASE ... TEMPLATE fails while any other
         // session, such as a parallel test file, is connected to the template).
-        const store = await openPostgresStore(pool, { migrationsFolder, close })
+        const store = await openPostgresStore(pool, { ...opts, migrationsFolder, close })
         return { name: 'postgres', store, close: () => store.close() }
       } catch (err) {
         await close()
@@ -236,6 +239,6 @@ export async function postgresBackend (): Promise<BackendHarness> {
 }
 
 /** Both backends; postgres: TEST_DATABASE_URL, else testcontainers (dynamic import in try/catch), else skip with the reason. */
-export async function backends (): Promise<BackendHarness[]> {
-  return [pgliteBackend(), await postgresBackend()]
+export async function backends (opts: BackendOptions = {}): Promise<BackendHarness[]> {
+  return [pgliteBackend(opts), await postgresBackend(opts)]
 }

@@ -31,7 +31,7 @@ import { MAX_PAGE_LIMIT } from '../../src/store/store.js'
 import { backends, createTestDatabase, postgresServer } from '../helpers/db.js'
 import { ancestorsOf, planResourceOf, searchFactsOf, sortedFacts } from './oracle.js'
 import type { AttributeName, GeneratedModule, GeneratedTenant } from './generator.js'
-import { ATTRIBUTES, Rng, generateTenant, randomChanges, randomInputs } from './generator.js'
+import { ACL_HEAVY, ATTRIBUTES, DEFAULT_SHAPE, Rng, generateTenant, randomChanges, randomInputs } from './generator.js'
 
 const seed = process.env.GATEHOUSE_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.GATEHOUSE_SEED)
 const TENANTS = Number(process.env.GATEHOUSE_SEARCH_TENANTS ?? 20)
@@ -51,9 +51,10 @@ async function openCallerCopy (url: string): Promise<CallerCopy> {
   const pool = new pg.Pool({ connectionString: url, max: 2 })
   await pool.query(`
     create table items (tenant text not null, module text not null, id text not null, site_id text, rel_single text, rel_array text[],
-      status text, amount double precision, tags text[], due timestamptz, urgent boolean, primary key (tenant, module, id));
+      status text, amount double precision, tags text[], due timestamptz, urgent boolean, acl_holder text, primary key (tenant, module, id));
     create table item_links (tenant text not null, module text not null, item_id text not null, relation text not null, who text not null);
     create index on item_links (tenant, module, relation, who);
+    create table item_acl (tenant text not null, module text not null, holder_id text not null, who text not null, action text not null, effect text not null, cond text);
   `)
   const mapping = (tenantId: string, module: GeneratedModule): PlanSqlMapping => {
     const relations: Record<string, RelationMapping> = {}
@@ -66,16 +67,30 @@ async function openCallerCopy (url: string): Promise<CallerCopy> {
           : { join: { table: 'item_links', key: 'item_id', valueColumn: 'who', where: { tenant: tenantId, module: module.name, relation } } }
     }
     const attributes = Object.fromEntries(module.attributes.map(a => [a, `w.${a}`]))
-    return { id: 'w.id', project: 'w.site_id', relations, attributes }
+    const acl = {
+      holder: 'w.acl_holder',
+      entries: { table: 'item_acl', holder: 'holder_id', who: 'who', action: 'action', effect: 'effect', when: 'cond', where: { tenant: tenantId, module: module.name } }
+    }
+    return { id: 'w.id', project: 'w.site_id', relations, attributes, acl }
   }
   return {
     pool,
     async load (tenantId, module, resources) {
       await pool.query('delete from items where tenant = $1 and module = $2', [tenantId, module.name])
       await pool.query('delete from item_links where tenant = $1 and module = $2', [tenantId, module.name])
+      await pool.query('delete from item_acl where tenant = $1 and module = $2', [tenantId, module.name])
       const byId = new Map(resources.map(r => [r.id, r]))
       for (const r of resources) {
-        const project = planResourceOf(r, ancestorsOf(byId, r)).project ?? null
+        const ancestors = ancestorsOf(byId, r)
+        const project = planResourceOf(r, ancestors).project ?? null
+        const holder = [r, ...ancestors].find(x => x.acl !== undefined)?.id ?? null
+        // A caller keeps one row per (entry, effect, action); entries no subject can match need none.
+        for (const e of r.acl ?? []) {
+          if (typeof e.who !== 'string' || (e.when !== undefined && typeof e.when !== 'string')) continue
+          for (const [effect, actions] of [['allow', e.allow], ['deny', e.deny]] as const) {
+            for (const action of actions ?? []) await pool.query('insert into item_acl values ($1, $2, $3, $4, $5, $6, $7)', [tenantId, module.name, r.id, e.who, action, effect, e.when ?? null])
+          }
+        }
         let single: string | null = null
         let array: string[] | null = null
         for (const relation of module.relations) {
@@ -92,8 +107,8 @@ async function openCallerCopy (url: string): Promise<CallerCopy> {
           }
         }
         const attribute = (name: AttributeName): unknown => r.attributes?.[name] ?? null
-        await pool.query('insert into items values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [
-          tenantId, module.name, r.id, project, single, array, ...(Object.keys(ATTRIBUTES) as AttributeName[]).map(attribute)
+        await pool.query('insert into items values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)', [
+          tenantId, module.name, r.id, project, single, array, ...(Object.keys(ATTRIBUTES) as AttributeName[]).map(attribute), holder
         ])
       }
     },
@@ -131,6 +146,9 @@ interface Tally {
   /** Decisions denied by a condition (`condition_failed`), and plans with attribute filters: that conditions were exercised. */
   conditionDenials: number
   attributePlans: number
+  /** Decisions made by an ACL (`acl_allow`, `acl_deny`), and plans with ACL leaves: that ACLs were exercised. */
+  aclDecisions: number
+  aclPlans: number
 }
 
 function fail (tally: Tally, message: string): void {
@@ -168,6 +186,8 @@ async function verify (
         const decisions = read.map(x => ({ x, d: decide(policy, { ...inputs, subject, action, resource: x.r, ancestors: x.ancestors }) }))
         tally.conditionDenials += decisions.filter(({ d }) => d.reason.code === 'condition_failed').length
         if (JSON.stringify(plan).includes('"attribute_')) tally.attributePlans++
+        tally.aclDecisions += decisions.filter(({ d }) => d.reason.code === 'acl_allow' || d.reason.code === 'acl_deny').length
+        if (JSON.stringify(plan).includes('"acl_allows"')) tally.aclPlans++
         const allowed = decisions.filter(({ d }) => d.allowed).map(({ x }) => x.r.id).sort()
         const matched = read.filter(x => matchesPlan(plan, x.target)).map(x => x.r.id).sort()
         if (!same(matched, allowed)) fail(tally, `${what}: decide allows ${JSON.stringify(allowed)} but the plan matches ${JSON.stringify(matched)}; plan ${JSON.stringify(plan)}`)
@@ -186,68 +206,82 @@ async function verify (
 
 const server = await postgresServer()
 
+/**
+ * The runs: random tenants, and ACL-heavy ones (issue 17: most resources hold an ACL or
+ * sit below one, deep folder trees, deny entries and entry conditions common), which
+ * exercise the ACL leaves the store answers from its `acl_entries` table.
+ */
+const RUNS = [
+  { label: '', shape: DEFAULT_SHAPE, tenants: TENANTS, seedOffset: 0 },
+  { label: ' in ACL-heavy tenants', shape: ACL_HEAVY, tenants: Math.max(1, Math.ceil(TENANTS / 10)), seedOffset: 1_000_003 }
+] as const
+
 for (const harness of await backends()) {
-  t.test(`check and list agree on ${harness.name}`, { skip: harness.skip }, async t => {
-    const started = Date.now()
-    const backend = await harness.open()
-    t.teardown(() => backend.close())
-    const store = backend.store
-    let caller: CallerCopy | undefined
-    if (server.skip === false) {
-      const database = await createTestDatabase(await server.url())
-      caller = await openCallerCopy(database.url)
-      const opened = caller
-      t.teardown(async () => {
-        await opened.pool.end()
-        await database.drop()
-      })
-    } else {
-      t.comment(`the planToSql leg is skipped: ${server.skip}`)
-    }
-
-    const tally: Tally = { cases: 0, plans: 0, failures: [], conditionDenials: 0, attributePlans: 0 }
-    for (let i = 0; i < TENANTS && tally.failures.length === 0; i++) {
-      const rng = new Rng(seed + i)
-      const paging = new Rng((seed + i) ^ 0x5bd1e995)
-      const inputsRng = new Rng((seed + i) ^ 0x1b873593)
-      const tenant = generateTenant(rng)
-      const compiled = compileBundle(tenant.bundle)
-      if (!compiled.ok) throw new Error(`seed ${seed} tenant ${i}: the generator made an invalid bundle: ${JSON.stringify(compiled.issues)}`)
-      const policy = compiled.policy
-      const tenantId = `search-${harness.name}-${seed}-${i}-${Math.random().toString(36).slice(2, 8)}`
-      await store.putTenant(tenantId, { name: `search equivalence ${i}` })
-      await store.putPolicy(tenantId, tenant.bundle)
-      for (const subject of tenant.subjects) await store.putSubject(tenantId, subject)
-      const current = new Map<string, ResourceFacts[]>()
-      for (const module of tenant.modules) {
-        const resources = tenant.resources.get(module.name) ?? []
-        for (const r of resources) await store.putResource(tenantId, r)
-        current.set(module.name, resources)
+  for (const run of RUNS) {
+    const TENANTS = run.tenants
+    t.test(`check and list agree on ${harness.name}${run.label}`, { skip: harness.skip }, async t => {
+      const started = Date.now()
+      const backend = await harness.open()
+      t.teardown(() => backend.close())
+      const store = backend.store
+      let caller: CallerCopy | undefined
+      if (server.skip === false) {
+        const database = await createTestDatabase(await server.url())
+        caller = await openCallerCopy(database.url)
+        const opened = caller
+        t.teardown(async () => {
+          await opened.pool.end()
+          await database.drop()
+        })
+      } else {
+        t.comment(`the planToSql leg is skipped: ${server.skip}`)
       }
-      await verify(store, caller, tenantId, policy, tenant, current, paging, inputsRng, `tenant ${i} as stored`, tally)
 
-      for (const module of tenant.modules) {
-        const byId = new Map((current.get(module.name) ?? []).map(r => [r.id, r]))
-        for (const change of randomChanges(rng, tenant, module, [...byId.values()])) {
-          if (change.kind === 'delete') {
-            if (!byId.has(change.id)) continue
-            await store.deleteResource(tenantId, module.name, change.id)
-            byId.delete(change.id)
-          } else {
-            await store.putResource(tenantId, change.resource)
-            byId.set(change.resource.id, change.resource)
-          }
+      const tally: Tally = { cases: 0, plans: 0, failures: [], conditionDenials: 0, attributePlans: 0, aclDecisions: 0, aclPlans: 0 }
+      for (let i = 0; i < TENANTS && tally.failures.length === 0; i++) {
+        const rng = new Rng(seed + run.seedOffset + i)
+        const paging = new Rng((seed + run.seedOffset + i) ^ 0x5bd1e995)
+        const inputsRng = new Rng((seed + run.seedOffset + i) ^ 0x1b873593)
+        const tenant = generateTenant(rng, run.shape)
+        const compiled = compileBundle(tenant.bundle)
+        if (!compiled.ok) throw new Error(`seed ${seed} tenant ${i}: the generator made an invalid bundle: ${JSON.stringify(compiled.issues)}`)
+        const policy = compiled.policy
+        const tenantId = `search-${harness.name}-${seed}-${i}-${Math.random().toString(36).slice(2, 8)}`
+        await store.putTenant(tenantId, { name: `search equivalence ${i}` })
+        await store.putPolicy(tenantId, tenant.bundle)
+        for (const subject of tenant.subjects) await store.putSubject(tenantId, subject)
+        const current = new Map<string, ResourceFacts[]>()
+        for (const module of tenant.modules) {
+          const resources = tenant.resources.get(module.name) ?? []
+          for (const r of resources) await store.putResource(tenantId, r)
+          current.set(module.name, resources)
         }
-        current.set(module.name, [...byId.values()])
-      }
-      await verify(store, caller, tenantId, policy, tenant, current, paging, inputsRng, `tenant ${i} after changes`, tally)
-    }
+        await verify(store, caller, tenantId, policy, tenant, current, paging, inputsRng, `tenant ${i} as stored`, tally)
 
-    t.same(tally.failures, [], `decide, matchesPlan, listResources${caller === undefined ? '' : ' and planToSql'} agree (seed ${seed})`)
-    t.ok(tally.cases >= 1000, `${tally.cases} (subject, action, resource) cases over ${tally.plans} plans`)
-    if (TENANTS >= 5) {
-      t.ok(tally.conditionDenials > 0 && tally.attributePlans > 0, `conditions decided: ${tally.conditionDenials} condition_failed denials, ${tally.attributePlans} plans with attribute filters`)
-    }
-    t.comment(`${harness.name}: ${TENANTS} tenants, ${tally.plans} plans, ${tally.cases} cases in ${((Date.now() - started) / 1000).toFixed(1)} s`)
-  })
+        for (const module of tenant.modules) {
+          const byId = new Map((current.get(module.name) ?? []).map(r => [r.id, r]))
+          for (const change of randomChanges(rng, tenant, module, [...byId.values()])) {
+            if (change.kind === 'delete') {
+              if (!byId.has(change.id)) continue
+              await store.deleteResource(tenantId, module.name, change.id)
+              byId.delete(change.id)
+            } else {
+              await store.putResource(tenantId, change.resource)
+              byId.set(change.resource.id, change.resource)
+            }
+          }
+          current.set(module.name, [...byId.values()])
+        }
+        await verify(store, caller, tenantId, policy, tenant, current, paging, inputsRng, `tenant ${i} after changes`, tally)
+      }
+
+      t.same(tally.failures, [], `decide, matchesPlan, listResources${caller === undefined ? '' : ' and planToSql'} agree (seed ${seed})`)
+      t.ok(tally.cases >= 1000, `${tally.cases} (subject, action, resource) cases over ${tally.plans} plans`)
+      if (TENANTS >= 5) {
+        t.ok(tally.conditionDenials > 0 && tally.attributePlans > 0, `conditions decided: ${tally.conditionDenials} condition_failed denials, ${tally.attributePlans} plans with attribute filters`)
+      }
+      if (run.shape === ACL_HEAVY) t.ok(tally.aclDecisions > tally.cases / 5 && tally.aclPlans > 0, `ACLs decided ${tally.aclDecisions} of ${tally.cases} cases; ${tally.aclPlans} plans with ACL leaves`)
+      t.comment(`${harness.name}${run.label}: ${TENANTS} tenants, ${tally.plans} plans, ${tally.cases} cases in ${((Date.now() - started) / 1000).toFixed(1)} s`)
+    })
+  }
 }

@@ -102,7 +102,32 @@ export type AttributeName = keyof typeof ATTRIBUTES
 const SUBJECT_ATTRIBUTES = { limit: 'number', dept: 'string' } as const satisfies Record<string, AttributeDef>
 const TIMESTAMPS = ['2026-01-01T00:00:00Z', '2026-01-01T01:00:00+01:00', '2026-06-01T12:00:00.5Z', '2025-12-31T23:59:59.999999Z']
 
+/**
+ * How often resources hold ACLs and parents, and how their entries look. `ACL_HEAVY`
+ * makes most resources ACL holders or below one, in deep folder trees, with deny
+ * entries and entry conditions common (issue 17).
+ */
+export interface TenantShape {
+  /** Chance that a resource holds its own ACL. */
+  acl: number
+  /** Chance that a resource has a parent. */
+  parent: number
+  /** Chance that an ACL entry denies some actions. */
+  deny: number
+  /** Chance that an ACL entry has a condition. */
+  when: number
+  /** Chance that a module gets a chain deeper than MAX_ANCESTOR_DEPTH. */
+  deepChain: number
+  /** Chance that a link of that chain below its root holds an ACL (0: none is drawn, so default seeds replay as before). */
+  chainAcl: number
+}
+
+export const DEFAULT_SHAPE: TenantShape = { acl: 0.2, parent: 0.6, deny: 0.25, when: 0.2, deepChain: 0.25, chainAcl: 0 }
+export const ACL_HEAVY: TenantShape = { acl: 0.5, parent: 0.9, deny: 0.5, when: 0.35, deepChain: 1, chainAcl: 0.1 }
+
 export interface GeneratedTenant {
+  /** The shape the tenant was drawn with; changes keep it. */
+  shape: TenantShape
   bundle: Bundle
   modules: GeneratedModule[]
   /** Whether the bundle declares `subject_attributes` (`limit`, `dept`). */
@@ -225,15 +250,15 @@ function valuePool (subjects: readonly Subject[]): string[] {
   return [...names, ...GROUPS.map(g => `group:${g}`), 'g0', 'stranger']
 }
 
-function randomAcl (rng: Rng, module: GeneratedModule, roles: readonly string[], pool: readonly string[], subjectAttributes: boolean): AclEntry[] {
+function randomAcl (rng: Rng, shape: TenantShape, module: GeneratedModule, roles: readonly string[], pool: readonly string[], subjectAttributes: boolean): AclEntry[] {
   const entries: AclEntry[] = []
   const count = rng.chance(0.15) ? 0 : rng.range(1, 3)
   for (let i = 0; i < count; i++) {
     const who = rng.chance(0.15) ? '*' : rng.chance(0.25) ? `role:${rng.pick(roles)}` : rng.pick(pool)
     const entry: AclEntry = { who }
     if (rng.chance(0.85)) entry.allow = rng.subset(module.actions, 0.5)
-    if (rng.chance(0.25)) entry.deny = rng.subset(module.actions, 0.3)
-    if (rng.chance(0.2)) entry.when = randomCondition(rng, module, subjectAttributes, roles, true)
+    if (rng.chance(shape.deny)) entry.deny = rng.subset(module.actions, 0.3)
+    if (rng.chance(shape.when)) entry.when = randomCondition(rng, module, subjectAttributes, roles, true)
     entries.push(entry)
   }
   return entries
@@ -250,18 +275,18 @@ function randomRelations (rng: Rng, module: GeneratedModule, pool: readonly stri
 }
 
 /** A resource's project, parent and ACL drawn afresh. */
-function randomPlacement (rng: Rng, module: GeneratedModule, ids: readonly string[], roles: readonly string[], pool: readonly string[], id: string, subjectAttributes: boolean): Pick<ResourceFacts, 'project' | 'parent' | 'acl'> {
+function randomPlacement (rng: Rng, shape: TenantShape, module: GeneratedModule, ids: readonly string[], roles: readonly string[], pool: readonly string[], id: string, subjectAttributes: boolean): Pick<ResourceFacts, 'project' | 'parent' | 'acl'> {
   const out: Pick<ResourceFacts, 'project' | 'parent' | 'acl'> = {}
   if (rng.chance(0.4)) out.project = rng.pick(PROJECTS)
-  if (rng.chance(0.6)) {
+  if (rng.chance(shape.parent)) {
     const parent = rng.chance(0.1) ? `${module.name}-gone${rng.int(3)}` : rng.pick(ids)
     if (parent !== id) out.parent = parent
   }
-  if (rng.chance(0.2)) out.acl = randomAcl(rng, module, roles, pool, subjectAttributes)
+  if (rng.chance(shape.acl)) out.acl = randomAcl(rng, shape, module, roles, pool, subjectAttributes)
   return out
 }
 
-export function generateTenant (rng: Rng): GeneratedTenant {
+export function generateTenant (rng: Rng, shape: TenantShape = DEFAULT_SHAPE): GeneratedTenant {
   const flags = FLAGS.slice(0, rng.range(0, FLAGS.length))
   const subjectAttributes = rng.chance(0.6)
   const modules: GeneratedModule[] = []
@@ -353,11 +378,11 @@ export function generateTenant (rng: Rng): GeneratedTenant {
   const resources = new Map<string, ResourceFacts[]>()
   for (const module of modules) {
     const ids = Array.from({ length: rng.range(8, 30) }, (_, i) => `${module.name}x${String(i).padStart(2, '0')}`)
-    const list: ResourceFacts[] = ids.map(id => withAttributes(rng, module, { module: module.name, id, relations: randomRelations(rng, module, pool), ...randomPlacement(rng, module, ids, roleNames, pool, id, subjectAttributes) }))
-    if (rng.chance(0.25)) list.push(...deepChain(rng, module, roleNames, pool, subjectAttributes))
+    const list: ResourceFacts[] = ids.map(id => withAttributes(rng, module, { module: module.name, id, relations: randomRelations(rng, module, pool), ...randomPlacement(rng, shape, module, ids, roleNames, pool, id, subjectAttributes) }))
+    if (rng.chance(shape.deepChain)) list.push(...deepChain(rng, shape, module, roleNames, pool, subjectAttributes))
     resources.set(module.name, rng.shuffle(list))
   }
-  return { bundle, modules, subjectAttributes, subjects, resources }
+  return { shape, bundle, modules, subjectAttributes, subjects, resources }
 }
 
 function withAttributes (rng: Rng, module: GeneratedModule, r: ResourceFacts): ResourceFacts {
@@ -368,19 +393,21 @@ function withAttributes (rng: Rng, module: GeneratedModule, r: ResourceFacts): R
 
 /**
  * A chain longer than MAX_ANCESTOR_DEPTH: only its root holds a project and maybe an
- * ACL, so resources near the end of the chain are out of their reach.
+ * ACL, so resources near the end of the chain are out of their reach; in an ACL-heavy
+ * tenant some links below hold ACLs of their own too.
  */
-function deepChain (rng: Rng, module: GeneratedModule, roles: readonly string[], pool: readonly string[], subjectAttributes: boolean): ResourceFacts[] {
+function deepChain (rng: Rng, shape: TenantShape, module: GeneratedModule, roles: readonly string[], pool: readonly string[], subjectAttributes: boolean): ResourceFacts[] {
   const length = MAX_ANCESTOR_DEPTH + rng.range(1, 4)
   const chain: ResourceFacts[] = []
   for (let i = 0; i < length; i++) {
     const r: ResourceFacts = withAttributes(rng, module, { module: module.name, id: `${module.name}c${String(i).padStart(2, '0')}`, relations: randomRelations(rng, module, pool) })
     if (i > 0) r.parent = `${module.name}c${String(i - 1).padStart(2, '0')}`
+    if (i > 0 && shape.chainAcl > 0 && rng.chance(shape.chainAcl)) r.acl = randomAcl(rng, shape, module, roles, pool, subjectAttributes)
     chain.push(r)
   }
   const root = chain[0] as ResourceFacts
   root.project = rng.pick(PROJECTS)
-  if (rng.chance(0.5)) root.acl = randomAcl(rng, module, roles, pool, subjectAttributes)
+  if (rng.chance(0.5)) root.acl = randomAcl(rng, shape, module, roles, pool, subjectAttributes)
   return chain
 }
 
@@ -410,13 +437,13 @@ export function randomChanges (rng: Rng, tenant: GeneratedTenant, module: Genera
     } else if (roll < 0.4) {
       const orphanParent = current.map(r => r.parent).find(p => p !== undefined && !ids.includes(p))
       const id = orphanParent ?? `${module.name}n${i}`
-      changes.push({ kind: 'put', resource: withAttributes(rng, module, { module: module.name, id, relations: randomRelations(rng, module, pool), ...randomPlacement(rng, module, ids, roles, pool, id, tenant.subjectAttributes) }) })
+      changes.push({ kind: 'put', resource: withAttributes(rng, module, { module: module.name, id, relations: randomRelations(rng, module, pool), ...randomPlacement(rng, tenant.shape, module, ids, roles, pool, id, tenant.subjectAttributes) }) })
     } else if (roll < 0.55) {
       // New attribute values only: a status change, an amount edited.
       const { attributes: _dropped, ...rest } = target
       changes.push({ kind: 'put', resource: withAttributes(rng, module, rest) })
     } else {
-      const placement = randomPlacement(rng, module, ids, roles, pool, target.id, tenant.subjectAttributes)
+      const placement = randomPlacement(rng, tenant.shape, module, ids, roles, pool, target.id, tenant.subjectAttributes)
       const moved: ResourceFacts = { module: module.name, id: target.id, relations: target.relations, ...placement }
       if (target.attributes !== undefined) moved.attributes = target.attributes
       changes.push({ kind: 'put', resource: moved })

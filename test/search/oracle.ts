@@ -4,7 +4,7 @@
  * what the store's search facts must therefore be. Written from ADR 0001 and the
  * service's walk, independently of the store's SQL, so that the two can be compared.
  */
-import type { AclGroup, PlanResource, ResourceFacts, SearchFacts } from '../../src/engine/index.js'
+import type { PlanResource, ResourceFacts, SearchFacts } from '../../src/engine/index.js'
 import { MAX_ANCESTOR_DEPTH, effectiveProject } from '../../src/engine/index.js'
 
 /** The stored ancestors of `resource`, nearest first: stops at a missing parent, a cycle or MAX_ANCESTOR_DEPTH. */
@@ -22,42 +22,34 @@ export function ancestorsOf (byId: ReadonlyMap<string, ResourceFacts>, resource:
   return ancestors
 }
 
-/** What a plan reads of a stored resource: its effective project, and its own relations and attributes. */
+/** What a plan reads of a stored resource: its effective project, its own relations and attributes, and its governing ACL. */
 export function planResourceOf (resource: ResourceFacts, ancestors: readonly ResourceFacts[]): PlanResource {
   const project = effectiveProject(resource, ancestors)
   const read: PlanResource = project === undefined ? { id: resource.id, relations: resource.relations } : { id: resource.id, project, relations: resource.relations }
   if (resource.attributes !== undefined) read.attributes = resource.attributes
+  const holder = [resource, ...ancestors].find(x => x.acl !== undefined)
+  if (holder?.acl !== undefined) read.acl = holder.acl
   return read
 }
 
-/** The search facts of the resources of one module, as the store must report them. */
+/**
+ * The search facts of the resources of one module, as the store must report them: whether
+ * one holds an ACL, and the distinct string conditions of the entries that can apply (a
+ * string `who`, and here a string `when`), sorted.
+ */
 export function searchFactsOf (resources: readonly ResourceFacts[]): SearchFacts {
-  const byId = new Map(resources.map(r => [r.id, r]))
-  const groups = new Map<string, AclGroup & { ids: string[] }>()
+  const conditions = new Set<string>()
   for (const r of resources) {
-    const ancestors = ancestorsOf(byId, r)
-    const holder = [r, ...ancestors].find(x => x.acl !== undefined)
-    if (holder === undefined) continue
-    const project = effectiveProject(r, ancestors)
-    const key = JSON.stringify([holder.id, project ?? null])
-    let group = groups.get(key)
-    if (group === undefined) {
-      group = { holder: holder.id, entries: holder.acl ?? [], ids: [] }
-      if (project !== undefined) group.project = project
-      groups.set(key, group)
+    for (const e of Array.isArray(r.acl) ? r.acl : []) {
+      const { who, when, allow, deny } = (e ?? {}) as { who?: unknown, when?: unknown, allow?: unknown, deny?: unknown }
+      const actions = [allow, deny].flatMap(list => Array.isArray(list) ? list : []).filter(a => typeof a === 'string')
+      if (typeof who === 'string' && typeof when === 'string' && actions.length > 0) conditions.add(when)
     }
-    group.ids.push(r.id)
   }
-  return { aclGroups: [...groups.values()] }
+  return { hasAcls: resources.some(r => r.acl !== undefined), aclConditions: [...conditions].sort() }
 }
 
-/** Search facts in one order (groups by holder and project, ids sorted), for comparisons. */
+/** Search facts in one order (conditions sorted by code unit), for comparisons. */
 export function sortedFacts (facts: SearchFacts): SearchFacts {
-  const groups = facts.aclGroups.map(g => ({ ...g, ids: [...g.ids].sort() }))
-  groups.sort((a, b) => {
-    const ka = JSON.stringify([a.holder, a.project ?? null])
-    const kb = JSON.stringify([b.holder, b.project ?? null])
-    return ka < kb ? -1 : ka > kb ? 1 : 0
-  })
-  return { aclGroups: groups }
+  return { hasAcls: facts.hasAcls, aclConditions: [...facts.aclConditions].sort() }
 }

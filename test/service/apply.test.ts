@@ -99,13 +99,13 @@ await eachBackend(t, async (t, backend) => {
     // Resources and keys cached on both sides before their writes: both must forget them.
     for (const c of [localCaches, remoteCaches]) {
       await c.resources.get(tenant, 'jobs', 'j1')
-      await c.searchFacts.read(tenant, 'jobs', 0, async () => ({ aclGroups: [] }))
+      await c.searchFacts.read(tenant, 'jobs', 0, async () => ({ hasAcls: false, aclConditions: [] }))
     }
     await write('resource', async () => await store.putResource(tenant, { module: 'jobs', id: 'j1', relations: { assignee: ['ann'] } }))
     for (const [side, c] of [['writer', localCaches], ['replica', remoteCaches]] as const) {
       t.same(await c.resources.get(tenant, 'jobs', 'j1'), { module: 'jobs', id: 'j1', relations: { assignee: ['ann'] } }, `the ${side} reads the resource as written`)
       let reread = false
-      await c.searchFacts.read(tenant, 'jobs', 0, async () => { reread = true; return { aclGroups: [] } })
+      await c.searchFacts.read(tenant, 'jobs', 0, async () => { reread = true; return { hasAcls: false, aclConditions: [] } })
       t.ok(reread, `the ${side} forgot the module's search facts`)
     }
     await write('key', async () => await store.createKey({ id: keyId, tenantId: tenant, secretHash, scopes: ['check'] }))

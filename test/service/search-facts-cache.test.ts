@@ -15,9 +15,9 @@ import { eachBackend } from '../helpers/build-app.js'
 import { exampleBundle } from '../http/fixtures.js'
 import { countingStore } from './counting-store.js'
 
-/** Facts of `ids` governed resources, one ACL group each. */
-function factsOf (...ids: string[]): SearchFacts {
-  return { aclGroups: ids.map(id => ({ holder: id, entries: [], ids: [id] })) }
+/** Facts of a module whose ACL entries carry one condition per name, each about 100 characters long. */
+function factsOf (...names: string[]): SearchFacts {
+  return { hasAcls: names.length > 0, aclConditions: names.map(name => `context.${name.padEnd(80, '_')} == 'office'`) }
 }
 
 /** Reads through the cache: the facts served, and whether `load` was called for them. */
@@ -65,8 +65,8 @@ t.test('the bound is the estimated heap of the entries; the least recently used 
   const two = bytesOf(factsOf('1', '2'))
   const one = bytesOf(factsOf('1'))
   const empty = bytesOf(factsOf())
-  t.ok(empty < one && one < two, 'more ids weigh more')
-  t.ok(bytesOf({ aclGroups: [{ holder: 'h', entries: [{ who: 'u', allow: ['view'] }], ids: ['h'] }] }) > one, 'and so do ACL entries')
+  t.ok(empty < one && one < two, 'more conditions weigh more')
+  t.ok(bytesOf({ hasAcls: true, aclConditions: [`${(factsOf('1').aclConditions[0] ?? '')}!`] }) > one, 'and so do longer ones')
   const cache = new SearchFactsCache(3 * two)
   for (const module of ['a', 'b', 'c']) await read(cache, 't', module, 1, factsOf('1', '2'))
   t.equal(cache.bytes, 3 * two, 'full')
@@ -83,8 +83,8 @@ t.test('the bound is the estimated heap of the entries; the least recently used 
   t.ok((await read(cache, 't', 'huge', 1, factsOf())).loaded)
 
   const none = new SearchFactsCache(0)
-  await read(none, 't', 'a', 1, { aclGroups: [] })
-  t.ok((await read(none, 't', 'a', 1, { aclGroups: [] })).loaded, 'a size of 0 keeps nothing, not even a module without ACLs')
+  await read(none, 't', 'a', 1, { hasAcls: false, aclConditions: [] })
+  t.ok((await read(none, 't', 'a', 1, { hasAcls: false, aclConditions: [] })).loaded, 'a size of 0 keeps nothing, not even a module without ACLs')
   t.throws(() => new SearchFactsCache(-1), RangeError)
 })
 

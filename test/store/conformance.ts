@@ -591,7 +591,7 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         await put(tenant, job('j1'))
         t.same(await list(freshId('nobody'), 'jobs', { kind: 'always' }), [])
         t.same(await list(tenant, 'trucks', { kind: 'always' }), [])
-        t.same(await store.getSearchFacts(freshId('nobody'), 'jobs'), { aclGroups: [] })
+        t.same(await store.getSearchFacts(freshId('nobody'), 'jobs'), { hasAcls: false, aclConditions: [] })
       })
 
       t.test('a relation test matches the resource\'s own values, any of those given, exactly (case-sensitive)', async t => {
@@ -710,9 +710,9 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         t.same(await list(tenant, 'jobs', inProject('moved')), reached, 'a change at the root reaches as far')
       })
 
-      t.test('getSearchFacts groups the resources governed by an ACL by the resource holding it and by effective project', async t => {
+      t.test('ACL leaves read the ACL governing each resource (its own or its nearest ancestor\'s) through the ACL entries table', async t => {
         const tenant = await newTenant(store)
-        const crew = [{ who: 'group:crew-a', allow: ['view'] }]
+        const crew = [{ who: 'group:crew-a', allow: ['view', 'edit'] }, { who: 'u9', deny: ['edit'] }]
         const resources: ResourceFacts[] = [
           job('f1', { project: 'p1', acl: crew }),
           job('d1', { parent: 'f1' }),
@@ -724,26 +724,51 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
           job('orphan', { parent: 'gone' })
         ]
         await put(tenant, ...resources)
-        await store.putResource(tenant, { module: 'tickets', id: 'f1', relations: {}, acl: crew })
-        const facts = sortedFacts(await store.getSearchFacts(tenant, 'jobs'))
-        t.same(facts, {
-          aclGroups: [
-            { holder: 'f1', entries: crew, project: 'p1', ids: ['d1', 'd3', 'f1'] },
-            { holder: 'f1', entries: crew, project: 'p2', ids: ['d2'] },
-            { holder: 'f2', entries: [], project: 'p1', ids: ['d4', 'f2'] }
-          ]
-        })
-        t.same(facts, expectedFacts(resources), 'as the oracle walks ancestors')
+        await store.putResource(tenant, { module: 'tickets', id: 'f1', relations: {}, acl: [{ who: '*', allow: ['view'] }] })
+        const allows = (action: string, who: string[], when?: string[]): QueryPlan =>
+          ({ kind: 'conditional', filter: when === undefined ? { op: 'acl_allows', action, who } : { op: 'acl_allows', action, who, when } })
+        const governed: QueryPlan = { kind: 'conditional', filter: { op: 'acl_governed' } }
+        t.same(await store.getSearchFacts(tenant, 'jobs'), { hasAcls: true, aclConditions: [] })
+        t.same(await list(tenant, 'jobs', governed), ['d1', 'd2', 'd3', 'd4', 'f1', 'f2'], 'an empty ACL governs too')
+        t.same(await list(tenant, 'jobs', { kind: 'conditional', filter: { op: 'not', arg: { op: 'acl_governed' } } }), ['free', 'orphan'])
+        t.same(await list(tenant, 'jobs', allows('view', ['group:crew-a'])), ['d1', 'd2', 'd3', 'f1'], 'the holder\'s entries decide for the resources below it')
+        t.same(await list(tenant, 'jobs', allows('view', ['u9'])), [], 'an entry naming someone else does not apply')
+        t.same(await list(tenant, 'jobs', allows('edit', ['u9', 'group:crew-a'])), [], 'a deny wins over an allow')
+        t.same(await list(tenant, 'jobs', allows('delete', ['group:crew-a'])), [], 'another action')
+        t.same(await list(tenant, 'tickets', allows('view', ['*'])), ['f1'], 'each module reads its own entries')
 
-        const changed = [...resources.filter(r => r.id !== 'f1' && r.id !== 'f2'), job('f1', { project: 'p1', acl: [{ who: '*', deny: ['view'] }] }), job('f2', { parent: 'f1' })]
-        await store.putResource(tenant, job('f1', { project: 'p1', acl: [{ who: '*', deny: ['view'] }] }))
+        await store.putResource(tenant, job('f1', { project: 'p1', acl: [{ who: 'u1', allow: ['view'], when: 'context.x == 1' }, { who: 'u1', deny: ['view'], when: 'action.y == 2' }] }))
         await store.putResource(tenant, job('f2', { parent: 'f1' }))
-        t.same(sortedFacts(await store.getSearchFacts(tenant, 'jobs')), expectedFacts(changed), 'new entries are read from the holder; a removed ACL hands its resources to the next holder up')
+        t.same(await store.getSearchFacts(tenant, 'jobs'), { hasAcls: true, aclConditions: ['action.y == 2', 'context.x == 1'] }, 'the distinct conditions of the entries')
+        t.same(await list(tenant, 'jobs', allows('view', ['group:crew-a'])), [], 'a rewritten ACL replaces its entries')
+        t.same(await list(tenant, 'jobs', allows('view', ['u1'])), [], 'an entry with a condition applies only where it holds')
+        t.same(await list(tenant, 'jobs', allows('view', ['u1'], ['context.x == 1'])), ['d1', 'd2', 'd3', 'd4', 'f1', 'f2'], 'a removed ACL hands its resources to the next holder up')
+        t.same(await list(tenant, 'jobs', allows('view', ['u1'], ['action.y == 2', 'context.x == 1'])), [], 'and a deny where its own holds')
+        t.same((await store.getResource(tenant, 'jobs', 'f1'))?.acl, [{ who: 'u1', allow: ['view'], when: 'context.x == 1' }, { who: 'u1', deny: ['view'], when: 'action.y == 2' }], 'the ACL reads back as written')
+
+        await store.putResource(tenant, job('f1', { project: 'p1', acl: [null, { who: 5, allow: ['view'] }, { who: 'u1', allow: ['view', 'view', 7], when: 3 }, { who: 'u2', allow: ['view', 'view'] }] as unknown as ResourceFacts['acl'] }))
+        t.same(await list(tenant, 'jobs', allows('view', ['u1', '5'], ['3'])), [], 'entries the engine cannot match are not written')
+        t.same(await list(tenant, 'jobs', allows('view', ['u2'])), ['d1', 'd2', 'd3', 'd4', 'f1', 'f2'], 'a repeated action is one row')
+        t.same(await store.getSearchFacts(tenant, 'jobs'), { hasAcls: true, aclConditions: [] })
+
+        await store.deleteResource(tenant, 'jobs', 'f1')
+        t.same(await list(tenant, 'jobs', governed), [], 'a deleted holder takes its entries along')
+        t.same(await store.getSearchFacts(tenant, 'jobs'), { hasAcls: false, aclConditions: [] })
         await store.putResource(tenant, job('f1', { project: 'p1' }))
-        const none = changed.map(r => r.id === 'f1' ? job('f1', { project: 'p1' }) : r)
-        t.same(sortedFacts(await store.getSearchFacts(tenant, 'jobs')), expectedFacts(none))
-        t.same(none.filter(r => r.acl !== undefined), [], 'no ACL left')
-        t.same(await store.getSearchFacts(tenant, 'jobs'), { aclGroups: [] })
+        t.same(await list(tenant, 'jobs', allows('view', ['u2'])), [], 'and a holder stored again without ACL has none')
+      })
+
+      t.test('the ACL entries of a failed write are not written', async t => {
+        const tenant = await newTenant(store)
+        await put(tenant, job('f1', { acl: [{ who: 'u1', allow: ['view'] }] }))
+        // An edit that writes the resource and then fails: its whole transaction rolls back.
+        await t.rejects(store.editTenant(tenant, async scoped => {
+          await scoped.putResource(tenant, job('f1', { acl: [{ who: 'u2', allow: ['view'] }] }))
+          throw new Error('the edit fails after the write')
+        }), /the edit fails after the write/)
+        const allows = (who: string): QueryPlan => ({ kind: 'conditional', filter: { op: 'acl_allows', action: 'view', who: [who] } })
+        t.same(await list(tenant, 'jobs', allows('u1')), ['f1'])
+        t.same(await list(tenant, 'jobs', allows('u2')), [])
       })
 
       t.test('search reads one tenant and one module only', async t => {
@@ -756,7 +781,12 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
           t.same(await list(a, 'jobs', plan), ['j1'], JSON.stringify(plan))
           t.same(await list(b, 'jobs', plan), ['j2'], JSON.stringify(plan))
         }
-        t.same(await store.getSearchFacts(a, 'jobs'), { aclGroups: [{ holder: 'j1', entries: [], project: 'p1', ids: ['j1'] }] })
+        t.same(await store.getSearchFacts(a, 'jobs'), { hasAcls: true, aclConditions: [] })
+        await store.putResource(b, job('j2', { acl: [{ who: 'u1', allow: ['view'], when: 'context.x == 1' }] }))
+        t.same(await store.getSearchFacts(a, 'jobs'), { hasAcls: true, aclConditions: [] }, 'another tenant\'s ACL conditions are not read')
+        const allows: QueryPlan = { kind: 'conditional', filter: { op: 'acl_allows', action: 'view', who: ['u1'], when: ['context.x == 1'] } }
+        t.same(await list(a, 'jobs', allows), [], 'nor its entries')
+        t.same(await list(b, 'jobs', allows), ['j2'])
       })
 
       t.test('a limit outside 1..MAX_PAGE_LIMIT or a malformed plan is a StoreError, and nothing else escapes', async t => {

@@ -1,8 +1,9 @@
 /**
- * Migration 0001 (search indexes) on a database that already holds resources: its
- * hand-written backfill must index their relation values and derive their effective
- * project and governing ACL exactly as the store does on writes (ADR 0002). Runs on
- * PGlite and on PostgreSQL: the database is migrated to 0000 only, filled, then to 0001.
+ * Migrations 0001 (search indexes) and 0005 (ACL entries) on a database that already
+ * holds resources: their hand-written backfills must index relation values, derive the
+ * effective project and governing ACL, and write the ACL entry rows exactly as the store
+ * does on writes (ADR 0002). Runs on PGlite and on PostgreSQL: the database is migrated
+ * to 0000 only, filled, then to the last migration.
  */
 import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
@@ -46,6 +47,19 @@ const OLD: ResourceFacts[] = [
   { module: 'jobs', id: 'x', parent: 'y', relations: {}, acl: [{ who: 'u1', allow: ['view'] }] },
   { module: 'jobs', id: 'y', parent: 'x', project: 'p3', relations: {} },
   { module: 'jobs', id: 'orphan', parent: 'gone', relations: { creator: ['u2'] } },
+  // Every shape an ACL entry may have been stored with, matchable or not.
+  {
+    module: 'jobs',
+    id: 'rich',
+    relations: {},
+    acl: [
+      { who: 'u1', allow: ['view', 'edit', 'view'], deny: ['delete'] },
+      { who: 'group:crew', allow: ['view'], when: 'context.x == 1' },
+      null, { who: 5, allow: ['view'] }, { who: 'u2', allow: 'view' },
+      { who: 'u3', allow: ['view', 7], when: 3 }, { who: 'u4', allow: ['view'], when: null },
+      { who: 'role:r', deny: ['view'] }
+    ] as unknown as ResourceFacts['acl']
+  },
   ...chain
 ]
 
@@ -59,7 +73,21 @@ async function fill (query: Query): Promise<void> {
   }
 }
 
-async function check (t: Test, store: Store): Promise<void> {
+/** The `acl_entries` rows of tenant `tenantId`, in one order, without the tenant. */
+async function aclRows (query: Query, tenantId: string): Promise<unknown[]> {
+  const result = await query(
+    'select module, holder_id, position, effect, action, who, "when" from acl_entries where tenant_id = $1 order by module, holder_id, position, effect, action',
+    [tenantId]) as { rows: unknown[] }
+  return result.rows
+}
+
+async function check (t: Test, store: Store, query: Query): Promise<void> {
+  // The same resources written through the store, in another tenant: the rows the store writes.
+  await store.putTenant('t2', { name: 'T2' })
+  for (const r of OLD) await store.putResource('t2', r)
+  const migrated = await aclRows(query, 't1')
+  t.same(migrated, await aclRows(query, 't2'), 'the migration writes the ACL entry rows the store writes')
+  t.equal(migrated.length, 7, 'one per (entry, effect, action) the engine can match')
   for (const module of ['jobs', 'docs']) {
     const resources = OLD.filter(r => r.module === module)
     t.same(sortedFacts(await store.getSearchFacts('t1', module)), sortedFacts(searchFactsOf(resources)), `${module}: ACL facts as the ancestor walk implies`)
@@ -73,6 +101,10 @@ async function check (t: Test, store: Store): Promise<void> {
   t.same(await list({ op: 'relation_contains_any', relation: 'assignee', values: ['5'] }), [], 'a number is not a value')
   const deep = await store.listResources('t1', 'docs', { kind: 'conditional', filter: { op: 'project_in', values: ['root'] } }, { limit: 100 })
   t.same(deep.ids, chain.slice(0, MAX_ANCESTOR_DEPTH + 1).map(r => r.id), `projects reach ${MAX_ANCESTOR_DEPTH} links down`)
+  t.same(await list({ op: 'acl_allows', action: 'view', who: ['u1'] }), ['rich', 'x', 'y'], 'carried ACLs allow through the entries table')
+  t.same(await list({ op: 'acl_allows', action: 'view', who: ['u1', 'role:r'] }), ['x', 'y'], 'and deny')
+  t.same(await list({ op: 'acl_allows', action: 'view', who: ['group:crew'], when: ['context.x == 1'] }), ['rich'], 'with their conditions')
+  t.same(await list({ op: 'acl_governed' }), ['b', 'c', 'rich', 'x', 'y'])
 }
 
 t.test('the backfill on PGlite', async t => {
@@ -83,7 +115,7 @@ t.test('the backfill on PGlite', async t => {
   await migratePglite(client, first.folder)
   await fill((text, params) => client.query(text, params))
   await migratePglite(client, migrations)
-  await check(t, await openPgliteStore(client, { migrate: false, close: async () => {} }))
+  await check(t, await openPgliteStore(client, { migrate: false, close: async () => {} }), (text, params) => client.query(text, params))
 })
 
 const server = await postgresServer()
@@ -100,5 +132,5 @@ t.test('the backfill on PostgreSQL', { skip: server.skip }, async t => {
   await migratePostgres(pool, first.folder)
   await fill((text, params) => pool.query(text, params))
   await migratePostgres(pool, migrations)
-  await check(t, await openPostgresStore(pool, { migrate: false, close: async () => {} }))
+  await check(t, await openPostgresStore(pool, { migrate: false, close: async () => {} }), (text, params) => pool.query(text, params))
 })

@@ -6,22 +6,30 @@
  */
 import pg from 'pg'
 import t from 'tap'
-import type { Filter, PlanResource, QueryPlan } from '../../src/engine/index.js'
+import type { AclEntry, Filter, PlanResource, QueryPlan } from '../../src/engine/index.js'
 import { matchesPlan } from '../../src/engine/index.js'
 import type { PlanSqlMapping } from '../../src/store/plan-sql.js'
 import { PlanSqlError, planToSql } from '../../src/store/plan-sql.js'
 import { createTestDatabase, postgresServer } from '../helpers/db.js'
 import { Rng } from '../search/generator.js'
 
-interface Row { id: string, site: string | null, assignee: string | null, watchers: string[] | null, crew: string[], leads: string[], reviewers: string[] }
+/** `holder`: the id of the resource whose ACL governs the row (`ACLS`), NULL when none does. */
+interface Row { id: string, site: string | null, assignee: string | null, watchers: string[] | null, crew: string[], leads: string[], reviewers: string[], holder: string | null }
 
 const ROWS: Row[] = [
-  { id: 'w1', site: 'site-12', assignee: 'u1', watchers: ['u2', 'group:crew-a'], crew: ['u3'], leads: [], reviewers: ['u1'] },
-  { id: 'w2', site: 'site-13', assignee: null, watchers: null, crew: [], leads: ['u1'], reviewers: [] },
-  { id: 'w3', site: null, assignee: 'u2', watchers: [], crew: ['u1', 'group:crew-a'], leads: ['u3'], reviewers: [] },
-  { id: 'w4', site: null, assignee: null, watchers: ['u1'], crew: [], leads: [], reviewers: [] },
-  { id: "w5' OR 1=1 --", site: 'site-12', assignee: 'U1', watchers: ['u3'], crew: [], leads: ['u2'], reviewers: ['group:crew-a'] }
+  { id: 'w1', site: 'site-12', assignee: 'u1', watchers: ['u2', 'group:crew-a'], crew: ['u3'], leads: [], reviewers: ['u1'], holder: 'w1' },
+  { id: 'w2', site: 'site-13', assignee: null, watchers: null, crew: [], leads: ['u1'], reviewers: [], holder: 'folder' },
+  { id: 'w3', site: null, assignee: 'u2', watchers: [], crew: ['u1', 'group:crew-a'], leads: ['u3'], reviewers: [], holder: 'w1' },
+  { id: 'w4', site: null, assignee: null, watchers: ['u1'], crew: [], leads: [], reviewers: [], holder: null },
+  { id: "w5' OR 1=1 --", site: 'site-12', assignee: 'U1', watchers: ['u3'], crew: [], leads: ['u2'], reviewers: ['group:crew-a'], holder: 'empty' }
 ]
+
+/** The ACLs of the holders (`folder` is no row: a folder the caller keeps elsewhere). */
+const ACLS: Record<string, AclEntry[]> = {
+  w1: [{ who: 'u1', allow: ['view'] }, { who: 'group:crew-a', allow: ['view', 'edit'] }, { who: 'u2', deny: ['edit'], when: 'c1' }],
+  folder: [{ who: '*', allow: ['view'] }, { who: 'u2', deny: ['view'] }, { who: 'u3', allow: ['edit'], when: 'c2' }],
+  empty: []
+}
 
 const MAPPING: PlanSqlMapping = {
   id: 'w.id',
@@ -32,7 +40,8 @@ const MAPPING: PlanSqlMapping = {
     crew: { join: { table: 'work_order_people', key: 'work_order_id', valueColumn: 'person', where: { role: 'crew' } } },
     lead: { join: { table: 'work_order_people', key: 'work_order_id', valueColumn: 'person', resourceKey: 'w.id', where: { role: 'lead', active: true } } },
     reviewer: { join: { table: 'crm.reviews', key: 'order_ref', valueColumn: 'Reviewer' } }
-  }
+  },
+  acl: { holder: 'w.acl_holder_id', entries: { table: 'work_order_acl', holder: 'holder_id', who: 'who', action: 'action', effect: 'effect', when: 'cond' } }
 }
 
 function planResource (row: Row): PlanResource {
@@ -43,7 +52,9 @@ function planResource (row: Row): PlanResource {
     lead: row.leads,
     reviewer: row.reviewers
   }
-  return row.site === null ? { id: row.id, relations } : { id: row.id, project: row.site, relations }
+  const read: PlanResource = row.site === null ? { id: row.id, relations } : { id: row.id, project: row.site, relations }
+  if (row.holder !== null) read.acl = ACLS[row.holder] ?? []
+  return read
 }
 
 const server = await postgresServer()
@@ -56,20 +67,28 @@ t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t =>
     await database.drop()
   })
   await pool.query(`
-    create table work_orders (company text not null, id text not null, site_id text, assignee_id text, watcher_ids text[], primary key (company, id));
+    create table work_orders (company text not null, id text not null, site_id text, assignee_id text, watcher_ids text[], acl_holder_id text, primary key (company, id));
+    create table work_order_acl (holder_id text not null, who text not null, action text not null, effect text not null, cond text);
     create table work_order_people (work_order_id text not null, role text not null, person text not null, active boolean not null default true);
     create schema crm;
     create table crm.reviews (order_ref text not null, "Reviewer" text not null);
   `)
   for (const company of ['acme', 'other']) {
     for (const row of ROWS) {
-      await pool.query('insert into work_orders values ($1, $2, $3, $4, $5)', [company, row.id, row.site, row.assignee, row.watchers])
+      await pool.query('insert into work_orders values ($1, $2, $3, $4, $5, $6)', [company, row.id, row.site, row.assignee, row.watchers, row.holder])
     }
   }
   for (const row of ROWS) {
     for (const p of row.crew) await pool.query('insert into work_order_people values ($1, $2, $3)', [row.id, 'crew', p])
     for (const p of row.leads) await pool.query('insert into work_order_people values ($1, $2, $3)', [row.id, 'lead', p])
     for (const p of row.reviewers) await pool.query('insert into crm.reviews values ($1, $2)', [row.id, p])
+  }
+  for (const [holder, entries] of Object.entries(ACLS)) {
+    for (const e of entries) {
+      for (const [effect, actions] of [['allow', e.allow], ['deny', e.deny]] as const) {
+        for (const action of actions ?? []) await pool.query('insert into work_order_acl values ($1, $2, $3, $4, $5)', [holder, e.who, action, effect, e.when ?? null])
+      }
+    }
   }
   // An inactive lead row: the `where` condition must exclude it.
   await pool.query('insert into work_order_people values ($1, $2, $3, false)', ['w4', 'lead', 'u1'])
@@ -105,7 +124,16 @@ t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t =>
     ['id not in', { op: 'not', arg: { op: 'id_in', values: ['w1', 'w2'] } }, ['w3', 'w4', "w5' OR 1=1 --"]],
     ['and of or and not', { op: 'and', args: [{ op: 'or', args: [{ op: 'project_in', values: ['site-12'] }, { op: 'relation_contains_any', relation: 'crew', values: ['group:crew-a'] }] }, { op: 'not', arg: { op: 'id_in', values: ['w1'] } }] }, ['w3', "w5' OR 1=1 --"]],
     ['a negation of a negation', { op: 'not', arg: { op: 'not', arg: { op: 'project_in', values: ['site-13'] } } }, ['w2']],
-    ['values compare exactly (case-sensitive)', { op: 'relation_contains_any', relation: 'assignee', values: ['U1'] }, ["w5' OR 1=1 --"]]
+    ['values compare exactly (case-sensitive)', { op: 'relation_contains_any', relation: 'assignee', values: ['U1'] }, ["w5' OR 1=1 --"]],
+    ['acl_governed reads the holder column, an empty ACL included', { op: 'acl_governed' }, ['w1', 'w2', 'w3', "w5' OR 1=1 --"]],
+    ['not acl_governed: the rows without holder', { op: 'not', arg: { op: 'acl_governed' } }, ['w4']],
+    ['acl_allows: an entry naming the subject allows, through the holder', { op: 'acl_allows', action: 'view', who: ['u1'] }, ['w1', 'w3']],
+    ['acl_allows: `*` is a name like any other in the list', { op: 'acl_allows', action: 'view', who: ['u9', '*'] }, ['w2']],
+    ['acl_allows: a deny wins', { op: 'acl_allows', action: 'view', who: ['u2', '*'] }, []],
+    ['acl_allows: an entry with a condition applies only where the plan lists it', { op: 'acl_allows', action: 'edit', who: ['u2', 'group:crew-a'] }, ['w1', 'w3']],
+    ['acl_allows: a listed condition that denies', { op: 'acl_allows', action: 'edit', who: ['u2', 'group:crew-a'], when: ['c1'] }, []],
+    ['acl_allows: a listed condition that allows', { op: 'acl_allows', action: 'edit', who: ['u3'], when: ['c2', 'c9'] }, ['w2']],
+    ['not acl_allows: ungoverned rows and those the ACL does not allow', { op: 'not', arg: { op: 'acl_allows', action: 'view', who: ['u1'] } }, ['w2', 'w4', "w5' OR 1=1 --"]]
   ]
   for (const [name, filter, want] of cases) {
     t.test(name, async t => {
@@ -133,6 +161,9 @@ t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t =>
       ['a qualified join key', { id: 'w.id', relations: { crew: { join: { table: 'work_order_people', key: 'p.work_order_id', valueColumn: 'person' } } } }],
       ['a qualified where column', { id: 'w.id', relations: { crew: { join: { table: 'work_order_people', key: 'work_order_id', valueColumn: 'person', where: { 'x.role': 'crew' } } } } }],
       ['a where value that is not a scalar', { id: 'w.id', relations: { crew: { join: { table: 'work_order_people', key: 'work_order_id', valueColumn: 'person', where: { role: ['crew'] as unknown as string } } } } }],
+      ['a qualified ACL entries column', { id: 'w.id', acl: { holder: 'w.acl_holder_id', entries: { table: 'acl', holder: 'a.holder_id', who: 'who', action: 'action', effect: 'effect', when: 'cond' } } }],
+      ['ACL entries without a table', { id: 'w.id', acl: { holder: 'w.acl_holder_id' } as unknown as NonNullable<PlanSqlMapping['acl']> }],
+      ['an ACL where value that is not a scalar', { id: 'w.id', acl: { holder: 'h', entries: { table: 'acl', holder: 'h', who: 'w', action: 'a', effect: 'e', when: 'c', where: { t: null as unknown as string } } } }],
       ['a relation mapped as nothing', { id: 'w.id', relations: { crew: {} as unknown as { column: string } } }]
     ]
     for (const [name, mapping] of bad) {
@@ -144,6 +175,8 @@ t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t =>
   t.test('a plan naming an attribute the mapping lacks is refused', async t => {
     t.throws(() => planToSql(conditional({ op: 'relation_contains_any', relation: 'creator', values: ['u1'] }), MAPPING), { code: 'unmapped_attribute', message: /`creator`/ })
     t.throws(() => planToSql(conditional({ op: 'project_in', values: ['p'] }), { id: 'w.id' }), { code: 'unmapped_attribute', message: /`project`/ })
+    t.throws(() => planToSql(conditional({ op: 'acl_governed' }), { id: 'w.id' }), { code: 'unmapped_attribute', message: /ACLs/ })
+    t.throws(() => planToSql(conditional({ op: 'acl_allows', action: 'view', who: ['u1'] }), { id: 'w.id' }), { code: 'unmapped_attribute', message: /ACLs/ })
     t.same(planToSql(conditional({ op: 'id_in', values: ['w1'] }), { id: 'w.id' }).params, [['w1']], 'a plan on ids needs only the id column')
   })
 
@@ -156,6 +189,9 @@ t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t =>
       ['values that are not strings', { kind: 'conditional', filter: { op: 'id_in', values: [1] } }],
       ['an empty and', { kind: 'conditional', filter: { op: 'and', args: [] } }],
       ['a relation without name', { kind: 'conditional', filter: { op: 'relation_contains_any', values: ['u1'] } }],
+      ['an ACL leaf without action', { kind: 'conditional', filter: { op: 'acl_allows', who: ['u1'] } }],
+      ['an ACL leaf whose names are not strings', { kind: 'conditional', filter: { op: 'acl_allows', action: 'view', who: [1] } }],
+      ['an ACL leaf whose conditions are not a list', { kind: 'conditional', filter: { op: 'acl_allows', action: 'view', who: ['u1'], when: 'c1' } }],
       ['a filter nested too deep', { kind: 'conditional', filter: Array.from({ length: 100 }).reduce<Filter>(f => ({ op: 'not', arg: f }), { op: 'id_in', values: ['w1'] }) }]
     ]
     for (const [name, plan] of bad) {
@@ -173,9 +209,11 @@ t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t =>
     const relations = Object.keys(MAPPING.relations ?? {})
     const leaf = (): Filter => {
       const picked = [...new Set(Array.from({ length: rng.range(1, 3) }, () => rng.pick(values)))]
-      const kind = rng.int(3)
+      const kind = rng.int(5)
       if (kind === 0) return { op: 'project_in', values: picked }
       if (kind === 1) return { op: 'id_in', values: picked }
+      if (kind === 2) return rng.chance(0.3) ? { op: 'acl_governed' } : { op: 'acl_allows', action: rng.pick(['view', 'edit']), who: [...picked, ...(rng.chance(0.3) ? ['*'] : [])] }
+      if (kind === 3) return { op: 'acl_allows', action: rng.pick(['view', 'edit']), who: picked, when: rng.subset(['c1', 'c2', 'c9'], 0.5).concat('c0') }
       return { op: 'relation_contains_any', relation: rng.pick(relations), values: picked }
     }
     const filter = (depth: number): Filter => {

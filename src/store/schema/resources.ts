@@ -1,5 +1,5 @@
 import { sql } from 'drizzle-orm'
-import { foreignKey, index, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
+import { foreignKey, index, integer, jsonb, pgTable, primaryKey, text } from 'drizzle-orm/pg-core'
 import type { AclEntry, AttributeValue } from '../../engine/model.js'
 import { tenants } from './tenants.js'
 
@@ -65,4 +65,35 @@ export const resourceRelations = pgTable('resource_relations', {
   primaryKey({ name: 'resource_relations_pk', columns: [t.tenantId, t.module, t.relation, t.value, t.resourceId] }),
   index('resource_relations_tenant_id_module_resource_id_idx').on(t.tenantId, t.module, t.resourceId),
   foreignKey({ name: 'resource_relations_resource_fk', columns: [t.tenantId, t.module, t.resourceId], foreignColumns: [resources.tenantId, resources.module, resources.id] }).onDelete('cascade')
+])
+
+/**
+ * The entries of stored resources' ACLs, one row per (entry, effect, action), keyed for
+ * search (ADR 0002, "ACL leaves"): a plan's `acl_allows` leaf is "the governing ACL
+ * (`resources.acl_holder`) has a row naming one of the subject's names for the action
+ * with effect `allow`, and none with `deny`", two index range scans on
+ * (tenant, module, who, action, effect) instead of a read of every ACL.
+ *
+ * Derived from `resources.acl`, which stays the source of truth (the API reads it): the
+ * resource's rows are rewritten in the transaction that writes it and go with it (ON
+ * DELETE CASCADE). `position` is the entry's index in the ACL. Only entries the engine
+ * can match are written: a string `who`, string actions, a `when` that is a string (an
+ * entry whose `when` is not one never applies).
+ */
+export const aclEntries = pgTable('acl_entries', {
+  tenantId: text().notNull(),
+  module: text().notNull(),
+  holderId: text().notNull(),
+  position: integer().notNull(),
+  effect: text().$type<'allow' | 'deny'>().notNull(),
+  action: text().notNull(),
+  who: text().notNull(),
+  /** The entry's condition (CEL, on subject, action and context); NULL: none. */
+  when: text()
+}, t => [
+  primaryKey({ name: 'acl_entries_pk', columns: [t.tenantId, t.module, t.holderId, t.position, t.effect, t.action] }),
+  index('acl_entries_tenant_id_module_who_idx').on(t.tenantId, t.module, t.who, t.action, t.effect, t.holderId, t.when),
+  // Partial: for the distinct conditions of a module's entries, which most modules lack.
+  index('acl_entries_tenant_id_module_when_idx').on(t.tenantId, t.module, t.when).where(sql`"when" is not null`),
+  foreignKey({ name: 'acl_entries_resource_fk', columns: [t.tenantId, t.module, t.holderId], foreignColumns: [resources.tenantId, resources.module, resources.id] }).onDelete('cascade')
 ])
