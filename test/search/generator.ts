@@ -163,14 +163,17 @@ export function randomCondition (rng: Rng, module: GeneratedModule, subjectAttri
   const has = (a: AttributeName): boolean => !acl && module.attributes.includes(a)
   const options: string[] = ['action.reason == \'audit\'', 'context.level >= 2', 'context.level < 1 || action.reason != \'audit\'', `'${rng.pick(roles)}' in subject.roles`, 'subject.id != \'s1\'']
   if (subjectAttributes) options.push('subject.dept == \'north\'', 'has(subject.limit) && subject.limit > 50', 'subject.dept in [\'north\', \'east\']')
-  if (has('status')) options.push('resource.status != \'locked\'', 'resource.status == \'open\'', 'resource.status in [\'open\', \'closed\']', '!(resource.status == \'closed\')', 'has(resource.status)')
+  if (has('status')) options.push('resource.status != \'locked\'', 'resource.status == \'open\'', 'resource.status in [\'open\', \'closed\']', '!(resource.status == \'closed\')', 'has(resource.status)', '!(resource.status != \'open\')')
   if (has('amount')) {
     options.push('resource.amount <= 100', 'resource.amount > 50.5 && resource.amount != 500.0', 'resource.amount in [0.0, 100.0]')
     if (subjectAttributes) options.push('resource.amount <= subject.limit', 'resource.amount < subject.limit || context.level == 3')
     options.push('resource.amount >= context.level')
+    // Negated comparisons on the generated values' boundaries (100, 50.5, 0): each goes
+    // through the planner's negation table, and `<` against `<=` differs only there.
+    options.push('!(resource.amount < 100.0)', '!(resource.amount >= 50.5) || context.level == 3', '!(resource.amount <= 0.0 || resource.amount > 100.0)', '!(resource.amount == 100.0)')
   }
   if (has('tags')) options.push('\'gas\' in resource.tags', '!(\'water\' in resource.tags)', 'has(resource.tags)')
-  if (has('due')) options.push('resource.due < timestamp(\'2026-01-01T00:30:00Z\')', 'resource.due >= timestamp(\'2026-01-01T00:00:00+00:00\')')
+  if (has('due')) options.push('resource.due < timestamp(\'2026-01-01T00:30:00Z\')', 'resource.due >= timestamp(\'2026-01-01T00:00:00+00:00\')', '!(resource.due > timestamp(\'2026-01-01T00:00:00Z\'))')
   if (has('urgent')) options.push('resource.urgent == true', 'resource.urgent != false || action.reason == \'audit\'')
   if (has('status') && has('amount')) options.push('resource.status == \'open\' && resource.amount <= 100 || resource.status == \'locked\'')
   if (!acl && module.relations.length > 0) options.push(`subject.id in resource.${rng.pick(module.relations)}`)
