@@ -15,7 +15,7 @@ import type { Bundle, FieldMode, Grant, ModuleDef, RoleDef } from './model.js'
 import { LEVELS } from './model.js'
 import type { CompiledField, CompiledGrant, CompiledModule, CompiledPolicy, CompiledRole, Rank } from './policy.js'
 import { allFields } from './fields.js'
-import { deepFreeze, getOwn } from './own.js'
+import { deepFreeze, getOwn, jsonSafe } from './own.js'
 import { compileScope } from './scope.js'
 
 /** The rank of a level: 0 `limited`, 1 `management`, 2 `full`. */
@@ -28,7 +28,9 @@ export const LEVEL_RANK: ReadonlyMap<string, Rank> = new Map(LEVELS.map((level, 
 export function compileBundle (input: unknown): { ok: true, policy: CompiledPolicy } | { ok: false, issues: Issue[] } {
   const checked = checkBundle(input)
   if (!checked.ok) return checked
-  return { ok: true, policy: finish(compileSteps(checked.value, new Map())) }
+  const bundle = checked.value
+  const modules = Object.entries(bundle.modules).map(([name, def]) => [name, def, undefined] as const)
+  return { ok: true, policy: finish(compileSteps(bundle, modules, Object.entries(bundle.roles))) }
 }
 
 /**
@@ -41,44 +43,72 @@ export function exportBundle (policy: CompiledPolicy): Bundle {
 }
 
 /**
- * A compiled policy in a form that crosses threads (plain objects and arrays, which a
- * structured clone keeps): its normalized bundle and, per module, the compiled
- * conditions of its actions and grants. Checking a bundle and compiling its conditions
- * (CEL parsing and type checking) is most of what `compileBundle` costs; a policy
- * rebuilt from this form (`restoreSteps`) does neither.
+ * A compiled policy in a form that crosses threads cheaply: its normalized bundle in
+ * parts, each module with the compiled conditions of its actions and grants. Each part
+ * is JSON text (which a structured clone copies without walking it, and which is parsed
+ * one part at a time as `restoreSteps` reaches it) unless JSON would change it (a CEL
+ * literal such as `1e999`): then the value itself. Checking a bundle and compiling its
+ * conditions (CEL parsing and type checking) is most of what `compileBundle` costs; a
+ * policy rebuilt from this form does neither.
  */
 export interface PolicyTransfer {
-  bundle: Bundle
-  conditions: Array<[module: string, conditions: CompiledCondition[]]>
+  /** The bundle with `null` for `modules` and `roles` (so that its keys keep their order). */
+  head: TransferPart
+  /** Per module, in order: `[definition, conditions]`. */
+  modules: Array<[name: string, part: TransferPart]>
+  roles: Array<[name: string, part: TransferPart]>
 }
+
+export type TransferPart = { json: string } | { value: unknown }
 
 /** What `restoreSteps` needs to rebuild `policy` elsewhere. */
 export function transferPolicy (policy: CompiledPolicy): PolicyTransfer {
-  const byModule = new Map<string, Map<string, CompiledCondition>>()
+  const conditions = new Map<string, Map<string, CompiledCondition>>()
   const keep = (module: string, when: ReadonlyArray<CompiledCondition | undefined>): void => {
-    let known = byModule.get(module)
-    for (const condition of when) {
-      if (condition === undefined) continue
-      if (known === undefined) byModule.set(module, known = new Map())
-      known.set(condition.text, condition)
-    }
+    let known = conditions.get(module)
+    if (known === undefined) conditions.set(module, known = new Map())
+    for (const condition of when) if (condition !== undefined) known.set(condition.text, condition)
   }
   for (const module of policy.modules.values()) keep(module.name, module.actionWhen)
   for (const role of policy.roles.values()) {
     for (const grant of role.grants.values()) keep(grant.module, grant.when ?? [])
   }
-  return { bundle: policy.bundle, conditions: [...byModule].map(([module, known]) => [module, [...known.values()]]) }
+  const { bundle } = policy
+  return {
+    head: transferPart({ ...bundle, modules: null, roles: null }),
+    // INVARIANT: `keep` made an entry for every module.
+    modules: Object.entries(bundle.modules).map(([name, def]) => [name, transferPart([def, [...(conditions.get(name) as Map<string, CompiledCondition>).values()]])]),
+    roles: Object.entries(bundle.roles).map(([name, def]) => [name, transferPart(def)])
+  }
+}
+
+function transferPart (value: unknown): TransferPart {
+  return jsonSafe(value) ? { json: JSON.stringify(value) } : { value }
+}
+
+function fromPart<T> (part: TransferPart): T {
+  return ('json' in part ? JSON.parse(part.json) : part.value) as T
 }
 
 /**
- * Rebuilds the policy `transferPolicy` described, one module or role per step, so that
- * a caller may let other work run between steps: the policy is whole only when the
- * generator returns it. Nothing is checked and no condition is compiled again.
+ * Rebuilds the policy `transferPolicy` described, one module or role per step (each
+ * part is read in its step), so that a caller may let other work run between steps: the
+ * policy is whole only when the generator returns it. Nothing is checked and no
+ * condition is compiled again.
  * INVARIANT: `transfer` is `transferPolicy` of a policy `compileBundle` built (a bundle
  * that was never checked must go through `compileBundle`).
  */
 export function restoreSteps (transfer: PolicyTransfer): Generator<void, CompiledPolicy, void> {
-  return compileSteps(transfer.bundle, new Map(transfer.conditions))
+  const modules = (function * () {
+    for (const [name, part] of transfer.modules) {
+      const [def, conditions] = fromPart<[ModuleDef, CompiledCondition[]]>(part)
+      yield [name, def, conditions] as const
+    }
+  })()
+  const roles = (function * () {
+    for (const [name, part] of transfer.roles) yield [name, fromPart<RoleDef>(part)] as const
+  })()
+  return compileSteps(fromPart<Bundle>(transfer.head), modules, roles)
 }
 
 /** Runs `steps` to the end. */
@@ -89,12 +119,17 @@ export function finish<T> (steps: Generator<void, T, void>): T {
   }
 }
 
+type ModuleEntry = readonly [name: string, def: ModuleDef, conditions: readonly CompiledCondition[] | undefined]
+type RoleEntry = readonly [name: string, def: RoleDef]
+
 /**
- * Compiles a bundle that `checkBundle` accepted, yielding after each module and role;
- * `known` holds conditions already compiled, by module. The bundle is frozen part by part.
+ * Compiles a bundle that `checkBundle` accepted, yielding after each module and role:
+ * `head` is the bundle whose `modules` and `roles` are replaced by those of the entries
+ * (each module with the conditions already compiled for it, if any). The bundle is
+ * frozen part by part.
  */
-function * compileSteps (bundle: Bundle, known: ReadonlyMap<string, readonly CompiledCondition[]>): Generator<void, CompiledPolicy, void> {
-  const flagNames = Object.keys(bundle.flags ?? {})
+function * compileSteps (head: Bundle, moduleEntries: Iterable<ModuleEntry>, roleEntries: Iterable<RoleEntry>): Generator<void, CompiledPolicy, void> {
+  const flagNames = Object.keys(head.flags ?? {})
   const flagIndex = new Map(flagNames.map((name, i) => [name, i]))
   // INVARIANT: the validator only lets declared flags through, so every lookup finds an index.
   const flagBits = (names: readonly string[] | undefined): Bits => {
@@ -102,26 +137,28 @@ function * compileSteps (bundle: Bundle, known: ReadonlyMap<string, readonly Com
     for (const f of names ?? []) setBit(bits, flagIndex.get(f) as number)
     return bits
   }
-  const subjectAttributes = compileAttributes(bundle.subject_attributes)
+  const subjectAttributes = compileAttributes(head.subject_attributes)
   const modules = new Map<string, CompiledModule>()
-  for (const [name, def] of Object.entries(bundle.modules)) {
-    modules.set(name, compileModule(name, modules.size, def, flagBits, subjectAttributes, known.get(name)))
-    deepFreeze(def)
+  const moduleDefs: Array<[string, ModuleDef]> = []
+  for (const [name, def, known] of moduleEntries) {
+    modules.set(name, compileModule(name, modules.size, def, flagBits, subjectAttributes, known))
+    moduleDefs.push([name, deepFreeze(def)])
     yield
   }
   const roles = new Map<string, CompiledRole>()
-  for (const [name, def] of Object.entries(bundle.roles)) {
+  const roleDefs: Array<[string, RoleDef]> = []
+  for (const [name, def] of roleEntries) {
     roles.set(name, compileRole(name, def, modules, flagBits))
-    deepFreeze(def)
+    roleDefs.push([name, deepFreeze(def)])
     yield
   }
   // Modules and roles are frozen already: a second walk over them would cost as much again.
-  for (const [key, value] of Object.entries(bundle)) {
-    if (key === 'modules' || key === 'roles') Object.freeze(value)
-    else deepFreeze(value)
-  }
+  for (const [key, value] of Object.entries(head)) if (key !== 'modules' && key !== 'roles') deepFreeze(value)
+  // Assigned in place, so that `modules` and `roles` keep their position among the bundle's keys.
+  head.modules = Object.freeze(Object.fromEntries(moduleDefs))
+  head.roles = Object.freeze(Object.fromEntries(roleDefs))
   return {
-    bundle: Object.freeze(bundle),
+    bundle: Object.freeze(head),
     flagIndex,
     flagCount: flagNames.length,
     subjectAttributes,

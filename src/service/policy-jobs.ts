@@ -13,7 +13,7 @@ import { DiffTooLarge, diffPolicies } from './policy-diff/index.js'
 import type { PolicyDiff } from './policy-diff/index.js'
 import { loadSuiteValue, runSuite } from './policy-tests/index.js'
 import type { LoadedSuite, SuiteIssue, SuiteResult } from './policy-tests/index.js'
-import { isRecord, jsonSafe } from './json-text.js'
+import { isRecord } from './json-text.js'
 
 /** A suite that runs on the tenant's stored data: the stored subject of each reference a case makes, and the stored resources read. */
 export interface StoredSuiteFacts {
@@ -26,8 +26,8 @@ export type PolicyJob =
   | { kind: 'diff', before: Bundle | undefined, after: unknown, subjects: Subject[], maxProfileModules: number }
   | { kind: 'suite', value: unknown, live: Bundle | undefined, stored: StoredSuiteFacts | undefined }
 
-/** A compiled bundle: `transferPolicy`'s form, as JSON text when JSON keeps it (parsing JSON costs the receiver less than a structured clone). */
-export type CompileReply = { ok: true, json: string } | { ok: true, transfer: PolicyTransfer } | { ok: false, issues: Issue[] }
+/** A compiled bundle in `transferPolicy`'s form (mostly JSON texts: cheap to send, read a part at a time), or its issues. */
+export type CompileReply = { ok: true, transfer: PolicyTransfer } | { ok: false, issues: Issue[] }
 export type DiffReply = { ok: true, diff: PolicyDiff } | { ok: false, issues: Issue[] } | { ok: 'too_large', message: string }
 export type SuiteReply = { ok: true, result: SuiteResult } | { ok: false, issues: SuiteIssue[] }
 export type PolicyReply = CompileReply | DiffReply | SuiteReply
@@ -50,8 +50,7 @@ function suiteReply (result: SuiteResult): SuiteReply {
 function compileJob (bundle: unknown): CompileReply {
   const compiled = compileBundle(bundle)
   if (!compiled.ok) return compiled
-  const transfer = transferPolicy(compiled.policy)
-  return jsonSafe(transfer) ? { ok: true, json: JSON.stringify(transfer) } : { ok: true, transfer }
+  return { ok: true, transfer: transferPolicy(compiled.policy) }
 }
 
 /** The impact of replacing `before` by the draft `after`, or every issue of the draft. */

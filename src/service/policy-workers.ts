@@ -6,10 +6,11 @@
  * (`policy-worker.ts`), and diffs and suites run there.
  *
  * A bundle compiled there comes back as `transferPolicy`'s form (the normalized bundle
- * and its compiled conditions), which this thread rebuilds without checking anything or
- * compiling a condition again, one module or role at a time, letting other work run
- * between slices (`stepped`): a bundle at `BUNDLE_LIMITS` costs the loop a few
- * milliseconds in all, in slices of at most `SLICE_MS` plus one message.
+ * and its compiled conditions, as one JSON text per module and role), which this thread
+ * rebuilds without checking anything or compiling a condition again, one module or role
+ * at a time (reading its text then), letting other work run between slices (`stepped`):
+ * a bundle at `BUNDLE_LIMITS` costs the loop a few milliseconds in all, in slices of at
+ * most `SLICE_MS`.
  *
  * A job the pool cannot answer (a thread crashed, overran `timeoutMs`, or too many jobs
  * wait) is a ServiceError `unavailable` (503, `Retry-After`), logged and counted
@@ -19,7 +20,6 @@ import { availableParallelism } from 'node:os'
 import { setImmediate as nextTurn } from 'node:timers/promises'
 import type { CompiledPolicy, Issue, Subject } from '../engine/index.js'
 import { compileBundle } from '../engine/index.js'
-import type { PolicyTransfer } from '../engine/compile.js'
 import { restoreSteps } from '../engine/compile.js'
 import { withinValues } from '../engine/bundle-limits.js'
 import type { BackgroundLog } from './background.js'
@@ -86,8 +86,7 @@ export class PolicyWorkers {
     if (inlineBundle(bundle)) return compileBundle(bundle)
     const reply = await this.#run({ kind: 'compile', bundle }) as CompileReply
     if (!reply.ok) return reply
-    const transfer = 'json' in reply ? JSON.parse(reply.json) as PolicyTransfer : reply.transfer
-    return { ok: true, policy: await stepped(restoreSteps(transfer)) }
+    return { ok: true, policy: await stepped(restoreSteps(reply.transfer)) }
   }
 
   /** `diffJob` of `before` (the tenant's policy, `undefined`: none) and a draft; on a thread unless all of it is small. */
