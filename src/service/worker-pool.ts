@@ -39,8 +39,10 @@ export interface WorkerPoolOptions<J, R> {
   file: URL
   /** Threads at most; each is started on demand. */
   size: number
-  /** How long one job may run on its thread (from being sent to it) before the thread is terminated. */
+  /** How long one job may run on its thread (from being sent to it, or from the thread being ready) before the thread is terminated. */
   timeoutMs: number
+  /** How long a new thread may take to load before it counts as hung (default 60 s: a TypeScript loader compiles every module first). */
+  startupMs?: number
   /** Jobs waiting for a thread at most; more are refused (`busy`). */
   maxQueue: number
   /** The job run in place, when threads cannot start here. */
@@ -61,6 +63,8 @@ interface Thread<J, R> {
   worker: Worker
   task: Task<J, R> | undefined
   ready: boolean
+  /** Until the thread is ready: what fails it if it never is. */
+  startup?: NodeJS.Timeout
 }
 
 export class WorkerPool<J, R> {
@@ -112,9 +116,8 @@ export class WorkerPool<J, R> {
       running.task = task
       // Referenced while it has work: a job keeps the process alive, an idle thread does not.
       running.worker.ref()
-      task.timer = setTimeout(() => {
-        this.#lose(running, 'timeout', new Error(`a job ran for more than ${this.#opts.timeoutMs} ms`))
-      }, this.#opts.timeoutMs)
+      // A new thread's loading is not the job's time: its clock starts when the thread is ready.
+      if (running.ready) this.#arm(running, task)
       running.worker.postMessage({ id: task.id, job: task.job })
     }
   }
@@ -125,6 +128,8 @@ export class WorkerPool<J, R> {
     worker.on('message', (message: WorkerMessage<R>) => {
       if ('ready' in message) {
         thread.ready = true
+        clearTimeout(thread.startup)
+        if (thread.task !== undefined) this.#arm(thread, thread.task)
         return
       }
       const task = thread.task
@@ -138,10 +143,19 @@ export class WorkerPool<J, R> {
     })
     worker.on('error', err => { this.#lose(thread, 'crash', err) })
     worker.on('exit', code => { this.#lose(thread, 'crash', new Error(`the worker thread exited with code ${code}`)) })
+    const startupMs = this.#opts.startupMs ?? 60_000
+    thread.startup = setTimeout(() => { this.#lose(thread, 'timeout', new Error(`the worker thread did not start within ${startupMs} ms`)) }, startupMs)
+    thread.startup.unref()
     // After the listeners, since adding one refs the worker again; `#dispatch` refs it while it has work.
     worker.unref()
     this.#threads.push(thread)
     return thread
+  }
+
+  #arm (thread: Thread<J, R>, task: Task<J, R>): void {
+    task.timer = setTimeout(() => {
+      this.#lose(thread, 'timeout', new Error(`a job ran for more than ${this.#opts.timeoutMs} ms`))
+    }, this.#opts.timeoutMs)
   }
 
   /** Drops a thread that crashed, exited or overran, failing its job; the first of its events counts. */
@@ -152,6 +166,7 @@ export class WorkerPool<J, R> {
     thread.worker.terminate().catch(() => {
       // Already gone: terminating a thread that died is nothing to report (its death was).
     })
+    clearTimeout(thread.startup)
     const task = thread.task
     if (task !== undefined) clearTimeout(task.timer)
     if (!thread.ready && kind === 'crash') {
