@@ -22,6 +22,11 @@ const bundle = (name: string): Record<string, unknown> => ({
 
 const FAILING = new URL('../helpers/failing-policy-worker.ts', import.meta.url)
 
+// Each replaced thread loads the TypeScript sources again through the test loader: 5 to 15 s
+// apiece on a loaded 2-core machine, five of them per backend (from `dist/`, a thread was
+// ready in 0.3 to 0.4 s at load 10).
+t.setTimeout(360_000)
+
 async function appWith (t: Test, store: Store, policyWorkers: Omit<PolicyWorkersOptions, 'log'>) {
   const config = testConfig({ metrics: true })
   const services = createServices({ store, rootKey: config.rootKey, policyWorkers })
