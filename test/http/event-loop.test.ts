@@ -23,6 +23,8 @@ import { buildTestApp, call, eachBackend, setupTenant } from '../helpers/build-a
 import { evaluation, exampleBundle, exampleSubjects } from './fixtures.js'
 
 const YAML = { 'content-type': 'application/yaml' }
+/** The longest the loop may be held by a request whose bundle work runs on a worker thread (see its test for the figures). */
+const OFF_LOOP_BOUND_MS = 75
 
 /** The longest time, in milliseconds, that the event loop was held while `work` ran. */
 async function loopHeld (work: () => Promise<void>): Promise<number> {
@@ -55,10 +57,10 @@ type Measure = { kind: 'held', boundMs: number } | { kind: 'cpu per call', calls
  * processes lengthen, is reported for each and bounds the YAML routes (whose parse runs
  * on a worker thread, whose CPU time the process's includes).
  */
-async function staysResponsive (t: Test, name: string, measure: Measure, heavy: () => Promise<void>, decide: () => Promise<void>): Promise<void> {
+async function staysResponsive (t: Test, name: string, measure: Measure, heavy: () => Promise<void>, decide: () => Promise<void>, attempts = 3): Promise<void> {
   const tries: Array<{ heldMs: number, cpuMs: number, slowestDecisionMs: number }> = []
   const within = (x: { heldMs: number, cpuMs: number }): boolean => measure.kind === 'held' ? x.heldMs <= measure.boundMs : x.cpuMs <= measure.boundMs
-  for (let attempt = 0; attempt < 3; attempt++) {
+  for (let attempt = 0; attempt < attempts; attempt++) {
     const state = { running: true }
     let slowestDecisionMs = 0
     const victim = (async () => {
@@ -174,16 +176,20 @@ await eachBackend(t, async (t, backend) => {
   await t.test('a bundle at the limits is compiled, diffed and tested off the loop', async t => {
     // 1,000 conditions, each some 100 µs of CEL checking. Compiling one here holds the loop at least for the CPU
     // time it takes (`compileCpuMs`); what stays here (reading the body, sending it, rebuilding the compiled
-    // policy in slices of 2 ms, answering) is a small part of it, which a loaded machine inflates alike.
+    // policy in slices of 2 ms, answering) is a small part of it. At load 10 to 17 on 2 cores, the best of five
+    // tries held the loop 12 to 51 ms off the loop, 114 ms and more with the compile put back on it.
     const bundle = conditionBundle(0)
-    const draft = conditionBundle(1)
+    // The diff's draft changes one condition: a diff that lists a thousand changes is written here, which would blur what the compile costs.
+    const draft = conditionBundle(0)
+    const mod0 = (draft.modules as Record<string, { actions: Record<string, { when: string }> }>).mod0
+    if (mod0?.actions.read !== undefined) mod0.actions.read.when = 'resource.amount > 0.0'
     const json = JSON.stringify(bundle)
     const compileCpuMs = medianCpuMs(3, () => { compileBundle(JSON.parse(json)) })
     const tenant = await setupTenant(t, app, rootKey, { subjects: {} })
     const subjects = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`s${i}`, { roles: [`role${i % 3}`] }]))
     // 200 cases: the report of each is still written here, which would blur what the compile costs.
     const cases = Array.from({ length: 200 }, (_, i) => ({ subject: `s${i % 20}`, action: 'read', resource: `mod${i % 100}/r${i % 100}`, expect: 'allow' }))
-    const suite = { bundle: draft, subjects, resources: Array.from({ length: 100 }, (_, m) => ({ type: `mod${m}`, id: `r${m}`, properties: { amount: 1 } })), cases }
+    const suite = { bundle: conditionBundle(1), subjects, resources: Array.from({ length: 100 }, (_, m) => ({ type: `mod${m}`, id: `r${m}`, properties: { amount: 1 } })), cases }
     const sends: Array<[name: string, method: 'PUT' | 'POST', url: string, body: string, status: number]> = [
       ['PUT /policy', 'PUT', `/v1/tenants/${tenant.tenant}/policy`, json, 200],
       ['POST /policy/diff of another such bundle', 'POST', `/v1/tenants/${tenant.tenant}/policy/diff`, JSON.stringify({ bundle: draft }), 200],
@@ -196,9 +202,9 @@ await eachBackend(t, async (t, backend) => {
     }
     for (const [name, method, url, body, status] of sends) {
       let res: { statusCode: number, body: string } = { statusCode: 0, body: '' }
-      await staysResponsive(t, `${name} (compiling the bundle here: ${Math.round(compileCpuMs)} ms of CPU)`, { kind: 'held', boundMs: compileCpuMs / 3 }, async () => {
+      await staysResponsive(t, `${name} (compiling the bundle here: ${Math.round(compileCpuMs)} ms of CPU)`, { kind: 'held', boundMs: OFF_LOOP_BOUND_MS }, async () => {
         res = await call(app, method, url, { key: tenant.adminKey, body, headers: { 'content-type': 'application/json' } })
-      }, decide)
+      }, decide, 5)
       t.equal(res.statusCode, status, `${name}: answered`, { body: res.body.slice(0, 500) })
     }
     const report = JSON.parse(sends[2] === undefined ? '{}' : (await call(app, 'POST', `/v1/tenants/${tenant.tenant}/policy/tests`, { key: tenant.adminKey, body: sends[2][3], headers: { 'content-type': 'application/json' } })).body)
