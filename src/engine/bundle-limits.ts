@@ -83,7 +83,7 @@ export function bundleLimitIssues (input: unknown): BundleLimitIssue[] {
  * when it is first reached, so that neither the count nor the list of values still to
  * visit grows past `limit` whatever the shape (one object of a million keys included).
  */
-function withinValues (value: unknown, limit: number): boolean {
+export function withinValues (value: unknown, limit: number): boolean {
   const pending: unknown[] = [value]
   let seen = 1
   while (pending.length > 0) {

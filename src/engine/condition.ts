@@ -368,9 +368,24 @@ export class ConditionMemo {
 
   /** A condition on the module's resources (an action's, a grant's, an override's). */
   onResource (text: string): CompiledCondition {
-    this.#resourceEnv ??= celEnvironment(this.#onResource)
     this.#resource ??= new Map()
-    return remember(this.#resource, text, () => compileCondition(text, this.#onResource, this.#resourceEnv as Environment))
+    // The environment only on a miss: a memo given its bundle's conditions (`remember`) needs none.
+    return remember(this.#resource, text, () => {
+      this.#resourceEnv ??= celEnvironment(this.#onResource)
+      return compileCondition(text, this.#onResource, this.#resourceEnv)
+    })
+  }
+
+  /**
+   * Takes `conditions`, compiled elsewhere under this module's scope (another thread's
+   * `compileBundle`), as if `onResource` had compiled them.
+   * INVARIANT: each was compiled by `onResource` on a module declared as this one is.
+   */
+  remember (conditions: Iterable<CompiledCondition>): void {
+    this.#resource ??= new Map()
+    for (const condition of conditions) {
+      if (this.#resource.size < MAX_MEMO_CONDITIONS) this.#resource.set(condition.text, condition)
+    }
   }
 
   /**

@@ -12,7 +12,7 @@ export type { Decision, Reason, ReasonCode } from './reasons.js'
 export { REASON_CODES } from './reasons.js'
 export type { Issue, IssueCode } from './issues.js'
 export { ISSUE_CODES, child, jsonType, show } from './issues.js'
-export { deepFreeze, isRecord } from './own.js'
+export { deepFreeze, isRecord, jsonSafe } from './own.js'
 export { NAME_PATTERN, NAME_REGEXP, isName } from './names.js'
 // The compiled form is the engine's own: other layers hold a policy as a handle and read
 // it through the functions below (decisions, plans, the policy view), never its grants or bitsets.

@@ -30,3 +30,10 @@ export const NO_ITEMS: readonly never[] = Object.freeze([])
 export function listOf<T> (value: readonly T[] | undefined): readonly T[] {
   return Array.isArray(value) ? value : NO_ITEMS
 }
+
+/** Whether JSON keeps `value` as it is: a structured clone also keeps NaN, the infinities and `-0` (YAML's `.nan`, `.inf`, `-0`; a CEL literal). */
+export function jsonSafe (value: unknown): boolean {
+  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0)
+  if (typeof value !== 'object' || value === null) return true
+  return Object.values(value).every(jsonSafe)
+}

@@ -110,6 +110,7 @@ export function buildApp (deps: AppDeps): FastifyInstance {
     const { propagation } = services
     app.addHook('onReady', async () => { await propagation.start() })
     app.addHook('onClose', async () => { await propagation.stop() })
+    app.addHook('onClose', async () => { await services.policyWorkers.close() })
   }
 
   // Only JSON (and, on the policy route, YAML) bodies: any other type answers 415. An

@@ -157,7 +157,7 @@ export const metricsPlugin = fp(async function metrics (app: FastifyInstance, op
 }, { name: 'gatehouse-metrics', fastify: '5.x' })
 
 function registerServiceMetrics (registry: Registry, services: Services): void {
-  const { decisionTally, cacheCounts, background, states, propagation } = services
+  const { decisionTally, cacheCounts, background, states, propagation, policyWorkers } = services
   if (decisionTally !== undefined) {
     registry.registerMetric(new Counter({
       registers: [],
@@ -191,6 +191,16 @@ function registerServiceMetrics (registry: Registry, services: Services): void {
     collect () {
       this.reset()
       for (const [work, count] of Object.entries(background.counters().failures)) this.inc({ work }, count)
+    }
+  }))
+  registry.registerMetric(new Counter({
+    registers: [],
+    name: 'gatehouse_policy_worker_failures_total',
+    help: 'Policy jobs (large bundle compiles, diffs, suites) a worker thread did not answer, answered 503: crash (the thread died), timeout, busy (queue full)',
+    labelNames: ['kind'],
+    collect () {
+      this.reset()
+      for (const [kind, count] of Object.entries(policyWorkers.failures)) this.inc({ kind }, count)
     }
   }))
   registry.registerMetric(new Gauge({

@@ -6,7 +6,7 @@
  * state and caches, so that the next decision sees the write without a query.
  */
 import { isDeepStrictEqual } from 'node:util'
-import { checkSubject, checkSubjectChange, compileBundle, exportBundle, resourceFromProperties } from '../engine/index.js'
+import { checkSubject, checkSubjectChange, exportBundle, resourceFromProperties } from '../engine/index.js'
 import type { Bundle, ResourceFacts, Subject } from '../engine/model.js'
 import { refuseOversizedBundle } from './bundle-text.js'
 import type { Issue, SubjectWrite } from '../engine/index.js'
@@ -148,7 +148,7 @@ export class AdminService {
   async putPolicy (tenantId: string, input: unknown, opts: WriteOptions = {}, text?: string): Promise<{ revision: number }> {
     await this.#states.get(tenantId)
     refuseOversizedBundle(input, '', 'the policy bundle')
-    const compiled = compileBundle(input)
+    const compiled = await this.#states.workers.compile(input)
     if (!compiled.ok) {
       const details = await placedDetails(compiled.issues, text)
       throw new ServiceError('policy_invalid', problemsMessage('the policy bundle', details), details)

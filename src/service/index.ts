@@ -21,6 +21,8 @@ import { Propagation } from './propagation.js'
 import { DecisionTally } from './tallies.js'
 import type { CacheCounts } from './tallies.js'
 import { TenantStates } from './tenant-state.js'
+import { PolicyWorkers } from './policy-workers.js'
+import type { PolicyWorkersOptions } from './policy-workers.js'
 
 export { authorizeRoot, authorizeTenant, decisionTenant } from './access.js'
 export { AdminService, resourceView } from './admin.js'
@@ -42,6 +44,9 @@ export type { BundleFormat } from './bundle-text.js'
 export { DecisionService, EVALUATIONS_SEMANTICS } from './decisions.js'
 export { DEFAULT_POLL_MS, Propagation } from './propagation.js'
 export { Background, DEFAULT_STALE_AFTER_MS } from './background.js'
+export { PolicyWorkers } from './policy-workers.js'
+export type { PolicyWorkersOptions } from './policy-workers.js'
+export { WORKER_FAILURE_KINDS } from './worker-pool.js'
 export type { BackgroundCounters, BackgroundLog } from './background.js'
 export { MAX_SEARCH_LIMIT, SearchService } from './search.js'
 export { Buckets, DECISION_REASONS, DecisionTally, OTHER_MODULES, UNKNOWN_MODULE } from './tallies.js'
@@ -82,6 +87,8 @@ export interface ServicesOptions {
   logger?: BackgroundLog
   /** Count decisions by module, reason and outcome (`decisionTally`), for metrics; default: not counted. */
   tallyDecisions?: boolean
+  /** The worker threads that compile large bundles and run diffs and suites (threads, job timeout, queue; tests: the entry file). */
+  policyWorkers?: Omit<PolicyWorkersOptions, 'log'>
 }
 
 /** The caches whose hits and misses are counted (`Services.cacheCounts`). */
@@ -103,6 +110,8 @@ export interface Services {
   readonly propagation: Propagation
   /** Failures of the work nobody waits for: counters for metrics, and what makes `ready` fail. */
   readonly background: Background
+  /** Compiles large bundles and runs diffs and suites off the event loop; its failures are counted. Closed with the app. */
+  readonly policyWorkers: PolicyWorkers
   /** Decisions by module, reason and outcome, when `tallyDecisions` was asked for. */
   readonly decisionTally: DecisionTally | undefined
   /** Hits and misses of each cache, live. */
@@ -121,7 +130,8 @@ export function createServices (opts: ServicesOptions): Services {
   const keys = new KeyRing({ store, rootKey: opts.rootKey, cacheSize: opts.keyCacheSize, unknownCacheSize: opts.unknownKeyCacheSize })
   const searchFacts = new SearchFactsCache((opts.searchFactsCacheMb ?? DEFAULT_SEARCH_FACTS_MB) * 2 ** 20)
   const background = new Background({ ...(opts.logger === undefined ? {} : { log: opts.logger }), ...(opts.staleAfterMs === undefined ? {} : { staleAfterMs: opts.staleAfterMs }) })
-  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys, searchFacts }, background })
+  const policyWorkers = new PolicyWorkers({ ...opts.policyWorkers, ...(opts.logger === undefined ? {} : { log: opts.logger }) })
+  const states = new TenantStates({ store, maxTenants: opts.maxTenants, caches: { resources, keys, searchFacts }, background, workers: policyWorkers })
   const admin = new AdminService({ store, states, resources })
   const propagation = new Propagation({ store, states, resources, keys, background, pollMs: opts.pollMs })
   const decisionTally = opts.tallyDecisions === true ? new DecisionTally() : undefined
@@ -139,6 +149,7 @@ export function createServices (opts: ServicesOptions): Services {
     audit: new AuditService({ store, states }),
     propagation,
     background,
+    policyWorkers,
     decisionTally,
     cacheCounts: { tenant_states: states.counts, resources: resources.counts, keys: keys.counts, search_facts: searchFacts.counts },
     ready: async () => {

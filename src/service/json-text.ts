@@ -5,7 +5,7 @@
  */
 import { jsonType as engineJsonType } from '../engine/index.js'
 
-export { child, isRecord, show } from '../engine/index.js'
+export { child, isRecord, jsonSafe, show } from '../engine/index.js'
 
 /** The JSON type of a value, as messages name it: `a string`, `a list` (YAML authors write lists), `null`. */
 export function jsonType (value: unknown): string {

@@ -31,6 +31,7 @@ import { refuseFixedRoleChange } from './fixed-roles.js'
 import { ServiceError, problemsMessage } from './errors.js'
 import type { ErrorDetail } from './errors.js'
 import type { TenantStates } from './tenant-state.js'
+import type { CompileResult } from './policy-workers.js'
 
 export type PolicyPart = 'modules' | 'flags' | 'roles'
 
@@ -125,7 +126,7 @@ export class PolicyPartsService {
       // A write that changes nothing writes nothing: no revision, no audit entry.
       if (isDeepStrictEqual(bundle, unedited)) return { revision }
       refuseOversized(bundle, part, name)
-      const compiled = compileBundle(bundle)
+      const compiled = await this.#states.workers.compile(bundle)
       refuseFixedRoleChange(unedited, bundle, { part, name }, compiled, () => compiledStored(unedited))
       const policy = await this.#check(tx, tenantId, compiled, part, name)
       // Written as the whole bundle, audited as the part that changed.
@@ -138,7 +139,7 @@ export class PolicyPartsService {
   }
 
   /** Refuses a bundle that does not compile or that a stored subject no longer fits; returns it compiled. */
-  async #check (tx: EditStore, tenantId: string, compiled: ReturnType<typeof compileBundle>, part: PolicyPart, name: string): Promise<CompiledPolicy> {
+  async #check (tx: EditStore, tenantId: string, compiled: CompileResult, part: PolicyPart, name: string): Promise<CompiledPolicy> {
     const own = `/${part}/${name}`
     if (!compiled.ok) {
       const inside = compiled.issues.filter(i => i.path === own || i.path.startsWith(`${own}/`))

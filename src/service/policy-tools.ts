@@ -2,10 +2,9 @@
  * The policy tools that write nothing: test suites run against a tenant (live or draft
  * policy), impact reports of a draft bundle, and the shipped templates.
  */
-import { compileBundle } from '../engine/index.js'
 import { bundleLimitIssues } from '../engine/bundle-limits.js'
 import type { FieldAccess, ResourceFacts, Subject } from '../engine/model.js'
-import type { CompiledPolicy, Reason } from '../engine/index.js'
+import type { Issue, Reason } from '../engine/index.js'
 import { issueDetails, requirePolicy } from './admin.js'
 import { ServiceError, problemsMessage, validationFailed } from './errors.js'
 import type { ErrorDetail } from './errors.js'
@@ -14,10 +13,10 @@ import type { TenantState, TenantStates } from './tenant-state.js'
 import { findSubject } from './tenant-state.js'
 import { refuseOversizedBundle, yamlFailure } from './bundle-text.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/index.js'
-import { DiffTooLarge, diffPolicies, loadBundleSource } from './policy-diff/index.js'
+import { loadBundleSource, locateBundleIssues } from './policy-diff/index.js'
 import type { DiffIssue, PolicyDiff } from './policy-diff/index.js'
-import { issuePosition, loadSuiteValue, parseSource, runSuite } from './policy-tests/index.js'
-import type { CaseResult, Expectation, LoadedSuite, ParsedSource, ParseResult, SuiteIssue } from './policy-tests/index.js'
+import { issuePosition, parseSource } from './policy-tests/index.js'
+import type { CaseResult, Expectation, ParsedSource, ParseResult, SuiteIssue } from './policy-tests/index.js'
 import { parseSourceOffLoop } from './yaml-parse.js'
 import { shippedTemplates, templateList } from './templates.js'
 import { isRecord } from './json-text.js'
@@ -97,19 +96,9 @@ export class PolicyToolsService {
       ? await storedSuiteData(state, doc, this.#resources)
       : undefined
     const suiteValue = stored === undefined ? value : { ...doc, subjects: stored.subjects, resources: stored.resources }
-    const loaded = loadSuiteValue(suiteValue, live === undefined ? { file: 'body' } : { file: 'body', policy: live })
-    if (!loaded.ok) throw suiteFailure(loaded.issues, stored, locate)
-
-    const cases = loaded.suite.cases.map(c => {
-      const position = locate === undefined ? {} : locate(c.path)
-      if (stored === undefined) return { ...c, ...position }
-      const byRole = caseDocument(doc, c.path)?.role !== undefined
-      const subject = byRole ? c.subject : stored.subjectByRef.get(c.subjectRef) ?? c.subject
-      const facts = c.resource.kind === 'stored' ? stored.facts.get(c.resource.facts.module)?.get(c.resource.facts.id) : undefined
-      return { ...c, ...position, subject, resource: facts === undefined ? c.resource : { ...c.resource, facts } }
-    })
-    const suite: LoadedSuite = { ...loaded.suite, cases, ...(stored === undefined ? {} : { resources: stored.facts }) }
-    const result = runSuite(suite)
+    const reply = await this.#states.workers.suite(suiteValue, live, stored === undefined ? undefined : { subjectByRef: stored.subjectByRef, facts: stored.facts })
+    if (!reply.ok) throw suiteFailure(reply.issues, stored, locate)
+    const result = reply.result
     const report: PolicyTestReport = {
       revision,
       policy: draft ? 'draft' : 'live',
@@ -117,7 +106,7 @@ export class PolicyToolsService {
       total: result.total,
       passed: result.passed,
       failed: result.failed,
-      cases: result.cases.map(caseReport)
+      cases: result.cases.map(c => caseReport(locate === undefined ? c : { ...c, ...locate(c.path) }))
     }
     if (result.name !== undefined) report.name = result.name
     return report
@@ -134,18 +123,15 @@ export class PolicyToolsService {
     // Parsed before the state is read: the diff and the revision it names must match.
     const parsed = 'text' in draft ? await parseSourceOffLoop(draft.text) : undefined
     const state = await this.#states.get(tenantId)
-    const revision = state.revision
-    const before = state.policy ?? emptyPolicy()
-    const after = parsed === undefined ? draftPolicy(draft) : draftPolicyFromText(parsed)
+    const { revision, policy } = state
     const subjects = [...state.subjectsById.values()]
-    try {
-      return { diff: diffPolicies(before, after, { subjects, maxProfileModules: MAX_DIFF_PROFILE_MODULES }), revision, hasPolicy: state.policy !== undefined }
-    } catch (err) {
-      if (!(err instanceof DiffTooLarge)) throw err
-      throw validationFailed(`${err.message}: the tenant's subjects are too varied for a diff over this many modules`, [
-        { in: 'body', path: '', message: `the diff would compare more than ${MAX_DIFF_PROFILE_MODULES} modules over the stored subjects' distinct profiles`, code: 'diff_too_large' }
-      ])
-    }
+    const after = parsed === undefined ? draftBundle(draft) : draftBundleFromText(parsed)
+    const reply = await this.#states.workers.diff(policy, after.value, subjects, MAX_DIFF_PROFILE_MODULES)
+    if (reply.ok === true) return { diff: reply.diff, revision, hasPolicy: policy !== undefined }
+    if (reply.ok === false) throw after.failure(reply.issues)
+    throw validationFailed(`${reply.message}: the tenant's subjects are too varied for a diff over this many modules`, [
+      { in: 'body', path: '', message: `the diff would compare more than ${MAX_DIFF_PROFILE_MODULES} modules over the stored subjects' distinct profiles`, code: 'diff_too_large' }
+    ])
   }
 
   /** The templates shipped with gatehouse, by name, with the roles and modules of each (parsed once: `shippedTemplates`). */
@@ -333,15 +319,6 @@ async function addWithAncestors (facts: Map<string, Map<string, ResourceFacts>>,
   }
 }
 
-/** The suite's case entry that a case result's path (`/cases/<i>...`) points into. */
-function caseDocument (doc: Record<string, unknown> | undefined, path: string): Record<string, unknown> | undefined {
-  const match = /^\/cases\/(\d+)/.exec(path)
-  const cases = doc?.cases
-  if (match?.[1] === undefined || !Array.isArray(cases)) return undefined
-  const entry: unknown = cases[Number(match[1])]
-  return isRecord(entry) ? entry : undefined
-}
-
 /**
  * Every problem of a suite that cannot be loaded, as one `validation_failed`. Problems
  * with the placeholders of stored data are reported at the case naming the subject or
@@ -399,21 +376,15 @@ function caseReport (c: CaseResult): PolicyTestCase {
 /** A draft bundle as received: a YAML or JSON text, or a parsed JSON body `{ bundle }`. */
 export type DraftInput = { text: string } | { value: unknown }
 
-let empty: CompiledPolicy | undefined
-
-/** The policy of a tenant that has none: no module, no role; every decision denies. */
-function emptyPolicy (): CompiledPolicy {
-  if (empty !== undefined) return empty
-  const compiled = compileBundle({ version: 1, modules: {}, roles: {} })
-  // INVARIANT: the empty bundle compiles.
-  if (!compiled.ok) throw new Error('the empty bundle does not compile')
-  empty = compiled.policy
-  return empty
+/** A draft bundle, not yet compiled, and how its issues are reported. */
+interface Draft {
+  value: unknown
+  failure: (issues: readonly Issue[]) => ServiceError
 }
 
-/** The compiled draft, or every problem of it (paths into the body: `/bundle/...` for a JSON body). */
-function draftPolicy (draft: DraftInput): CompiledPolicy {
-  if ('text' in draft) return draftPolicyFromText(parseSource(draft.text))
+/** The draft of a JSON body `{ bundle }` (paths into the body: `/bundle/...`), its shape and size checked. */
+function draftBundle (draft: DraftInput): Draft {
+  if ('text' in draft) return draftBundleFromText(parseSource(draft.text))
   const body = draft.value
   if (body === undefined) throw validationFailed('body is required', [{ in: 'body', path: '', message: 'is required', code: 'required' }])
   if (!isRecord(body)) {
@@ -427,18 +398,24 @@ function draftPolicy (draft: DraftInput): CompiledPolicy {
     throw validationFailed(`body \`${first?.path ?? ''}\` ${first?.message ?? ''}`, details)
   }
   refuseOversizedBundle(body.bundle, '/bundle', 'the draft bundle')
-  const compiled = compileBundle(body.bundle)
-  if (compiled.ok) return compiled.policy
-  const details = issueDetails(compiled.issues, '/bundle')
-  throw new ServiceError('policy_invalid', problemsMessage('the draft bundle', details), details)
+  return {
+    value: body.bundle,
+    failure: issues => {
+      const details = issueDetails([...issues], '/bundle')
+      return new ServiceError('policy_invalid', problemsMessage('the draft bundle', details), details)
+    }
+  }
 }
 
-/** The compiled draft sent as text, or every problem of it, each with its line and column. */
-function draftPolicyFromText (parsed: ParseResult): CompiledPolicy {
-  if (parsed.ok) refuseOversizedBundle(parsed.source.value, '', 'the draft bundle')
-  const loaded = loadBundleSource(parsed, 'body')
-  if (loaded.ok) return loaded.policy
-  throw bundleFailure(loaded.issues)
+/** The draft sent as text, its syntax and size checked; its issues are reported with their line and column. */
+function draftBundleFromText (parsed: ParseResult): Draft {
+  if (!parsed.ok) {
+    const loaded = loadBundleSource(parsed, 'body')
+    throw bundleFailure(loaded.ok ? [] : loaded.issues)
+  }
+  const { value, locate } = parsed.source
+  refuseOversizedBundle(value, '', 'the draft bundle')
+  return { value, failure: issues => bundleFailure(locateBundleIssues(issues, locate, 'body')) }
 }
 
 /** The problems of a draft bundle text: its syntax errors, else every issue, each with its line and column. */

@@ -6,7 +6,7 @@
  * process's writes through `apply`, other processes' through `refresh`, which the
  * change feed and the revision poll call, reading their entries from the audit log.
  */
-import { compileBundle, compileSubject } from '../engine/index.js'
+import { compileSubject } from '../engine/index.js'
 import type { CompiledPolicy, CompiledSubject } from '../engine/index.js'
 import type { Subject } from '../engine/model.js'
 import type { AuditEntry, Store } from '../store/store.js'
@@ -15,6 +15,7 @@ import type { Caches, Known } from './apply.js'
 import type { Background } from './background.js'
 import { ServiceError } from './errors.js'
 import { Lru } from './lru.js'
+import { PolicyWorkers } from './policy-workers.js'
 import { cacheCounts } from './tallies.js'
 
 /** Most writes caught up with in place; a replica further behind reloads the tenant. */
@@ -61,6 +62,8 @@ export interface TenantStatesOptions {
   caches?: Caches
   /** Told of every refresh that fails and of the state being current again (src/service/background.ts). */
   background?: Background
+  /** Where bundles are compiled, off the event loop when large (default: threads of its own, started on first use). */
+  workers?: PolicyWorkers
 }
 
 export class TenantStates {
@@ -71,11 +74,14 @@ export class TenantStates {
   readonly #background: Background | undefined
   /** Uses of a tenant's state: in memory (hits), or loaded from the store (misses). */
   readonly counts = cacheCounts()
+  /** Compiles bundles for every service that holds this (imports, part edits, diffs, suites, loads). */
+  readonly workers: PolicyWorkers
 
   constructor (opts: TenantStatesOptions) {
     this.#store = opts.store
     this.#caches = opts.caches
     this.#background = opts.background
+    this.workers = opts.workers ?? new PolicyWorkers()
     // An evicted state answers nothing any more, stale or not.
     this.#entries = new Lru(opts.maxTenants ?? 10_000, tenantId => { this.#background?.refreshed(tenantId) })
   }
@@ -286,7 +292,7 @@ export class TenantStates {
     ])
     const state = emptyTenantState(tenantId, tenant.revision)
     if (stored !== undefined) {
-      const compiled = compileBundle(stored.bundle)
+      const compiled = await this.workers.compile(stored.bundle)
       // INVARIANT: only bundles that compiled are stored; a stored one that no longer
       // compiles is a bug (or an engine change), never a reason to answer from no policy.
       if (!compiled.ok) {

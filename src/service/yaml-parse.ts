@@ -8,6 +8,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { yamlFailure } from './bundle-text.js'
+import { workerFile } from './worker-file.js'
 import { attachParse, parseDetached } from './policy-tests/source.js'
 import type { DetachedParse, ParseResult } from './policy-tests/source.js'
 
@@ -68,9 +69,7 @@ async function parseOnWorker (text: string): Promise<DetachedParse> {
  */
 function parserThread (): Thread {
   if (current !== undefined) return current
-  // From src/ under a TypeScript loader (tests, tsx) or from dist/.
-  const self = import.meta.url
-  const worker = new Worker(new URL(self.endsWith('.ts') ? './yaml-worker.ts' : './yaml-worker.js', self))
+  const worker = new Worker(workerFile(import.meta.url, 'yaml-worker'))
   const thread: Thread = { worker, pending: new Map(), answered: false }
   worker.on('message', (reply: ParseReply) => {
     thread.answered = true

@@ -4,6 +4,7 @@
  */
 import { parentPort } from 'node:worker_threads'
 import { parseDetached } from './policy-tests/source.js'
+import { jsonSafe } from './json-text.js'
 import type { ParseReply, ParseRequest } from './yaml-parse.js'
 
 const port = parentPort
@@ -19,10 +20,3 @@ port.on('message', ({ id, text }: ParseRequest) => {
   }
   port.postMessage(reply)
 })
-
-/** Whether JSON keeps the value as it is: YAML also has `.nan`, `.inf` and `-0`. */
-function jsonSafe (value: unknown): boolean {
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0)
-  if (typeof value !== 'object' || value === null) return true
-  return Object.values(value).every(jsonSafe)
-}

@@ -35,7 +35,12 @@ export function loadBundleSource (parsed: ParseResult, file: string): BundleLoad
   if (!parsed.ok) return { ok: false, issues: parsed.problems.map(p => ({ file, ...p.position, path: '', code: 'syntax_error', message: `invalid yaml: ${p.message}` })) }
   const compiled = compileBundle(parsed.source.value)
   if (compiled.ok) return { ok: true, policy: compiled.policy }
-  return { ok: false, issues: sortIssues(compiled.issues.map(issue => located(file, parsed.source.locate, issue.path, issue.code, issue.message))) }
+  return { ok: false, issues: locateBundleIssues(compiled.issues, parsed.source.locate, file) }
+}
+
+/** The issues of a bundle text that did not compile (compiled elsewhere: `loadBundleSource`'s second half), each with its line and column. */
+export function locateBundleIssues (issues: readonly Issue[], locate: ParsedSource['locate'], file: string): DiffIssue[] {
+  return sortIssues(issues.map(issue => located(file, locate, issue.path, issue.code, issue.message)))
 }
 
 /**
