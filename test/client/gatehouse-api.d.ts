@@ -6619,10 +6619,8 @@ export interface operations {
                                 acl?: {
                                     allow?: string[];
                                     deny?: string[];
-                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
-                                    when?: {
-                                        [key: string]: string;
-                                    };
+                                    /** @description a condition (CEL) under which the entry applies; it may read the subject, the action and the context, not the resource (README, "Conditions on data") */
+                                    when?: string;
                                     /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                     who: string;
                                 }[];
@@ -6763,10 +6761,8 @@ export interface operations {
                             acl?: {
                                 allow?: string[];
                                 deny?: string[];
-                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
-                                when?: {
-                                    [key: string]: string;
-                                };
+                                /** @description a condition (CEL) under which the entry applies; it may read the subject, the action and the context, not the resource (README, "Conditions on data") */
+                                when?: string;
                                 /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                 who: string;
                             }[];
@@ -6905,10 +6901,8 @@ export interface operations {
                     acl?: {
                         allow?: string[];
                         deny?: string[];
-                        /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
-                        when?: {
-                            [key: string]: string;
-                        };
+                        /** @description a condition (CEL) under which the entry applies; it may read the subject, the action and the context, not the resource (README, "Conditions on data") */
+                        when?: string;
                         /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                         who: string;
                     }[];
@@ -6948,10 +6942,8 @@ export interface operations {
                             acl?: {
                                 allow?: string[];
                                 deny?: string[];
-                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
-                                when?: {
-                                    [key: string]: string;
-                                };
+                                /** @description a condition (CEL) under which the entry applies; it may read the subject, the action and the context, not the resource (README, "Conditions on data") */
+                                when?: string;
                                 /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                 who: string;
                             }[];
@@ -6980,10 +6972,8 @@ export interface operations {
                             acl?: {
                                 allow?: string[];
                                 deny?: string[];
-                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
-                                when?: {
-                                    [key: string]: string;
-                                };
+                                /** @description a condition (CEL) under which the entry applies; it may read the subject, the action and the context, not the resource (README, "Conditions on data") */
+                                when?: string;
                                 /** @description a user id or alias, `group:<id>`, `role:<id>` or `*` */
                                 who: string;
                             }[];

@@ -80,6 +80,22 @@ await eachBackend(t, async (t, backend) => {
     t.match(again.json(), { code: 'not_found', message: /job-1/ })
   })
 
+  await t.test('an ACL entry stored with a condition allows only where it holds; a condition on the resource is refused', async t => {
+    const put = await call(app, 'PUT', `/v1/tenants/${tenant}/resources/documents/d-web`, { key: adminKey, body: { acl: [{ who: 'marie', allow: ['view'], when: "context.channel == 'web'" }] } })
+    t.equal(put.statusCode, 201, put.body)
+    t.match((await call(app, 'GET', `/v1/tenants/${tenant}/resources/documents/d-web`, { key: adminKey })).json(), { properties: { acl: [{ who: 'marie', when: "context.channel == 'web'" }] } })
+    const asked = async (channel: string): Promise<boolean> => (await call(app, 'POST', '/access/v1/evaluation', {
+      key: checkKey, body: { ...evaluation('marie', 'view', 'documents', 'd-web'), context: { channel } }
+    })).json().decision
+    t.equal(await asked('web'), true, 'the entry allows where its condition holds')
+    t.equal(await asked('mobile'), false, 'and nowhere else')
+    const before = await revisionOf(app, rootKey, tenant)
+    const bad = await call(app, 'PUT', `/v1/tenants/${tenant}/resources/documents/d-web`, { key: adminKey, body: { acl: [{ who: 'marie', allow: ['view'], when: "resource.id == 'x'" }] } })
+    t.equal(bad.statusCode, 400, 'an ACL entry condition may not read the resource')
+    t.match(bad.json(), { details: [{ path: '/acl/0/when' }] })
+    t.equal(await revisionOf(app, rootKey, tenant), before, 'nothing was written')
+  })
+
   await t.test('a stored resource is checked strictly against its module', async t => {
     const before = await revisionOf(app, rootKey, tenant)
     const relation = await call(app, 'PUT', `/v1/tenants/${tenant}/resources/jobs/job-9`, { key: adminKey, body: { assignee: 'marie', owner: 'paul' } })

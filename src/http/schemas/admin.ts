@@ -72,6 +72,17 @@ const accessSchema = {
   ]
 } as const
 
+/** Per action, a condition (CEL) that narrows what `what` grants for it; the engine checks it against the policy. */
+function conditionsOf (what: string) {
+  return {
+    type: 'object',
+    maxProperties: 1000,
+    propertyNames: { minLength: 1, maxLength: 256 },
+    additionalProperties: { type: 'string', minLength: 1, maxLength: 10000 },
+    description: `per action, a condition (CEL) that narrows what ${what} grants for it (README, "Conditions on data"); checked against the policy`
+  } as const
+}
+
 export const overridesSchema = {
   type: 'object',
   additionalProperties: false,
@@ -88,13 +99,7 @@ export const overridesSchema = {
           level: { type: 'string', enum: ['limited', 'management', 'full'] },
           allow: nameList,
           deny: nameList,
-          when: {
-            type: 'object',
-            maxProperties: 1000,
-            propertyNames: { minLength: 1, maxLength: 256 },
-            additionalProperties: { type: 'string', minLength: 1, maxLength: 10000 },
-            description: 'per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy'
-          }
+          when: conditionsOf('this override')
         }
       }
     }
@@ -167,13 +172,7 @@ export const resourcePropertiesSchema = {
           who: { type: 'string', minLength: 1, maxLength: 256, description: 'a user id or alias, `group:<id>`, `role:<id>` or `*`' },
           allow: nameList,
           deny: nameList,
-          when: {
-            type: 'object',
-            maxProperties: 1000,
-            propertyNames: { minLength: 1, maxLength: 256 },
-            additionalProperties: { type: 'string', minLength: 1, maxLength: 10000 },
-            description: 'per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy'
-          }
+          when: { type: 'string', minLength: 1, maxLength: 10000, description: 'a condition (CEL) under which the entry applies; it may read the subject, the action and the context, not the resource (README, "Conditions on data")' }
         }
       }
     }
