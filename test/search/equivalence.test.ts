@@ -36,6 +36,10 @@ import { ACL_HEAVY, ATTRIBUTES, DEFAULT_SHAPE, Rng, generateTenant, randomChange
 const seed = process.env.GATEHOUSE_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.GATEHOUSE_SEED)
 const TENANTS = Number(process.env.GATEHOUSE_SEARCH_TENANTS ?? 20)
 const replay = `replay with GATEHOUSE_SEED=${seed}`
+// 20 random tenants and 2 ACL-heavy ones on both databases: about 45 s of CPU alone, and
+// 126 s of wall time in the clean-clone CI (three files at a time on two cores), past
+// tap's 120 s per file.
+t.setTimeout(360_000)
 t.comment(`seed ${seed} (${replay})`)
 
 /** The caller-like copy of the stored resources, on the PostgreSQL server. */
