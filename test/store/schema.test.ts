@@ -35,7 +35,7 @@ t.test('the committed migrations match the schema (run `npm run db:generate` aft
 })
 
 t.test('tenant_id is the first column of every primary key and index of a tenant-owned table', async t => {
-  t.same(tables.map(x => x.name).sort(), ['api_keys', 'audit_log', 'groups', 'policies', 'resource_relations', 'resources', 'subject_aliases', 'subjects', 'system_settings', 'tenants'])
+  t.same(tables.map(x => x.name).sort(), ['acl_entries', 'api_keys', 'audit_log', 'groups', 'policies', 'resource_relations', 'resources', 'subject_aliases', 'subjects', 'system_settings', 'tenants'])
   for (const table of tables.filter(x => !GLOBAL_TABLES.has(x.name))) {
     const composite = Object.values(table.compositePrimaryKeys)
     const primaryKey = composite[0]?.columns ?? Object.values(table.columns).filter(c => c.primaryKey).map(c => c.name)
