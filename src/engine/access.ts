@@ -117,7 +117,8 @@ export function reachCovers (outer: ActionReach, inner: ActionReach): boolean {
 function union (scopes: readonly AccessScope[]): AccessScope | undefined {
   if (scopes.length === 0) return undefined
   if (scopes.some(s => s.kind === 'all')) return EVERYWHERE
-  return { kind: 'relations', relations: [...new Set(scopes.flatMap(s => s.kind === 'relations' ? s.relations : []))].sort() }
+  // INVARIANT: every scope left names relations (a scope is `all` or relations).
+  return { kind: 'relations', relations: [...new Set(scopes.flatMap(s => (s as AccessScope & { kind: 'relations' }).relations))].sort() }
 }
 
 /** Whether `outer` holds every resource of `inner`. */
