@@ -80,6 +80,9 @@ async function main (): Promise<void> {
   for (const part of args.parts) {
     const started = new Date().toISOString()
     const before = machine()
+    // What every part's result is kept with: when, how, and the machine before and after.
+    const stamped = <T extends object>(r: T): T & { measuredAt: string, command: string, machine: typeof before, loadavgAfter: unknown } =>
+      ({ measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r })
     if (part === 'engine') {
       const r = await runEngineBench({
         subjects,
@@ -90,7 +93,7 @@ async function main (): Promise<void> {
         log
       })
       process.stdout.write(`\n${formatEngineReport(r)}\n\n`)
-      results.engine = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.engine = stamped(r)
     } else if (part === 'conditions') {
       const r = await runConditionsBench({
         subjects: args.quick ? 500 : 2000,
@@ -103,7 +106,7 @@ async function main (): Promise<void> {
         log
       })
       process.stdout.write(`\n${formatConditionsReport(r)}\n\n`)
-      results.conditions = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.conditions = stamped(r)
     } else if (part === 'http') {
       const r = await runHttpBench({
         subjects,
@@ -118,11 +121,11 @@ async function main (): Promise<void> {
         log
       })
       process.stdout.write(`\n${formatHttpReport(r)}\n\n`)
-      results.http = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.http = stamped(r)
     } else if (part === 'search') {
       const r = await runSearchBench({ resources: args.resources ?? (args.quick ? 20_000 : 1_000_000), repeats: args.quick ? 5 : 30, log })
       process.stdout.write(`\n${formatSearchReport(r)}\n\n`)
-      results.search = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.search = stamped(r)
     } else if (part === 'acl-search') {
       const r = await runAclSearchBench({
         resources: args.resources ?? (args.quick ? 20_000 : 1_000_000),
@@ -132,19 +135,19 @@ async function main (): Promise<void> {
         log
       })
       process.stdout.write(`\n${formatAclSearchReport(r)}\n\n`)
-      results['acl-search'] = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results['acl-search'] = stamped(r)
     } else if (part === 'propagation') {
       const r = await runPropagationBench({ trials: args.trials ?? (args.quick ? 20 : 200), log })
       process.stdout.write(`\n${formatPropagationReport(r)}\n\n`)
-      results.propagation = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.propagation = stamped(r)
     } else if (part === 'memory') {
       const r = await runMemoryBench({ tenants: args.quick ? 100 : 1000, modules: 20, roles: 10, subjects: args.quick ? 10_000 : 100_000, log })
       process.stdout.write(`\n${formatMemoryReport(r)}\n\n`)
-      results.memory = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.memory = stamped(r)
     } else if (part === 'coldstart') {
       const r = await runColdStartBench({ tenants: args.quick ? [1, 100] : [1, 1000], log })
       process.stdout.write(`\n${formatColdStartReport(r)}\n\n`)
-      results.coldstart = { measuredAt: started, command: commandOf(), machine: before, loadavgAfter: machine().loadavg1m, ...r }
+      results.coldstart = stamped(r)
     } else {
       const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, inline: args.inline, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
