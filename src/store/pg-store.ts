@@ -607,6 +607,16 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
       })
     },
 
+    async getResources (tenantId, module, ids) {
+      if (ids.length === 0) return []
+      return run(async () => {
+        const rows = await db.select().from(resources)
+          .where(and(eq(resources.tenantId, tenantId), eq(resources.module, module), inArray(resources.id, [...ids])))
+        const byId = new Map(rows.map(row => [row.id, resourceFromRow(row)]))
+        return ids.flatMap(id => byId.get(id) ?? [])
+      })
+    },
+
     async putResource (tenantId, resource, wopts) {
       return wrote(await write(tenantId, wopts, async tx => {
         const columns = {

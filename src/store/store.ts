@@ -187,6 +187,8 @@ export interface GroupWriter {
 export interface ResourceReader {
   /** Reads back exactly what was put; `acl: []` (allows nothing) stays distinct from no `acl`. */
   getResource (tenantId: string, module: string, id: string): Promise<ResourceFacts | undefined>
+  /** The stored resources among `ids`, in the order of `ids`, in one query; an id stored under no resource is left out. */
+  getResources (tenantId: string, module: string, ids: readonly string[]): Promise<ResourceFacts[]>
 }
 
 export interface ResourceWriter {

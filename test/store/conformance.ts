@@ -533,6 +533,12 @@ export async function storeConformance (t: Test, harness: BackendHarness): Promi
         for (const r of shuffled(resources)) t.match(await store.putResource(tenant, r), { created: true })
         for (const r of resources) t.same(await store.getResource(tenant, r.module, r.id), r, `${r.id} reads back as written`)
         t.notOk('acl' in (await store.getResource(tenant, 'jobs', 'j-no-acl') ?? {}), 'no acl key at all')
+        const ids = ['j-no-attributes', 'ghost', ...resources.map(r => r.id).reverse(), 'j-no-acl']
+        const read = await store.getResources(tenant, 'jobs', ids)
+        t.same(read.map(r => r.id), ids.filter(id => resources.some(r => r.module === 'jobs' && r.id === id)), 'getResources: the stored ones, in the order asked, unknown ids left out')
+        for (const r of read) t.same(r, await store.getResource(tenant, 'jobs', r.id), `getResources reads ${r.id} as getResource does`)
+        t.same(await store.getResources(tenant, 'jobs', []), [], 'no ids, no query, nothing')
+        t.same(await store.getResources(tenant, 'nope', ids), [], 'another module holds none of them')
       })
 
       t.test('putResource replaces the attributes whole', async t => {
