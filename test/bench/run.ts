@@ -1,7 +1,7 @@
 /**
- * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|testloop|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
  *
- * Runs the benchmarks (default: engine, conditions, http, search, acl-search, propagation, memory, then coldstart), prints each part's table, and writes
+ * Runs the benchmarks (default: engine, conditions, http, search, acl-search, propagation, memory, coldstart, then testloop), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
  * own entry; a `--quick` smoke run writes nothing). Exits non-zero only when something could not be measured or an engine's
  * answers differ from gatehouse's; a missed target is reported, never a failure.
@@ -19,9 +19,11 @@ import { formatMemoryReport, runMemoryBench } from './memory-bench.js'
 import { formatProfileReport, runProfiles } from './profile-bench.js'
 import { formatPropagationReport, runPropagationBench } from './propagation-bench.js'
 import { formatSearchReport, runSearchBench } from './search-bench.js'
+import { formatTestLoopReport, runTestLoopBench } from './test-loop-bench.js'
+import type { TestLoopResult } from './test-loop-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'profile'] as const
+const PARTS = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'testloop', 'profile'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
@@ -55,7 +57,7 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
     else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
   }
-  if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart']
+  if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'testloop']
   return args
 }
 
@@ -148,6 +150,14 @@ async function main (): Promise<void> {
       const r = await runColdStartBench({ tenants: args.quick ? [1, 100] : [1, 1000], log })
       process.stdout.write(`\n${formatColdStartReport(r)}\n\n`)
       results.coldstart = stamped(r)
+    } else if (part === 'testloop') {
+      if (args.quick) {
+        log('test loop: skipped by --quick (it runs the whole suite)')
+        continue
+      }
+      const r = await runTestLoopBench({ previous: results.testloop as (TestLoopResult & { measuredAt?: string }) | undefined, log })
+      process.stdout.write(`\n${formatTestLoopReport(r)}\n\n`)
+      results.testloop = stamped(r)
     } else {
       const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, inline: args.inline, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
