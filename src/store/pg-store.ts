@@ -6,7 +6,7 @@ import type { Filter, QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
 import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
-import { planToSqlParts } from './plan-sql.js'
+import { attributeContainment, planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
 import { SETTING_ROOT_KEY_HASH, aclEntries, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
@@ -141,10 +141,14 @@ const CANDIDATE_SLICE = 1000
  * relation's rows, a project's resources, ids, the resources governed by an ACL with an
  * entry that allows: deny entries are left to the filter); `and` takes the candidates of
  * its first argument that has some, `or` the union of its arguments' (none if one has
- * none); `not`, `acl_governed` and attribute tests have none. `undefined`: no candidates.
+ * none); attribute tests that are containment in SQL (equality, `in`, list `contains`:
+ * `attributeContainment`) are read through resources_attributes_idx; `not`,
+ * `acl_governed`, `attribute_exists` and the other attribute tests have none.
+ * `undefined`: no candidates.
  * The queries are written for a nested loop over small sets, which is when they are used.
+ * Exported for test/store/attribute-index.test.ts, which EXPLAINs them.
  */
-function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
+export function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
   // Lists are one array parameter each (`sql.param`): interpolated bare, drizzle would spread them.
   switch (filter.op) {
     case 'and': {
@@ -169,6 +173,12 @@ function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | 
       return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND effective_project = ANY(${sql.param(filter.values)})`
     case 'id_in':
       return sql`SELECT unnest(${sql.param(filter.values)}::text[])`
+    case 'attribute_compare': case 'attribute_in': case 'attribute_contains': {
+      // Containment, which resources_attributes_idx serves; ranges, timestamps and `ne` have none.
+      const objects = attributeContainment(filter)
+      if (objects === undefined) return undefined
+      return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND attributes @> ANY(${sql.param(objects)}::jsonb[])`
+    }
     case 'acl_allows':
       // One probe of the acl_holder index per allowing holder, never a scan of it: `OFFSET 0`
       // keeps the planner from flattening the LATERAL into a hash join over every governed
