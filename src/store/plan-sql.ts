@@ -44,13 +44,27 @@ export interface JoinMapping {
 }
 
 /**
- * Where a resource attribute (a module's `attributes`) lives in the caller's schema: a
- * column reference holding the value (NULL: the resource lacks it): text for `string`
+ * Where a resource attribute (a module's `attributes`) lives in the caller's schema.
+ *
+ * A column reference holding the value (NULL: the resource lacks it): text for `string`
  * and enum attributes, a number type for `number`, boolean, `timestamptz` or RFC 3339
- * text for `timestamp` (cast), `text[]` for `[string]`. Or `{ jsonb }`: a jsonb column
- * holding an object of attributes by name, read with type guards (a value of another
- * JSON type counts as missing), as the store keeps them; a `timestamp` read this way
- * calls `gh_timestamptz(text)` (migrations/0004_attributes.sql), which the database must have.
+ * text for `timestamp` (cast), `text[]` for `[string]`. The column is compared as it is
+ * (`col = $1`, `col = ANY($1::text[])`, `col < $1::numeric`; strings ordered by
+ * `col::text COLLATE "C"`), so a btree index on it serves equality and `in`, and ranges
+ * on numbers; a range on strings needs the index built `COLLATE "C"`, one on RFC 3339
+ * text needs the column to be `timestamptz`. A list is tested `col @> ARRAY[$1::text]`,
+ * which a GIN index on the array serves.
+ *
+ * Or `{ jsonb }`: a jsonb column holding an object of attributes by name, as the store
+ * keeps them (several attributes may name the same column). Equality on strings, enums,
+ * numbers and booleans, `in` on strings, enums and numbers, and list `contains` are
+ * containment (`col @> $1::jsonb` with `{"status":"locked"}`, `col @> ANY($1::jsonb[])`,
+ * `{"tags":["x"]}`), which a GIN index on the column serves (`USING gin (col
+ * jsonb_path_ops)`, as the store's `resources_attributes_idx`). The other tests read the
+ * value with type guards (`CASE WHEN jsonb_typeof(col -> 'amount') = 'number' THEN ...`),
+ * which no index of the column serves: ranges, `ne`, timestamps, `exists`. Either way a
+ * value of another JSON type counts as missing. A `timestamp` read this way calls
+ * `gh_timestamptz(text)` (migrations/0004_attributes.sql), which the database must have.
  */
 export type AttributeMapping = string | { jsonb: string }
 
@@ -506,7 +520,8 @@ class Translator {
       }
       case 'attribute_contains': {
         const a = this.attribute(f.attribute)
-        if (a.kind === 'column') return ['(', { param: f.value }, `::text = ANY(${a.column}))`]
+        // `@>`, not `= ANY`: a GIN index on the array column serves it.
+        if (a.kind === 'column') return [`(${a.column} @> ARRAY[`, { param: f.value }, '::text])']
         return this.contains(a.column, attributeContainment(f) as string[])
       }
       case 'attribute_exists': {
