@@ -52,8 +52,8 @@ export interface JoinMapping {
  * (`col = $1`, `col = ANY($1::text[])`, `col < $1::numeric`; strings ordered by
  * `col::text COLLATE "C"`), so a btree index on it serves equality and `in`, and ranges
  * on numbers; a range on strings needs the index built `COLLATE "C"`, one on RFC 3339
- * text needs the column to be `timestamptz`. A list is tested `col @> ARRAY[$1::text]`,
- * which a GIN index on the array serves.
+ * text needs the column to be `timestamptz`. A list is tested `col::text[] @> ARRAY[$1::text]`,
+ * which a GIN index on a `text[]` column serves.
  *
  * Or `{ jsonb }`: a jsonb column holding an object of attributes by name, as the store
  * keeps them (several attributes may name the same column). Equality on strings, enums,
@@ -520,8 +520,9 @@ class Translator {
       }
       case 'attribute_contains': {
         const a = this.attribute(f.attribute)
-        // `@>`, not `= ANY`: a GIN index on the array column serves it.
-        if (a.kind === 'column') return [`(${a.column} @> ARRAY[`, { param: f.value }, '::text])']
+        // `@>`, not `= ANY`: a GIN index on the array column serves it. The cast is none
+        // on a `text[]` column and lets a `varchar[]` one compare (unindexed).
+        if (a.kind === 'column') return [`(${a.column}::text[] @> ARRAY[`, { param: f.value }, '::text])']
         return this.contains(a.column, attributeContainment(f) as string[])
       }
       case 'attribute_exists': {

@@ -205,6 +205,17 @@ t.test('attribute filters on a real PostgreSQL table', { skip: server.skip }, as
     }
   })
 
+  t.test('a caller\'s list column is tested with @>, as text[] or varchar[]', async t => {
+    const plan = conditional({ op: 'attribute_contains', attribute: 'tags', value: 'b' })
+    const { where, params } = planToSql(plan, { id: 'v.id', attributes: { tags: 'v.tags' } })
+    t.equal(where, '("v"."tags"::text[] @> ARRAY[$1::text])')
+    for (const type of ['text[]', 'varchar[]']) {
+      const { rows } = await pool.query<{ id: string }>(
+        `select v.id from (values ('x', array['a', 'b']::${type}), ('y', array['a']::${type}), ('z', null::${type})) as v (id, tags) where ${where} order by v.id`, params)
+      t.same(rows.map(r => r.id), ['x'], type)
+    }
+  })
+
   t.test('a plan naming an attribute the mapping lacks, or a bad mapping, is refused', async t => {
     t.throws(() => planToSql(conditional({ op: 'attribute_exists', attribute: 'total' }), COLUMNS), { code: 'unmapped_attribute', message: /`total`/ })
     t.throws(() => planToSql({ kind: 'always' }, { id: 'i.id', attributes: { a: 'i.a; drop table invoices' } }), { code: 'invalid_mapping' })
