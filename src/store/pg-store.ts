@@ -140,7 +140,8 @@ const CANDIDATE_SLICE = 1000
  * through indexes: a leaf that names what it holds for is its own candidates (a
  * relation's rows, a project's resources, ids, the resources governed by an ACL with an
  * entry that allows: deny entries are left to the filter); `and` takes the candidates of
- * its first argument that has some, `or` the union of its arguments' (none if one has
+ * its first argument that has some, an attribute test's only when no other argument has
+ * any, `or` the union of its arguments' (none if one has
  * none); attribute tests that are containment in SQL (equality, `in`, list `contains`:
  * `attributeContainment`) are read through resources_attributes_idx; `not`,
  * `acl_governed`, `attribute_exists` and the other attribute tests have none.
@@ -152,11 +153,16 @@ export function candidatesOf (filter: Filter, tenantId: string, module: string):
   // Lists are one array parameter each (`sql.param`): interpolated bare, drizzle would spread them.
   switch (filter.op) {
     case 'and': {
+      // An attribute's candidates last: a relation, a project, ids or an ACL name few
+      // resources by nature, while an attribute value (a status) may be most of the module's.
+      let attribute: SQL | undefined
       for (const arg of filter.args) {
         const found = candidatesOf(arg, tenantId, module)
-        if (found !== undefined) return found
+        if (found === undefined) continue
+        if (!arg.op.startsWith('attribute_')) return found
+        attribute ??= found
       }
-      return undefined
+      return attribute
     }
     case 'or': {
       const parts: SQL[] = []

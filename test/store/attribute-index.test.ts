@@ -5,7 +5,8 @@
  * transaction so that a small table cannot pass by a scan, and not by the primary key's
  * tenant-and-module range either); and a store search that reaches its candidates reads
  * it (the index's own scan counter moves), returning exactly the ids the engine's
- * `matchesPlan` selects, the other tenant's equal attributes left out.
+ * `matchesPlan` selects, the other tenant's equal attributes left out. And an `and`
+ * prefers any other leaf's candidates to an attribute's.
  */
 import { PgDialect } from 'drizzle-orm/pg-core'
 import pg from 'pg'
@@ -105,6 +106,19 @@ async function indexScans (db: Db): Promise<number> {
   const [row] = await db.query<{ n: string }>("select pg_stat_clear_snapshot(), coalesce((select idx_scan from pg_stat_user_indexes where indexrelname = 'resources_attributes_idx'), 0)::text as n")
   return Number(row?.n)
 }
+
+t.test('an `and` reads the candidates of a relation, a project or ids before those of an attribute', async t => {
+  const dialect = new PgDialect()
+  const status: Filter = { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'eq', value: 'open' }
+  const sqlOf = (filter: Filter): string => {
+    const found = candidatesOf(filter, 'acme', 'invoices')
+    return found === undefined ? 'none' : dialect.sqlToQuery(found).sql
+  }
+  t.match(sqlOf({ op: 'and', args: [status, { op: 'relation_contains_any', relation: 'assignee', values: ['u1'] }] }), /FROM resource_relations/)
+  t.match(sqlOf({ op: 'and', args: [status, { op: 'project_in', values: ['p1'] }] }), /effective_project/)
+  t.match(sqlOf({ op: 'and', args: [{ op: 'attribute_exists', attribute: 'status' }, status] }), /attributes @> ANY/, 'an attribute\'s when nothing else has any')
+  t.equal(sqlOf({ op: 'and', args: [{ op: 'attribute_exists', attribute: 'status' }, { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'ge', value: 5 }] }), 'none')
+})
 
 t.test('PGlite', async t => {
   // The file's PGlite, from the migrated template, and migration 0006 if the template predates it.
