@@ -6,7 +6,7 @@ import type { Filter, QueryPlan } from '../engine/plan.js'
 import { MAX_ANCESTOR_DEPTH } from '../engine/plan.js'
 import { ConflictError, NotFoundError, RevisionMismatchError, StoreError, StoreUnavailableError, isRetryable, toStoreError } from './errors.js'
 import type { AttributeMapping, PlanSqlMapping, RelationMapping, SqlPart } from './plan-sql.js'
-import { planToSqlParts } from './plan-sql.js'
+import { attributeContainment, planToSqlParts } from './plan-sql.js'
 import { CHANGES_CHANNEL, changePayload } from './notify.js'
 import type { ChangeHandlers, StopFeed } from './notify.js'
 import { SETTING_ROOT_KEY_HASH, aclEntries, apiKeys, auditLog, groups, policies, resourceRelations, resources, subjectAliases, subjects, systemSettings, tenants } from './schema/index.js'
@@ -140,19 +140,29 @@ const CANDIDATE_SLICE = 1000
  * through indexes: a leaf that names what it holds for is its own candidates (a
  * relation's rows, a project's resources, ids, the resources governed by an ACL with an
  * entry that allows: deny entries are left to the filter); `and` takes the candidates of
- * its first argument that has some, `or` the union of its arguments' (none if one has
- * none); `not`, `acl_governed` and attribute tests have none. `undefined`: no candidates.
+ * its first argument that has some, an attribute test's only when no other argument has
+ * any, `or` the union of its arguments' (none if one has
+ * none); attribute tests that are containment in SQL (equality, `in`, list `contains`:
+ * `attributeContainment`) are read through resources_attributes_idx; `not`,
+ * `acl_governed`, `attribute_exists` and the other attribute tests have none.
+ * `undefined`: no candidates.
  * The queries are written for a nested loop over small sets, which is when they are used.
+ * Exported for test/store/attribute-index.test.ts, which EXPLAINs them.
  */
-function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
+export function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
   // Lists are one array parameter each (`sql.param`): interpolated bare, drizzle would spread them.
   switch (filter.op) {
     case 'and': {
+      // An attribute's candidates last: a relation, a project, ids or an ACL name few
+      // resources by nature, while an attribute value (a status) may be most of the module's.
+      let attribute: SQL | undefined
       for (const arg of filter.args) {
         const found = candidatesOf(arg, tenantId, module)
-        if (found !== undefined) return found
+        if (found === undefined) continue
+        if (!arg.op.startsWith('attribute_')) return found
+        attribute ??= found
       }
-      return undefined
+      return attribute
     }
     case 'or': {
       const parts: SQL[] = []
@@ -169,6 +179,12 @@ function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | 
       return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND effective_project = ANY(${sql.param(filter.values)})`
     case 'id_in':
       return sql`SELECT unnest(${sql.param(filter.values)}::text[])`
+    case 'attribute_compare': case 'attribute_in': case 'attribute_contains': {
+      // Containment, which resources_attributes_idx serves; ranges, timestamps and `ne` have none.
+      const objects = attributeContainment(filter)
+      if (objects === undefined) return undefined
+      return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND attributes @> ANY(${sql.param(objects)}::jsonb[])`
+    }
     case 'acl_allows':
       // One probe of the acl_holder index per allowing holder, never a scan of it: `OFFSET 0`
       // keeps the planner from flattening the LATERAL into a hash join over every governed

@@ -44,13 +44,27 @@ export interface JoinMapping {
 }
 
 /**
- * Where a resource attribute (a module's `attributes`) lives in the caller's schema: a
- * column reference holding the value (NULL: the resource lacks it): text for `string`
+ * Where a resource attribute (a module's `attributes`) lives in the caller's schema.
+ *
+ * A column reference holding the value (NULL: the resource lacks it): text for `string`
  * and enum attributes, a number type for `number`, boolean, `timestamptz` or RFC 3339
- * text for `timestamp` (cast), `text[]` for `[string]`. Or `{ jsonb }`: a jsonb column
- * holding an object of attributes by name, read with type guards (a value of another
- * JSON type counts as missing), as the store keeps them; a `timestamp` read this way
- * calls `gh_timestamptz(text)` (migrations/0004_attributes.sql), which the database must have.
+ * text for `timestamp` (cast), `text[]` for `[string]`. The column is compared as it is
+ * (`col = $1`, `col = ANY($1::text[])`, `col < $1::numeric`; strings ordered by
+ * `col::text COLLATE "C"`), so a btree index on it serves equality and `in`, and ranges
+ * on numbers; a range on strings needs the index built `COLLATE "C"`, one on RFC 3339
+ * text needs the column to be `timestamptz`. A list is tested `col::text[] @> ARRAY[$1::text]`,
+ * which a GIN index on a `text[]` column serves.
+ *
+ * Or `{ jsonb }`: a jsonb column holding an object of attributes by name, as the store
+ * keeps them (several attributes may name the same column). Equality on strings, enums,
+ * numbers and booleans, `in` on strings, enums and numbers, and list `contains` are
+ * containment (`col @> $1::jsonb` with `{"status":"locked"}`, `col @> ANY($1::jsonb[])`,
+ * `{"tags":["x"]}`), which a GIN index on the column serves (`USING gin (col
+ * jsonb_path_ops)`, as the store's `resources_attributes_idx`). The other tests read the
+ * value with type guards (`CASE WHEN jsonb_typeof(col -> 'amount') = 'number' THEN ...`),
+ * which no index of the column serves: ranges, `ne`, timestamps, `exists`. Either way a
+ * value of another JSON type counts as missing. A `timestamp` read this way calls
+ * `gh_timestamptz(text)` (migrations/0004_attributes.sql), which the database must have.
  */
 export type AttributeMapping = string | { jsonb: string }
 
@@ -402,6 +416,53 @@ function checkRelation (name: string, r: RelationMapping, id: string): CheckedRe
 
 // --- Translation.
 
+/**
+ * The JSON objects (texts) of which an object of attributes contains one (jsonb `@>`)
+ * exactly when `leaf` holds for it; `undefined` when containment cannot say it. Exact
+ * because jsonb compares as the engine does: strings byte for byte (case and code points
+ * kept, no collation), numbers by value (`1` contains `1.0`, as JavaScript has one
+ * number), `true` and `false` only as booleans, a value of another JSON type never (a
+ * string `"1"` is not the number 1, a list is not its element, inside an object), a
+ * missing key never; and a list `[string]` contains `["x"]` when it holds `"x"` among
+ * its items, whatever else it holds, as `Array.includes`. Covered: `eq` on strings,
+ * enums, numbers and booleans, `in` on strings, enums and numbers, `contains`. Not:
+ * `ne` and ranges (containment only says equality), timestamps (equal as instants,
+ * whatever the offset, not as texts), `exists` (`jsonb_path_ops` does not serve `?`).
+ * A name or string no jsonb can hold (a lone surrogate, NUL: PostgreSQL refuses both)
+ * is in no stored resource: it gives no object rather than a query that fails.
+ */
+export function attributeContainment (leaf: Filter): string[] | undefined {
+  switch (leaf.op) {
+    case 'attribute_compare':
+      if (leaf.cmp !== 'eq' || leaf.type === 'timestamp' || leaf.type === 'list') return undefined
+      return objectsOf(leaf.attribute, [leaf.value])
+    case 'attribute_in':
+      if (leaf.type === 'timestamp') return undefined
+      return objectsOf(leaf.attribute, leaf.values)
+    case 'attribute_contains':
+      return storable(leaf.attribute) && storable(leaf.value) ? [objectText(leaf.attribute, [leaf.value])] : []
+    default: return undefined
+  }
+}
+
+/** `{"name": value}` for each value a jsonb can hold, as JSON texts. */
+function objectsOf (name: string, values: ReadonlyArray<string | number | boolean>): string[] {
+  if (!storable(name)) return []
+  return values.filter(v => typeof v !== 'string' || storable(v)).map(v => objectText(name, v))
+}
+
+function objectText (name: string, value: string | number | boolean | string[]): string {
+  return `{${JSON.stringify(name)}:${JSON.stringify(value)}}`
+}
+
+/** A lone surrogate, which jsonb refuses. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/
+
+/** Whether a jsonb string can hold `text` (no lone surrogate, no NUL). */
+function storable (text: string): boolean {
+  return !LONE_SURROGATE.test(text) && !text.includes('\u0000')
+}
+
 const SQL_CMP: Record<AttributeComparison, string> = { eq: '=', ne: '<>', lt: '<', le: '<=', gt: '>', ge: '>=' }
 
 /** The SQL type a value of each attribute type is compared as. */
@@ -442,18 +503,27 @@ class Translator {
       }
       case 'attribute_compare': {
         const a = this.attribute(f.attribute)
+        if (a.kind === 'jsonb') {
+          const objects = attributeContainment(f)
+          if (objects !== undefined) return this.contains(a.column, objects)
+        }
         const ordered = f.cmp !== 'eq' && f.cmp !== 'ne'
         return ['(', ...this.attributeValue(a, f.attribute, f.type, ordered), ` ${SQL_CMP[f.cmp]} `, ...typedParam(f.value, f.type), ')']
       }
       case 'attribute_in': {
         const a = this.attribute(f.attribute)
+        if (a.kind === 'jsonb') {
+          const objects = attributeContainment(f)
+          if (objects !== undefined) return this.contains(a.column, objects)
+        }
         return ['(', ...this.attributeValue(a, f.attribute, f.type, false), ' = ANY(', { param: f.values }, `::${SQL_TYPE[f.type]}[]))`]
       }
       case 'attribute_contains': {
         const a = this.attribute(f.attribute)
-        if (a.kind === 'column') return ['(', { param: f.value }, `::text = ANY(${a.column}))`]
-        const v = this.jsonbValue(a.column, f.attribute)
-        return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'array\' THEN ', ...v, ' @> jsonb_build_array(', { param: f.value }, '::text) END)']
+        // `@>`, not `= ANY`: a GIN index on the array column serves it. The cast is none
+        // on a `text[]` column and lets a `varchar[]` one compare (unindexed).
+        if (a.kind === 'column') return [`(${a.column}::text[] @> ARRAY[`, { param: f.value }, '::text])']
+        return this.contains(a.column, attributeContainment(f) as string[])
       }
       case 'attribute_exists': {
         const a = this.attribute(f.attribute)
@@ -485,6 +555,17 @@ class Translator {
       case 'timestamp': return ['gh_timestamptz(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END)']
       default: return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END) COLLATE "C"']
     }
+  }
+
+  /**
+   * `column @> $n::jsonb` (one object) or `column @> ANY($n::jsonb[])`: the form a GIN
+   * index on the column serves (the store's `resources_attributes_idx`). `FALSE` for no
+   * object (values no jsonb can hold).
+   */
+  contains (column: string, objects: readonly string[]): SqlPart[] {
+    if (objects.length === 0) return ['FALSE']
+    if (objects.length === 1) return ['(', column, ' @> ', { param: objects[0] }, '::jsonb)']
+    return ['(', column, ' @> ANY(', { param: objects }, '::jsonb[]))']
   }
 
   /** `column -> 'name'`, the name a parameter. */

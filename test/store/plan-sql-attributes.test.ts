@@ -13,7 +13,7 @@ import pg from 'pg'
 import t from 'tap'
 import type { AttributeType, AttributeValue, Filter, PlanResource, QueryPlan } from '../../src/engine/index.js'
 import { matchesPlan } from '../../src/engine/index.js'
-import type { PlanSqlMapping } from '../../src/store/plan-sql.js'
+import type { PlanSql, PlanSqlMapping } from '../../src/store/plan-sql.js'
 import { PlanSqlError, planToSql } from '../../src/store/plan-sql.js'
 import { migratePostgres } from '../../src/store/connect.js'
 import { createTestDatabase, postgresServer } from '../helpers/db.js'
@@ -23,7 +23,14 @@ import { Rng } from '../search/generator.js'
 const TYPES = { status: 'enum', title: 'string', amount: 'number', approved: 'boolean', due: 'timestamp', tags: 'list' } as const satisfies Record<string, AttributeType>
 type Name = keyof typeof TYPES
 
-interface Row { id: string, attrs: Partial<Record<Name, AttributeValue>>, /** jsonb only: values of another type, read as missing. */ junk?: Record<string, unknown> }
+interface Row {
+  id: string
+  attrs: Partial<Record<Name, AttributeValue>>
+  /** jsonb only: values of another type, read as missing. */
+  junk?: Record<string, unknown>
+  /** jsonb only: the column's text, written as no JavaScript value is (`100.0`, a list at the top). */
+  raw?: string
+}
 
 const ROWS: Row[] = [
   { id: 'i1', attrs: { status: 'draft', title: 'Pipes', amount: 100, approved: true, due: '2026-01-01T00:00:00Z', tags: ['a', 'b'] } },
@@ -34,7 +41,13 @@ const ROWS: Row[] = [
   { id: 'i5', attrs: { status: 'locked', title: 'zinc', amount: 0, approved: false, due: '2025-12-31T23:59:59.999Z', tags: ['x y', "it's", 'a'] } },
   { id: 'i6', attrs: { title: "' OR 1=1 --", amount: 0.1 + 0.2, due: '2026-01-01T00:00:00.000001Z' }, junk: { status: 5, approved: 'true', tags: ['a', 1] } },
   { id: 'i7', attrs: { status: 'draft', amount: 1e21 }, junk: { title: ['Pipes'], due: 'not a date', approved: 1 } },
-  { id: 'i8', attrs: { tags: ['b'] }, junk: { amount: '100', due: '2026-02-30T00:00:00Z', status: false } }
+  { id: 'i8', attrs: { tags: ['b'] }, junk: { amount: '100', due: '2026-02-30T00:00:00Z', status: false } },
+  // Containment (the jsonb form of eq, in and contains): 100.0 is 100; a list holding a
+  // list does not hold its items; a list is not its item, a string not a one-item list.
+  { id: 'i9', attrs: { amount: 100, title: 'Pipes' }, raw: '{"amount": 100.0, "title": "Pipes", "tags": [["a"], "c"], "status": ["draft"], "approved": [true]}' },
+  { id: 'i10', attrs: {}, junk: { tags: 'b', title: { title: 'Pipes' } } },
+  // Not an object: no attribute at all (the store never writes one; a caller's column may hold one).
+  { id: 'i11', attrs: {}, raw: '["draft", "b", {"status": "draft"}]' }
 ]
 
 const COLUMNS: PlanSqlMapping = {
@@ -46,7 +59,8 @@ const JSONB: PlanSqlMapping = { id: 'i.id', attributes: Object.fromEntries(Objec
 
 const planResource = (row: Row): PlanResource => ({ id: row.id, relations: {}, attributes: row.attrs })
 /** As the store holds it: values of another type are there, and only `attribute_exists` sees them. */
-const storedResource = (row: Row): PlanResource => ({ id: row.id, relations: {}, attributes: { ...row.junk as Record<string, AttributeValue>, ...row.attrs } })
+const storedResource = (row: Row): PlanResource => ({ id: row.id, relations: {}, attributes: JSON.parse(jsonbText(row)) as Record<string, AttributeValue> })
+const jsonbText = (row: Row): string => row.raw ?? JSON.stringify({ ...row.junk, ...row.attrs })
 
 const server = await postgresServer()
 
@@ -68,7 +82,7 @@ t.test('attribute filters on a real PostgreSQL table', { skip: server.skip }, as
       const a = row.attrs
       await pool.query('insert into invoices values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)', [
         company, row.id, a.status ?? null, a.title ?? null, a.amount ?? null, a.approved ?? null, a.due ?? null, a.due ?? null, a.tags ?? null,
-        JSON.stringify({ ...row.junk, ...a })
+        jsonbText(row)
       ])
     }
   }
@@ -86,16 +100,16 @@ t.test('attribute filters on a real PostgreSQL table', { skip: server.skip }, as
   const cases: Array<[string, Filter, string[]]> = [
     ['enum eq', { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'eq', value: 'draft' }, ['i1', 'i7']],
     ['enum ne: a missing status is not "not draft"', { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'ne', value: 'draft' }, ['i2', 'i4', 'i5']],
-    ['not(eq) is the complement, missing included', { op: 'not', arg: { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'eq', value: 'draft' } }, ['i2', 'i3', 'i4', 'i5', 'i6', 'i8']],
+    ['not(eq) is the complement, missing included', { op: 'not', arg: { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'eq', value: 'draft' } }, ['i2', 'i3', 'i4', 'i5', 'i6', 'i8', 'i9', 'i10', 'i11']],
     ['enum in', { op: 'attribute_in', attribute: 'status', type: 'enum', values: ['sent', 'paid', 'void'] }, ['i2', 'i4']],
     ['strings are case-sensitive', { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'eq', value: 'pipes' }, ['i2']],
-    ['strings order by code point, not by the collation', { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'lt', value: 'a' }, ['i1', 'i6']],
+    ['strings order by code point, not by the collation', { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'lt', value: 'a' }, ['i1', 'i6', 'i9']],
     ['string ge', { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'ge', value: 'pipes' }, ['i2', 'i4', 'i5']],
     ['a value that looks like SQL stays a value', { op: 'attribute_in', attribute: 'title', type: 'string', values: ["' OR 1=1 --"] }, ['i6']],
-    ['number le', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'le', value: 100 }, ['i1', 'i4', 'i5', 'i6']],
-    ['number gt a fraction', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'gt', value: 0.3 }, ['i1', 'i2', 'i6', 'i7']],
+    ['number le', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'le', value: 100 }, ['i1', 'i4', 'i5', 'i6', 'i9']],
+    ['number gt a fraction', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'gt', value: 0.3 }, ['i1', 'i2', 'i6', 'i7', 'i9']],
     ['number eq as JavaScript reads it (0.1 + 0.2 is not 0.3)', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'eq', value: 0.30000000000000004 }, ['i6']],
-    ['number ne', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'ne', value: 0 }, ['i1', 'i2', 'i4', 'i6', 'i7']],
+    ['number ne', { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'ne', value: 0 }, ['i1', 'i2', 'i4', 'i6', 'i7', 'i9']],
     ['number in', { op: 'attribute_in', attribute: 'amount', type: 'number', values: [0, 1e21, -3] }, ['i4', 'i5', 'i7']],
     ['boolean eq true', { op: 'attribute_compare', attribute: 'approved', type: 'boolean', cmp: 'eq', value: true }, ['i1']],
     ['boolean ne true: missing is neither', { op: 'attribute_compare', attribute: 'approved', type: 'boolean', cmp: 'ne', value: true }, ['i2', 'i5']],
@@ -106,10 +120,10 @@ t.test('attribute filters on a real PostgreSQL table', { skip: server.skip }, as
     ['timestamp in', { op: 'attribute_in', attribute: 'due', type: 'timestamp', values: ['2026-01-01T02:00:00+02:00', '2026-06-01T10:00:00Z'] }, ['i1', 'i2', 'i4']],
     ['a list contains', { op: 'attribute_contains', attribute: 'tags', value: 'b' }, ['i1', 'i4', 'i8']],
     ['a list contains a value with a quote', { op: 'attribute_contains', attribute: 'tags', value: "it's" }, ['i5']],
-    ['not contains: missing lists and empty lists', { op: 'not', arg: { op: 'attribute_contains', attribute: 'tags', value: 'a' } }, ['i2', 'i3', 'i4', 'i6', 'i7', 'i8']],
+    ['not contains: missing lists and empty lists', { op: 'not', arg: { op: 'attribute_contains', attribute: 'tags', value: 'a' } }, ['i2', 'i3', 'i4', 'i6', 'i7', 'i8', 'i9', 'i10', 'i11']],
     ['exists', { op: 'attribute_exists', attribute: 'approved' }, ['i1', 'i2', 'i5']],
     ['an empty list exists', { op: 'attribute_exists', attribute: 'tags' }, ['i1', 'i2', 'i4', 'i5', 'i8']],
-    ['not exists', { op: 'not', arg: { op: 'attribute_exists', attribute: 'status' } }, ['i3', 'i6', 'i8']],
+    ['not exists', { op: 'not', arg: { op: 'attribute_exists', attribute: 'status' } }, ['i3', 'i6', 'i8', 'i9', 'i10', 'i11']],
     ['and, or, not together', {
       op: 'or',
       args: [
@@ -153,9 +167,53 @@ t.test('attribute filters on a real PostgreSQL table', { skip: server.skip }, as
     const plan = conditional({ op: 'and', args: [{ op: 'attribute_compare', attribute: "x'y", type: 'string', cmp: 'eq', value: 'v' }, { op: 'attribute_exists', attribute: "x'y" }] })
     const { where, params } = planToSql(plan, { id: 'i.id', attributes: { "x'y": { jsonb: 'i.attrs' } } })
     t.notMatch(where, /'v'|x'y/)
-    t.same(params.filter(p => p === "x'y").length > 0 && params.includes('v'), true)
+    t.same(params.filter(p => p === "x'y").length > 0 && params.includes('{"x\'y":"v"}'), true)
     t.same(await select(plan, { id: 'i.id', attributes: { "x'y": { jsonb: 'i.attrs' } } }), [])
     t.equal(planToSql(conditional({ op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'lt', value: 5 }), COLUMNS).where, '("i"."amount" < $1::numeric)')
+  })
+
+  t.test('in jsonb, equality, in and contains are containment, which a GIN index serves', async t => {
+    const sqlOf = (filter: Filter): PlanSql => planToSql(conditional(filter), JSONB)
+    t.same(sqlOf({ op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'eq', value: 'draft' }), { where: '("i"."attrs" @> $1::jsonb)', params: ['{"status":"draft"}'] })
+    t.same(sqlOf({ op: 'attribute_compare', attribute: 'approved', type: 'boolean', cmp: 'eq', value: false }).params, ['{"approved":false}'])
+    t.same(sqlOf({ op: 'attribute_in', attribute: 'amount', type: 'number', values: [0, 2500.5] }), { where: '("i"."attrs" @> ANY($1::jsonb[]))', params: [['{"amount":0}', '{"amount":2500.5}']] })
+    t.same(sqlOf({ op: 'attribute_contains', attribute: 'tags', value: 'a' }).params, ['{"tags":["a"]}'])
+    // Not containment: ne and ranges, timestamps (equal as instants), exists.
+    for (const filter of [
+      { op: 'attribute_compare', attribute: 'status', type: 'enum', cmp: 'ne', value: 'draft' },
+      { op: 'attribute_compare', attribute: 'amount', type: 'number', cmp: 'ge', value: 1 },
+      { op: 'attribute_compare', attribute: 'due', type: 'timestamp', cmp: 'eq', value: '2026-01-01T00:00:00Z' },
+      { op: 'attribute_in', attribute: 'due', type: 'timestamp', values: ['2026-01-01T00:00:00Z'] },
+      { op: 'attribute_exists', attribute: 'status' }
+    ] as Filter[]) t.notMatch(sqlOf(filter).where, /@>/, JSON.stringify(filter))
+  })
+
+  t.test('in jsonb, a name or string no jsonb can hold matches nothing, and does not fail', async t => {
+    const cases: Array<[string, Filter, string[]]> = [
+      ['a lone surrogate', { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'eq', value: 'Pipes\ud800' }, []],
+      ['a NUL', { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'eq', value: 'Pipes\u0000' }, []],
+      ['in: the others still count', { op: 'attribute_in', attribute: 'title', type: 'string', values: ['\udc00', 'zinc'] }, ['i5']],
+      ['contains', { op: 'attribute_contains', attribute: 'tags', value: 'a\u0000' }, []],
+      ['not(eq): every row', { op: 'not', arg: { op: 'attribute_compare', attribute: 'title', type: 'string', cmp: 'eq', value: '\ud800' } }, ROWS.map(r => r.id)],
+      ['a name', { op: 'attribute_compare', attribute: 'x\ud800', type: 'string', cmp: 'eq', value: 'v' }, []]
+    ]
+    for (const [name, filter, want] of cases) {
+      const plan = conditional(filter)
+      const mapping: PlanSqlMapping = { id: 'i.id', attributes: { ...JSONB.attributes, 'x\ud800': { jsonb: 'i.attrs' } } }
+      t.same(await select(plan, mapping), [...want].sort(), name)
+      t.same(expected(plan, JSONB), [...want].sort(), `${name}, as matchesPlan reads it`)
+    }
+  })
+
+  t.test('a caller\'s list column is tested with @>, as text[] or varchar[]', async t => {
+    const plan = conditional({ op: 'attribute_contains', attribute: 'tags', value: 'b' })
+    const { where, params } = planToSql(plan, { id: 'v.id', attributes: { tags: 'v.tags' } })
+    t.equal(where, '("v"."tags"::text[] @> ARRAY[$1::text])')
+    for (const type of ['text[]', 'varchar[]']) {
+      const { rows } = await pool.query<{ id: string }>(
+        `select v.id from (values ('x', array['a', 'b']::${type}), ('y', array['a']::${type}), ('z', null::${type})) as v (id, tags) where ${where} order by v.id`, params)
+      t.same(rows.map(r => r.id), ['x'], type)
+    }
   })
 
   t.test('a plan naming an attribute the mapping lacks, or a bad mapping, is refused', async t => {

@@ -38,7 +38,18 @@ export const resources = pgTable('resources', {
   index('resources_tenant_id_module_parent_idx').on(t.tenantId, t.module, t.parent),
   index('resources_tenant_id_module_effective_project_idx').on(t.tenantId, t.module, t.effectiveProject, t.id),
   // Partial: most resources are governed by no ACL, and only governed ones are looked up.
-  index('resources_tenant_id_module_acl_holder_idx').on(t.tenantId, t.module, t.aclHolder).where(sql`acl_holder is not null`)
+  index('resources_tenant_id_module_acl_holder_idx').on(t.tenantId, t.module, t.aclHolder).where(sql`acl_holder is not null`),
+  // Attribute conditions (issue 14): `attributes @> '{"status":"locked"}'`, the form
+  // plan-sql.ts gives equality, `in` and list `contains`, is a lookup here instead of a
+  // read of every resource's jsonb. jsonb_path_ops: smaller and faster than jsonb_ops for
+  // containment, the only operator the plans use on it (`?`, for `has()`, it does not
+  // serve). Not led by tenant_id (the one exception to that rule, schema.test.ts): a GIN
+  // index has no column order to lead with, and a btree column in it takes the btree_gin
+  // extension; tenant and module are checked on the rows it finds. `fastupdate` off: a
+  // write adds its entries to the index itself rather than to a pending list that every
+  // search then reads whole until a vacuum merges it, and PGlite runs no autovacuum (the
+  // planner there priced the list above reading the module's rows).
+  index('resources_attributes_idx').using('gin', t.attributes.op('jsonb_path_ops')).with({ fastupdate: false })
 ])
 
 /**
