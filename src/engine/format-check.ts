@@ -193,7 +193,7 @@ function compile (node: Node): Check {
   return (value, at, issues) => {
     if (type !== undefined && typeOf(value) !== type) {
       const [one, many] = TYPE_NAMES[type] as [string, string]
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${typeof at.key === 'number' ? many : one}, not ${jsonType(value)}` })
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${typeof at.key === 'number' && at.node.issue?.what === undefined ? many : one}, not ${jsonType(value)}` })
       return undefined
     }
     if (values !== undefined && !values.includes(value)) return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}: expected ${listed(values)}`, issues)
