@@ -29,7 +29,11 @@ import { isRecord } from './own.js'
 export interface IssueNote {
   /** How messages name this value ("action `{-1}` of module `{-3}`"); it then names its descendants' owner. */
   what?: string
-  /** The code of a failure of the value's content (enum, const, pattern, union, ...); default `invalid_value`. A wrong JSON type is always `invalid_type`. */
+  /**
+   * The code of a failure of the value's content (enum, const, pattern, union, ...); default
+   * `invalid_value`. A wrong JSON type is always `invalid_type`; an empty string where a
+   * `pattern` also applies is always the generic ``{label} must not be empty``.
+   */
   code?: IssueCode
   /** The message of such a failure. */
   message?: string
@@ -39,6 +43,22 @@ export interface IssueNote {
    * code. Default: lists and objects. A union without a code always checks inside.
    */
   descend?: 'object' | 'array'
+  /** What a wrong JSON type's message says is expected (`a \`type/id\` string or an object`), in place of the type's name. */
+  expected?: string
+  /** Whether an unknown property's message lists the accepted keys (`: expected \`a\`, \`b\``). */
+  listKeys?: boolean
+  /**
+   * Keywords that only the documented schema carries, merged into this node there: what is
+   * checked elsewhere (a format embedded whole, a rule across properties that a hand
+   * check says in its own words). The validator reads none of it.
+   */
+  documented?: Readonly<Record<string, unknown>>
+}
+
+/** How a format's messages read. */
+export interface FormatOptions {
+  /** How messages name a value's JSON type (`an array`, `null`); default `jsonType` of issues.ts. For YAML authors, a list is `a list`. */
+  jsonType?: (value: unknown) => string
 }
 
 /** A schema node as the compiler reads it: JSON Schema keywords plus the `issue` annotation. */
@@ -103,9 +123,9 @@ export interface Format<T extends TSchema> {
 }
 
 /** Compiles `schema` (a TypeBox definition annotated with `issue` notes) into a format. Throws on a keyword it does not implement. */
-export function defineFormat<T extends TSchema> (schema: T): Format<T> {
+export function defineFormat<T extends TSchema> (schema: T, options: FormatOptions = {}): Format<T> {
   const root = schema as Node
-  const check = compile(root)
+  const check = compile(root, options.jsonType ?? jsonType)
   return {
     schema,
     check (value) {
@@ -181,19 +201,23 @@ const listed = (values: readonly unknown[]): string => {
   return shown.length < 2 ? shown.join('') : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1) as string}`
 }
 
-function compile (node: Node): Check {
+/** How messages name a value's JSON type. */
+type TypeName = (value: unknown) => string
+
+function compile (node: Node, typeName: TypeName): Check {
   for (const key of Object.keys(node)) {
     if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`format-check: the keyword \`${key}\` is not implemented`)
   }
-  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf)
-  const inner = node.type === 'object' ? compileObject(node) : node.type === 'array' ? compileList(node) : node.type === 'string' ? compileString(node) : (value: unknown) => value
+  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf, typeName)
+  const inner = node.type === 'object' ? compileObject(node, typeName) : node.type === 'array' ? compileList(node, typeName) : node.type === 'string' ? compileString(node) : (value: unknown) => value
   const type = node.type
   const values = node.enum ?? (node.const === undefined ? undefined : [node.const])
   if (type === undefined && values === undefined) return inner
   return (value, at, issues) => {
     if (type !== undefined && typeOf(value) !== type) {
       const [one, many] = TYPE_NAMES[type] as [string, string]
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${typeof at.key === 'number' && at.node.issue?.what === undefined ? many : one}, not ${jsonType(value)}` })
+      const expected = node.issue?.expected ?? (typeof at.key === 'number' && at.node.issue?.what === undefined ? many : one)
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${expected}, not ${typeName(value)}` })
       return undefined
     }
     if (values !== undefined && !values.includes(value)) return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}: expected ${listed(values)}`, issues)
@@ -207,15 +231,19 @@ function compileString (node: Node): Check {
   if (minLength === undefined && regexp === undefined) return value => value
   return (value, at, issues) => {
     const text = value as string
-    if (minLength !== undefined && text.length < minLength) return content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
+    if (minLength !== undefined && text.length < minLength) {
+      // With a pattern, the note is the pattern's: an empty string is just empty.
+      if (regexp !== undefined) return content({}, at, value, () => `${labelOf(at)} must not be empty`, issues)
+      return content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
+    }
     if (regexp !== undefined && !regexp.test(text)) return content(node, at, value, () => `${labelOf(at)} ${show(value)} does not have the expected form`, issues)
     return value
   }
 }
 
-function compileList (node: Node): Check {
+function compileList (node: Node, typeName: TypeName): Check {
   const { minItems, maxItems, uniqueItems } = node
-  const items = node.items === undefined ? undefined : compile(node.items)
+  const items = node.items === undefined ? undefined : compile(node.items, typeName)
   const itemNode = node.items ?? {}
   return (value, at, issues) => {
     const list = value as unknown[]
@@ -255,14 +283,15 @@ function compileList (node: Node): Check {
   }
 }
 
-function compileObject (node: Node): Check {
-  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property), fallback: property.default }))
+function compileObject (node: Node, typeName: TypeName): Check {
+  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property, typeName), fallback: property.default }))
   const byKey = new Map(properties.map(p => [p.key, p]))
   const required = node.required ?? []
   const extraNode = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined
-  const extra = extraNode === undefined ? undefined : compile(extraNode)
+  const extra = extraNode === undefined ? undefined : compile(extraNode, typeName)
   const closed = node.additionalProperties === false
-  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames)
+  const accepted = node.issue?.listKeys === true ? `: expected ${properties.map(p => `\`${p.key}\``).join(', ')}` : ''
+  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames, typeName)
   const namesNode = node.propertyNames ?? {}
   const { minProperties } = node
   return (value, at, issues) => {
@@ -277,7 +306,7 @@ function compileObject (node: Node): Check {
       if (property !== undefined) {
         if (v !== undefined) values[property.index] = property.check(v, { parent: at, key, node: property.property, declared: true }, issues)
       } else if (closed) {
-        issues.push({ path: child(pathOf(at), key), code: 'unknown_property', message: `unknown property \`${key}\` in ${labelOf(at)}` })
+        issues.push({ path: child(pathOf(at), key), code: 'unknown_property', message: `unknown property \`${key}\` in ${labelOf(at)}${accepted}` })
       } else {
         if (names !== undefined) names(key, { parent: at, key, node: namesNode, declared: false }, issues)
         define(out, key, extra === undefined ? v : extra(v, { parent: at, key, node: extraNode as Node, declared: false }, issues))
@@ -304,23 +333,25 @@ function compileObject (node: Node): Check {
  * one variant of the value's JSON type (a list of relations for a list; see `descend`),
  * or one issue at the union.
  */
-function compileUnion (node: Node, variants: readonly Node[]): Check {
-  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v) }))
+function compileUnion (node: Node, variants: readonly Node[], typeName: TypeName): Check {
+  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v, typeName), names: v.issue?.what !== undefined }))
   return (value, at, issues) => {
     const type = typeOf(value)
+    // A variant that names itself (`what`) names the values of its type; else the union does.
+    const placeOf = (variant: typeof checks[number]): Place => variant.names ? { ...at, node: variant.node } : at
     for (const variant of checks) {
       if (variant.type !== undefined && variant.type !== type) continue
       const probe: Issue[] = []
-      const out = variant.check(value, at, probe)
+      const out = variant.check(value, placeOf(variant), probe)
       if (probe.length === 0) return out
     }
     const ofType = checks.filter(v => v.type === type)
     const [only] = ofType
     const inside = node.issue?.code === undefined || ((type === 'object' || type === 'array') && (node.issue.descend ?? type) === type)
-    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, at, issues)
+    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, placeOf(only), issues)
     if (ofType.length === 0 && node.issue?.code === undefined) {
-      const names = [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))]
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names.join(' or ')}, not ${jsonType(value)}` })
+      const names = node.issue?.expected ?? [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))].join(' or ')
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names}, not ${typeName(value)}` })
       return undefined
     }
     return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}`, issues)
@@ -332,7 +363,7 @@ function compileUnion (node: Node, variants: readonly Node[]): Check {
  * their written order, list entries by index; a missing property after the present ones),
  * an enclosing value before what it holds, and as found for the same path.
  */
-export function inDocumentOrder (value: unknown, issues: readonly Issue[]): Issue[] {
+export function inDocumentOrder<T extends { readonly path: string }> (value: unknown, issues: readonly T[]): T[] {
   const ranks = issues.map(issue => documentRank(value, issue.path))
   return issues
     .map((issue, index) => ({ issue, index, rank: ranks[index] as number[] }))
@@ -371,10 +402,15 @@ function compareRanks (a: readonly number[], b: readonly number[]): number {
 
 /**
  * The JSON Schema of a format as documented (OpenAPI, editors): a plain copy without the
- * `issue` annotations, which no JSON Schema validator knows.
+ * `issue` annotations, which no JSON Schema validator knows, and with the keywords their
+ * `documented` notes carry.
  */
 export function documentedSchema (schema: TSchema): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => key === 'issue' ? undefined : value)) as Record<string, unknown>
+  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => {
+    if (key === 'issue') return undefined
+    const extra = isRecord(value) && isRecord(value.issue) ? (value.issue as IssueNote).documented : undefined
+    return extra === undefined ? value : { ...value as Record<string, unknown>, ...extra }
+  })) as Record<string, unknown>
 }
 
 /** Whether `value` is what `fallback`, an optional property's documented default, says absence means (an empty list or map included). */

@@ -15,6 +15,11 @@ import { defineFormat, documentedSchema } from './format-check.js'
 /** An attribute's value: timestamps are kept as their RFC 3339 string. */
 export type AttributeValue = string | number | boolean | readonly string[]
 
+/** How JSON carries an attribute's value: a string (a `timestamp` is RFC 3339 text; an enum value), a number, a boolean or a list of strings. */
+export const ATTRIBUTE_VALUE: Readonly<Record<string, unknown>> = {
+  anyOf: [{ type: 'string' }, { type: 'number' }, { type: 'boolean' }, { type: 'array', items: { type: 'string' } }]
+}
+
 /** A list of distinct non-empty strings, `kind` naming an entry ("an empty string is not a valid alias"). */
 const Strings = (kind: string, description: string) => Type.Array(
   Type.String({ minLength: 1, ...note({ message: `an empty string is not a valid ${kind}` }) }),
@@ -51,9 +56,11 @@ const SubjectSchema = Type.Object({
   login: Type.Optional(Type.Boolean({ description: '`false`: assignable, but never allowed anything; default `true`.' })),
   owner: Type.Optional(Type.Boolean({ description: 'The account owner: allowed everything.' })),
   overrides: Type.Optional(OverridesSchema),
-  // Values are checked against the types the bundle's `subject_attributes` declares (subject.ts).
+  // Values are checked against the types the bundle's `subject_attributes` declares (subject.ts): documented only.
   attributes: Type.Optional(Type.Unsafe<Record<string, AttributeValue>>({
-    type: 'object', description: 'Values of the bundle\'s `subject_attributes`, each of its declared type.'
+    type: 'object',
+    description: 'Values of the bundle\'s `subject_attributes`, each of its declared type.',
+    ...note({ documented: { additionalProperties: ATTRIBUTE_VALUE } })
   }))
 }, { title: 'gatehouse subject', additionalProperties: false, ...note({ what: 'the subject' }) })
 
