@@ -179,6 +179,35 @@ t.test('the toolkit says what is wrong, where, in plain words', async t => {
   t.same(issuesOf({}), ['missing_property /tag: the document lacks required property `tag`'])
 })
 
+t.test('notes reword a format: expected types, listed keys, variants that name themselves, its own type names', async t => {
+  const Worded = Type.Object({
+    ref: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Object({ id: Type.String() }, { additionalProperties: false, issue: { what: 'the inline ref' } })], { issue: { what: '`ref`', expected: 'an id or an object' } })),
+    count: Type.Optional(Type.Number({ issue: { expected: 'a count' } })),
+    code: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z]+$', issue: { code: 'invalid_name', message: 'bad code {value}' } })),
+    list: Type.Optional(Type.Array(Type.String()))
+  }, { additionalProperties: false, issue: { what: 'the worded thing', listKeys: true } })
+  const worded = defineFormat(Worded, { jsonType: v => Array.isArray(v) ? 'a list' : typeof v })
+  const issues = (value: unknown): string[] => { const c = worded.check(value); return c.ok ? [] : c.issues.map(i => `${i.code} ${i.path}: ${i.message}`) }
+  t.same(issues({ ref: 5, count: 'x', code: '', list: {}, other: 1 }), [
+    'invalid_type /ref: `ref` must be an id or an object, not number',
+    'invalid_type /count: `count` must be a count, not string',
+    'invalid_value /code: `code` must not be empty',
+    'invalid_type /list: `list` must be a list, not object',
+    'unknown_property /other: unknown property `other` in the worded thing: expected `ref`, `count`, `code`, `list`'
+  ])
+  t.same(issues({ ref: { id: 1, x: 2 }, code: 'ab', list: 'a' }), [
+    'invalid_type /ref/id: `id` of the inline ref must be a string, not number',
+    'unknown_property /ref/x: unknown property `x` in the inline ref',
+    'invalid_name /code: bad code `ab`',
+    'invalid_type /list: `list` must be a list, not string'
+  ])
+  t.same(issues({ ref: '' }), ['invalid_value /ref: `ref` must not be empty'], 'a variant without `what`: the union names the value')
+  t.same(issues([]), ['invalid_type : the worded thing must be an object, not a list'])
+  const documented = documentedSchema(Type.Object({ blob: Type.Unsafe({ type: 'object', issue: { documented: { required: ['x'] } } }) }))
+  t.same((documented.properties as Record<string, unknown>).blob, { type: 'object', required: ['x'] }, 'a `documented` note is merged into the documented schema')
+  t.ok(defineFormat(Type.Object({ blob: Type.Unsafe<Record<string, unknown>>({ type: 'object', issue: { documented: { required: ['x'] } } }) })).check({ blob: {} }).ok, 'and never read by the validator')
+})
+
 t.test('a keyword the toolkit does not implement is refused when the format is defined, never ignored', async t => {
   t.throws(() => defineFormat(Type.Object({ small: Type.Number({ maximum: 10 }) })), /the keyword `maximum` is not implemented/)
 })
