@@ -34,7 +34,6 @@ const bundle = {
   modules: { jobs: { relations: ['assignee'], actions: { view: { level: 'limited' }, edit: { level: 'management' } }, fields: { price: {} } } },
   roles: { r1: { modules: { jobs: { access: 'all', level: 'limited' } } }, r2: { modules: { jobs: { access: 'assigned', level: 'management' } } } }
 }
-const ACTIONS = ['view', 'edit']
 const id = fc.stringMatching(/^[a-z][a-z0-9]{0,5}$/)
 
 /** A suite whose structure and references hold: what all three accept. */
