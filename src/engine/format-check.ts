@@ -337,18 +337,16 @@ function compileUnion (node: Node, variants: readonly Node[], typeName: TypeName
   const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v, typeName), names: v.issue?.what !== undefined }))
   return (value, at, issues) => {
     const type = typeOf(value)
-    // A variant that names itself (`what`) names the values of its type; else the union does.
-    const placeOf = (variant: typeof checks[number]): Place => variant.names ? { ...at, node: variant.node } : at
     for (const variant of checks) {
       if (variant.type !== undefined && variant.type !== type) continue
       const probe: Issue[] = []
-      const out = variant.check(value, placeOf(variant), probe)
+      const out = variant.check(value, placeOf(at, variant), probe)
       if (probe.length === 0) return out
     }
     const ofType = checks.filter(v => v.type === type)
     const [only] = ofType
     const inside = node.issue?.code === undefined || ((type === 'object' || type === 'array') && (node.issue.descend ?? type) === type)
-    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, placeOf(only), issues)
+    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, placeOf(at, only), issues)
     if (ofType.length === 0 && node.issue?.code === undefined) {
       const names = node.issue?.expected ?? [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))].join(' or ')
       issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names}, not ${typeName(value)}` })
@@ -356,6 +354,11 @@ function compileUnion (node: Node, variants: readonly Node[], typeName: TypeName
     }
     return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}`, issues)
   }
+}
+
+/** Where a union's variant checks a value: a variant that names itself (`what`) names the values of its type; else the union does. */
+function placeOf (at: Place, variant: { readonly node: Node, readonly names: boolean }): Place {
+  return variant.names ? { ...at, node: variant.node } : at
 }
 
 /**
