@@ -59,6 +59,12 @@ export interface IssueNote {
 export interface FormatOptions {
   /** How messages name a value's JSON type (`an array`, `null`); default `jsonType` of issues.ts. For YAML authors, a list is `a list`. */
   jsonType?: (value: unknown) => string
+  /**
+   * `false`: check only. `check` then gives back the value as written, not a normalized
+   * copy: for documents checked often and kept as they are (a subject, on every directory
+   * write), where the copy would be made for nothing. Default `true`.
+   */
+  normalize?: boolean
 }
 
 /** A schema node as the compiler reads it: JSON Schema keywords plus the `issue` annotation. */
@@ -125,7 +131,7 @@ export interface Format<T extends TSchema> {
 /** Compiles `schema` (a TypeBox definition annotated with `issue` notes) into a format. Throws on a keyword it does not implement. */
 export function defineFormat<T extends TSchema> (schema: T, options: FormatOptions = {}): Format<T> {
   const root = schema as Node
-  const check = compile(root, options.jsonType ?? jsonType)
+  const check = compile(root, { typeName: options.jsonType ?? jsonType, normalize: options.normalize ?? true })
   return {
     schema,
     check (value) {
@@ -201,15 +207,18 @@ const listed = (values: readonly unknown[]): string => {
   return shown.length < 2 ? shown.join('') : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1) as string}`
 }
 
-/** How messages name a value's JSON type. */
-type TypeName = (value: unknown) => string
+/** What every node of a format is compiled with: how messages name a value's JSON type, and whether values are copied normalized. */
+interface Context {
+  readonly typeName: (value: unknown) => string
+  readonly normalize: boolean
+}
 
-function compile (node: Node, typeName: TypeName): Check {
+function compile (node: Node, ctx: Context): Check {
   for (const key of Object.keys(node)) {
     if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`format-check: the keyword \`${key}\` is not implemented`)
   }
-  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf, typeName)
-  const inner = node.type === 'object' ? compileObject(node, typeName) : node.type === 'array' ? compileList(node, typeName) : node.type === 'string' ? compileString(node) : (value: unknown) => value
+  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf, ctx)
+  const inner = node.type === 'object' ? compileObject(node, ctx) : node.type === 'array' ? compileList(node, ctx) : node.type === 'string' ? compileString(node) : (value: unknown) => value
   const type = node.type
   const values = node.enum ?? (node.const === undefined ? undefined : [node.const])
   if (type === undefined && values === undefined) return inner
@@ -217,7 +226,7 @@ function compile (node: Node, typeName: TypeName): Check {
     if (type !== undefined && typeOf(value) !== type) {
       const [one, many] = TYPE_NAMES[type] as [string, string]
       const expected = node.issue?.expected ?? (typeof at.key === 'number' && at.node.issue?.what === undefined ? many : one)
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${expected}, not ${typeName(value)}` })
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${expected}, not ${ctx.typeName(value)}` })
       return undefined
     }
     if (values !== undefined && !values.includes(value)) return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}: expected ${listed(values)}`, issues)
@@ -241,10 +250,11 @@ function compileString (node: Node): Check {
   }
 }
 
-function compileList (node: Node, typeName: TypeName): Check {
+function compileList (node: Node, ctx: Context): Check {
   const { minItems, maxItems, uniqueItems } = node
-  const items = node.items === undefined ? undefined : compile(node.items, typeName)
+  const items = node.items === undefined ? undefined : compile(node.items, ctx)
   const itemNode = node.items ?? {}
+  const { normalize } = ctx
   return (value, at, issues) => {
     const list = value as unknown[]
     let ok = true
@@ -256,7 +266,8 @@ function compileList (node: Node, typeName: TypeName): Check {
       ok = false
     }
     const out: unknown[] = []
-    const seen = uniqueItems === true ? new Set<unknown>() : undefined
+    // Short lists of strings (most lists of names) look back instead: no set to allocate.
+    const seen = uniqueItems === true && list.length > SHORT_LIST ? new Set<unknown>() : undefined
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]
       if (items !== undefined) {
@@ -267,33 +278,46 @@ function compileList (node: Node, typeName: TypeName): Check {
           ok = false
           continue
         }
-        if (seen !== undefined) {
+        if (uniqueItems === true) {
           const key = typeof entry === 'string' ? entry : JSON.stringify(entry)
-          if (seen.has(key)) {
+          if (seen === undefined ? repeats(list, i, key) : seen.has(key)) {
             issues.push({ path: pathOf(entryAt), code: 'duplicate_entry', message: `duplicate entry ${show(entry)} in ${labelOf(at)}` })
             ok = false
             continue
           }
-          seen.add(key)
+          seen?.add(key)
         }
       }
-      out.push(entry)
+      if (normalize) out.push(entry)
     }
-    return ok ? out : undefined
+    return ok ? (normalize ? out : list) : undefined
   }
 }
 
-function compileObject (node: Node, typeName: TypeName): Check {
-  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property, typeName), fallback: property.default }))
+/** Lists up to this long are checked for repeats by looking back. */
+const SHORT_LIST = 16
+
+/** Whether an entry before `i` of `list` has the uniqueness key `key` (an entry's string, else its JSON). */
+function repeats (list: readonly unknown[], i: number, key: string): boolean {
+  for (let j = 0; j < i; j++) {
+    const other = list[j]
+    if ((typeof other === 'string' ? other : JSON.stringify(other)) === key) return true
+  }
+  return false
+}
+
+function compileObject (node: Node, ctx: Context): Check {
+  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property, ctx), fallback: property.default }))
   const byKey = new Map(properties.map(p => [p.key, p]))
   const required = node.required ?? []
   const extraNode = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined
-  const extra = extraNode === undefined ? undefined : compile(extraNode, typeName)
+  const extra = extraNode === undefined ? undefined : compile(extraNode, ctx)
   const closed = node.additionalProperties === false
   const accepted = node.issue?.listKeys === true ? `: expected ${properties.map(p => `\`${p.key}\``).join(', ')}` : ''
-  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames, typeName)
+  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames, ctx)
   const namesNode = node.propertyNames ?? {}
   const { minProperties } = node
+  const { normalize } = ctx
   return (value, at, issues) => {
     const object = value as Record<string, unknown>
     const before = issues.length
@@ -304,12 +328,15 @@ function compileObject (node: Node, typeName: TypeName): Check {
       const v = object[key]
       const property = byKey.get(key)
       if (property !== undefined) {
-        if (v !== undefined) values[property.index] = property.check(v, { parent: at, key, node: property.property, declared: true }, issues)
+        if (v === undefined) continue
+        const checked = property.check(v, { parent: at, key, node: property.property, declared: true }, issues)
+        if (normalize) values[property.index] = checked
       } else if (closed) {
         issues.push({ path: child(pathOf(at), key), code: 'unknown_property', message: `unknown property \`${key}\` in ${labelOf(at)}${accepted}` })
       } else {
         if (names !== undefined) names(key, { parent: at, key, node: namesNode, declared: false }, issues)
-        define(out, key, extra === undefined ? v : extra(v, { parent: at, key, node: extraNode as Node, declared: false }, issues))
+        const checked = extra === undefined ? v : extra(v, { parent: at, key, node: extraNode as Node, declared: false }, issues)
+        if (normalize) define(out, key, checked)
       }
     }
     for (const key of required) {
@@ -317,6 +344,7 @@ function compileObject (node: Node, typeName: TypeName): Check {
     }
     if (minProperties !== undefined && Object.keys(object).length < minProperties) content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
     if (issues.length > before) return undefined
+    if (!normalize) return object
     if (properties.length === 0) return out
     const declared: Record<string, unknown> = {}
     for (const { key, index, fallback } of properties) {
@@ -333,8 +361,8 @@ function compileObject (node: Node, typeName: TypeName): Check {
  * one variant of the value's JSON type (a list of relations for a list; see `descend`),
  * or one issue at the union.
  */
-function compileUnion (node: Node, variants: readonly Node[], typeName: TypeName): Check {
-  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v, typeName), names: v.issue?.what !== undefined }))
+function compileUnion (node: Node, variants: readonly Node[], ctx: Context): Check {
+  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v, ctx), names: v.issue?.what !== undefined }))
   return (value, at, issues) => {
     const type = typeOf(value)
     for (const variant of checks) {
@@ -349,7 +377,7 @@ function compileUnion (node: Node, variants: readonly Node[], typeName: TypeName
     if (ofType.length === 1 && only !== undefined && inside) return only.check(value, placeOf(at, only), issues)
     if (ofType.length === 0 && node.issue?.code === undefined) {
       const names = node.issue?.expected ?? [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))].join(' or ')
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names}, not ${typeName(value)}` })
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names}, not ${ctx.typeName(value)}` })
       return undefined
     }
     return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}`, issues)

@@ -12,13 +12,12 @@ import { isRecord } from './own.js'
  * entries of another type and repeated ones are the structure's issues, reported there.
  */
 export function eachName (value: unknown, path: string, each: (name: string, path: string) => void): void {
-  const seen = new Set<string>()
   if (!Array.isArray(value)) return
-  value.forEach((entry: unknown, i) => {
-    if (typeof entry !== 'string' || seen.has(entry)) return
-    seen.add(entry)
-    each(entry, child(path, i))
-  })
+  // Lists of names are short: looking back costs less than a set per list (subjects are checked on every directory write).
+  for (let i = 0; i < value.length; i++) {
+    const entry: unknown = value[i]
+    if (typeof entry === 'string' && value.indexOf(entry) === i) each(entry, child(path, i))
+  }
 }
 
 /** The entries of `value` when it is an object, else none. */

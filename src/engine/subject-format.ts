@@ -64,8 +64,12 @@ const SubjectSchema = Type.Object({
   }))
 }, { title: 'gatehouse subject', additionalProperties: false, ...note({ what: 'the subject' }) })
 
-/** The subject document's validator (structure only), compiled once. */
-export const subjectFormat = defineFormat(SubjectSchema)
+/**
+ * The subject document's validator (structure only), compiled once. It checks without
+ * copying (`normalize: false`): subjects are stored as written, and checked on every
+ * directory write.
+ */
+export const subjectFormat = defineFormat(SubjectSchema, { normalize: false })
 
 /** JSON Schema of a subject document, self-contained. */
 export const subjectJsonSchema: Readonly<Record<string, unknown>> = documentedSchema(SubjectSchema)

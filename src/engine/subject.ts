@@ -32,29 +32,47 @@ export function checkSubject (policy: CompiledPolicy, subject: Subject): Issue[]
   return sink.issues.length === 0 ? issues : inDocumentOrder(subject, [...issues, ...sink.issues])
 }
 
-/** What the subject names, read leniently: what is malformed is the structure's issue. */
+/**
+ * What the subject names, read leniently: what is malformed is the structure's issue.
+ * Paths are built only for an issue (subjects are checked on every directory write).
+ */
 function checkReferences (sink: IssueSink, policy: CompiledPolicy, s: Record<string, unknown>): void {
-  const role = (project?: string) => (name: string, at: string): void => {
-    if (policy.roles.has(name)) return
-    sink.add(at, 'unknown_role', project === undefined ? `unknown role \`${name}\`` : `unknown role \`${name}\` in project \`${project}\``)
+  unknownRoles(sink, policy, s.roles, '/roles', undefined)
+  if (isRecord(s.projects)) {
+    for (const project in s.projects) unknownRoles(sink, policy, s.projects[project], child('/projects', project), project)
   }
-  eachName(s.roles, '/roles', role())
-  for (const [project, roles] of entries(s.projects)) eachName(roles, child('/projects', project), role(project))
-  const overrides = isRecord(s.overrides) ? s.overrides : {}
-  for (const [flag] of entries(overrides.flags)) {
-    if (!policy.flagIndex.has(flag)) sink.add(child('/overrides/flags', flag), 'unknown_flag', `unknown flag \`${flag}\` in the overrides`)
+  const overrides = isRecord(s.overrides) ? s.overrides : undefined
+  if (overrides !== undefined && isRecord(overrides.flags)) {
+    for (const flag in overrides.flags) {
+      if (!policy.flagIndex.has(flag)) sink.add(child('/overrides/flags', flag), 'unknown_flag', `unknown flag \`${flag}\` in the overrides`)
+    }
   }
-  for (const [name, override] of entries(overrides.modules)) {
-    const at = child('/overrides/modules', name)
-    const module = policy.modules.get(name)
-    if (module === undefined) sink.add(at, 'unknown_module', `unknown module \`${name}\` in the overrides`)
-    if (isRecord(override)) checkModuleOverride(sink, override, at, name, module)
+  if (overrides !== undefined && isRecord(overrides.modules)) {
+    for (const name in overrides.modules) {
+      const at = child('/overrides/modules', name)
+      const module = policy.modules.get(name)
+      if (module === undefined) sink.add(at, 'unknown_module', `unknown module \`${name}\` in the overrides`)
+      const override = overrides.modules[name]
+      if (isRecord(override)) checkModuleOverride(sink, override, at, name, module)
+    }
   }
-  for (const [name, value] of entries(s.attributes)) {
-    const at = child('/attributes', name)
-    const declared = policy.subjectAttributes.get(name)
-    if (declared === undefined) sink.add(at, 'unknown_property', `unknown subject attribute \`${name}\`: the bundle's \`subject_attributes\` does not declare it`)
-    else attributeValue(sink, declared, value, at)
+  if (isRecord(s.attributes)) {
+    for (const name in s.attributes) {
+      const at = child('/attributes', name)
+      const declared = policy.subjectAttributes.get(name)
+      if (declared === undefined) sink.add(at, 'unknown_property', `unknown subject attribute \`${name}\`: the bundle's \`subject_attributes\` does not declare it`)
+      else attributeValue(sink, declared, s.attributes[name], at)
+    }
+  }
+}
+
+/** The first occurrence of every string of `value` (a list of roles as written) that the policy does not declare. */
+function unknownRoles (sink: IssueSink, policy: CompiledPolicy, value: unknown, path: string, project: string | undefined): void {
+  if (!Array.isArray(value)) return
+  for (let i = 0; i < value.length; i++) {
+    const role: unknown = value[i]
+    if (typeof role !== 'string' || policy.roles.has(role) || value.indexOf(role) !== i) continue
+    sink.add(child(path, i), 'unknown_role', project === undefined ? `unknown role \`${role}\`` : `unknown role \`${role}\` in project \`${project}\``)
   }
 }
 
