@@ -208,6 +208,15 @@ t.test('notes reword a format: expected types, listed keys, variants that name t
   t.ok(defineFormat(Type.Object({ blob: Type.Unsafe<Record<string, unknown>>({ type: 'object', issue: { documented: { required: ['x'] } } }) })).check({ blob: {} }).ok, 'and never read by the validator')
 })
 
+t.test('repeats are found in long lists as in short ones', async t => {
+  const long = Array.from({ length: 20 }, (_, i) => `e${i}`)
+  t.same(issuesOf({ tag: 'x', many: [...long, 'e3'], numbers: [...long.map((_, i) => i), 3] }), [
+    'duplicate_entry /many/20: duplicate entry `e3` in `many`',
+    'duplicate_entry /numbers/20: duplicate entry `3` in `numbers`'
+  ])
+  t.same(issuesOf({ tag: 'x', many: long }), [])
+})
+
 t.test('a keyword the toolkit does not implement is refused when the format is defined, never ignored', async t => {
   t.throws(() => defineFormat(Type.Object({ small: Type.Number({ maximum: 10 }) })), /the keyword `maximum` is not implemented/)
 })
