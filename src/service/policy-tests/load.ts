@@ -375,10 +375,10 @@ class SuiteLoader {
   #caseResource (value: unknown, at: string): CaseResourceRef | undefined {
     if (typeof value === 'string') return value === '' ? undefined : this.#storedByLabel(value, at)
     if (!isRecord(value)) return undefined
-    const type = text(value.type)
-    const id = text(value.id)
-    if (type === undefined || (value.id !== undefined && id === undefined)) return undefined
     const doc = value
+    const type = text(doc.type)
+    const id = text(doc.id)
+    if (type === undefined || (doc.id !== undefined && id === undefined)) return undefined
     const typePath = child(at, 'type')
     const label = id === undefined ? `${type} (inline)` : `${type}/${id}`
     const resourceId = id ?? INLINE_RESOURCE_ID
