@@ -163,5 +163,7 @@ export type ResourceDocument = Static<typeof StoredResource>
 /** The fields a case expects. */
 export type FieldsDocument = Static<typeof Fields>
 
+/** The keys of a suite, in the order the definition gives them (a subjects document of the policy diff accepts them). */
+export const SUITE_KEYS = Object.keys(Suite.properties) as ReadonlyArray<keyof SuiteDocument>
 /** The keys of `fields`, in the order the definition gives them. */
 export const FIELDS_KEYS = Object.keys(Fields.properties) as Array<keyof FieldsDocument>
