@@ -1,5 +1,6 @@
 /**
- * The one shape toolkit of gatehouse's input formats (the bundle, the policy-test suite):
+ * The one shape toolkit of gatehouse's input formats (the bundle, the subject document, a
+ * resource's ACL, the policy-test suite):
  * a format is one TypeBox definition (plain JSON Schema underneath), and `defineFormat`
  * compiles it, once, into a validator whose problems are `Issue`s (JSON pointer, stable
  * code, a message saying what and where) and whose result is the value normalized; and
@@ -13,7 +14,7 @@
  * ignored. Test code checks with TypeBox's compiler and Ajv that the three agree.
  *
  * Schema nodes carry their issue wording in an `issue` annotation (`IssueNote`), which
- * `documentedSchema` strips.
+ * `documentedSchema` strips (merging in what its `documented` note says is checked elsewhere).
  */
 import type { Static, TSchema } from 'typebox'
 import type { Checked, Issue, IssueCode } from './issues.js'
@@ -123,7 +124,7 @@ export interface Format<T extends TSchema> {
   /**
    * `value` normalized (properties in the order the schema declares them, optional ones
    * equal to their documented `default` dropped, a fresh copy), or every structural issue
-   * in document order.
+   * in document order. With `normalize: false`, the value itself when it is well formed.
    */
   check: (value: unknown) => Checked<Static<T>>
 }
