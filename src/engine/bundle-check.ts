@@ -19,7 +19,7 @@ import type { AttributeDef, Bundle } from './model.js'
 import type { Checked } from './issues.js'
 import { child, IssueSink } from './issues.js'
 import { isRecord } from './own.js'
-import { eachName } from './shape.js'
+import { eachName, entries } from './references.js'
 import { checkUserAdminReferences } from './user-admin.js'
 
 /** What a module declares, collected before the full walk so that any reference can be checked. */
@@ -43,7 +43,6 @@ export interface Declarations {
   conditions: ConditionChecker
 }
 
-const entries = (value: unknown): Array<[string, unknown]> => isRecord(value) ? Object.entries(value) : []
 const keysOf = (value: unknown): string[] => isRecord(value) ? Object.keys(value) : []
 const stringsOf = (value: unknown): string[] => Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : []
 

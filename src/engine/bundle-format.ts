@@ -20,7 +20,8 @@ export const LEVELS = ['limited', 'management', 'full'] as const
 /** A field's modes, most restrictive first. */
 export const FIELD_MODES = ['hidden', 'read', 'edit'] as const
 
-const note = (issue: IssueNote): { issue: IssueNote } => ({ issue })
+/** A node's issue wording (format-check.ts). */
+export const note = (issue: IssueNote): { issue: IssueNote } => ({ issue })
 
 /** A name of `kind` (flag, module, action, relation, field, role). */
 const Name = (kind: string, description?: string) => Type.String({
@@ -44,10 +45,12 @@ function NameMap<T extends TSchema> (kind: string, entry: T, options: { descript
 const Description = Type.String({ description: 'Free text for people reading the policy.' })
 
 const levelMessage = 'invalid level {value} in {owner}: expected `limited`, `management` or `full`'
-const LevelSchema = (description: string) => Type.Enum(LEVELS, { description, ...note({ code: 'invalid_level', message: levelMessage }) })
+/** A level; the subject document's overrides use it too. */
+export const LevelSchema = (description: string) => Type.Enum(LEVELS, { description, ...note({ code: 'invalid_level', message: levelMessage }) })
 
 const ACCESS_DESCRIPTION = 'Which resources a grant reaches: `none`, `assigned` (the module\'s `assigned` relations), `all`, or a list of relations.'
-const AccessSchema = (options: { description?: string, default?: 'none' } = {}) => Type.Union([
+/** An access; the subject document's overrides use it too. */
+export const AccessSchema = (options: { description?: string, default?: 'none' } = {}) => Type.Union([
   Type.Enum(['none', 'assigned', 'all']),
   Type.Array(Name('relation'), { uniqueItems: true })
 ], {

@@ -1,5 +1,6 @@
 /**
- * The one shape toolkit of gatehouse's input formats (the bundle, the policy-test suite):
+ * The one shape toolkit of gatehouse's input formats (the bundle, the subject document, a
+ * resource's ACL, the policy-test suite):
  * a format is one TypeBox definition (plain JSON Schema underneath), and `defineFormat`
  * compiles it, once, into a validator whose problems are `Issue`s (JSON pointer, stable
  * code, a message saying what and where) and whose result is the value normalized; and
@@ -13,7 +14,7 @@
  * ignored. Test code checks with TypeBox's compiler and Ajv that the three agree.
  *
  * Schema nodes carry their issue wording in an `issue` annotation (`IssueNote`), which
- * `documentedSchema` strips.
+ * `documentedSchema` strips (merging in what its `documented` note says is checked elsewhere).
  */
 import type { Static, TSchema } from 'typebox'
 import type { Checked, Issue, IssueCode } from './issues.js'
@@ -29,7 +30,11 @@ import { isRecord } from './own.js'
 export interface IssueNote {
   /** How messages name this value ("action `{-1}` of module `{-3}`"); it then names its descendants' owner. */
   what?: string
-  /** The code of a failure of the value's content (enum, const, pattern, union, ...); default `invalid_value`. A wrong JSON type is always `invalid_type`. */
+  /**
+   * The code of a failure of the value's content (enum, const, pattern, union, ...); default
+   * `invalid_value`. A wrong JSON type is always `invalid_type`; an empty string where a
+   * `pattern` also applies is always the generic ``{label} must not be empty``.
+   */
   code?: IssueCode
   /** The message of such a failure. */
   message?: string
@@ -39,6 +44,28 @@ export interface IssueNote {
    * code. Default: lists and objects. A union without a code always checks inside.
    */
   descend?: 'object' | 'array'
+  /** What a wrong JSON type's message says is expected (`a \`type/id\` string or an object`), in place of the type's name. */
+  expected?: string
+  /** Whether an unknown property's message lists the accepted keys (`: expected \`a\`, \`b\``). */
+  listKeys?: boolean
+  /**
+   * Keywords that only the documented schema carries, merged into this node there: what is
+   * checked elsewhere (a format embedded whole, a rule across properties that a hand
+   * check says in its own words). The validator reads none of it.
+   */
+  documented?: Readonly<Record<string, unknown>>
+}
+
+/** How a format's messages read. */
+export interface FormatOptions {
+  /** How messages name a value's JSON type (`an array`, `null`); default `jsonType` of issues.ts. For YAML authors, a list is `a list`. */
+  jsonType?: (value: unknown) => string
+  /**
+   * `false`: check only. `check` then gives back the value as written, not a normalized
+   * copy: for documents checked often and kept as they are (a subject, on every directory
+   * write), where the copy would be made for nothing. Default `true`.
+   */
+  normalize?: boolean
 }
 
 /** A schema node as the compiler reads it: JSON Schema keywords plus the `issue` annotation. */
@@ -97,15 +124,15 @@ export interface Format<T extends TSchema> {
   /**
    * `value` normalized (properties in the order the schema declares them, optional ones
    * equal to their documented `default` dropped, a fresh copy), or every structural issue
-   * in document order.
+   * in document order. With `normalize: false`, the value itself when it is well formed.
    */
   check: (value: unknown) => Checked<Static<T>>
 }
 
 /** Compiles `schema` (a TypeBox definition annotated with `issue` notes) into a format. Throws on a keyword it does not implement. */
-export function defineFormat<T extends TSchema> (schema: T): Format<T> {
+export function defineFormat<T extends TSchema> (schema: T, options: FormatOptions = {}): Format<T> {
   const root = schema as Node
-  const check = compile(root)
+  const check = compile(root, { typeName: options.jsonType ?? jsonType, normalize: options.normalize ?? true })
   return {
     schema,
     check (value) {
@@ -181,19 +208,26 @@ const listed = (values: readonly unknown[]): string => {
   return shown.length < 2 ? shown.join('') : `${shown.slice(0, -1).join(', ')} or ${shown.at(-1) as string}`
 }
 
-function compile (node: Node): Check {
+/** What every node of a format is compiled with: how messages name a value's JSON type, and whether values are copied normalized. */
+interface Context {
+  readonly typeName: (value: unknown) => string
+  readonly normalize: boolean
+}
+
+function compile (node: Node, ctx: Context): Check {
   for (const key of Object.keys(node)) {
     if (!KEYWORDS.has(key) && !ANNOTATIONS.has(key)) throw new Error(`format-check: the keyword \`${key}\` is not implemented`)
   }
-  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf)
-  const inner = node.type === 'object' ? compileObject(node) : node.type === 'array' ? compileList(node) : node.type === 'string' ? compileString(node) : (value: unknown) => value
+  if (node.anyOf !== undefined) return compileUnion(node, node.anyOf, ctx)
+  const inner = node.type === 'object' ? compileObject(node, ctx) : node.type === 'array' ? compileList(node, ctx) : node.type === 'string' ? compileString(node) : (value: unknown) => value
   const type = node.type
   const values = node.enum ?? (node.const === undefined ? undefined : [node.const])
   if (type === undefined && values === undefined) return inner
   return (value, at, issues) => {
     if (type !== undefined && typeOf(value) !== type) {
       const [one, many] = TYPE_NAMES[type] as [string, string]
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${typeof at.key === 'number' ? many : one}, not ${jsonType(value)}` })
+      const expected = node.issue?.expected ?? (typeof at.key === 'number' && at.node.issue?.what === undefined ? many : one)
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${expected}, not ${ctx.typeName(value)}` })
       return undefined
     }
     if (values !== undefined && !values.includes(value)) return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}: expected ${listed(values)}`, issues)
@@ -207,16 +241,21 @@ function compileString (node: Node): Check {
   if (minLength === undefined && regexp === undefined) return value => value
   return (value, at, issues) => {
     const text = value as string
-    if (minLength !== undefined && text.length < minLength) return content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
+    if (minLength !== undefined && text.length < minLength) {
+      // With a pattern, the note is the pattern's: an empty string is just empty.
+      if (regexp !== undefined) return content({}, at, value, () => `${labelOf(at)} must not be empty`, issues)
+      return content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
+    }
     if (regexp !== undefined && !regexp.test(text)) return content(node, at, value, () => `${labelOf(at)} ${show(value)} does not have the expected form`, issues)
     return value
   }
 }
 
-function compileList (node: Node): Check {
+function compileList (node: Node, ctx: Context): Check {
   const { minItems, maxItems, uniqueItems } = node
-  const items = node.items === undefined ? undefined : compile(node.items)
+  const items = node.items === undefined ? undefined : compile(node.items, ctx)
   const itemNode = node.items ?? {}
+  const { normalize } = ctx
   return (value, at, issues) => {
     const list = value as unknown[]
     let ok = true
@@ -228,7 +267,8 @@ function compileList (node: Node): Check {
       ok = false
     }
     const out: unknown[] = []
-    const seen = uniqueItems === true ? new Set<unknown>() : undefined
+    // Short lists of strings (most lists of names) look back instead: no set to allocate.
+    const seen = uniqueItems === true && list.length > SHORT_LIST ? new Set<unknown>() : undefined
     for (let i = 0; i < list.length; i++) {
       const entry = list[i]
       if (items !== undefined) {
@@ -239,32 +279,46 @@ function compileList (node: Node): Check {
           ok = false
           continue
         }
-        if (seen !== undefined) {
+        if (uniqueItems === true) {
           const key = typeof entry === 'string' ? entry : JSON.stringify(entry)
-          if (seen.has(key)) {
+          if (seen === undefined ? repeats(list, i, key) : seen.has(key)) {
             issues.push({ path: pathOf(entryAt), code: 'duplicate_entry', message: `duplicate entry ${show(entry)} in ${labelOf(at)}` })
             ok = false
             continue
           }
-          seen.add(key)
+          seen?.add(key)
         }
       }
-      out.push(entry)
+      if (normalize) out.push(entry)
     }
-    return ok ? out : undefined
+    return ok ? (normalize ? out : list) : undefined
   }
 }
 
-function compileObject (node: Node): Check {
-  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property), fallback: property.default }))
+/** Lists up to this long are checked for repeats by looking back. */
+const SHORT_LIST = 16
+
+/** Whether an entry before `i` of `list` has the uniqueness key `key` (an entry's string, else its JSON). */
+function repeats (list: readonly unknown[], i: number, key: string): boolean {
+  for (let j = 0; j < i; j++) {
+    const other = list[j]
+    if ((typeof other === 'string' ? other : JSON.stringify(other)) === key) return true
+  }
+  return false
+}
+
+function compileObject (node: Node, ctx: Context): Check {
+  const properties = Object.entries(node.properties ?? {}).map(([key, property], index) => ({ key, index, property, check: compile(property, ctx), fallback: property.default }))
   const byKey = new Map(properties.map(p => [p.key, p]))
   const required = node.required ?? []
   const extraNode = typeof node.additionalProperties === 'object' ? node.additionalProperties : undefined
-  const extra = extraNode === undefined ? undefined : compile(extraNode)
+  const extra = extraNode === undefined ? undefined : compile(extraNode, ctx)
   const closed = node.additionalProperties === false
-  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames)
+  const accepted = node.issue?.listKeys === true ? `: expected ${properties.map(p => `\`${p.key}\``).join(', ')}` : ''
+  const names = node.propertyNames === undefined ? undefined : compile(node.propertyNames, ctx)
   const namesNode = node.propertyNames ?? {}
   const { minProperties } = node
+  const { normalize } = ctx
   return (value, at, issues) => {
     const object = value as Record<string, unknown>
     const before = issues.length
@@ -275,12 +329,15 @@ function compileObject (node: Node): Check {
       const v = object[key]
       const property = byKey.get(key)
       if (property !== undefined) {
-        if (v !== undefined) values[property.index] = property.check(v, { parent: at, key, node: property.property, declared: true }, issues)
+        if (v === undefined) continue
+        const checked = property.check(v, { parent: at, key, node: property.property, declared: true }, issues)
+        if (normalize) values[property.index] = checked
       } else if (closed) {
-        issues.push({ path: child(pathOf(at), key), code: 'unknown_property', message: `unknown property \`${key}\` in ${labelOf(at)}` })
+        issues.push({ path: child(pathOf(at), key), code: 'unknown_property', message: `unknown property \`${key}\` in ${labelOf(at)}${accepted}` })
       } else {
         if (names !== undefined) names(key, { parent: at, key, node: namesNode, declared: false }, issues)
-        define(out, key, extra === undefined ? v : extra(v, { parent: at, key, node: extraNode as Node, declared: false }, issues))
+        const checked = extra === undefined ? v : extra(v, { parent: at, key, node: extraNode as Node, declared: false }, issues)
+        if (normalize) define(out, key, checked)
       }
     }
     for (const key of required) {
@@ -288,6 +345,7 @@ function compileObject (node: Node): Check {
     }
     if (minProperties !== undefined && Object.keys(object).length < minProperties) content(node, at, value, () => `${labelOf(at)} must not be empty`, issues)
     if (issues.length > before) return undefined
+    if (!normalize) return object
     if (properties.length === 0) return out
     const declared: Record<string, unknown> = {}
     for (const { key, index, fallback } of properties) {
@@ -304,27 +362,32 @@ function compileObject (node: Node): Check {
  * one variant of the value's JSON type (a list of relations for a list; see `descend`),
  * or one issue at the union.
  */
-function compileUnion (node: Node, variants: readonly Node[]): Check {
-  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v) }))
+function compileUnion (node: Node, variants: readonly Node[], ctx: Context): Check {
+  const checks = variants.map(v => ({ node: v, type: acceptedType(v), check: compile(v, ctx), names: v.issue?.what !== undefined }))
   return (value, at, issues) => {
     const type = typeOf(value)
     for (const variant of checks) {
       if (variant.type !== undefined && variant.type !== type) continue
       const probe: Issue[] = []
-      const out = variant.check(value, at, probe)
+      const out = variant.check(value, placeOf(at, variant), probe)
       if (probe.length === 0) return out
     }
     const ofType = checks.filter(v => v.type === type)
     const [only] = ofType
     const inside = node.issue?.code === undefined || ((type === 'object' || type === 'array') && (node.issue.descend ?? type) === type)
-    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, at, issues)
+    if (ofType.length === 1 && only !== undefined && inside) return only.check(value, placeOf(at, only), issues)
     if (ofType.length === 0 && node.issue?.code === undefined) {
-      const names = [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))]
-      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names.join(' or ')}, not ${jsonType(value)}` })
+      const names = node.issue?.expected ?? [...new Set(checks.map(v => TYPE_NAMES[v.type ?? '']?.[0]).filter(n => n !== undefined))].join(' or ')
+      issues.push({ path: pathOf(at), code: 'invalid_type', message: `${labelOf(at)} must be ${names}, not ${ctx.typeName(value)}` })
       return undefined
     }
     return content(node, at, value, () => `invalid value ${show(value)} of ${labelOf(at)}`, issues)
   }
+}
+
+/** Where a union's variant checks a value: a variant that names itself (`what`) names the values of its type; else the union does. */
+function placeOf (at: Place, variant: { readonly node: Node, readonly names: boolean }): Place {
+  return variant.names ? { ...at, node: variant.node } : at
 }
 
 /**
@@ -332,7 +395,7 @@ function compileUnion (node: Node, variants: readonly Node[]): Check {
  * their written order, list entries by index; a missing property after the present ones),
  * an enclosing value before what it holds, and as found for the same path.
  */
-export function inDocumentOrder (value: unknown, issues: readonly Issue[]): Issue[] {
+export function inDocumentOrder<T extends { readonly path: string }> (value: unknown, issues: readonly T[]): T[] {
   const ranks = issues.map(issue => documentRank(value, issue.path))
   return issues
     .map((issue, index) => ({ issue, index, rank: ranks[index] as number[] }))
@@ -371,10 +434,15 @@ function compareRanks (a: readonly number[], b: readonly number[]): number {
 
 /**
  * The JSON Schema of a format as documented (OpenAPI, editors): a plain copy without the
- * `issue` annotations, which no JSON Schema validator knows.
+ * `issue` annotations, which no JSON Schema validator knows, and with the keywords their
+ * `documented` notes carry.
  */
 export function documentedSchema (schema: TSchema): Record<string, unknown> {
-  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => key === 'issue' ? undefined : value)) as Record<string, unknown>
+  return JSON.parse(JSON.stringify(schema, (key, value: unknown) => {
+    if (key === 'issue') return undefined
+    const extra = isRecord(value) && isRecord(value.issue) ? (value.issue as IssueNote).documented : undefined
+    return extra === undefined ? value : { ...value as Record<string, unknown>, ...extra }
+  })) as Record<string, unknown>
 }
 
 /** Whether `value` is what `fallback`, an optional property's documented default, says absence means (an empty list or map included). */

@@ -3,8 +3,9 @@
  * resource look like once parsed, and what a decision says. These are the wire
  * shapes, before compilation; `compile.ts` turns a `Bundle` into a `CompiledPolicy`.
  */
-import type { Access, Level } from './bundle-format.js'
 import type { CompiledSubject } from './compiled-subject.js'
+import type { AclEntry } from './resource-format.js'
+import type { AttributeValue, Subject } from './subject-format.js'
 
 /**
  * The bundle's types come from its one definition (bundle-format.ts), which also gives
@@ -17,60 +18,14 @@ export { FIELD_MODES, LEVELS } from './bundle-format.js'
 
 export type { AttributeType } from './plan-format.js'
 
-/** An attribute's value: timestamps are kept as their RFC 3339 string. */
-export type AttributeValue = string | number | boolean | readonly string[]
+/**
+ * The subject document's types come from its one definition (subject-format.ts), which
+ * also gives its structural validation and its documented JSON Schema.
+ */
+export type { AttributeValue, ModuleOverride, Overrides, Subject, SubjectStatus } from './subject-format.js'
 
-/** A per-user change on one module, on top of the role grants. */
-export interface ModuleOverride {
-  access?: Access
-  level?: Level
-  allow?: string[]
-  deny?: string[]
-  /**
-   * Per action, a CEL condition restricting what the override itself grants (its `allow`
-   * and its access/level) to where the condition holds.
-   */
-  when?: Record<string, string>
-}
-
-export interface Overrides {
-  /** `true` sets a flag, `false` clears it, after the union over the roles. */
-  flags?: Record<string, boolean>
-  modules?: Record<string, ModuleOverride>
-}
-
-export type SubjectStatus = 'active' | 'inactive'
-
-/** A user as stored (DESIGN.md §2). */
-export interface Subject {
-  id: string
-  roles: string[]
-  /** Other names of the same person (an identity provider's opaque id, an e-mail). */
-  aliases?: string[]
-  /** Project id to the roles held in that project. */
-  projects?: Record<string, string[]>
-  groups?: string[]
-  /** Default `active`. */
-  status?: SubjectStatus
-  /** `false` for resources that are assignable but cannot act; default `true`. */
-  login?: boolean
-  owner?: boolean
-  overrides?: Overrides
-  /** Values of the bundle's `subject_attributes`. */
-  attributes?: Record<string, AttributeValue>
-}
-
-/** One ACL entry; `who` is a user id or alias, `group:<id>`, `role:<id>` or `*`. */
-export interface AclEntry {
-  who: string
-  allow?: string[]
-  deny?: string[]
-  /**
-   * A CEL condition on the subject, the action's properties and the context (never the
-   * resource's attributes): the entry matches only where it holds.
-   */
-  when?: string
-}
+/** The resource document's ACL entries come from their one definition (resource-format.ts). */
+export type { AclEntry } from './resource-format.js'
 
 /**
  * What the engine knows of a resource: sent inline or stored. `relations` holds, per

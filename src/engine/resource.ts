@@ -4,15 +4,16 @@
  * reserved; every other property named after a relation of the module holds its values,
  * and one named after a declared attribute its value (checked against its type).
  */
+import { inDocumentOrder } from './format-check.js'
 import type { Checked, Issue } from './issues.js'
 import { child, IssueSink, jsonType } from './issues.js'
 import type { CompiledAttribute } from './attributes.js'
 import { attributeValue } from './attributes.js'
 import type { AclEntry, AttributeValue, ResourceFacts } from './model.js'
+import { isRecord } from './own.js'
 import type { CompiledModule, CompiledPolicy } from './policy.js'
-import { expectObject, rejectUnknownKeys, stringList } from './shape.js'
-
-const ACL_ENTRY_KEYS = ['who', 'allow', 'deny', 'when']
+import { eachName } from './references.js'
+import { aclFormat } from './resource-format.js'
 
 /** How strictly to read the properties. */
 export interface ResourceOptions {
@@ -45,10 +46,15 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
     sink.add('', 'unknown_module', `unknown module \`${moduleName}\``)
     return { ok: false, issues: sink.issues }
   }
-  const props = properties === undefined ? {} : expectObject(sink, properties, '', 'the resource properties')
-  // Paths are built only for issues: inline properties are read on every decision that sends them.
+  // Read by hand, not by a format (but `acl`): which keys are relations and attributes is
+  // the policy's. Paths are built only for issues: inline properties are read on every
+  // decision that sends them.
+  if (properties !== undefined && !isRecord(properties)) {
+    sink.add('', 'invalid_type', `the resource properties must be an object, not ${jsonType(properties)}`)
+    return { ok: false, issues: sink.issues }
+  }
   let attributes: Record<string, AttributeValue> | undefined
-  for (const [key, value] of Object.entries(props ?? {})) {
+  for (const [key, value] of Object.entries(properties ?? {})) {
     if (key === 'project' || key === 'parent') {
       if (typeof value === 'string' && value !== '') resource[key] = value
       else sink.add(child('', key), 'invalid_type', `\`${key}\` must be a non-empty string, not ${jsonType(value)}`)
@@ -87,60 +93,31 @@ function relationValues (sink: IssueSink, value: unknown, relation: string): str
   return values
 }
 
+/** An `acl`: its structure is its format's; what its entries name (roles, actions, conditions) is checked against the module. */
 function checkAcl (sink: IssueSink, policy: CompiledPolicy, module: CompiledModule, value: unknown): AclEntry[] | undefined {
-  if (!Array.isArray(value)) {
-    sink.add('/acl', 'invalid_type', `\`acl\` must be a list, not ${jsonType(value)}`)
-    return undefined
-  }
-  return value.flatMap((entry: unknown, i) => {
-    const checked = checkAclEntry(sink, policy, module, entry, child('/acl', i))
-    return checked === undefined ? [] : [checked]
-  })
-}
-
-function checkAclEntry (sink: IssueSink, policy: CompiledPolicy, module: CompiledModule, value: unknown, path: string): AclEntry | undefined {
-  const e = expectObject(sink, value, path, 'an ACL entry')
-  if (e === undefined) return undefined
-  rejectUnknownKeys(sink, e, ACL_ENTRY_KEYS, path, 'an ACL entry')
-  const who = checkWho(sink, policy, e.who, child(path, 'who'))
+  const structure = aclFormat.check(value)
+  const issues = structure.ok ? [] : structure.issues
+  const refs = new IssueSink()
   const action = (name: string, at: string): void => {
-    if (!module.actionIndex.has(name)) sink.add(at, 'unknown_action', `unknown action \`${name}\` in module \`${module.name}\``)
+    if (!module.actionIndex.has(name)) refs.add(at, 'unknown_action', `unknown action \`${name}\` in module \`${module.name}\``)
   }
-  const allow = e.allow === undefined ? undefined : stringList(sink, e.allow, child(path, 'allow'), '`allow` of an ACL entry', action)
-  const deny = e.deny === undefined ? undefined : stringList(sink, e.deny, child(path, 'deny'), '`deny` of an ACL entry', action)
-  const when = e.when === undefined ? undefined : aclCondition(sink, module, e.when, child(path, 'when'))
-  if (who === undefined) return undefined
-  const entry: AclEntry = { who }
-  if (allow !== undefined) entry.allow = allow
-  if (deny !== undefined) entry.deny = deny
-  if (when !== undefined) entry.when = when
-  return entry
-}
-
-/** An entry's `when`: a condition on the subject, the action and the context, never the resource. */
-function aclCondition (sink: IssueSink, module: CompiledModule, value: unknown, path: string): string | undefined {
-  if (typeof value !== 'string') {
-    sink.add(path, 'invalid_type', `the condition of an ACL entry must be a string of CEL, not ${jsonType(value)}`)
-    return undefined
+  // Read leniently: what is malformed is the structure's issue.
+  if (Array.isArray(value)) {
+    value.forEach((entry: unknown, i) => {
+      if (!isRecord(entry)) return
+      const at = child('', i)
+      const { who, when } = entry
+      if (typeof who === 'string' && who.startsWith('role:') && who !== 'role:' && !policy.roles.has(who.slice(5))) {
+        refs.add(child(at, 'who'), 'unknown_role', `unknown role \`${who.slice(5)}\` in an ACL entry`)
+      }
+      eachName(entry.allow, child(at, 'allow'), action)
+      eachName(entry.deny, child(at, 'deny'), action)
+      // An entry's `when` is a condition on the subject, the action and the context, never the resource.
+      const refusal = typeof when === 'string' ? module.conditions.refusal(when, false) : undefined
+      if (refusal !== undefined) refs.add(child(at, 'when'), 'invalid_condition', refusal)
+    })
   }
-  const refusal = module.conditions.refusal(value, false)
-  if (refusal === undefined) return value
-  sink.add(path, 'invalid_condition', refusal)
-  return undefined
-}
-
-/** An entry's `who`: a user id or alias, `group:<id>`, `role:<role>` naming a defined role, or `*`. */
-function checkWho (sink: IssueSink, policy: CompiledPolicy, value: unknown, path: string): string | undefined {
-  if (value === undefined) {
-    sink.add(path, 'missing_property', 'an ACL entry lacks required property `who`')
-    return undefined
-  }
-  if (typeof value !== 'string' || value === '' || value === 'group:' || value === 'role:') {
-    sink.add(path, 'invalid_value', '`who` must be a user id or alias, `group:<id>`, `role:<role>` or `*`')
-    return undefined
-  }
-  if (value.startsWith('role:') && !policy.roles.has(value.slice(5))) {
-    sink.add(path, 'unknown_role', `unknown role \`${value.slice(5)}\` in an ACL entry`)
-  }
-  return value
+  const all = refs.issues.length === 0 ? issues : inDocumentOrder(value, [...issues, ...refs.issues])
+  for (const issue of all) sink.add(`/acl${issue.path}`, issue.code, issue.message)
+  return structure.ok ? structure.value : undefined
 }

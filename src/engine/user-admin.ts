@@ -9,7 +9,7 @@ import type { IssueSink } from './issues.js'
 import { child } from './issues.js'
 import type { Bundle, UserAdmin, UserAdminRule } from './model.js'
 import { getOwn, isRecord } from './own.js'
-import { eachName } from './shape.js'
+import { eachName } from './references.js'
 
 export const DEFAULT_USER_ADMIN: UserAdmin = Object.freeze({ module: 'users', create: ['create'], edit: ['edit'], delete: ['delete'] })
 

@@ -1147,8 +1147,9 @@ export interface components {
                 context?: Record<string, unknown>;
                 /** @description Actions expected to be denied (table row). */
                 deny?: string[];
-                /** @enum {string} */
+                /** @enum {unknown} */
                 expect?: "allow" | "deny";
+                /** @description The fields expected visible and editable on an allowed decision. */
                 fields?: {
                     editable?: string[];
                     visible?: string[];
@@ -1158,15 +1159,19 @@ export interface components {
                 reason?: "subject_unknown" | "subject_inactive" | "subject_login_disabled" | "module_unknown" | "action_unknown" | "condition_failed" | "owner" | "override_deny" | "acl_allow" | "acl_deny" | "role_all" | "module_admin" | "role_grant" | "override_grant" | "action_denied" | "flag_missing" | "not_in_scope" | "level_insufficient" | "no_grant";
                 /** @description `type/id` of a resource of the suite, or a resource given inline. */
                 resource: string | {
+                    /** @description Absent: a resource sent without id. */
                     id?: string;
-                    /** @description `project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module. */
+                    /** @description `project`, `parent` and `acl` are reserved; every other property is a relation (a string or a list of them) or a declared attribute of the module. */
                     properties?: {
+                        /** @description The resource's ACL entries; an empty one denies everything ACLs decide. */
                         acl?: {
+                            /** @description Actions of the module the entry allows. */
                             allow?: string[];
+                            /** @description Actions of the module the entry denies. */
                             deny?: string[];
-                            /** @description A CEL condition on the subject, the action and the context. */
+                            /** @description A CEL condition on the subject, the action's properties and the context (never the resource's attributes): the entry matches only where it holds. */
                             when?: string;
-                            /** @description A subject id or alias, `group:<id>`, `role:<id>` or `*`. */
+                            /** @description A user id or alias, `group:<id>`, `role:<role>` (a role of the bundle) or `*`. */
                             who: string;
                         }[];
                         /** @description Id of a resource of the same module in the suite. */
@@ -1175,6 +1180,7 @@ export interface components {
                     } & {
                         [key: string]: string | number | boolean | string[];
                     };
+                    /** @description The module. */
                     type: string;
                 };
                 /** @description Role name(s): a subject holding exactly that tenant-wide role. */
@@ -1193,14 +1199,17 @@ export interface components {
             /** @description Stored resources. */
             resources?: {
                 id: string;
-                /** @description `project`, `parent` and `acl` are reserved; every other property is a relation or a declared attribute of the module. */
+                /** @description `project`, `parent` and `acl` are reserved; every other property is a relation (a string or a list of them) or a declared attribute of the module. */
                 properties?: {
+                    /** @description The resource's ACL entries; an empty one denies everything ACLs decide. */
                     acl?: {
+                        /** @description Actions of the module the entry allows. */
                         allow?: string[];
+                        /** @description Actions of the module the entry denies. */
                         deny?: string[];
-                        /** @description A CEL condition on the subject, the action and the context. */
+                        /** @description A CEL condition on the subject, the action's properties and the context (never the resource's attributes): the entry matches only where it holds. */
                         when?: string;
-                        /** @description A subject id or alias, `group:<id>`, `role:<id>` or `*`. */
+                        /** @description A user id or alias, `group:<id>`, `role:<role>` (a role of the bundle) or `*`. */
                         who: string;
                     }[];
                     /** @description Id of a resource of the same module in the suite. */
@@ -1209,32 +1218,42 @@ export interface components {
                 } & {
                     [key: string]: string | number | boolean | string[];
                 };
+                /** @description The module. */
                 type: string;
             }[];
             /** @description Subject id to subject. */
             subjects?: {
                 [key: string]: {
-                    /** @description Other ids of the same person (an e-mail, an identity provider's id). */
+                    /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
                     aliases?: string[];
-                    /** @description Values of the bundle's `subject_attributes`. */
+                    /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
                     attributes?: {
                         [key: string]: string | number | boolean | string[];
                     };
+                    /** @description The groups the subject is in (`group:<id>` in relations and ACLs). */
                     groups?: string[];
-                    /** @description `false`: assignable, but never allowed anything. */
+                    /** @description `false`: assignable, but never allowed anything; default `true`. */
                     login?: boolean;
+                    /** @description Per-user changes on top of the roles. */
                     overrides?: {
+                        /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                         flags?: {
                             [key: string]: boolean;
                         };
                         modules?: {
                             [key: string]: {
+                                /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                 access?: ("none" | "assigned" | "all") | string[];
+                                /** @description Actions granted whatever their level. */
                                 allow?: string[];
+                                /** @description Actions never granted. */
                                 deny?: string[];
-                                /** @enum {string} */
+                                /**
+                                 * @description Replaces the level of the subject's grants on the module.
+                                 * @enum {unknown}
+                                 */
                                 level?: "limited" | "management" | "full";
-                                /** @description Per action, a CEL condition restricting what the override grants. */
+                                /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                 when?: {
                                     [key: string]: string;
                                 };
@@ -1247,9 +1266,12 @@ export interface components {
                     projects?: {
                         [key: string]: string[];
                     };
-                    /** @description Tenant-wide roles; default none. */
+                    /** @description Tenant-wide roles. */
                     roles?: string[];
-                    /** @enum {string} */
+                    /**
+                     * @description Default `active`.
+                     * @enum {unknown}
+                     */
                     status?: "active" | "inactive";
                 };
             };

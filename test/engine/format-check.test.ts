@@ -179,6 +179,44 @@ t.test('the toolkit says what is wrong, where, in plain words', async t => {
   t.same(issuesOf({}), ['missing_property /tag: the document lacks required property `tag`'])
 })
 
+t.test('notes reword a format: expected types, listed keys, variants that name themselves, its own type names', async t => {
+  const Worded = Type.Object({
+    ref: Type.Optional(Type.Union([Type.String({ minLength: 1 }), Type.Object({ id: Type.String() }, { additionalProperties: false, issue: { what: 'the inline ref' } })], { issue: { what: '`ref`', expected: 'an id or an object' } })),
+    count: Type.Optional(Type.Number({ issue: { expected: 'a count' } })),
+    code: Type.Optional(Type.String({ minLength: 1, pattern: '^[A-Z]+$', issue: { code: 'invalid_name', message: 'bad code {value}' } })),
+    list: Type.Optional(Type.Array(Type.String()))
+  }, { additionalProperties: false, issue: { what: 'the worded thing', listKeys: true } })
+  const worded = defineFormat(Worded, { jsonType: v => Array.isArray(v) ? 'a list' : typeof v })
+  const issues = (value: unknown): string[] => { const c = worded.check(value); return c.ok ? [] : c.issues.map(i => `${i.code} ${i.path}: ${i.message}`) }
+  t.same(issues({ ref: 5, count: 'x', code: '', list: {}, other: 1 }), [
+    'invalid_type /ref: `ref` must be an id or an object, not number',
+    'invalid_type /count: `count` must be a count, not string',
+    'invalid_value /code: `code` must not be empty',
+    'invalid_type /list: `list` must be a list, not object',
+    'unknown_property /other: unknown property `other` in the worded thing: expected `ref`, `count`, `code`, `list`'
+  ])
+  t.same(issues({ ref: { id: 1, x: 2 }, code: 'ab', list: 'a' }), [
+    'invalid_type /ref/id: `id` of the inline ref must be a string, not number',
+    'unknown_property /ref/x: unknown property `x` in the inline ref',
+    'invalid_name /code: bad code `ab`',
+    'invalid_type /list: `list` must be a list, not string'
+  ])
+  t.same(issues({ ref: '' }), ['invalid_value /ref: `ref` must not be empty'], 'a variant without `what`: the union names the value')
+  t.same(issues([]), ['invalid_type : the worded thing must be an object, not a list'])
+  const documented = documentedSchema(Type.Object({ blob: Type.Unsafe({ type: 'object', issue: { documented: { required: ['x'] } } }) }))
+  t.same((documented.properties as Record<string, unknown>).blob, { type: 'object', required: ['x'] }, 'a `documented` note is merged into the documented schema')
+  t.ok(defineFormat(Type.Object({ blob: Type.Unsafe<Record<string, unknown>>({ type: 'object', issue: { documented: { required: ['x'] } } }) })).check({ blob: {} }).ok, 'and never read by the validator')
+})
+
+t.test('repeats are found in long lists as in short ones', async t => {
+  const long = Array.from({ length: 20 }, (_, i) => `e${i}`)
+  t.same(issuesOf({ tag: 'x', many: [...long, 'e3'], numbers: [...long.map((_, i) => i), 3] }), [
+    'duplicate_entry /many/20: duplicate entry `e3` in `many`',
+    'duplicate_entry /numbers/20: duplicate entry `3` in `numbers`'
+  ])
+  t.same(issuesOf({ tag: 'x', many: long }), [])
+})
+
 t.test('a keyword the toolkit does not implement is refused when the format is defined, never ignored', async t => {
   t.throws(() => defineFormat(Type.Object({ small: Type.Number({ maximum: 10 }) })), /the keyword `maximum` is not implemented/)
 })
@@ -211,4 +249,9 @@ t.test('the documented schema has no annotations; normalization orders keys, dro
   t.equal(Object.getPrototypeOf(out.both), Object.prototype, 'a key `__proto__` stays a key')
   t.not(out.map, input.map, 'a copy')
   t.not(out.bag, input.bag, 'a copy of a list without `items`')
+  const checkOnly = defineFormat(schema, { normalize: false })
+  const same = checkOnly.check(input)
+  t.ok(same.ok && same.value === input, '`normalize: false` gives the value as written')
+  const bad = checkOnly.check({ ...input, both: { a: 'x', b: 2, c: 3 }, list: [1] })
+  t.same(bad.ok ? [] : bad.issues.map(i => i.path), ['/both/a', '/both/c', '/list/0'], 'and checks the same')
 })

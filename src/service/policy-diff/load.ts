@@ -5,7 +5,7 @@
  */
 import type { CompiledPolicy, Issue, Subject } from '../../engine/index.js'
 import { checkSubject, compileBundle } from '../../engine/index.js'
-import { issuePosition, parseSource, sortIssues } from '../policy-tests/index.js'
+import { issuePosition, parseSource, sortIssues, SUITE_KEYS } from '../policy-tests/index.js'
 import type { ParsedSource, ParseResult, SuiteIssue } from '../policy-tests/index.js'
 import { child, isRecord, jsonType } from '../json-text.js'
 
@@ -23,7 +23,7 @@ export type SubjectsLoadResult = { ok: true, subjects: Subject[] } | { ok: false
 
 /** Keys of a subjects document. Those of a policy test suite are accepted and ignored, so that a suite serves as one. */
 const SUBJECTS_KEYS = ['subjects']
-const IGNORED_SUITE_KEYS = ['$schema', 'name', 'description', 'bundle', 'resources', 'cases']
+const IGNORED_SUITE_KEYS: readonly string[] = SUITE_KEYS.filter(key => key !== 'subjects')
 
 /** Parses and compiles a bundle text; issues carry `file` and the line and column of the part they name. */
 export function loadBundleText (text: string, file: string): BundleLoadResult {

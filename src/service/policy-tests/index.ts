@@ -6,7 +6,7 @@
  */
 export { INLINE_RESOURCE_ID, loadSuiteText, loadSuiteValue } from './load.js'
 export { ancestorsOf, runSuite } from './run.js'
-export { suiteJsonSchema } from './schema.js'
+export { SUITE_KEYS, suiteJsonSchema } from './schema.js'
 export { issuePosition, parseSource, pointerTokens, sortIssues } from './source.js'
 export type { ParsedSource, ParseResult, Position, SyntaxProblem } from './source.js'
 export { SUITE_ISSUE_CODES } from './types.js'

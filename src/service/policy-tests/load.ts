@@ -1,26 +1,33 @@
 /**
  * Loading a policy test suite (docs/policy-tests.md): the text is parsed with source
- * positions, then validated strictly (unknown keys, unknown subjects, resources,
- * modules, actions, roles and fields, contradictory expectations), the bundle compiled
- * and the subjects and resources checked against it. Every problem is reported at once,
- * each with its file, line and column; loading never throws on bad input. No I/O: a
- * bundle named by path is read through `options.readBundle`.
+ * positions, its structure checked by the suite's one definition (schema.ts: types,
+ * unknown keys, empty and repeated entries), then what a schema cannot say (unknown
+ * subjects, resources, modules, actions, roles and fields, contradictory expectations),
+ * the bundle compiled and the subjects and resources checked against it. Every problem is
+ * reported at once, each with its file, line and column; loading never throws on bad
+ * input. No I/O: a bundle named by path is read through `options.readBundle`.
+ *
+ * The checks after the structure read the value leniently, as written: what is malformed
+ * is the structure's issue, reported there, and skipped here.
  */
 import type { CompiledPolicy, ConditionInputs, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
-import { checkSubject, compileBundle, REASON_CODES, resourceFromProperties, subjectAttributesFromProperties } from '../../engine/index.js'
+import { checkSubject, compileBundle, inDocumentOrder, resourceFromProperties, subjectAttributesFromProperties } from '../../engine/index.js'
 import type { ParsedSource, Position } from './source.js'
-import { CASE_KEYS, FIELDS_KEYS, RESOURCE_KEYS, SUITE_KEYS } from './schema.js'
+import { EXPECTABLE_REASONS, FIELDS_KEYS, suiteFormat } from './schema.js'
 import { issuePosition, parseSource, sortIssues } from './source.js'
 import type { CaseResource, Expectation, LoadedSuite, LoadOptions, LoadResult, SuiteCase, SuiteIssue } from './types.js'
-import { child, isRecord, jsonType, show } from '../json-text.js'
+import { child, isRecord, show } from '../json-text.js'
 
 /** The id given to a resource sent inline without one. */
 export const INLINE_RESOURCE_ID = '(inline)'
 
 /** Reason codes of allowed decisions; every other code but `evaluation_error` is a deny's. */
 const ALLOW_REASONS: ReadonlySet<string> = new Set<ReasonCode>(['owner', 'acl_allow', 'role_all', 'module_admin', 'role_grant', 'override_grant'])
-/** Reasons a suite may expect: `evaluation_error` only comes from a failed batch item, never from a test run. */
-const EXPECTABLE_REASONS = Object.keys(REASON_CODES).filter(code => code !== 'evaluation_error')
+
+/** A value as written, read leniently: an object's entries, else none. */
+const entries = (value: unknown): Array<[string, unknown]> => isRecord(value) ? Object.entries(value) : []
+/** A non-empty string, else `undefined` (what is not is the structure's issue). */
+const text = (value: unknown): string | undefined => typeof value === 'string' && value !== '' ? value : undefined
 
 /** Loads a suite from its YAML or JSON text. */
 export function loadSuiteText (text: string, options: LoadOptions): LoadResult {
@@ -91,18 +98,22 @@ class SuiteLoader {
   }
 
   load (): LoadResult {
-    const top = this.#object(this.#value, '', 'the suite')
-    if (top === undefined) return { ok: false, issues: this.#issues }
-    this.#rejectUnknownKeys(top, SUITE_KEYS, '', 'the suite')
-    const name = this.#optionalString(top.name, '/name', '`name`')
-    this.#optionalString(top.description, '/description', '`description`')
-    this.#optionalString(top.$schema, '/$schema', '`$schema`')
+    const structure = suiteFormat.check(this.#value)
+    const top = this.#value
+    // Required unless the suite runs against a given policy: what the definition cannot say. Reported first, as the definition orders the keys.
+    if (isRecord(top) && top.bundle === undefined && this.#options.policy === undefined) {
+      this.#add('/bundle', 'missing_property', 'the suite lacks required property `bundle`')
+    }
+    if (!structure.ok) for (const issue of structure.issues) this.#add(issue.path, issue.code, issue.message)
+    // The format's root is an object: anything else is refused there, and names nothing.
+    if (!isRecord(top)) return { ok: false, issues: this.#issues }
+    const name = typeof top.name === 'string' ? top.name : undefined
     const bundleFile = this.#loadPolicy(top.bundle)
     this.#loadSubjects(top.subjects)
     this.#loadResources(top.resources)
     const cases = this.#loadCases(top.cases)
     const policy = this.#policy
-    if (this.#issues.length > 0 || policy === undefined) return { ok: false, issues: sortIssues(this.#issues) }
+    if (this.#issues.length > 0 || policy === undefined) return { ok: false, issues: this.#inOrder() }
     const resources = new Map<string, Map<string, ResourceFacts>>()
     for (const [module, byId] of this.#declared) {
       const facts = new Map<string, ResourceFacts>()
@@ -123,15 +134,8 @@ class SuiteLoader {
       this.#policy = this.#options.policy
       return undefined
     }
-    if (bundle === undefined) {
-      this.#add('/bundle', 'missing_property', 'the suite lacks required property `bundle`')
-      return undefined
-    }
     if (typeof bundle === 'string') return this.#loadBundleFile(bundle)
-    if (!isRecord(bundle)) {
-      this.#add('/bundle', 'invalid_type', `\`bundle\` must be a path or a bundle object, not ${jsonType(bundle)}`)
-      return undefined
-    }
+    if (!isRecord(bundle)) return undefined
     const compiled = compileBundle(bundle)
     if (compiled.ok) this.#policy = compiled.policy
     else for (const issue of compiled.issues) this.#add(`/bundle${issue.path}`, issue.code, issue.message)
@@ -140,10 +144,7 @@ class SuiteLoader {
 
   #loadBundleFile (path: string): string | undefined {
     const read = this.#options.readBundle
-    if (path === '') {
-      this.#add('/bundle', 'invalid_value', '`bundle` must be a non-empty path or a bundle object')
-      return undefined
-    }
+    if (path === '') return undefined
     if (read === undefined) {
       this.#add('/bundle', 'bundle_path_unsupported', `bundle \`${path}\` is a path, and no files can be read here: give the bundle inline`)
       return undefined
@@ -171,14 +172,10 @@ class SuiteLoader {
   // --- subjects -----------------------------------------------------------------------
 
   #loadSubjects (value: unknown): void {
-    if (value === undefined) return
-    const subjects = this.#object(value, '/subjects', '`subjects`')
-    if (subjects === undefined) return
-    for (const [id, doc] of Object.entries(subjects)) {
+    for (const [id, document] of entries(value)) {
       const at = child('/subjects', id)
-      if (id === '') this.#add(at, 'invalid_value', 'a subject id must not be empty')
-      const document = this.#object(doc, at, `subject \`${id}\``)
-      if (document === undefined) continue
+      if (!isRecord(document)) continue
+      // The subject document's structure is the engine's (checked with its references below).
       if (Object.hasOwn(document, 'id')) {
         this.#add(child(at, 'id'), 'unknown_property', `subject \`${id}\`: unknown property \`id\`: the entry's key is the subject id`)
       }
@@ -213,18 +210,12 @@ class SuiteLoader {
   // --- stored resources ---------------------------------------------------------------
 
   #loadResources (value: unknown): void {
-    if (value === undefined) return
-    if (!Array.isArray(value)) {
-      this.#add('/resources', 'invalid_type', `\`resources\` must be a list, not ${jsonType(value)}`)
-      return
-    }
-    value.forEach((entry: unknown, index) => {
+    if (!Array.isArray(value)) return
+    value.forEach((doc: unknown, index) => {
       const at = child('/resources', index)
-      const doc = this.#object(entry, at, `\`resources[${index}]\``)
-      if (doc === undefined) return
-      this.#rejectUnknownKeys(doc, RESOURCE_KEYS, at, `\`resources[${index}]\``)
-      const type = this.#requiredString(doc.type, child(at, 'type'), `\`resources[${index}]\``, 'type')
-      const id = this.#requiredString(doc.id, child(at, 'id'), `\`resources[${index}]\``, 'id')
+      if (!isRecord(doc)) return
+      const type = text(doc.type)
+      const id = text(doc.id)
       if (type === undefined || id === undefined) return
       let byId = this.#declared.get(type)
       if (byId === undefined) this.#declared.set(type, byId = new Map())
@@ -271,26 +262,16 @@ class SuiteLoader {
   // --- cases --------------------------------------------------------------------------
 
   #loadCases (value: unknown): SuiteCase[] {
-    if (value === undefined) {
-      this.#add('/cases', 'missing_property', 'the suite lacks required property `cases`')
-      return []
-    }
-    if (!Array.isArray(value)) {
-      this.#add('/cases', 'invalid_type', `\`cases\` must be a list, not ${jsonType(value)}`)
-      return []
-    }
+    if (!Array.isArray(value)) return []
     if (value.length === 0) this.#add('/cases', 'no_cases', 'the suite has no cases')
-    return value.flatMap((entry: unknown, index) => this.#loadCase(entry, child('/cases', index), index))
+    return value.flatMap((entry: unknown, index) => this.#loadCase(entry, child('/cases', index)))
   }
 
-  #loadCase (value: unknown, at: string, index: number): SuiteCase[] {
-    const what = `\`cases[${index}]\``
-    const doc = this.#object(value, at, what)
-    if (doc === undefined) return []
+  #loadCase (doc: unknown, at: string): SuiteCase[] {
+    if (!isRecord(doc)) return []
     const before = this.#issues.length
-    this.#rejectUnknownKeys(doc, CASE_KEYS, at, what)
-    const name = doc.name === undefined ? undefined : this.#requiredString(doc.name, child(at, 'name'), what, 'name')
-    const says = doc.says === undefined ? [] : this.#stringOrList(doc.says, child(at, 'says'), '`says`').map(e => e.value)
+    const name = text(doc.name)
+    const says = this.#entries(doc.says, child(at, 'says')).map(e => e.value)
     const who = this.#who(doc, at)
     const resource = this.#caseResource(doc.resource, child(at, 'resource'))
     const checks = this.#checks(doc, at)
@@ -337,11 +318,9 @@ class SuiteLoader {
    */
   #inputs (doc: Record<string, unknown>, at: string): ConditionInputs | undefined {
     const inputs: { -readonly [K in keyof ConditionInputs]: ConditionInputs[K] } = {}
-    const actionProperties = doc.action_properties === undefined ? undefined : this.#object(doc.action_properties, child(at, 'action_properties'), '`action_properties`')
-    if (actionProperties !== undefined) inputs.actionProperties = actionProperties
-    const context = doc.context === undefined ? undefined : this.#object(doc.context, child(at, 'context'), '`context`')
-    if (context !== undefined) inputs.context = context
-    if (doc.subject_properties !== undefined && this.#policy !== undefined) {
+    if (isRecord(doc.action_properties)) inputs.actionProperties = doc.action_properties
+    if (isRecord(doc.context)) inputs.context = doc.context
+    if (isRecord(doc.subject_properties) && this.#policy !== undefined) {
       const path = child(at, 'subject_properties')
       const checked = subjectAttributesFromProperties(this.#policy, doc.subject_properties)
       if (checked.ok) {
@@ -360,7 +339,7 @@ class SuiteLoader {
       return []
     }
     if (doc.role !== undefined) {
-      return this.#stringOrList(doc.role, child(at, 'role'), '`role`').flatMap(({ value: role, path }) => {
+      return this.#entries(doc.role, child(at, 'role')).flatMap(({ value: role, path }) => {
         if (this.#policy !== undefined && !this.#policy.roles.has(role)) {
           this.#add(path, 'unknown_role', `unknown role \`${role}\``)
           return []
@@ -372,7 +351,7 @@ class SuiteLoader {
       this.#add(child(at, 'subject'), 'missing_property', 'a case lacks required property `subject` (or `role`)')
       return []
     }
-    return this.#stringOrList(doc.subject, child(at, 'subject'), '`subject`').flatMap(({ value: ref, path }) => {
+    return this.#entries(doc.subject, child(at, 'subject')).flatMap(({ value: ref, path }) => {
       const subject = this.#subjectsById.get(ref) ?? this.#subjectsByAlias.get(ref)
       if (subject === undefined) {
         this.#add(path, 'unknown_subject', `unknown subject \`${ref}\`: ${this.#knownSubjects()}`)
@@ -394,16 +373,11 @@ class SuiteLoader {
    * no policy), its module and the path where the module is written (for name checks).
    */
   #caseResource (value: unknown, at: string): CaseResourceRef | undefined {
-    if (value === undefined) {
-      this.#add(at, 'missing_property', 'a case lacks required property `resource`')
-      return undefined
-    }
-    if (typeof value === 'string') return this.#storedByLabel(value, at)
-    const doc = this.#object(value, at, '`resource`', 'a `type/id` string or an object')
-    if (doc === undefined) return undefined
-    this.#rejectUnknownKeys(doc, RESOURCE_KEYS, at, 'the resource of a case')
-    const type = this.#requiredString(doc.type, child(at, 'type'), 'the resource of a case', 'type')
-    const id = doc.id === undefined ? undefined : this.#requiredString(doc.id, child(at, 'id'), 'the resource of a case', 'id')
+    if (typeof value === 'string') return value === '' ? undefined : this.#storedByLabel(value, at)
+    if (!isRecord(value)) return undefined
+    const doc = value
+    const type = text(doc.type)
+    const id = text(doc.id)
     if (type === undefined || (doc.id !== undefined && id === undefined)) return undefined
     const typePath = child(at, 'type')
     const label = id === undefined ? `${type} (inline)` : `${type}/${id}`
@@ -462,19 +436,14 @@ class SuiteLoader {
       return []
     }
     if (single) {
-      const action = this.#requiredString(doc.action, child(at, 'action'), 'a case', 'action')
-      let expect: Expectation | undefined
-      if (doc.expect === undefined) {
-        this.#add(child(at, 'expect'), 'missing_property', 'a case lacks required property `expect`')
-      } else if (doc.expect === 'allow' || doc.expect === 'deny') {
-        expect = doc.expect
-      } else {
-        this.#add(child(at, 'expect'), 'invalid_value', `invalid expectation ${show(doc.expect)}: expected \`allow\` or \`deny\``)
-      }
+      if (doc.action === undefined) this.#add(child(at, 'action'), 'missing_property', 'a case lacks required property `action`')
+      if (doc.expect === undefined) this.#add(child(at, 'expect'), 'missing_property', 'a case lacks required property `expect`')
+      const action = text(doc.action)
+      const expect = doc.expect === 'allow' || doc.expect === 'deny' ? doc.expect : undefined
       return action === undefined || expect === undefined ? [] : [{ action, expect, path: at }]
     }
-    const allow = doc.allow === undefined ? [] : this.#list(doc.allow, child(at, 'allow'), '`allow`')
-    const deny = doc.deny === undefined ? [] : this.#list(doc.deny, child(at, 'deny'), '`deny`')
+    const allow = this.#entries(doc.allow, child(at, 'allow'))
+    const deny = this.#entries(doc.deny, child(at, 'deny'))
     const allowed = new Set(allow.map(e => e.value))
     for (const e of deny) {
       if (allowed.has(e.value)) this.#add(e.path, 'conflicting_expectation', `action \`${e.value}\` is in both \`allow\` and \`deny\``)
@@ -485,27 +454,19 @@ class SuiteLoader {
     ]
   }
 
+  /** A reason must be one of the engine's (a reference to its catalogue; a non-string is the structure's issue). */
   #reason (value: unknown, at: string): ReasonCode | undefined {
-    if (value === undefined) return undefined
-    if (typeof value === 'string' && EXPECTABLE_REASONS.includes(value)) return value as ReasonCode
+    if (typeof value !== 'string') return undefined
+    if (EXPECTABLE_REASONS.includes(value)) return value as ReasonCode
     this.#add(at, 'unknown_reason', `unknown reason ${show(value)}: expected one of ${EXPECTABLE_REASONS.map(c => `\`${c}\``).join(', ')}`)
     return undefined
   }
 
   #fields (value: unknown, at: string): SuiteCase['fields'] | undefined {
-    if (value === undefined) return undefined
-    const doc = this.#object(value, at, '`fields`')
-    if (doc === undefined) return undefined
-    this.#rejectUnknownKeys(doc, FIELDS_KEYS, at, '`fields`')
-    if (doc.visible === undefined && doc.editable === undefined) {
-      this.#add(at, 'missing_property', '`fields` must give `visible`, `editable` or both')
-      return undefined
-    }
+    if (!isRecord(value) || (value.visible === undefined && value.editable === undefined)) return undefined
     const fields: NonNullable<SuiteCase['fields']> = {}
-    for (const key of FIELDS_KEYS as Array<'visible' | 'editable'>) {
-      if (doc[key] === undefined) continue
-      const list = this.#list(doc[key], child(at, key), `\`fields.${key}\``, { allowEmpty: true })
-      fields[key] = list.map(e => e.value)
+    for (const key of FIELDS_KEYS) {
+      if (value[key] !== undefined) fields[key] = this.#entries(value[key], child(at, key)).map(e => e.value)
     }
     return fields
   }
@@ -553,81 +514,35 @@ class SuiteLoader {
       return
     }
     const declared = new Set(module.fields.map(f => f.name))
-    for (const key of FIELDS_KEYS as Array<'visible' | 'editable'>) {
+    for (const key of FIELDS_KEYS) {
       fields[key]?.forEach((field, i) => {
         if (!declared.has(field)) this.#add(child(child(child(at, 'fields'), key), i), 'unknown_field', `unknown field \`${field}\` in module \`${moduleName}\``)
       })
     }
   }
 
-  // --- shape helpers ------------------------------------------------------------------
+  // --- reading as written ------------------------------------------------------------
 
-  #object (value: unknown, path: string, what: string, expected = 'an object'): Record<string, unknown> | undefined {
-    if (isRecord(value)) return value
-    this.#add(path, 'invalid_type', `${what} must be ${expected}, not ${jsonType(value)}`)
-    return undefined
-  }
-
-  #rejectUnknownKeys (doc: Record<string, unknown>, allowed: readonly string[], path: string, what: string): void {
-    for (const key of Object.keys(doc)) {
-      if (!allowed.includes(key)) {
-        this.#add(child(path, key), 'unknown_property', `unknown property \`${key}\` in ${what}: expected ${allowed.map(k => `\`${k}\``).join(', ')}`)
-      }
-    }
-  }
-
-  #optionalString (value: unknown, path: string, what: string): string | undefined {
-    if (value === undefined || typeof value === 'string') return value
-    this.#add(path, 'invalid_type', `${what} must be a string, not ${jsonType(value)}`)
-    return undefined
-  }
-
-  #requiredString (value: unknown, path: string, owner: string, key: string): string | undefined {
-    if (typeof value === 'string' && value !== '') return value
-    if (value === undefined) this.#add(path, 'missing_property', `${owner} lacks required property \`${key}\``)
-    else if (value === '') this.#add(path, 'invalid_value', `\`${key}\` of ${owner} must not be empty`)
-    else this.#add(path, 'invalid_type', `\`${key}\` of ${owner} must be a string, not ${jsonType(value)}`)
-    return undefined
-  }
-
-  /** A non-empty string, or a non-empty list of distinct non-empty strings. */
-  #stringOrList (value: unknown, path: string, what: string): Entry[] {
-    if (typeof value === 'string') {
-      if (value !== '') return [{ value, path }]
-      this.#add(path, 'invalid_value', `${what} must not be empty`)
-      return []
-    }
-    if (!Array.isArray(value)) {
-      this.#add(path, 'invalid_type', `${what} must be a string or a list of strings, not ${jsonType(value)}`)
-      return []
-    }
-    return this.#list(value, path, what)
-  }
-
-  /** A list of distinct non-empty strings, non-empty unless `allowEmpty`. */
-  #list (value: unknown, path: string, what: string, { allowEmpty = false } = {}): Entry[] {
-    if (!Array.isArray(value)) {
-      this.#add(path, 'invalid_type', `${what} must be a list, not ${jsonType(value)}`)
-      return []
-    }
-    if (value.length === 0 && !allowEmpty) {
-      this.#add(path, 'invalid_value', `${what} must not be an empty list`)
-      return []
-    }
+  /**
+   * The first occurrence of every non-empty string of a string-or-list value, each with its
+   * path: what is malformed (another type, an empty or repeated entry) is the structure's issue.
+   */
+  #entries (value: unknown, path: string): Entry[] {
+    if (typeof value === 'string') return value === '' ? [] : [{ value, path }]
+    if (!Array.isArray(value)) return []
     const seen = new Set<string>()
-    const entries: Entry[] = []
+    const found: Entry[] = []
     value.forEach((entry: unknown, i) => {
-      const at = child(path, i)
-      if (typeof entry !== 'string' || entry === '') {
-        this.#add(at, 'invalid_type', `entries of ${what} must be non-empty strings, not ${entry === '' ? 'an empty string' : jsonType(entry)}`)
-      } else if (seen.has(entry)) {
-        this.#add(at, 'duplicate_entry', `duplicate entry \`${entry}\` in ${what}`)
-      } else {
-        seen.add(entry)
-        entries.push({ value: entry, path: at })
-      }
+      if (typeof entry !== 'string' || entry === '' || seen.has(entry)) return
+      seen.add(entry)
+      found.push({ value: entry, path: child(path, i) })
     })
-    return entries
+    return found
+  }
+
+  /** The issues in reading order: by file, then line; for a parsed value, in the order of the document. */
+  #inOrder (): SuiteIssue[] {
+    return sortIssues(this.#suite.locate === undefined ? inDocumentOrder(this.#value, this.#issues) : this.#issues)
   }
 
   #position (path: string): Partial<Position> {

@@ -4,6 +4,10 @@
  * the CLI (`gatehouse test`) and the HTTP route that runs suites against a tenant.
  */
 import type { CompiledPolicy, ConditionInputs, FieldAccess, Reason, ReasonCode, ResourceFacts, Subject } from '../../engine/index.js'
+import type { CaseDocument, FieldsDocument } from './schema.js'
+
+/** The suite's documents as written are the `Static<>` types of its one definition (schema.ts). */
+export type { CaseDocument, FieldsDocument, ResourceDocument, SuiteDocument } from './schema.js'
 
 /** The codes of suite problems beyond the engine's issue codes. Stable: never rename one. */
 export const SUITE_ISSUE_CODES = {
@@ -53,7 +57,8 @@ export interface LoadOptions {
   policy?: CompiledPolicy
 }
 
-export type Expectation = 'allow' | 'deny'
+/** What a case expects of a decision (`expect`, or the list an action of a table row is in). */
+export type Expectation = NonNullable<CaseDocument['expect']>
 
 /** A resource as a case uses it: a stored one of the suite, one sent with properties, or an id nothing stores. */
 export interface CaseResource {
@@ -79,7 +84,7 @@ export interface SuiteCase {
   resource: CaseResource
   expect: Expectation
   reason?: ReasonCode
-  fields?: { visible?: string[], editable?: string[] }
+  fields?: FieldsDocument
   /** `action_properties`, `context` and `subject_properties` of the case, for conditions. */
   inputs?: ConditionInputs
 }
@@ -109,7 +114,7 @@ export interface CaseResult {
   subject: string
   action: string
   resource: { type: string, id: string, label: string }
-  expected: { decision: Expectation, reason?: ReasonCode, fields?: { visible?: string[], editable?: string[] } }
+  expected: { decision: Expectation, reason?: ReasonCode, fields?: FieldsDocument }
   actual: { decision: Expectation, reason: Reason, fields?: FieldAccess }
   passed: boolean
   /** Why the case failed, one line each; empty when it passed. */
