@@ -132,20 +132,32 @@ function aclEntryRows (tenantId: string, resource: ResourceFacts): Array<typeof 
  */
 const SCAN_WINDOW = 10_000
 
-/** Candidate ids filtered per query. */
-const CANDIDATE_SLICE = 1000
+/**
+ * Candidate rows read per step of the candidate walk, first and at most: a step that
+ * the filter thins out reads twice as many next time.
+ */
+const FIRST_CANDIDATES = 128
+const MAX_CANDIDATES = 8192
 
 /**
- * A query for a superset of the ids of the module's resources satisfying `filter`, read
- * through indexes: a leaf that names what it holds for is its own candidates (a
- * relation's rows, a project's resources, ids, the resources governed by an ACL with an
- * entry that allows: deny entries are left to the filter); `and` takes the candidates of
- * its first argument that has some, `or` the union of its arguments' (none if one has
- * none); `not`, `acl_governed` and attribute tests have none. `undefined`: no candidates.
- * The queries are written for a nested loop over small sets, which is when they are used.
+ * One index-ordered source of candidates: the query for its first `rows` ids above
+ * `after` in id order (all of them when it has fewer; an id may come more than once).
  */
-function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | undefined {
+type CandidateSource = (after: string | undefined, rows: number) => SQL
+
+/**
+ * Sources whose union is a superset of the ids of the module's resources satisfying
+ * `filter`, each read in id order through an index: a leaf that names what it holds for
+ * is its own candidates (a relation's rows, one index range per value; a project's
+ * resources, one range per project; ids; the resources governed by an ACL with an entry
+ * that allows, one range of the `acl_holder` index per such holder, holders where an
+ * entry denies left out); `and` takes the candidates of its first argument that has
+ * some, `or` the union of its arguments' (none if one has none); `not`, `acl_governed`
+ * and attribute tests have none. `undefined`: no candidates.
+ */
+function candidatesOf (filter: Filter, tenantId: string, module: string): CandidateSource[] | undefined {
   // Lists are one array parameter each (`sql.param`): interpolated bare, drizzle would spread them.
+  const above = (column: SQL, after: string | undefined): SQL => after === undefined ? sql`TRUE` : sql`${column} > ${after}`
   switch (filter.op) {
     case 'and': {
       for (const arg of filter.args) {
@@ -155,33 +167,45 @@ function candidatesOf (filter: Filter, tenantId: string, module: string): SQL | 
       return undefined
     }
     case 'or': {
-      const parts: SQL[] = []
+      const sources: CandidateSource[] = []
       for (const arg of filter.args) {
         const found = candidatesOf(arg, tenantId, module)
         if (found === undefined) return undefined
-        parts.push(found)
+        sources.push(...found)
       }
-      return sql.join(parts, sql` UNION ALL `)
+      return sources
     }
     case 'relation_contains_any':
-      return sql`SELECT resource_id FROM resource_relations WHERE tenant_id = ${tenantId} AND module = ${module} AND relation = ${filter.relation} AND value = ANY(${sql.param(filter.values)})`
-    case 'project_in':
-      return sql`SELECT id FROM resources WHERE tenant_id = ${tenantId} AND module = ${module} AND effective_project = ANY(${sql.param(filter.values)})`
-    case 'id_in':
-      return sql`SELECT unnest(${sql.param(filter.values)}::text[])`
-    case 'acl_allows':
-      // One probe of the acl_holder index per allowing holder, never a scan of it: `OFFSET 0`
-      // keeps the planner from flattening the LATERAL into a hash join over every governed
-      // resource (it estimates holders from averages, and a few govern whole trees).
-      return sql`SELECT governed.id FROM (
-          SELECT DISTINCT e.holder_id FROM acl_entries e
-          WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e.who = ANY(${sql.param(filter.who)}) AND e.action = ${filter.action}
-            AND e.effect = 'allow' AND (e."when" IS NULL OR e."when" = ANY(${sql.param(filter.when ?? [])}::text[]))
-        ) AS holders
+      // One range of the primary key (…, relation, value, resource_id) per value, each in id order.
+      return [(after, rows) => sql`SELECT x.id FROM unnest(${sql.param(filter.values)}::text[]) AS v (value)
         CROSS JOIN LATERAL (
-          SELECT r.id FROM resources r WHERE r.tenant_id = ${tenantId} AND r.module = ${module} AND r.acl_holder = holders.holder_id
-          OFFSET 0
-        ) AS governed`
+          SELECT rr.resource_id AS id FROM resource_relations rr
+          WHERE rr.tenant_id = ${tenantId} AND rr.module = ${module} AND rr.relation = ${filter.relation} AND rr.value = v.value
+            AND ${above(sql.raw('rr.resource_id'), after)}
+          ORDER BY rr.resource_id LIMIT ${rows}
+        ) AS x`]
+    case 'project_in':
+      return [(after, rows) => sql`SELECT x.id FROM unnest(${sql.param(filter.values)}::text[]) AS v (project)
+        CROSS JOIN LATERAL (
+          SELECT r.id FROM resources r
+          WHERE r.tenant_id = ${tenantId} AND r.module = ${module} AND r.effective_project = v.project AND ${above(sql.raw('r.id'), after)}
+          ORDER BY r.id LIMIT ${rows}
+        ) AS x`]
+    case 'id_in':
+      return [after => sql`SELECT v.id FROM unnest(${sql.param(filter.values)}::text[]) AS v (id) WHERE ${above(sql.raw('v.id'), after)}`]
+    case 'acl_allows': {
+      const entries = (effect: 'allow' | 'deny'): SQL => sql`SELECT e.holder_id FROM acl_entries e
+        WHERE e.tenant_id = ${tenantId} AND e.module = ${module} AND e.who = ANY(${sql.param(filter.who)}) AND e.action = ${filter.action}
+          AND e.effect = ${effect} AND (e."when" IS NULL OR e."when" = ANY(${sql.param(filter.when ?? [])}::text[]))`
+      // One probe of the (…, acl_holder, id) index per holder, never a scan of it: a
+      // holder may govern a whole tree, of which a step needs only its first ids.
+      return [(after, rows) => sql`SELECT x.id FROM (${entries('allow')} EXCEPT ${entries('deny')}) AS h (holder_id)
+        CROSS JOIN LATERAL (
+          SELECT r.id FROM resources r
+          WHERE r.tenant_id = ${tenantId} AND r.module = ${module} AND r.acl_holder = h.holder_id AND ${above(sql.raw('r.id'), after)}
+          ORDER BY r.id LIMIT ${rows}
+        ) AS x`]
+    }
     default: return undefined
   }
 }
@@ -732,13 +756,20 @@ export function createPgStore (db: StoreDb, opts: PgStoreOptions): Store {
         const end = edge[0]?.id
         const found = await page(after, end, undefined, limit + 1)
         if (found.length > limit || end === undefined) return done(found)
-        // The candidates' ids first, then the filter on them a slice at a time: a planner
-        // left to join them itself estimates them from averages and scans in id order.
-        const result = await db.execute(sql`SELECT DISTINCT c.id FROM (${candidates}) AS c (id) WHERE c.id > ${end} ORDER BY c.id`)
-        const ids = (result as unknown as { rows: Array<{ id: string }> }).rows.map(r => r.id)
-        for (let i = 0; i < ids.length && found.length <= limit; i += CANDIDATE_SLICE) {
-          const slice = ids.slice(i, i + CANDIDATE_SLICE)
-          found.push(...await page(end, undefined, sql`${resources.id} = ANY(${sql.param(slice)})`, limit + 1 - found.length))
+        // The candidates past the window in id order, a step at a time: the first `rows`
+        // of every source, merged, are every candidate up to the last of them (a source
+        // cut short stopped at or after it), so each step filters a closed range of ids.
+        const union = (from: string, rows: number): SQL =>
+          sql`SELECT c.id FROM (${sql.join(candidates.map(source => sql`(${source(from, rows)})`), sql` UNION ALL `)}) AS c (id) ORDER BY c.id LIMIT ${rows}`
+        let from = end
+        for (let rows = Math.max(FIRST_CANDIDATES, limit + 1); found.length <= limit; rows = Math.min(2 * rows, MAX_CANDIDATES)) {
+          const result = await db.execute(union(from, rows))
+          const ids = (result as unknown as { rows: Array<{ id: string }> }).rows.map(r => r.id)
+          const last = ids.at(-1)
+          if (last === undefined) break
+          found.push(...await page(from, last, sql`${resources.id} = ANY(${sql.param([...new Set(ids)])})`, limit + 1 - found.length))
+          if (ids.length < rows) break
+          from = last
         }
         return done(found)
       })
