@@ -70,7 +70,8 @@ export interface AclSearchRun {
   aclHolders: number
   governed: number
   aclEntryRows: number
-  loadSeconds: number
+  /** null: loaded by an earlier run (`keepDatabase`). */
+  loadSeconds: number | null
   cases: AclSearchCase[]
 }
 
@@ -184,6 +185,11 @@ export async function load (query: Query, n: number, log: (step: string) => void
   await step('vacuum analyze', 'vacuum analyze resources, resource_relations, acl_entries')
 }
 
+/** A first page's median beside the target. */
+function againstTarget (ms: Ms): string {
+  return `${ms.median < TARGET_MS ? 'under' : 'OVER'} the ${TARGET_MS} ms target`
+}
+
 function p95 (values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? Number.NaN
@@ -213,7 +219,7 @@ async function runOn (database: string, store: Store, query: Query, n: number, o
   if (!compiled.ok) throw new Error(`benchmark bundle invalid: ${JSON.stringify(compiled.issues)}`)
   const policy = compiled.policy
   const loaded = await count(query, "select count(*) as n from resources where tenant_id = $1 and module = 'plain'")
-  let loadSeconds = 0
+  let loadSeconds: number | null = null
   if (loaded === n) {
     opts.log(`acl-search (${database}): ${n.toLocaleString('en-US')} resources per module already loaded (kept database)`)
   } else if (loaded !== 0) {
@@ -249,7 +255,7 @@ async function runOn (database: string, store: Store, query: Query, n: number, o
       firstPageMs: await timed(opts.repeats, first),
       nextPageMs: await timed(opts.repeats, next)
     }
-    opts.log(`acl-search (${database}): ${name}: first page ${sig(row.firstPageMs.median)} ms, next page ${sig(row.nextPageMs.median)} ms (${row.firstPageIds} ids)`)
+    opts.log(`acl-search (${database}): ${name}: first page ${sig(row.firstPageMs.median)} ms (${againstTarget(row.firstPageMs)}), next page ${sig(row.nextPageMs.median)} ms (${row.firstPageIds} ids)`)
     cases.push(row)
   }
   return {
@@ -376,10 +382,10 @@ export function formatAclSearchReport (r: AclSearchBenchResult): string {
     const baseline = run.cases.find(c => c.module === 'plain')
     out.push(
       `search/resource with folder ACLs on ${run.database}: ${run.resources.toLocaleString('en-US')} resources per module (docs: ${run.aclHolders.toLocaleString('en-US')} hold an ACL, ` +
-      `${run.governed.toLocaleString('en-US')} governed by one, ${run.aclEntryRows.toLocaleString('en-US')} ACL entry rows; loaded in ${sig(run.loadSeconds)} s); pages of ${PAGE}, ms median / p95`,
-      table(['subject', 'module', 'plan', 'first page', 'next page', 'first page / baseline', 'target'], run.cases.map(c => [
+      `${run.governed.toLocaleString('en-US')} governed by one, ${run.aclEntryRows.toLocaleString('en-US')} ACL entry rows; ${run.loadSeconds === null ? 'loaded by an earlier run' : `loaded in ${sig(run.loadSeconds)} s`}); pages of ${PAGE}, ms median / p95`,
+      table(['subject', 'module', 'plan', 'first page', 'next page', 'first page / baseline', `first page (median) against ${TARGET_MS} ms`], run.cases.map(c => [
         c.subject, c.module, c.plan, ms(c.firstPageMs), ms(c.nextPageMs),
-        baseline === undefined ? '' : `${sig(c.firstPageMs.median / baseline.firstPageMs.median)}x`, `< ${TARGET_MS}`
+        baseline === undefined ? '' : `${sig(c.firstPageMs.median / baseline.firstPageMs.median)}x`, againstTarget(c.firstPageMs)
       ]))
     )
   }
