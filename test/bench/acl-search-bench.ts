@@ -40,6 +40,13 @@ export interface AclSearchBenchOptions {
   pgliteResources: number
   /** Timed repetitions of each page (after one untimed warm-up). */
   repeats: number
+  /**
+   * A PostgreSQL database to keep the seeded tenant in across runs (`--keep-database=NAME`):
+   * created and loaded when it does not hold `resources` rows of each module yet, else
+   * searched as it is (its migrations applied first), and never dropped. Loading a million
+   * rows takes minutes; this is for iterating on the search SQL.
+   */
+  keepDatabase?: string
   log: (line: string) => void
 }
 
@@ -63,7 +70,8 @@ export interface AclSearchRun {
   aclHolders: number
   governed: number
   aclEntryRows: number
-  loadSeconds: number
+  /** null: loaded by an earlier run (`keepDatabase`). */
+  loadSeconds: number | null
   cases: AclSearchCase[]
 }
 
@@ -177,6 +185,11 @@ export async function load (query: Query, n: number, log: (step: string) => void
   await step('vacuum analyze', 'vacuum analyze resources, resource_relations, acl_entries')
 }
 
+/** A first page's median beside the target. */
+function againstTarget (ms: Ms): string {
+  return `${ms.median < TARGET_MS ? 'under' : 'OVER'} the ${TARGET_MS} ms target`
+}
+
 function p95 (values: readonly number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   return sorted[Math.min(sorted.length - 1, Math.ceil(sorted.length * 0.95) - 1)] ?? Number.NaN
@@ -202,16 +215,24 @@ async function count (query: Query, text: string): Promise<number> {
 
 /** Loads the tenant into `store`'s database (through `query`) and times each subject's pages. */
 async function runOn (database: string, store: Store, query: Query, n: number, opts: AclSearchBenchOptions): Promise<AclSearchRun> {
-  await store.putTenant(TENANT, { name: 'ACL search benchmark' })
-  await store.putPolicy(TENANT, bundle)
   const compiled = compileBundle(bundle)
   if (!compiled.ok) throw new Error(`benchmark bundle invalid: ${JSON.stringify(compiled.issues)}`)
   const policy = compiled.policy
-  opts.log(`acl-search (${database}): loading ${n.toLocaleString('en-US')} resources into each of 2 modules...`)
-  const started = performance.now()
-  await load(query, n, what => opts.log(`acl-search (${database}): ${what}`))
-  const loadSeconds = (performance.now() - started) / 1000
-  opts.log(`acl-search (${database}): loaded in ${sig(loadSeconds)} s`)
+  const loaded = await count(query, "select count(*) as n from resources where tenant_id = $1 and module = 'plain'")
+  let loadSeconds: number | null = null
+  if (loaded === n) {
+    opts.log(`acl-search (${database}): ${n.toLocaleString('en-US')} resources per module already loaded (kept database)`)
+  } else if (loaded !== 0) {
+    throw new Error(`the kept database holds ${loaded} resources per module, not ${n}: drop it or pass --resources=${loaded}`)
+  } else {
+    await store.putTenant(TENANT, { name: 'ACL search benchmark' })
+    await store.putPolicy(TENANT, bundle)
+    opts.log(`acl-search (${database}): loading ${n.toLocaleString('en-US')} resources into each of 2 modules...`)
+    const started = performance.now()
+    await load(query, n, what => opts.log(`acl-search (${database}): ${what}`))
+    loadSeconds = (performance.now() - started) / 1000
+    opts.log(`acl-search (${database}): loaded in ${sig(loadSeconds)} s`)
+  }
   const cases: AclSearchCase[] = []
   for (const { name, module, subject } of SUBJECTS) {
     const first = async (): Promise<{ ids: string[], plan: QueryPlan }> => {
@@ -234,7 +255,7 @@ async function runOn (database: string, store: Store, query: Query, n: number, o
       firstPageMs: await timed(opts.repeats, first),
       nextPageMs: await timed(opts.repeats, next)
     }
-    opts.log(`acl-search (${database}): ${name}: first page ${sig(row.firstPageMs.median)} ms, next page ${sig(row.nextPageMs.median)} ms (${row.firstPageIds} ids)`)
+    opts.log(`acl-search (${database}): ${name}: first page ${sig(row.firstPageMs.median)} ms (${againstTarget(row.firstPageMs)}), next page ${sig(row.nextPageMs.median)} ms (${row.firstPageIds} ids)`)
     cases.push(row)
   }
   return {
@@ -248,9 +269,25 @@ async function runOn (database: string, store: Store, query: Query, n: number, o
   }
 }
 
+/** The database `name` on the server, created when missing; `drop` leaves it. */
+async function keptDatabase (server: string, name: string): Promise<{ url: string, drop: () => Promise<void> }> {
+  if (!/^[a-z_][a-z0-9_]{0,62}$/.test(name)) throw new Error(`--keep-database: \`${name}\` is not a plain lower-case database name`)
+  const admin = new pg.Client({ connectionString: server })
+  await admin.connect()
+  try {
+    const exists = await admin.query('select 1 from pg_database where datname = $1', [name])
+    if (exists.rowCount === 0) await admin.query(`create database "${name}"`)
+  } finally {
+    await admin.end()
+  }
+  const url = new URL(server)
+  url.pathname = `/${name}`
+  return { url: url.toString(), drop: async () => {} }
+}
+
 async function runPostgres (opts: AclSearchBenchOptions): Promise<AclSearchRun> {
   const server = process.env.BENCH_DATABASE_URL ?? process.env.TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres'
-  const database = await createTestDatabase(server)
+  const database = opts.keepDatabase === undefined ? await createTestDatabase(server) : await keptDatabase(server, opts.keepDatabase)
   const pool = new pg.Pool({ connectionString: database.url, max: 4 })
   try {
     const store = await openPostgresStore(pool, { close: async () => {} })
@@ -345,10 +382,10 @@ export function formatAclSearchReport (r: AclSearchBenchResult): string {
     const baseline = run.cases.find(c => c.module === 'plain')
     out.push(
       `search/resource with folder ACLs on ${run.database}: ${run.resources.toLocaleString('en-US')} resources per module (docs: ${run.aclHolders.toLocaleString('en-US')} hold an ACL, ` +
-      `${run.governed.toLocaleString('en-US')} governed by one, ${run.aclEntryRows.toLocaleString('en-US')} ACL entry rows; loaded in ${sig(run.loadSeconds)} s); pages of ${PAGE}, ms median / p95`,
-      table(['subject', 'module', 'plan', 'first page', 'next page', 'first page / baseline', 'target'], run.cases.map(c => [
+      `${run.governed.toLocaleString('en-US')} governed by one, ${run.aclEntryRows.toLocaleString('en-US')} ACL entry rows; ${run.loadSeconds === null ? 'loaded by an earlier run' : `loaded in ${sig(run.loadSeconds)} s`}); pages of ${PAGE}, ms median / p95`,
+      table(['subject', 'module', 'plan', 'first page', 'next page', 'first page / baseline', `first page (median) against ${TARGET_MS} ms`], run.cases.map(c => [
         c.subject, c.module, c.plan, ms(c.firstPageMs), ms(c.nextPageMs),
-        baseline === undefined ? '' : `${sig(c.firstPageMs.median / baseline.firstPageMs.median)}x`, `< ${TARGET_MS}`
+        baseline === undefined ? '' : `${sig(c.firstPageMs.median / baseline.firstPageMs.median)}x`, againstTarget(c.firstPageMs)
       ]))
     )
   }

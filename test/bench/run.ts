@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|testloop|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N]`
+ * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|testloop|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N] [--keep-database=NAME]`
  *
  * Runs the benchmarks (default: engine, conditions, http, search, acl-search, propagation, memory, coldstart, then testloop), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
@@ -36,10 +36,12 @@ interface Args {
   requests: number | undefined
   resources: number | undefined
   trials: number | undefined
+  /** `acl-search`: a PostgreSQL database the seeded tenant is kept in across runs. */
+  keepDatabase: string | undefined
 }
 
 function parseArgs (argv: readonly string[]): Args {
-  const args: Args = { parts: [], quick: false, inline: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined }
+  const args: Args = { parts: [], quick: false, inline: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined, keepDatabase: undefined }
   const positive = (name: string, value: string): number => {
     const n = Number(value)
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`\`--${name}\` must be a positive integer, not \`${value}\``)
@@ -55,7 +57,8 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--requests' && value !== undefined) args.requests = positive('requests', value)
     else if (flag === '--resources' && value !== undefined) args.resources = positive('resources', value)
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
-    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N`)
+    else if (flag === '--keep-database' && value !== undefined && value !== '') args.keepDatabase = value
+    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N, --keep-database=NAME`)
   }
   if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'testloop']
   return args
@@ -134,6 +137,7 @@ async function main (): Promise<void> {
         pgliteResources: args.quick ? 5_000 : 100_000,
         repeats: args.quick ? 5 : 30,
         scenario: { documents: args.quick ? 300 : 3000, folders: args.quick ? 12 : 60 },
+        ...(args.keepDatabase === undefined ? {} : { keepDatabase: args.keepDatabase }),
         log
       })
       process.stdout.write(`\n${formatAclSearchReport(r)}\n\n`)

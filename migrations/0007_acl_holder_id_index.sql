@@ -1,0 +1,2 @@
+DROP INDEX "resources_tenant_id_module_acl_holder_idx";--> statement-breakpoint
+CREATE INDEX "resources_tenant_id_module_acl_holder_id_idx" ON "resources" USING btree ("tenant_id","module","acl_holder","id") WHERE acl_holder is not null;
