@@ -46,9 +46,14 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
     return { ok: false, issues: sink.issues }
   }
   const props = properties === undefined ? {} : expectObject(sink, properties, '', 'the resource properties')
-  // Paths are built only for issues: inline properties are read on every decision that sends them.
+  // Paths are built only for issues: inline properties are read on every decision that
+  // sends them. Keys by index, not `Object.entries`: no pair array per property.
   let attributes: Record<string, AttributeValue> | undefined
-  for (const [key, value] of Object.entries(props ?? {})) {
+  const object = props ?? {}
+  const keys = Object.keys(object)
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k] as string
+    const value = object[key]
     if (key === 'project' || key === 'parent') {
       if (typeof value === 'string' && value !== '') resource[key] = value
       else sink.add(child('', key), 'invalid_type', `\`${key}\` must be a non-empty string, not ${jsonType(value)}`)
@@ -79,11 +84,13 @@ function relationValues (sink: IssueSink, value: unknown, relation: string): str
     sink.add(child('', relation), 'invalid_type', `relation \`${relation}\` must be a non-empty string or a list of them, not ${jsonType(value)}`)
     return undefined
   }
+  // A loop, not `forEach`: no closure per relation of every inline resource.
   const values: string[] = []
-  value.forEach((v: unknown, i) => {
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i]
     if (typeof v === 'string' && v !== '') values.push(v)
     else sink.add(child(child('', relation), i), 'invalid_type', `values of relation \`${relation}\` must be non-empty strings, not ${jsonType(v)}`)
-  })
+  }
   return values
 }
 
