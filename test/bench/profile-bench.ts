@@ -98,7 +98,7 @@ export async function runProfiles (opts: ProfileOptions): Promise<ProfileResult>
     const g = await profileServer(opts, 'gatehouse', gatehouse.process, gatehouseDir, gatehouse.base, gatehouse.headers, bodies, work, log)
     const bareDir = join(work, 'prof-bare')
     const port = await freePort()
-    const bare = startPinned('bare Fastify', 0, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`, '--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port) })
+    const bare = startPinned('bare Fastify', 0, process.execPath, ['--cpu-prof', `--cpu-prof-dir=${bareDir}`, '--import', TSX, join(ROOT, 'test/bench/http/bare-server.ts')], { ...process.env, PORT: String(port), BARE_ANSWER: gatehouse.typicalAnswer })
     await waitReady(bare, `http://127.0.0.1:${port}/healthz`).catch(async (err: unknown) => { await bare.stop(); throw err })
     const b = await profileServer(opts, 'bare Fastify', bare, bareDir, `http://127.0.0.1:${port}`, gatehouse.headers, bodies, work, log)
     return {
@@ -130,8 +130,10 @@ async function profileServer (opts: ProfileOptions, name: string, server: Starte
   } finally {
     await server.stop()
   }
-  const file = readdirSync(dir).find(f => f.endsWith('.cpuprofile'))
-  if (file === undefined) throw new Error(`${name} wrote no CPU profile (did it exit cleanly on SIGTERM?)`)
+  // One file per thread (`CPU.<date>.<time>.<pid>.<thread id>.<n>.cpuprofile`): the main thread's, id 0, serves
+  // the requests; gatehouse's policy workers write their own.
+  const file = readdirSync(dir).find(f => /^CPU\.\d+\.\d+\.\d+\.0\.\d+\.cpuprofile$/.test(f))
+  if (file === undefined) throw new Error(`${name} wrote no CPU profile of its main thread (did it exit cleanly on SIGTERM?)`)
   const h = hottest(JSON.parse(readFileSync(join(dir, file), 'utf8')) as CpuProfile, ROOT, { top: 300, window })
   const perRequest = (ms: number): number => ms * 1000 / requests
   return {
