@@ -3,7 +3,7 @@ import neostandard from 'neostandard'
 const engineForbidden = ['fastify', 'fastify-plugin', 'drizzle-orm', 'drizzle-orm/*', 'pg', '@electric-sql/pglite', 'pino', 'node:fs', 'node:net', 'node:http', 'yaml']
 
 export default [
-  ...neostandard({ ts: true, ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', '.tap/**', 'migrations/**', 'data/**', 'test/client/gatehouse-api.d.ts'] }),
+  ...neostandard({ ts: true, ignores: ['dist/**', 'packages/*/dist/**', 'node_modules/**', '.tap/**', 'migrations/**', 'data/**', '.bench-against/**', 'test/client/gatehouse-api.d.ts'] }),
   {
     // INVARIANT: the engine is pure: no I/O, no clock, no environment, no logger.
     files: ['src/engine/**/*.ts'],

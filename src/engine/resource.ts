@@ -48,13 +48,17 @@ function checkResource (policy: CompiledPolicy, moduleName: string, id: string, 
   }
   // Read by hand, not by a format (but `acl`): which keys are relations and attributes is
   // the policy's. Paths are built only for issues: inline properties are read on every
-  // decision that sends them.
+  // decision that sends them. Keys by index, not `Object.entries`: no pair array per property.
   if (properties !== undefined && !isRecord(properties)) {
     sink.add('', 'invalid_type', `the resource properties must be an object, not ${jsonType(properties)}`)
     return { ok: false, issues: sink.issues }
   }
   let attributes: Record<string, AttributeValue> | undefined
-  for (const [key, value] of Object.entries(properties ?? {})) {
+  const object = properties ?? {}
+  const keys = Object.keys(object)
+  for (let k = 0; k < keys.length; k++) {
+    const key = keys[k] as string
+    const value = object[key]
     if (key === 'project' || key === 'parent') {
       if (typeof value === 'string' && value !== '') resource[key] = value
       else sink.add(child('', key), 'invalid_type', `\`${key}\` must be a non-empty string, not ${jsonType(value)}`)
@@ -85,11 +89,13 @@ function relationValues (sink: IssueSink, value: unknown, relation: string): str
     sink.add(child('', relation), 'invalid_type', `relation \`${relation}\` must be a non-empty string or a list of them, not ${jsonType(value)}`)
     return undefined
   }
+  // A loop, not `forEach`: no closure per relation of every inline resource.
   const values: string[] = []
-  value.forEach((v: unknown, i) => {
+  for (let i = 0; i < value.length; i++) {
+    const v: unknown = value[i]
     if (typeof v === 'string' && v !== '') values.push(v)
     else sink.add(child(child('', relation), i), 'invalid_type', `values of relation \`${relation}\` must be non-empty strings, not ${jsonType(v)}`)
-  })
+  }
   return values
 }
 

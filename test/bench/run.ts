@@ -1,5 +1,5 @@
 /**
- * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|testloop|profile ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N] [--keep-database=NAME]`
+ * `npm run bench [-- engine|conditions|http|search|acl-search|propagation|memory|coldstart|testloop|profile|http-against ...] [--quick] [--inline] [--seconds=N] [--subjects=N] [--requests=N] [--resources=N] [--trials=N] [--keep-database=NAME] [--against=REV]`
  *
  * Runs the benchmarks (default: engine, conditions, http, search, acl-search, propagation, memory, coldstart, then testloop), prints each part's table, and writes
  * the figures to `test/bench/results/latest.json` (a part run alone replaces only its
@@ -13,6 +13,7 @@ import { fileURLToPath } from 'node:url'
 import { formatAclSearchReport, runAclSearchBench } from './acl-search-bench.js'
 import { formatConditionsReport, runConditionsBench } from './conditions-bench.js'
 import { formatEngineReport, runEngineBench } from './engine-bench.js'
+import { formatHttpAgainstReport, runHttpAgainstBench } from './http-against-bench.js'
 import { formatHttpReport, runHttpBench } from './http-bench.js'
 import { formatColdStartReport, runColdStartBench } from './cold-start-bench.js'
 import { formatMemoryReport, runMemoryBench } from './memory-bench.js'
@@ -23,7 +24,7 @@ import { formatTestLoopReport, runTestLoopBench } from './test-loop-bench.js'
 import type { TestLoopResult } from './test-loop-bench.js'
 
 const RESULTS = fileURLToPath(new URL('./results/latest.json', import.meta.url))
-const PARTS = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'testloop', 'profile'] as const
+const PARTS = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'testloop', 'profile', 'http-against'] as const
 type Part = typeof PARTS[number]
 
 interface Args {
@@ -38,10 +39,12 @@ interface Args {
   trials: number | undefined
   /** `acl-search`: a PostgreSQL database the seeded tenant is kept in across runs. */
   keepDatabase: string | undefined
+  /** `http-against`: the revision the working tree's build is compared with. */
+  against: string | undefined
 }
 
 function parseArgs (argv: readonly string[]): Args {
-  const args: Args = { parts: [], quick: false, inline: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined, keepDatabase: undefined }
+  const args: Args = { parts: [], quick: false, inline: false, seconds: undefined, subjects: undefined, requests: undefined, resources: undefined, trials: undefined, keepDatabase: undefined, against: undefined }
   const positive = (name: string, value: string): number => {
     const n = Number(value)
     if (!Number.isSafeInteger(n) || n <= 0) throw new Error(`\`--${name}\` must be a positive integer, not \`${value}\``)
@@ -58,8 +61,10 @@ function parseArgs (argv: readonly string[]): Args {
     else if (flag === '--resources' && value !== undefined) args.resources = positive('resources', value)
     else if (flag === '--trials' && value !== undefined) args.trials = positive('trials', value)
     else if (flag === '--keep-database' && value !== undefined && value !== '') args.keepDatabase = value
-    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N, --keep-database=NAME`)
+    else if (flag === '--against' && value !== undefined && value !== '') args.against = value
+    else throw new Error(`unknown argument \`${arg}\`: expected ${PARTS.join(', ')}, --quick, --inline, --seconds=N, --subjects=N, --requests=N, --resources=N, --trials=N, --keep-database=NAME, --against=REV`)
   }
+  if (args.parts.includes('http-against') && args.against === undefined) throw new Error('`http-against` needs `--against=<revision>`: the build to compare the working tree with')
   if (args.parts.length === 0) args.parts = ['engine', 'conditions', 'http', 'search', 'acl-search', 'propagation', 'memory', 'coldstart', 'testloop']
   return args
 }
@@ -162,6 +167,19 @@ async function main (): Promise<void> {
       const r = await runTestLoopBench({ previous: results.testloop as (TestLoopResult & { measuredAt?: string }) | undefined, log })
       process.stdout.write(`\n${formatTestLoopReport(r)}\n\n`)
       results.testloop = stamped(r)
+    } else if (part === 'http-against') {
+      const r = await runHttpAgainstBench({
+        against: args.against as string,
+        subjects,
+        pool: args.quick ? 300 : 1000,
+        connections: 50,
+        seconds: args.seconds ?? (args.quick ? 2 : 4),
+        warmupSeconds: 1,
+        rounds: args.quick ? 1 : 5,
+        log
+      })
+      process.stdout.write(`\n${formatHttpAgainstReport(r)}\n\n`)
+      results['http-against'] = stamped(r)
     } else {
       const r = await runProfiles({ subjects, requests: args.requests ?? 20_000, seconds: args.seconds ?? 5, inline: args.inline, log })
       process.stdout.write(`\n${formatProfileReport(r)}\n\n`)
