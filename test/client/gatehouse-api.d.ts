@@ -7954,7 +7954,7 @@ export interface operations {
                                         deny?: string[];
                                         /**
                                          * @description Replaces the level of the subject's grants on the module.
-                                         * @enum {unknown}
+                                         * @enum {string}
                                          */
                                         level?: "limited" | "management" | "full";
                                         /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -7974,7 +7974,7 @@ export interface operations {
                             roles: string[];
                             /**
                              * @description Default `active`.
-                             * @enum {unknown}
+                             * @enum {string}
                              */
                             status?: "active" | "inactive";
                         }[];
@@ -8127,7 +8127,7 @@ export interface operations {
                                     deny?: string[];
                                     /**
                                      * @description Replaces the level of the subject's grants on the module.
-                                     * @enum {unknown}
+                                     * @enum {string}
                                      */
                                     level?: "limited" | "management" | "full";
                                     /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -8147,7 +8147,7 @@ export interface operations {
                         roles: string[];
                         /**
                          * @description Default `active`.
-                         * @enum {unknown}
+                         * @enum {string}
                          */
                         status?: "active" | "inactive";
                     };
@@ -8308,7 +8308,7 @@ export interface operations {
                                 deny?: string[];
                                 /**
                                  * @description Replaces the level of the subject's grants on the module.
-                                 * @enum {unknown}
+                                 * @enum {string}
                                  */
                                 level?: "limited" | "management" | "full";
                                 /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -8328,7 +8328,7 @@ export interface operations {
                     roles?: string[];
                     /**
                      * @description Default `active`.
-                     * @enum {unknown}
+                     * @enum {string}
                      */
                     status?: "active" | "inactive";
                 };
@@ -8386,7 +8386,7 @@ export interface operations {
                                     deny?: string[];
                                     /**
                                      * @description Replaces the level of the subject's grants on the module.
-                                     * @enum {unknown}
+                                     * @enum {string}
                                      */
                                     level?: "limited" | "management" | "full";
                                     /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -8406,7 +8406,7 @@ export interface operations {
                         roles: string[];
                         /**
                          * @description Default `active`.
-                         * @enum {unknown}
+                         * @enum {string}
                          */
                         status?: "active" | "inactive";
                     };
@@ -8449,7 +8449,7 @@ export interface operations {
                                     deny?: string[];
                                     /**
                                      * @description Replaces the level of the subject's grants on the module.
-                                     * @enum {unknown}
+                                     * @enum {string}
                                      */
                                     level?: "limited" | "management" | "full";
                                     /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -8469,7 +8469,7 @@ export interface operations {
                         roles: string[];
                         /**
                          * @description Default `active`.
-                         * @enum {unknown}
+                         * @enum {string}
                          */
                         status?: "active" | "inactive";
                     };
@@ -8781,7 +8781,7 @@ export interface operations {
                                 deny?: string[];
                                 /**
                                  * @description Replaces the level of the subject's grants on the module.
-                                 * @enum {unknown}
+                                 * @enum {string}
                                  */
                                 level?: "limited" | "management" | "full";
                                 /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -8936,7 +8936,7 @@ export interface operations {
                             deny?: string[];
                             /**
                              * @description Replaces the level of the subject's grants on the module.
-                             * @enum {unknown}
+                             * @enum {string}
                              */
                             level?: "limited" | "management" | "full";
                             /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
@@ -8987,7 +8987,7 @@ export interface operations {
                                 deny?: string[];
                                 /**
                                  * @description Replaces the level of the subject's grants on the module.
-                                 * @enum {unknown}
+                                 * @enum {string}
                                  */
                                 level?: "limited" | "management" | "full";
                                 /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */

@@ -41,6 +41,8 @@ function bounded (node: Schema, kind: Kind): Schema {
   if (isSchema(node.items)) out.items = bounded(node.items, kind)
   if (Array.isArray(node.anyOf)) out.anyOf = node.anyOf.map(variant => bounded(variant as Schema, kind))
   if (node.type === 'array') out.maxItems = MAX_ENTRIES
+  // The document's enums of names (`status`, `level`) leave their type implied; OpenAPI tools show it.
+  if (node.type === undefined && Array.isArray(node.enum) && node.enum.every(v => typeof v === 'string')) out.type = 'string'
   if (node.type === 'object' && kind === 'conditions') Object.assign(out, { maxProperties: MAX_ENTRIES, propertyNames: NAME_BOUNDS })
   if (node.type === 'string') {
     if (kind === 'text') out.maxLength = MAX_TEXT
