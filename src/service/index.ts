@@ -61,7 +61,7 @@ export { ensureRootKey, hashSecret, KEY_SCOPES, KeyRing, mintKey, parseKeyToken 
 export type { Principal } from './keys.js'
 export { REASON_CODES } from '../engine/reasons.js'
 export type { ReasonCode } from '../engine/reasons.js'
-export { bundleJsonSchema, filterJsonSchema, NAME_PATTERN, queryPlanJsonSchema } from '../engine/index.js'
+export { bundleJsonSchema, filterJsonSchema, NAME_PATTERN, queryPlanJsonSchema, subjectJsonSchema } from '../engine/index.js'
 export type { ActorMode, KeyScope, Store, Tenant, WriteOptions } from '../store/store.js'
 export { ENTITY_TYPES } from '../store/store.js'
 

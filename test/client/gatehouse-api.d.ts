@@ -7927,46 +7927,55 @@ export interface operations {
                         next: string;
                         /** @description by id ascending */
                         subjects: {
-                            /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
+                            /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
                             aliases?: string[];
-                            /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                            /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
                             attributes?: {
                                 [key: string]: string | number | boolean | string[];
                             };
+                            /** @description The groups the subject is in (`group:<id>` in relations and ACLs). */
                             groups?: string[];
                             id: string;
-                            /** @description `false`: assignable but cannot act */
+                            /** @description `false`: assignable, but never allowed anything; default `true`. */
                             login?: boolean;
-                            /** @description per-user changes on top of the roles */
+                            /** @description Per-user changes on top of the roles. */
                             overrides?: {
-                                /** @description `true` sets a flag, `false` clears it */
+                                /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                                 flags?: {
                                     [key: string]: boolean;
                                 };
                                 modules?: {
                                     [key: string]: {
-                                        /** @description `none`, `assigned`, `all`, or a list of relations */
+                                        /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                         access?: ("none" | "assigned" | "all") | string[];
+                                        /** @description Actions granted whatever their level. */
                                         allow?: string[];
+                                        /** @description Actions never granted. */
                                         deny?: string[];
-                                        /** @enum {string} */
+                                        /**
+                                         * @description Replaces the level of the subject's grants on the module.
+                                         * @enum {string}
+                                         */
                                         level?: "limited" | "management" | "full";
-                                        /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                        /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                         when?: {
                                             [key: string]: string;
                                         };
                                     };
                                 };
                             };
-                            /** @description the account owner: allowed everything */
+                            /** @description The account owner: allowed everything. */
                             owner?: boolean;
-                            /** @description project id to the roles held in it */
+                            /** @description Project id to the roles held in that project. */
                             projects?: {
                                 [key: string]: string[];
                             };
-                            /** @description tenant-wide roles */
+                            /** @description Tenant-wide roles. */
                             roles: string[];
-                            /** @enum {string} */
+                            /**
+                             * @description Default `active`.
+                             * @enum {string}
+                             */
                             status?: "active" | "inactive";
                         }[];
                     };
@@ -8091,46 +8100,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
+                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
                         aliases?: string[];
-                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
                         attributes?: {
                             [key: string]: string | number | boolean | string[];
                         };
+                        /** @description The groups the subject is in (`group:<id>` in relations and ACLs). */
                         groups?: string[];
                         id: string;
-                        /** @description `false`: assignable but cannot act */
+                        /** @description `false`: assignable, but never allowed anything; default `true`. */
                         login?: boolean;
-                        /** @description per-user changes on top of the roles */
+                        /** @description Per-user changes on top of the roles. */
                         overrides?: {
-                            /** @description `true` sets a flag, `false` clears it */
+                            /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                             flags?: {
                                 [key: string]: boolean;
                             };
                             modules?: {
                                 [key: string]: {
-                                    /** @description `none`, `assigned`, `all`, or a list of relations */
+                                    /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                     access?: ("none" | "assigned" | "all") | string[];
+                                    /** @description Actions granted whatever their level. */
                                     allow?: string[];
+                                    /** @description Actions never granted. */
                                     deny?: string[];
-                                    /** @enum {string} */
+                                    /**
+                                     * @description Replaces the level of the subject's grants on the module.
+                                     * @enum {string}
+                                     */
                                     level?: "limited" | "management" | "full";
-                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                     when?: {
                                         [key: string]: string;
                                     };
                                 };
                             };
                         };
-                        /** @description the account owner: allowed everything */
+                        /** @description The account owner: allowed everything. */
                         owner?: boolean;
-                        /** @description project id to the roles held in it */
+                        /** @description Project id to the roles held in that project. */
                         projects?: {
                             [key: string]: string[];
                         };
-                        /** @description tenant-wide roles */
+                        /** @description Tenant-wide roles. */
                         roles: string[];
-                        /** @enum {string} */
+                        /**
+                         * @description Default `active`.
+                         * @enum {string}
+                         */
                         status?: "active" | "inactive";
                     };
                 };
@@ -8262,47 +8280,56 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
+                    /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
                     aliases?: string[];
-                    /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                    /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
                     attributes?: {
                         [key: string]: string | number | boolean | string[];
                     };
+                    /** @description The groups the subject is in (`group:<id>` in relations and ACLs). */
                     groups?: string[];
                     /** @description optional; must equal the id of the path */
                     id?: string;
-                    /** @description `false`: assignable but cannot act */
+                    /** @description `false`: assignable, but never allowed anything; default `true`. */
                     login?: boolean;
-                    /** @description per-user changes on top of the roles */
+                    /** @description Per-user changes on top of the roles. */
                     overrides?: {
-                        /** @description `true` sets a flag, `false` clears it */
+                        /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                         flags?: {
                             [key: string]: boolean;
                         };
                         modules?: {
                             [key: string]: {
-                                /** @description `none`, `assigned`, `all`, or a list of relations */
+                                /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                 access?: ("none" | "assigned" | "all") | string[];
+                                /** @description Actions granted whatever their level. */
                                 allow?: string[];
+                                /** @description Actions never granted. */
                                 deny?: string[];
-                                /** @enum {string} */
+                                /**
+                                 * @description Replaces the level of the subject's grants on the module.
+                                 * @enum {string}
+                                 */
                                 level?: "limited" | "management" | "full";
-                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                 when?: {
                                     [key: string]: string;
                                 };
                             };
                         };
                     };
-                    /** @description the account owner: allowed everything */
+                    /** @description The account owner: allowed everything. */
                     owner?: boolean;
-                    /** @description project id to the roles held in it */
+                    /** @description Project id to the roles held in that project. */
                     projects?: {
                         [key: string]: string[];
                     };
-                    /** @description tenant-wide roles */
+                    /** @description Tenant-wide roles. */
                     roles?: string[];
-                    /** @enum {string} */
+                    /**
+                     * @description Default `active`.
+                     * @enum {string}
+                     */
                     status?: "active" | "inactive";
                 };
             };
@@ -8332,46 +8359,55 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
+                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
                         aliases?: string[];
-                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
                         attributes?: {
                             [key: string]: string | number | boolean | string[];
                         };
+                        /** @description The groups the subject is in (`group:<id>` in relations and ACLs). */
                         groups?: string[];
                         id: string;
-                        /** @description `false`: assignable but cannot act */
+                        /** @description `false`: assignable, but never allowed anything; default `true`. */
                         login?: boolean;
-                        /** @description per-user changes on top of the roles */
+                        /** @description Per-user changes on top of the roles. */
                         overrides?: {
-                            /** @description `true` sets a flag, `false` clears it */
+                            /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                             flags?: {
                                 [key: string]: boolean;
                             };
                             modules?: {
                                 [key: string]: {
-                                    /** @description `none`, `assigned`, `all`, or a list of relations */
+                                    /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                     access?: ("none" | "assigned" | "all") | string[];
+                                    /** @description Actions granted whatever their level. */
                                     allow?: string[];
+                                    /** @description Actions never granted. */
                                     deny?: string[];
-                                    /** @enum {string} */
+                                    /**
+                                     * @description Replaces the level of the subject's grants on the module.
+                                     * @enum {string}
+                                     */
                                     level?: "limited" | "management" | "full";
-                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                     when?: {
                                         [key: string]: string;
                                     };
                                 };
                             };
                         };
-                        /** @description the account owner: allowed everything */
+                        /** @description The account owner: allowed everything. */
                         owner?: boolean;
-                        /** @description project id to the roles held in it */
+                        /** @description Project id to the roles held in that project. */
                         projects?: {
                             [key: string]: string[];
                         };
-                        /** @description tenant-wide roles */
+                        /** @description Tenant-wide roles. */
                         roles: string[];
-                        /** @enum {string} */
+                        /**
+                         * @description Default `active`.
+                         * @enum {string}
+                         */
                         status?: "active" | "inactive";
                     };
                 };
@@ -8386,46 +8422,55 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description other names of the same person (identity provider id, e-mail); unique in the tenant */
+                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
                         aliases?: string[];
-                        /** @description values of the policy's `subject_attributes` (checked against their types); an AuthZEN request's `subject.properties` replaces them for that request */
+                        /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
                         attributes?: {
                             [key: string]: string | number | boolean | string[];
                         };
+                        /** @description The groups the subject is in (`group:<id>` in relations and ACLs). */
                         groups?: string[];
                         id: string;
-                        /** @description `false`: assignable but cannot act */
+                        /** @description `false`: assignable, but never allowed anything; default `true`. */
                         login?: boolean;
-                        /** @description per-user changes on top of the roles */
+                        /** @description Per-user changes on top of the roles. */
                         overrides?: {
-                            /** @description `true` sets a flag, `false` clears it */
+                            /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                             flags?: {
                                 [key: string]: boolean;
                             };
                             modules?: {
                                 [key: string]: {
-                                    /** @description `none`, `assigned`, `all`, or a list of relations */
+                                    /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                     access?: ("none" | "assigned" | "all") | string[];
+                                    /** @description Actions granted whatever their level. */
                                     allow?: string[];
+                                    /** @description Actions never granted. */
                                     deny?: string[];
-                                    /** @enum {string} */
+                                    /**
+                                     * @description Replaces the level of the subject's grants on the module.
+                                     * @enum {string}
+                                     */
                                     level?: "limited" | "management" | "full";
-                                    /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                    /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                     when?: {
                                         [key: string]: string;
                                     };
                                 };
                             };
                         };
-                        /** @description the account owner: allowed everything */
+                        /** @description The account owner: allowed everything. */
                         owner?: boolean;
-                        /** @description project id to the roles held in it */
+                        /** @description Project id to the roles held in that project. */
                         projects?: {
                             [key: string]: string[];
                         };
-                        /** @description tenant-wide roles */
+                        /** @description Tenant-wide roles. */
                         roles: string[];
-                        /** @enum {string} */
+                        /**
+                         * @description Default `active`.
+                         * @enum {string}
+                         */
                         status?: "active" | "inactive";
                     };
                 };
@@ -8722,19 +8767,24 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description `true` sets a flag, `false` clears it */
+                        /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                         flags?: {
                             [key: string]: boolean;
                         };
                         modules?: {
                             [key: string]: {
-                                /** @description `none`, `assigned`, `all`, or a list of relations */
+                                /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                 access?: ("none" | "assigned" | "all") | string[];
+                                /** @description Actions granted whatever their level. */
                                 allow?: string[];
+                                /** @description Actions never granted. */
                                 deny?: string[];
-                                /** @enum {string} */
+                                /**
+                                 * @description Replaces the level of the subject's grants on the module.
+                                 * @enum {string}
+                                 */
                                 level?: "limited" | "management" | "full";
-                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                 when?: {
                                     [key: string]: string;
                                 };
@@ -8854,7 +8904,7 @@ export interface operations {
             };
             cookie?: never;
         };
-        /** @description per-user changes on top of the roles */
+        /** @description Per-user changes on top of the roles. */
         requestBody: {
             content: {
                 /**
@@ -8872,19 +8922,24 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description `true` sets a flag, `false` clears it */
+                    /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                     flags?: {
                         [key: string]: boolean;
                     };
                     modules?: {
                         [key: string]: {
-                            /** @description `none`, `assigned`, `all`, or a list of relations */
+                            /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                             access?: ("none" | "assigned" | "all") | string[];
+                            /** @description Actions granted whatever their level. */
                             allow?: string[];
+                            /** @description Actions never granted. */
                             deny?: string[];
-                            /** @enum {string} */
+                            /**
+                             * @description Replaces the level of the subject's grants on the module.
+                             * @enum {string}
+                             */
                             level?: "limited" | "management" | "full";
-                            /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                            /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                             when?: {
                                 [key: string]: string;
                             };
@@ -8918,19 +8973,24 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        /** @description `true` sets a flag, `false` clears it */
+                        /** @description `true` sets a flag, `false` clears it, after the union over the roles. */
                         flags?: {
                             [key: string]: boolean;
                         };
                         modules?: {
                             [key: string]: {
-                                /** @description `none`, `assigned`, `all`, or a list of relations */
+                                /** @description Which resources a grant reaches: `none`, `assigned` (the module's `assigned` relations), `all`, or a list of relations. */
                                 access?: ("none" | "assigned" | "all") | string[];
+                                /** @description Actions granted whatever their level. */
                                 allow?: string[];
+                                /** @description Actions never granted. */
                                 deny?: string[];
-                                /** @enum {string} */
+                                /**
+                                 * @description Replaces the level of the subject's grants on the module.
+                                 * @enum {string}
+                                 */
                                 level?: "limited" | "management" | "full";
-                                /** @description per action, a condition (CEL) that narrows what this override grants for it (README, "Conditions on data"); checked against the policy */
+                                /** @description Per action, a CEL condition restricting what the override itself grants (its `allow` and its access or level) to where it holds. */
                                 when?: {
                                     [key: string]: string;
                                 };

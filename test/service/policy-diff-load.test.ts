@@ -111,7 +111,7 @@ t.test('subjects documents', async t => {
     t.equal(loaded.ok, false)
     if (loaded.ok) return
     t.same(loaded.issues.map(i => [i.path, i.code]), [
-      ['/1', 'missing_property'],
+      ['/1/id', 'missing_property'],
       ['/2/id', 'invalid_type'],
       ['/3/id', 'duplicate_subject'],
       ['/4', 'invalid_type']

@@ -4,6 +4,7 @@
  */
 import { KEY_SCOPES } from '../../service/index.js'
 import { clientIdSchema, tenantIdSchema } from './common.js'
+import { subjectResponseSchema } from './subject.js'
 
 const nameList = { type: 'array', maxItems: 1000, uniqueItems: true, items: { type: 'string', minLength: 1, maxLength: 256 } } as const
 
@@ -64,48 +65,6 @@ export const policyWrittenResponseSchema = {
   properties: { revision: { type: 'integer' } }
 } as const
 
-const accessSchema = {
-  description: '`none`, `assigned`, `all`, or a list of relations',
-  anyOf: [
-    { type: 'string', enum: ['none', 'assigned', 'all'] },
-    nameList
-  ]
-} as const
-
-/** Per action, a condition (CEL) that narrows what `what` grants for it; the engine checks it against the policy. */
-function conditionsOf (what: string) {
-  return {
-    type: 'object',
-    maxProperties: 1000,
-    propertyNames: { minLength: 1, maxLength: 256 },
-    additionalProperties: { type: 'string', minLength: 1, maxLength: 10000 },
-    description: `per action, a condition (CEL) that narrows what ${what} grants for it (README, "Conditions on data"); checked against the policy`
-  } as const
-}
-
-export const overridesSchema = {
-  type: 'object',
-  additionalProperties: false,
-  description: 'per-user changes on top of the roles',
-  properties: {
-    flags: { type: 'object', additionalProperties: { type: 'boolean' }, description: '`true` sets a flag, `false` clears it' },
-    modules: {
-      type: 'object',
-      additionalProperties: {
-        type: 'object',
-        additionalProperties: false,
-        properties: {
-          access: accessSchema,
-          level: { type: 'string', enum: ['limited', 'management', 'full'] },
-          allow: nameList,
-          deny: nameList,
-          when: conditionsOf('this override')
-        }
-      }
-    }
-  }
-} as const
-
 /** A typed attribute's value, as JSON carries it; its type is checked against the policy by the engine. */
 const attributeValueSchema = {
   description: 'a string (a `timestamp` is RFC 3339 text; an enum value), a number, a boolean, or a list of strings',
@@ -115,38 +74,6 @@ const attributeValueSchema = {
     { type: 'boolean' },
     { type: 'array', maxItems: 1000, items: { type: 'string', maxLength: 10000 } }
   ]
-} as const
-
-const subjectProperties = {
-  roles: { ...nameList, description: 'tenant-wide roles' },
-  aliases: { ...nameList, description: 'other names of the same person (identity provider id, e-mail); unique in the tenant' },
-  projects: { type: 'object', additionalProperties: nameList, description: 'project id to the roles held in it' },
-  groups: nameList,
-  status: { type: 'string', enum: ['active', 'inactive'] },
-  login: { type: 'boolean', description: '`false`: assignable but cannot act' },
-  owner: { type: 'boolean', description: 'the account owner: allowed everything' },
-  overrides: overridesSchema,
-  attributes: {
-    type: 'object',
-    additionalProperties: attributeValueSchema,
-    description: 'values of the policy\'s `subject_attributes` (checked against their types); an AuthZEN request\'s `subject.properties` replaces them for that request'
-  }
-} as const
-
-export const subjectBodySchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    id: { type: 'string', description: 'optional; must equal the id of the path' },
-    ...subjectProperties
-  }
-} as const
-
-export const subjectResponseSchema = {
-  type: 'object',
-  required: ['id', 'roles'],
-  additionalProperties: false,
-  properties: { id: { type: 'string' }, ...subjectProperties }
 } as const
 
 // The engine checks each key against the module: a relation's values are non-empty strings.

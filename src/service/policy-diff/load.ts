@@ -4,10 +4,11 @@
  * plus line and column when the input was text. Pure: the caller reads the files.
  */
 import type { CompiledPolicy, Issue, Subject } from '../../engine/index.js'
-import { checkSubject, compileBundle } from '../../engine/index.js'
+import Type from 'typebox'
+import { checkSubject, compileBundle, defineFormat, inDocumentOrder } from '../../engine/index.js'
 import { issuePosition, parseSource, sortIssues, SUITE_KEYS } from '../policy-tests/index.js'
 import type { ParsedSource, ParseResult, SuiteIssue } from '../policy-tests/index.js'
-import { child, isRecord, jsonType } from '../json-text.js'
+import { child, isRecord } from '../json-text.js'
 
 /** One problem with an input of the diff: the same shape as a suite issue, so that the CLI prints both alike. */
 export type DiffIssue = SuiteIssue
@@ -21,9 +22,40 @@ export const DIFF_ISSUE_CODES = {
 export type BundleLoadResult = { ok: true, policy: CompiledPolicy } | { ok: false, issues: DiffIssue[] }
 export type SubjectsLoadResult = { ok: true, subjects: Subject[] } | { ok: false, issues: DiffIssue[] }
 
-/** Keys of a subjects document. Those of a policy test suite are accepted and ignored, so that a suite serves as one. */
-const SUBJECTS_KEYS = ['subjects']
+/**
+ * The envelope of a subjects document (the shapes `loadSubjectsValue` lists), defined once
+ * for format-check (ADR 0007). Each subject in it is the engine's subject document, which
+ * `checkSubject` checks whole: here it need only be an object. What a schema cannot say is
+ * read by hand below: a map entry's `id` (its key is the id) and ids listed twice.
+ */
+const listedSubject = (what: string) => ({
+  type: 'object',
+  required: ['id'],
+  properties: { id: { type: 'string', minLength: 1, issue: { code: 'invalid_type', message: 'the `id` of a listed subject must be a non-empty string' } } },
+  issue: { what, expected: 'an object' }
+})
+const subjectList = (what: string) => ({ type: 'array', items: listedSubject(what) })
 const IGNORED_SUITE_KEYS: readonly string[] = SUITE_KEYS.filter(key => key !== 'subjects')
+const subjectsFormat = defineFormat(Type.Unsafe<unknown>({
+  anyOf: [
+    subjectList('a subject'),
+    {
+      type: 'object',
+      required: ['subjects'],
+      // A policy test suite serves as a subjects document: its other keys are accepted and ignored.
+      properties: Object.fromEntries([['subjects', {
+        anyOf: [
+          subjectList('a subject'),
+          { type: 'object', propertyNames: { type: 'string', minLength: 1, issue: { message: 'a subject id must not be empty' } }, additionalProperties: { type: 'object', issue: { what: 'subject `{-1}`' } } }
+        ],
+        issue: { what: '`subjects`', expected: 'a map of subject id to subject, or a list of subjects' }
+      }], ...IGNORED_SUITE_KEYS.map(key => [key, {}])]),
+      additionalProperties: false,
+      issue: { what: 'the subjects document' }
+    }
+  ],
+  issue: { what: 'a subjects document', expected: 'an object with `subjects` or a list of subjects' }
+}))
 
 /** Parses and compiles a bundle text; issues carry `file` and the line and column of the part they name. */
 export function loadBundleText (text: string, file: string): BundleLoadResult {
@@ -71,8 +103,9 @@ function loadSubjects (value: unknown, file: string, locate: ParsedSource['locat
   const issues: DiffIssue[] = []
   const add = (path: string, code: string, message: string): void => { issues.push(located(file, locate, path, code, message)) }
   const subjects: Subject[] = []
-  // Each entry is checked as soon as it is read, so that issues come in document order.
-  const visit = ({ id, doc, path, idPath }: SubjectEntry): void => {
+  const structure = subjectsFormat.check(value)
+  if (!structure.ok) for (const issue of structure.issues) add(issue.path, issue.code, issue.message)
+  for (const { id, doc, path, idPath } of subjectEntries(value, add)) {
     const subject = { roles: [], ...doc, id } as unknown as Subject
     const before = issues.length
     for (const issue of commonIssues(policies, subject)) {
@@ -81,8 +114,7 @@ function loadSubjects (value: unknown, file: string, locate: ParsedSource['locat
     }
     if (issues.length === before) subjects.push(subject)
   }
-  subjectEntries(value, add, visit)
-  if (issues.length > 0) return { ok: false, issues: sortIssues(issues) }
+  if (issues.length > 0) return { ok: false, issues: sortIssues(locate === undefined ? inDocumentOrder(value, issues) : issues) }
   return { ok: true, subjects }
 }
 
@@ -97,73 +129,42 @@ interface SubjectEntry {
 
 type AddIssue = (path: string, code: string, message: string) => void
 
-/** Reads the subject entries of a document, calling `visit` on each well-formed one in document order. */
-function subjectEntries (value: unknown, add: AddIssue, visit: (entry: SubjectEntry) => void): SubjectEntry[] {
-  if (Array.isArray(value)) return listEntries(value, '', add, visit)
-  if (!isRecord(value)) {
-    add('', 'invalid_type', `a subjects document must be an object with \`subjects\` or a list of subjects, not ${jsonType(value)}`)
-    return []
-  }
-  for (const key of Object.keys(value)) {
-    if (!SUBJECTS_KEYS.includes(key) && !IGNORED_SUITE_KEYS.includes(key)) {
-      add(child('', key), 'unknown_property', `unknown property \`${key}\` in the subjects document: expected \`subjects\``)
-    }
-  }
-  const subjects = value.subjects
-  if (subjects === undefined) {
-    add('/subjects', 'missing_property', 'the subjects document lacks required property `subjects`')
-    return []
-  }
-  if (Array.isArray(subjects)) return listEntries(subjects, '/subjects', add, visit)
-  if (!isRecord(subjects)) {
-    add('/subjects', 'invalid_type', `\`subjects\` must be a map of subject id to subject, or a list of subjects, not ${jsonType(subjects)}`)
-    return []
-  }
+/**
+ * The well-formed subject entries of a document, in document order, read leniently after
+ * `subjectsFormat` (what is malformed was reported there); reports a map entry's `id` and
+ * an id listed twice.
+ */
+function subjectEntries (value: unknown, add: AddIssue): SubjectEntry[] {
+  const subjects = Array.isArray(value) ? value : isRecord(value) ? value.subjects : undefined
+  const at = Array.isArray(value) ? '' : '/subjects'
+  if (Array.isArray(subjects)) return listEntries(subjects, at, add)
+  if (!isRecord(subjects)) return []
   const entries: SubjectEntry[] = []
   for (const [id, doc] of Object.entries(subjects)) {
-    const path = child('/subjects', id)
-    if (id === '') {
-      add(path, 'invalid_value', 'a subject id must not be empty')
-      continue
-    }
-    if (!isRecord(doc)) {
-      add(path, 'invalid_type', `subject \`${id}\` must be an object, not ${jsonType(doc)}`)
-      continue
-    }
+    const path = child(at, id)
+    if (id === '' || !isRecord(doc)) continue
     if (Object.hasOwn(doc, 'id')) {
       add(child(path, 'id'), 'unknown_property', `subject \`${id}\`: unknown property \`id\`: the entry's key is the subject id`)
       continue
     }
-    const entry = { id, doc, path, idPath: path }
-    entries.push(entry)
-    visit(entry)
+    entries.push({ id, doc, path, idPath: path })
   }
   return entries
 }
 
-function listEntries (list: unknown[], at: string, add: AddIssue, visit: (entry: SubjectEntry) => void): SubjectEntry[] {
+function listEntries (list: unknown[], at: string, add: AddIssue): SubjectEntry[] {
   const entries: SubjectEntry[] = []
   list.forEach((doc: unknown, index) => {
     const path = child(at, index)
-    if (!isRecord(doc)) {
-      add(path, 'invalid_type', `a subject must be an object, not ${jsonType(doc)}`)
-      return
-    }
+    if (!isRecord(doc) || typeof doc.id !== 'string' || doc.id === '') return
     const id = doc.id
-    if (typeof id !== 'string' || id === '') {
-      const why = id === undefined ? 'lacks required property `id`' : 'has an invalid `id`: expected a non-empty string'
-      add(id === undefined ? path : child(path, 'id'), id === undefined ? 'missing_property' : 'invalid_type', `subject ${index + 1} of the list ${why}`)
-      return
-    }
     const first = entries.find(e => e.id === id)
     if (first !== undefined) {
       add(child(path, 'id'), 'duplicate_subject', `subject \`${id}\` is declared twice (at \`${first.path}\` and \`${path}\`)`)
       return
     }
     const { id: _id, ...rest } = doc
-    const entry = { id, doc: rest, path, idPath: child(path, 'id') }
-    entries.push(entry)
-    visit(entry)
+    entries.push({ id, doc: rest, path, idPath: child(path, 'id') })
   })
   return entries
 }

@@ -9,9 +9,10 @@ import type { SubjectFilter } from '../../../../service/index.js'
 import { documentMedia } from '../../../media.js'
 import { etag, writeOptions } from '../../../revision.js'
 import {
-  groupBodySchema, groupListResponseSchema, groupResponseSchema, overridesSchema, subjectListQuerySchema, subjectListResponseSchema
+  groupBodySchema, groupListResponseSchema, groupResponseSchema, subjectListQuerySchema, subjectListResponseSchema
 } from '../../../schemas/admin.js'
 import { AUTH_ERRORS, BODY_ERRORS, clientIdSchema, errorResponses, tenantIdSchema, tenantParamsSchema, withEtag, writeHeadersSchema } from '../../../schemas/common.js'
+import { overridesSchema } from '../../../schemas/subject.js'
 
 interface IdParams { tenant: string, id: string }
 type ListQuery = SubjectFilter & { limit?: string, after?: string }

@@ -2,7 +2,7 @@
 import type { FastifyInstance } from 'fastify'
 import type { SubjectBody } from '../../../../service/index.js'
 import { etag, writeOptions } from '../../../revision.js'
-import { subjectBodySchema, subjectResponseSchema } from '../../../schemas/admin.js'
+import { subjectBodySchema, subjectResponseSchema } from '../../../schemas/subject.js'
 import { AUTH_ERRORS, BODY_ERRORS, clientIdSchema, errorResponses, tenantIdSchema, withEtag, writeHeadersSchema } from '../../../schemas/common.js'
 
 interface Params { tenant: string, id: string }
