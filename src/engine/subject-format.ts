@@ -47,7 +47,7 @@ const OverridesSchema = Type.Object({
 const SubjectSchema = Type.Object({
   id: Type.String({ minLength: 1, ...note({ what: 'the subject id', code: 'invalid_type', message: 'the subject id must be a non-empty string' }) }),
   roles: Type.Array(Type.String(), { uniqueItems: true, description: 'Tenant-wide roles.', ...note({ what: 'the subject roles' }) }),
-  aliases: Type.Optional(Strings('alias', 'Other names of the same person (an identity provider\'s opaque id, an e-mail).')),
+  aliases: Type.Optional(Strings('alias', 'Other names of the same person (an identity provider\'s opaque id, an e-mail); unique in the tenant.')),
   projects: Type.Optional(StringMap(Type.Array(Type.String(), { uniqueItems: true, ...note({ what: 'the roles in project `{-1}`' }) }), 'Project id to the roles held in that project.')),
   groups: Type.Optional(Strings('group', 'The groups the subject is in (`group:<id>` in relations and ACLs).')),
   status: Type.Optional(Type.Enum(['active', 'inactive'], {
@@ -59,7 +59,7 @@ const SubjectSchema = Type.Object({
   // Values are checked against the types the bundle's `subject_attributes` declares (subject.ts): documented only.
   attributes: Type.Optional(Type.Unsafe<Record<string, AttributeValue>>({
     type: 'object',
-    description: 'Values of the bundle\'s `subject_attributes`, each of its declared type.',
+    description: 'Values of the bundle\'s `subject_attributes`, each of its declared type; an AuthZEN request\'s `subject.properties` replaces them for that request.',
     ...note({ documented: { additionalProperties: ATTRIBUTE_VALUE } })
   }))
 }, { title: 'gatehouse subject', additionalProperties: false, ...note({ what: 'the subject' }) })

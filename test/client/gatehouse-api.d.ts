@@ -1224,9 +1224,9 @@ export interface components {
             /** @description Subject id to subject. */
             subjects?: {
                 [key: string]: {
-                    /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
+                    /** @description Other names of the same person (an identity provider's opaque id, an e-mail); unique in the tenant. */
                     aliases?: string[];
-                    /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
+                    /** @description Values of the bundle's `subject_attributes`, each of its declared type; an AuthZEN request's `subject.properties` replaces them for that request. */
                     attributes?: {
                         [key: string]: string | number | boolean | string[];
                     };
@@ -7927,9 +7927,9 @@ export interface operations {
                         next: string;
                         /** @description by id ascending */
                         subjects: {
-                            /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
+                            /** @description Other names of the same person (an identity provider's opaque id, an e-mail); unique in the tenant. */
                             aliases?: string[];
-                            /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
+                            /** @description Values of the bundle's `subject_attributes`, each of its declared type; an AuthZEN request's `subject.properties` replaces them for that request. */
                             attributes?: {
                                 [key: string]: string | number | boolean | string[];
                             };
@@ -8100,9 +8100,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
+                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail); unique in the tenant. */
                         aliases?: string[];
-                        /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
+                        /** @description Values of the bundle's `subject_attributes`, each of its declared type; an AuthZEN request's `subject.properties` replaces them for that request. */
                         attributes?: {
                             [key: string]: string | number | boolean | string[];
                         };
@@ -8280,9 +8280,9 @@ export interface operations {
                  *     }
                  */
                 "application/json": {
-                    /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
+                    /** @description Other names of the same person (an identity provider's opaque id, an e-mail); unique in the tenant. */
                     aliases?: string[];
-                    /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
+                    /** @description Values of the bundle's `subject_attributes`, each of its declared type; an AuthZEN request's `subject.properties` replaces them for that request. */
                     attributes?: {
                         [key: string]: string | number | boolean | string[];
                     };
@@ -8359,9 +8359,9 @@ export interface operations {
                      *     }
                      */
                     "application/json": {
-                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
+                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail); unique in the tenant. */
                         aliases?: string[];
-                        /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
+                        /** @description Values of the bundle's `subject_attributes`, each of its declared type; an AuthZEN request's `subject.properties` replaces them for that request. */
                         attributes?: {
                             [key: string]: string | number | boolean | string[];
                         };
@@ -8422,9 +8422,9 @@ export interface operations {
                 };
                 content: {
                     "application/json": {
-                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail). */
+                        /** @description Other names of the same person (an identity provider's opaque id, an e-mail); unique in the tenant. */
                         aliases?: string[];
-                        /** @description Values of the bundle's `subject_attributes`, each of its declared type. */
+                        /** @description Values of the bundle's `subject_attributes`, each of its declared type; an AuthZEN request's `subject.properties` replaces them for that request. */
                         attributes?: {
                             [key: string]: string | number | boolean | string[];
                         };
