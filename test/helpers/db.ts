@@ -160,6 +160,19 @@ async function adminQuery (serverUrl: string, text: string): Promise<void> {
   }
 }
 
+/**
+ * A pool on a test database, guarded as the store guards its own (`guardPool`). Its
+ * connections can be ended by the server: the database's drop (`with (force)`) ends what
+ * is still connected, and a pool's `end()` may resolve before the server has closed its
+ * sessions. Unheard, that error ends the whole test file as an uncaught exception (57P01,
+ * "terminating connection due to administrator command", seen at teardown under load).
+ */
+export function testPool (url: string, max?: number): pg.Pool {
+  const pool = new pg.Pool({ connectionString: url, ...(max === undefined ? {} : { max }) })
+  guardPool(pool)
+  return pool
+}
+
 /** Creates an empty database `gatehouse_test_<random>` on the server. */
 export async function createTestDatabase (serverUrl: string): Promise<TestDatabase> {
   const name = `gatehouse_test_${randomBytes(6).toString('hex')}`

@@ -28,7 +28,7 @@ import type { PlanSqlMapping, RelationMapping } from '../../src/store/plan-sql.j
 import { planToSql } from '../../src/store/plan-sql.js'
 import type { Store } from '../../src/store/store.js'
 import { MAX_PAGE_LIMIT } from '../../src/store/store.js'
-import { backends, createTestDatabase, postgresServer } from '../helpers/db.js'
+import { backends, createTestDatabase, postgresServer, testPool } from '../helpers/db.js'
 import { ancestorsOf, planResourceOf, searchFactsOf, sortedFacts } from './oracle.js'
 import type { AttributeName, GeneratedModule, GeneratedTenant } from './generator.js'
 import { ACL_HEAVY, ATTRIBUTES, DEFAULT_SHAPE, Rng, generateTenant, randomChanges, randomInputs } from './generator.js'
@@ -52,7 +52,7 @@ interface CallerCopy {
 }
 
 async function openCallerCopy (url: string): Promise<CallerCopy> {
-  const pool = new pg.Pool({ connectionString: url, max: 2 })
+  const pool = testPool(url, 2)
   await pool.query(`
     create table items (tenant text not null, module text not null, id text not null, site_id text, rel_single text, rel_array text[],
       status text, amount double precision, tags text[], due timestamptz, urgent boolean, acl_holder text, primary key (tenant, module, id));

@@ -9,7 +9,6 @@
  * prefers any other leaf's candidates to an attribute's.
  */
 import { PgDialect } from 'drizzle-orm/pg-core'
-import pg from 'pg'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { Bundle, Filter, QueryPlan } from '../../src/engine/index.js'
@@ -18,7 +17,7 @@ import { openPgliteStore, openPostgresStore } from '../../src/store/connect.js'
 import { candidatesOf } from '../../src/store/pg-store.js'
 import type { Store } from '../../src/store/store.js'
 import { eventually } from '../helpers/eventually.js'
-import { acquirePglite, createTestDatabase, postgresServer } from '../helpers/db.js'
+import { acquirePglite, createTestDatabase, postgresServer, testPool } from '../helpers/db.js'
 
 const ROWS = 3000
 const STATUSES = ['open', 'closed', 'sent', 'paid']
@@ -136,7 +135,7 @@ const server = await postgresServer()
 
 t.test('PostgreSQL', { skip: server.skip }, async t => {
   const database = await createTestDatabase(await server.url())
-  const pool = new pg.Pool({ connectionString: database.url, max: 4 })
+  const pool = testPool(database.url, 4)
   t.teardown(async () => {
     await pool.end()
     await database.drop()

@@ -7,7 +7,7 @@ import pg from 'pg'
 import t from 'tap'
 import { findMigrationsFolder, guardPool, openStore } from '../../src/store/connect.js'
 import { StoreUnavailableError } from '../../src/store/errors.js'
-import { createTestDatabase, postgresServer } from '../helpers/db.js'
+import { createTestDatabase, postgresServer, testPool } from '../helpers/db.js'
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), '..', '..')
 
@@ -67,7 +67,7 @@ t.test('postgres', { skip: server.skip }, async t => {
     t.teardown(() => database.drop())
     const stores = await Promise.all(Array.from({ length: 4 }, () => openStore({ databaseUrl: database.url, dataDir: 'unused' })))
     t.teardown(() => Promise.all(stores.map(s => s.close())))
-    const pool = new pg.Pool({ connectionString: database.url })
+    const pool = testPool(database.url)
     t.teardown(() => pool.end())
     const applied = await pool.query<{ n: string }>('select count(*)::text as n from drizzle.__drizzle_migrations')
     const journal = JSON.parse(await readFile(join(findMigrationsFolder(), 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }

@@ -9,14 +9,13 @@ import { cp, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { PGlite } from '@electric-sql/pglite'
-import pg from 'pg'
 import t from 'tap'
 import type { Test } from 'tap'
 import type { Filter, ResourceFacts } from '../../src/engine/index.js'
 import { MAX_ANCESTOR_DEPTH } from '../../src/engine/index.js'
 import { findMigrationsFolder, migratePglite, migratePostgres, openPgliteStore, openPostgresStore } from '../../src/store/connect.js'
 import type { Store } from '../../src/store/store.js'
-import { createTestDatabase, postgresServer } from '../helpers/db.js'
+import { createTestDatabase, postgresServer, testPool } from '../helpers/db.js'
 import { searchFactsOf, sortedFacts } from '../search/oracle.js'
 
 const migrations = findMigrationsFolder()
@@ -124,7 +123,7 @@ t.test('the backfill on PostgreSQL', { skip: server.skip }, async t => {
   const first = await firstMigrationOnly()
   t.teardown(first.remove)
   const database = await createTestDatabase(await server.url())
-  const pool = new pg.Pool({ connectionString: database.url, max: 2 })
+  const pool = testPool(database.url, 2)
   t.teardown(async () => {
     await pool.end()
     await database.drop()

@@ -9,14 +9,13 @@
  * comparison, `in` or `contains` matches them, as no condition does; `attribute_exists`
  * (`has()`) sees them.
  */
-import pg from 'pg'
 import t from 'tap'
 import type { AttributeType, AttributeValue, Filter, PlanResource, QueryPlan } from '../../src/engine/index.js'
 import { matchesPlan } from '../../src/engine/index.js'
 import type { PlanSql, PlanSqlMapping } from '../../src/store/plan-sql.js'
 import { PlanSqlError, planToSql } from '../../src/store/plan-sql.js'
 import { migratePostgres } from '../../src/store/connect.js'
-import { createTestDatabase, postgresServer } from '../helpers/db.js'
+import { createTestDatabase, postgresServer, testPool } from '../helpers/db.js'
 import { Rng } from '../search/generator.js'
 
 /** The attributes of the table, by type. */
@@ -66,7 +65,7 @@ const server = await postgresServer()
 
 t.test('attribute filters on a real PostgreSQL table', { skip: server.skip }, async t => {
   const database = await createTestDatabase(await server.url())
-  const pool = new pg.Pool({ connectionString: database.url, max: 2 })
+  const pool = testPool(database.url, 2)
   t.teardown(async () => {
     await pool.end()
     await database.drop()

@@ -4,13 +4,12 @@
  * and join tables (one with a discriminator column, one in another schema). Every
  * clause is run, and its rows compared with `matchesPlan` on the same data.
  */
-import pg from 'pg'
 import t from 'tap'
 import type { AclEntry, Filter, PlanResource, QueryPlan } from '../../src/engine/index.js'
 import { matchesPlan } from '../../src/engine/index.js'
 import type { PlanSqlMapping } from '../../src/store/plan-sql.js'
 import { PlanSqlError, planToSql } from '../../src/store/plan-sql.js'
-import { createTestDatabase, postgresServer } from '../helpers/db.js'
+import { createTestDatabase, postgresServer, testPool } from '../helpers/db.js'
 import { Rng } from '../search/generator.js'
 
 /** `holder`: the id of the resource whose ACL governs the row (`ACLS`), NULL when none does. */
@@ -61,7 +60,7 @@ const server = await postgresServer()
 
 t.test('planToSql on a real PostgreSQL table', { skip: server.skip }, async t => {
   const database = await createTestDatabase(await server.url())
-  const pool = new pg.Pool({ connectionString: database.url, max: 2 })
+  const pool = testPool(database.url, 2)
   t.teardown(async () => {
     await pool.end()
     await database.drop()
