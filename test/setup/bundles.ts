@@ -2,9 +2,9 @@
  * Part of the tap `before` script: bundles what test/helpers/bundles.ts lists with esbuild,
  * so that a worker thread or a CLI child runs JavaScript instead of loading the sources
  * through a TypeScript loader again: under the tests' loader a policy thread spent 2.5 s
- * of CPU before its first job (the bundle: 0.1 s), and a CLI child through tsx 1.5 s (the
- * bundle: 0.5 s). Rebuilt on every run (under a second), so a bundle is never older than
- * the sources.
+ * of CPU before its first job (the bundle: 0.6 to 0.7 s), and a CLI child through tsx 1.5 s
+ * (the bundle: 0.5 s). Rebuilt on every run (0.6 to 1.4 s of wall seen), so a bundle is never
+ * older than the sources.
  */
 import { mkdir, rename, rm } from 'node:fs/promises'
 import { build } from 'esbuild'
