@@ -28,7 +28,7 @@ import type { CompileReply, DiffReply, PolicyJob, PolicyReply, StoredSuiteFacts,
 import { diffJob, emptyPolicy, runPolicyJob, suiteJob } from './policy-jobs.js'
 import { WorkerFailedError, WorkerPool } from './worker-pool.js'
 import type { WorkerFailureKind } from './worker-pool.js'
-import { workerFile } from './worker-file.js'
+import { workerEntry } from './worker-file.js'
 
 /** Threads at most: one core is left to the event loop. */
 export const DEFAULT_POLICY_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1))
@@ -55,8 +55,10 @@ export interface PolicyWorkersOptions {
   threads?: number
   timeoutMs?: number
   maxQueue?: number
-  /** The thread's entry file (tests: one that fails). */
+  /** The thread's entry file (tests: one that fails); default `workerEntry`'s. */
   file?: URL
+  /** With `file`: the thread's Node options (default: the parent's). */
+  execArgv?: string[]
   /** Where failures are logged; the app passes its logger. */
   log?: BackgroundLog
 }
@@ -66,8 +68,9 @@ export class PolicyWorkers {
 
   constructor (opts: PolicyWorkersOptions = {}) {
     const log = opts.log
+    const entry = opts.file === undefined ? workerEntry(import.meta.url, 'policy-worker') : { file: opts.file, execArgv: opts.execArgv }
     this.#pool = new WorkerPool({
-      file: opts.file ?? workerFile(import.meta.url, 'policy-worker'),
+      ...entry,
       size: opts.threads ?? DEFAULT_POLICY_THREADS,
       timeoutMs: opts.timeoutMs ?? DEFAULT_POLICY_JOB_TIMEOUT_MS,
       maxQueue: opts.maxQueue ?? DEFAULT_POLICY_QUEUE,

@@ -37,6 +37,8 @@ export type WorkerMessage<R> = { ready: true } | { id: number, result: R } | { i
 export interface WorkerPoolOptions<J, R> {
   /** The thread's entry file; it calls `serveJobs`. */
   file: URL
+  /** The thread's Node options (default: the parent's, `process.execArgv`). */
+  execArgv?: string[]
   /** Threads at most; each is started on demand. */
   size: number
   /** How long one job may run on its thread (from being sent to it, or from the thread being ready) before the thread is terminated. */
@@ -123,7 +125,7 @@ export class WorkerPool<J, R> {
   }
 
   #start (): Thread<J, R> {
-    const worker = new Worker(this.#opts.file)
+    const worker = new Worker(this.#opts.file, this.#opts.execArgv === undefined ? {} : { execArgv: this.#opts.execArgv })
     const thread: Thread<J, R> = { worker, task: undefined, ready: false }
     worker.on('message', (message: WorkerMessage<R>) => {
       if ('ready' in message) {

@@ -8,7 +8,7 @@
  */
 import { Worker } from 'node:worker_threads'
 import { yamlFailure } from './bundle-text.js'
-import { workerFile } from './worker-file.js'
+import { workerEntry } from './worker-file.js'
 import { attachParse, parseDetached } from './policy-tests/source.js'
 import type { DetachedParse, ParseResult } from './policy-tests/source.js'
 
@@ -69,7 +69,8 @@ async function parseOnWorker (text: string): Promise<DetachedParse> {
  */
 function parserThread (): Thread {
   if (current !== undefined) return current
-  const worker = new Worker(workerFile(import.meta.url, 'yaml-worker'))
+  const { file, execArgv } = workerEntry(import.meta.url, 'yaml-worker')
+  const worker = new Worker(file, execArgv === undefined ? {} : { execArgv })
   const thread: Thread = { worker, pending: new Map(), answered: false }
   worker.on('message', (reply: ParseReply) => {
     thread.answered = true

@@ -1,5 +1,7 @@
 /**
- * `gatehouse diff` end to end: the CLI spawned through bin/gatehouse.js, as an ops
+ * `gatehouse diff` end to end: the CLI spawned as a child
+ * process (`runCli`: the CLI bundled from the sources; the first case of test-command.test.ts
+ * and `--version` in main.test.ts run bin/gatehouse.js itself), as an ops
  * engineer or a CI job runs it, on bundles written to a temporary directory.
  */
 import { readFileSync } from 'node:fs'

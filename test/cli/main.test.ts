@@ -30,7 +30,7 @@ t.test('--version prints the version the bin script passes, and `unknown` withou
 
 t.test('`gatehouse --version` run as a user runs it prints the package.json version', async t => {
   const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
-  const run = await runCli(['--version'])
+  const run = await runCli(['--version'], { viaBin: true })
   t.same({ code: run.code, stdout: run.stdout }, { code: 0, stdout: `${version}\n` })
 })
 

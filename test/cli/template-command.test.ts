@@ -1,5 +1,7 @@
 /**
- * `gatehouse template` end to end: the CLI spawned through bin/gatehouse.js. Listing the
+ * `gatehouse template` end to end: the CLI spawned as a child
+ * process (`runCli`: the CLI bundled from the sources; the first case of test-command.test.ts
+ * and `--version` in main.test.ts run bin/gatehouse.js itself). Listing the
  * shipped templates, printing one so that `npx gatehouse template NAME > bundle.yaml`
  * starts a policy that decides exactly as the shipped file, and refusing unknown names.
  */

@@ -1,5 +1,7 @@
 /**
- * `gatehouse test` end to end: the CLI spawned through bin/gatehouse.js, as a user or a
+ * `gatehouse test` end to end: the CLI spawned as a child
+ * process (`runCli`: the CLI bundled from the sources; the first case of test-command.test.ts
+ * and `--version` in main.test.ts run bin/gatehouse.js itself), as a user or a
  * CI job runs it, on suites written to a temporary directory.
  */
 import { readFileSync } from 'node:fs'
@@ -16,7 +18,8 @@ const wrongSuite = jobsSuite.replace(
 )
 
 t.test('a passing suite exits 0 and counts its cases', async t => {
-  const run = await runCli(['test', 'test/cli/fixtures/jobs-suite.yaml'])
+  // Through the shim itself, as a user of a checkout runs it: it loads the sources through tsx.
+  const run = await runCli(['test', 'test/cli/fixtures/jobs-suite.yaml'], { viaBin: true })
   t.equal(run.code, 0, run.stderr)
   t.match(run.stdout, /^PASS test\/cli\/fixtures\/jobs-suite\.yaml: 34 cases, 34 passed, 0 failed$/m)
   t.match(run.stdout, /1 suite; 34 cases: 34 passed, 0 failed/)

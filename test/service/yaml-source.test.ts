@@ -11,6 +11,10 @@ import { parseSource, YAML_LIMITS } from '../../src/service/policy-tests/source.
 import type { ParseResult } from '../../src/service/policy-tests/source.js'
 import { INLINE_PARSE_CHARS, parseSourceOffLoop, parseYamlOffLoop } from '../../src/service/yaml-parse.js'
 
+// This file tests the yaml worker's own TypeScript entry, started under the tests' loader as
+// a run from the sources starts it, not the bundle the rest of the run uses (.taprc).
+delete process.env.GATEHOUSE_WORKER_DIR
+
 function problemOf (text: string): { code: string, message: string, line: number, column: number } {
   const parsed = parseSource(text)
   if (parsed.ok) throw new Error('the text parsed')
