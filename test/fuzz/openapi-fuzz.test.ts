@@ -21,6 +21,9 @@ import t from 'tap'
 import { ERROR_CODES } from '../../src/http/errors.js'
 import { buildTestApp, call, eachBackend, setupTenant } from '../helpers/build-app.js'
 
+// A hang guard, not a speed bound: every operation of the OpenAPI document, fuzzed on both databases: 26 s of CPU, which the 120 s default overran at load 15 to 18.
+t.setTimeout(300_000)
+
 const SEED = Number(process.env.FUZZ_SEED ?? 20261207)
 const RUNS = Number(process.env.FUZZ_RUNS ?? 40)
 /** Requests over real HTTP, spread over all operations. */

@@ -7,6 +7,9 @@ import { exampleBundle, exampleSubjects } from './fixtures.js'
 import { ROUTES } from './routes.js'
 import type { RouteCase } from './routes.js'
 
+// A hang guard, not a speed bound: every route's bad bodies on both databases: over tap's 120 s default at load 15.
+t.setTimeout(300_000)
+
 const BODY_LIMIT = 16 * 1024
 
 function keyFor (route: RouteCase, setup: TenantSetup, rootKey: string): string {

@@ -25,6 +25,9 @@ import type { SearchPageInput } from '../../src/service/search.js'
 import { backends } from '../helpers/db.js'
 import { ACL_HEAVY, DEFAULT_SHAPE, Rng, generateTenant, randomInputs } from './generator.js'
 
+// A hang guard, not a speed bound: random and ACL-heavy tenants through the services on both databases: 83 s alone, over tap's 120 s default at load 17.
+t.setTimeout(300_000)
+
 const seed = process.env.GATEHOUSE_SEED === undefined ? Math.floor(Math.random() * 2 ** 31) : Number(process.env.GATEHOUSE_SEED)
 const TENANTS = Number(process.env.GATEHOUSE_SERVICE_SEARCH_TENANTS ?? 8)
 const replay = `replay with GATEHOUSE_SEED=${seed}`
