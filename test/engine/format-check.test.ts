@@ -6,7 +6,6 @@
  */
 import t from 'tap'
 import { Ajv } from 'ajv'
-import type { ErrorObject } from 'ajv'
 import fc from 'fast-check'
 import Type from 'typebox'
 import { bundleFormat } from '../../src/engine/bundle-format.js'
@@ -14,25 +13,12 @@ import { Compile } from 'typebox/compile'
 import { defineFormat, documentedSchema, inDocumentOrder } from '../../src/engine/format-check.js'
 import { bundleJsonSchema, compileBundle, exportBundle } from '../../src/engine/index.js'
 import type { Issue } from '../../src/engine/index.js'
+import { ajvPaths } from '../helpers/ajv-paths.js'
 
 const ajv = new Ajv({ strict: true, allErrors: true })
 const documented = ajv.compile(bundleJsonSchema)
 /** TypeBox's own compiled checker of the same definition: a third opinion. */
 const typebox = Compile(bundleFormat.schema)
-
-/** The JSON pointers an Ajv error names: the value, or the key it is about. */
-function ajvPaths (errors: ErrorObject[] | null | undefined): Set<string> {
-  const escape = (key: string): string => key.replaceAll('~', '~0').replaceAll('/', '~1')
-  const paths = new Set<string>()
-  for (const e of errors ?? []) {
-    const params = e.params as Record<string, unknown>
-    const key = params.additionalProperty ?? params.missingProperty ?? params.propertyName
-    paths.add(typeof key === 'string' ? `${e.instancePath}/${escape(key)}` : e.instancePath)
-    // uniqueItems names both indexes of a repeat; gatehouse reports the later one at its index.
-    if (e.keyword === 'uniqueItems') for (const i of [params.i, params.j]) paths.add(`${e.instancePath}/${String(i)}`)
-  }
-  return paths
-}
 
 const name = fc.stringMatching(/^[a-z][a-z0-9_]{0,5}$/)
 const level = fc.constantFrom('limited', 'management', 'full')

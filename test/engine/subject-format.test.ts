@@ -6,7 +6,6 @@
  */
 import t from 'tap'
 import { Ajv } from 'ajv'
-import type { ErrorObject } from 'ajv'
 import fc from 'fast-check'
 import { Compile } from 'typebox/compile'
 import { aclFormat } from '../../src/engine/resource-format.js'
@@ -14,6 +13,7 @@ import { subjectFormat } from '../../src/engine/subject-format.js'
 import type { Subject } from '../../src/engine/index.js'
 import { aclJsonSchema, checkSubject, resourceFromProperties, subjectJsonSchema } from '../../src/engine/index.js'
 import { richPolicy } from './fixtures/rich-bundle.js'
+import { ajvPaths } from '../helpers/ajv-paths.js'
 
 const policy = richPolicy()
 const ajv = new Ajv({ strict: true, allErrors: true })
@@ -21,18 +21,6 @@ const documentedSubject = ajv.compile(subjectJsonSchema)
 const documentedAcl = ajv.compile(aclJsonSchema)
 const typeboxSubject = Compile(subjectFormat.schema)
 const typeboxAcl = Compile(aclFormat.schema)
-
-/** The JSON pointers an Ajv error names: the value, or the key it is about (as format-check.test.ts reads them). */
-function ajvPaths (errors: ErrorObject[] | null | undefined): Set<string> {
-  const paths = new Set<string>()
-  for (const e of errors ?? []) {
-    const params = e.params as Record<string, unknown>
-    const key = params.additionalProperty ?? params.missingProperty ?? params.propertyName
-    paths.add(typeof key === 'string' ? `${e.instancePath}/${key}` : e.instancePath)
-    if (e.keyword === 'uniqueItems') for (const i of [params.i, params.j]) paths.add(`${e.instancePath}/${String(i)}`)
-  }
-  return paths
-}
 
 const ROLES = ['employee', 'manager', 'observer', 'site_operative', 'superuser']
 const FLAGS = ['manage_prices', 'delete_entities', 'view_costs']

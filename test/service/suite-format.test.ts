@@ -7,27 +7,16 @@
  */
 import t from 'tap'
 import { Ajv } from 'ajv'
-import type { ErrorObject } from 'ajv'
 import fc from 'fast-check'
 import { Compile } from 'typebox/compile'
 import { loadSuiteValue, suiteJsonSchema } from '../../src/service/policy-tests/index.js'
 import { suiteFormat } from '../../src/service/policy-tests/schema.js'
+import { ajvPaths } from '../helpers/ajv-paths.js'
 
 // `strictRequired` off: the case rules (`allOf`) name the case's own properties in `required` inside combinators, which that option flags.
 const ajv = new Ajv({ strict: true, strictRequired: false, allErrors: true })
 const documented = ajv.compile(suiteJsonSchema)
 const typebox = Compile(suiteFormat.schema)
-
-function ajvPaths (errors: ErrorObject[] | null | undefined): Set<string> {
-  const paths = new Set<string>()
-  for (const e of errors ?? []) {
-    const params = e.params as Record<string, unknown>
-    const key = params.additionalProperty ?? params.missingProperty ?? params.propertyName
-    paths.add(typeof key === 'string' ? `${e.instancePath}/${key}` : e.instancePath)
-    if (e.keyword === 'uniqueItems') for (const i of [params.i, params.j]) paths.add(`${e.instancePath}/${String(i)}`)
-  }
-  return paths
-}
 
 const bundle = {
   version: 1,
