@@ -29,6 +29,7 @@ import { diffJob, emptyPolicy, runPolicyJob, suiteJob } from './policy-jobs.js'
 import { WorkerFailedError, WorkerPool } from './worker-pool.js'
 import type { WorkerFailureKind } from './worker-pool.js'
 import { workerEntry } from './worker-file.js'
+import type { WorkerEntry } from './worker-file.js'
 
 /** Threads at most: one core is left to the event loop. */
 export const DEFAULT_POLICY_THREADS = Math.max(1, Math.min(2, availableParallelism() - 1))
@@ -55,10 +56,8 @@ export interface PolicyWorkersOptions {
   threads?: number
   timeoutMs?: number
   maxQueue?: number
-  /** The thread's entry file (tests: one that fails); default `workerEntry`'s. */
-  file?: URL
-  /** With `file`: the thread's Node options (default: the parent's). */
-  execArgv?: string[]
+  /** The thread's entry (tests: one that fails); default `workerEntry`'s. */
+  entry?: WorkerEntry
   /** Where failures are logged; the app passes its logger. */
   log?: BackgroundLog
 }
@@ -68,9 +67,8 @@ export class PolicyWorkers {
 
   constructor (opts: PolicyWorkersOptions = {}) {
     const log = opts.log
-    const entry = opts.file === undefined ? workerEntry(import.meta.url, 'policy-worker') : { file: opts.file, execArgv: opts.execArgv }
     this.#pool = new WorkerPool({
-      ...entry,
+      entry: opts.entry ?? workerEntry(import.meta.url, 'policy-worker'),
       size: opts.threads ?? DEFAULT_POLICY_THREADS,
       timeoutMs: opts.timeoutMs ?? DEFAULT_POLICY_JOB_TIMEOUT_MS,
       maxQueue: opts.maxQueue ?? DEFAULT_POLICY_QUEUE,

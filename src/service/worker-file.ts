@@ -12,6 +12,7 @@
  */
 import { resolve } from 'node:path'
 import { pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
 
 export interface WorkerEntry {
   file: URL
@@ -30,4 +31,9 @@ export function workerEntry (moduleUrl: string, name: string): WorkerEntry {
   if (dir === undefined || dir === '') return { file: workerFile(moduleUrl, name) }
   // Relative to the working directory, as a path given on the command line.
   return { file: pathToFileURL(resolve(dir, `${name}.mjs`)), execArgv: [] }
+}
+
+/** A thread started on `entry`, with its Node options when it names some. */
+export function startWorker (entry: WorkerEntry): Worker {
+  return new Worker(entry.file, entry.execArgv === undefined ? {} : { execArgv: entry.execArgv })
 }

@@ -13,7 +13,10 @@
  * TypeScript loader that does not reach them, as under `tsx watch`): jobs then run in
  * place through `inline`, as correct but on the event loop, and a warning says so once.
  */
-import { parentPort, Worker } from 'node:worker_threads'
+import { parentPort } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
+import { startWorker } from './worker-file.js'
+import type { WorkerEntry } from './worker-file.js'
 
 /** Why a job failed without an answer: its thread crashed or exited, overran its time, or the queue was full. */
 export type WorkerFailureKind = 'crash' | 'timeout' | 'busy'
@@ -35,10 +38,8 @@ export class WorkerFailedError extends Error {
 export type WorkerMessage<R> = { ready: true } | { id: number, result: R } | { id: number, error: string }
 
 export interface WorkerPoolOptions<J, R> {
-  /** The thread's entry file; it calls `serveJobs`. */
-  file: URL
-  /** The thread's Node options (default: the parent's, `process.execArgv`). */
-  execArgv?: string[]
+  /** The thread's entry file, which calls `serveJobs`, and its Node options. */
+  entry: WorkerEntry
   /** Threads at most; each is started on demand. */
   size: number
   /** How long one job may run on its thread (from being sent to it, or from the thread being ready) before the thread is terminated. */
@@ -125,7 +126,7 @@ export class WorkerPool<J, R> {
   }
 
   #start (): Thread<J, R> {
-    const worker = new Worker(this.#opts.file, this.#opts.execArgv === undefined ? {} : { execArgv: this.#opts.execArgv })
+    const worker = startWorker(this.#opts.entry)
     const thread: Thread<J, R> = { worker, task: undefined, ready: false }
     worker.on('message', (message: WorkerMessage<R>) => {
       if ('ready' in message) {

@@ -6,9 +6,9 @@
  * back. Small texts, such as most bundles and the shipped templates, are parsed in
  * place, where a round trip would cost more than the parse.
  */
-import { Worker } from 'node:worker_threads'
+import type { Worker } from 'node:worker_threads'
 import { yamlFailure } from './bundle-text.js'
-import { workerEntry } from './worker-file.js'
+import { startWorker, workerEntry } from './worker-file.js'
 import { attachParse, parseDetached } from './policy-tests/source.js'
 import type { DetachedParse, ParseResult } from './policy-tests/source.js'
 
@@ -69,8 +69,7 @@ async function parseOnWorker (text: string): Promise<DetachedParse> {
  */
 function parserThread (): Thread {
   if (current !== undefined) return current
-  const { file, execArgv } = workerEntry(import.meta.url, 'yaml-worker')
-  const worker = new Worker(file, execArgv === undefined ? {} : { execArgv })
+  const worker = startWorker(workerEntry(import.meta.url, 'yaml-worker'))
   const thread: Thread = { worker, pending: new Map(), answered: false }
   worker.on('message', (reply: ParseReply) => {
     thread.answered = true

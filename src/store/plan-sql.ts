@@ -503,27 +503,22 @@ class Translator {
       }
       case 'attribute_compare': {
         const a = this.attribute(f.attribute)
-        if (a.kind === 'jsonb') {
-          const objects = attributeContainment(f)
-          if (objects !== undefined) return this.contains(a.column, objects)
-        }
+        const indexed = this.containment(a, f)
+        if (indexed !== undefined) return indexed
         const ordered = f.cmp !== 'eq' && f.cmp !== 'ne'
         return ['(', ...this.attributeValue(a, f.attribute, f.type, ordered), ` ${SQL_CMP[f.cmp]} `, ...typedParam(f.value, f.type), ')']
       }
       case 'attribute_in': {
         const a = this.attribute(f.attribute)
-        if (a.kind === 'jsonb') {
-          const objects = attributeContainment(f)
-          if (objects !== undefined) return this.contains(a.column, objects)
-        }
+        const indexed = this.containment(a, f)
+        if (indexed !== undefined) return indexed
         return ['(', ...this.attributeValue(a, f.attribute, f.type, false), ' = ANY(', { param: f.values }, `::${SQL_TYPE[f.type]}[]))`]
       }
       case 'attribute_contains': {
         const a = this.attribute(f.attribute)
         // `@>`, not `= ANY`: a GIN index on the array column serves it. The cast is none
         // on a `text[]` column and lets a `varchar[]` one compare (unindexed).
-        if (a.kind === 'column') return [`(${a.column}::text[] @> ARRAY[`, { param: f.value }, '::text])']
-        return this.contains(a.column, attributeContainment(f) as string[])
+        return this.containment(a, f) ?? [`(${a.column}::text[] @> ARRAY[`, { param: f.value }, '::text])']
       }
       case 'attribute_exists': {
         const a = this.attribute(f.attribute)
@@ -555,6 +550,13 @@ class Translator {
       case 'timestamp': return ['gh_timestamptz(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END)']
       default: return ['(CASE WHEN jsonb_typeof(', ...v, ') = \'string\' THEN ', a.column, ' ->> ', { param: name }, '::text END) COLLATE "C"']
     }
+  }
+
+  /** `leaf` as containment when its attribute lives in a jsonb column and containment says it exactly (`attributeContainment`). */
+  containment (a: CheckedAttribute, leaf: Filter): SqlPart[] | undefined {
+    if (a.kind !== 'jsonb') return undefined
+    const objects = attributeContainment(leaf)
+    return objects === undefined ? undefined : this.contains(a.column, objects)
   }
 
   /**

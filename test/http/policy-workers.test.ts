@@ -27,7 +27,7 @@ const bundle = (name: string): Record<string, unknown> => ({
  * started per backend, and each one under the loader compiles the sources again (2.5 s
  * of CPU, 5 to 15 s of wall on the loaded 2-core machine; the bundle 0.6 to 0.7 s).
  */
-const FAILING = { file: bundleUrl('failing-policy-worker'), execArgv: [] }
+const FAILING = { entry: { file: bundleUrl('failing-policy-worker'), execArgv: [] } }
 
 /** The service's own TypeScript entry, under the tests' loader as under tsx: the path a run from the sources takes. */
 const TS_ENTRY = new URL('../../src/service/policy-worker.ts', import.meta.url)
@@ -87,7 +87,7 @@ await eachBackend(t, async (t, backend) => {
 
   // The entry this run starts by default (the bundle `GATEHOUSE_WORKER_DIR` names, without the
   // loader), and the service's TypeScript entry under the loader, as a run from the sources starts it.
-  for (const [entry, options] of [['the default entry', {}], ['the TypeScript entry, under the loader,', { file: TS_ENTRY }]] as const) {
+  for (const [entry, options] of [['the default entry', {}], ['the TypeScript entry, under the loader,', { entry: { file: TS_ENTRY } }]] as const) {
     await t.test(`${entry} starts and compiles, diffs and runs suites on its thread`, { skip: backend.name === 'pglite' ? false : 'once is enough: the store plays no part in starting a thread' }, async t => {
       // A thread that cannot start makes the pool run everything in place, which answers 200
       // as well: its warning is what tells the two apart.
@@ -112,7 +112,7 @@ await eachBackend(t, async (t, backend) => {
   }
 
   await t.test('where threads cannot start, the work runs in place and still answers', async t => {
-    const { app, services, rootKey } = await appWith(t, backend.store, { file: new URL('../helpers/no-such-worker.ts', import.meta.url) })
+    const { app, services, rootKey } = await appWith(t, backend.store, { entry: { file: new URL('../helpers/no-such-worker.ts', import.meta.url) } })
     const { tenant, adminKey } = await setupTenant(t, app, rootKey)
     const res = await call(app, 'PUT', `/v1/tenants/${tenant}/policy`, { key: adminKey, body: bundle('fine') })
     t.equal(res.statusCode, 200, { body: res.body })
